@@ -1,0 +1,46 @@
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::MoneyBody;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Product {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    /// EAN-13.
+    pub barcode: Option<String>,
+    pub price: MoneyBody,
+    pub safety_stock: i64,
+    /// Summed over all locations.
+    pub on_hand: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProductDetail {
+    pub product: Product,
+    /// Stock of this product per location, by location code.
+    pub stock: Vec<StockLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Location {
+    pub id: String,
+    /// Label code, e.g. `A-03-02`.
+    pub code: String,
+    pub zone: String,
+    /// bin, receiving, shipping, returns or damaged.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockLevel {
+    pub sku: String,
+    pub product_name: String,
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+    pub available: i64,
+}

@@ -1,0 +1,75 @@
+//! The wire contract: request and response bodies, shared by server and client so the two
+//! cannot drift. Times are RFC 3339 UTC strings; money is integer minor units.
+
+pub mod auth;
+pub mod catalog;
+pub mod orders;
+pub mod problem;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use auth::*;
+pub use catalog::*;
+pub use orders::*;
+pub use problem::*;
+
+/// Path prefix of every API route.
+pub const PREFIX: &str = "/api/v1";
+
+/// One page of a list. Pass `next_cursor` back as `cursor` to get the next page;
+/// it is absent on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct MoneyBody {
+    /// Integer minor units (cents).
+    pub amount_minor: i64,
+    /// ISO 4217 code.
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: CurrencyCode,
+}
+
+/// A three-letter currency code on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CurrencyCode(pub crate::domain::money::Currency);
+
+impl TryFrom<String> for CurrencyCode {
+    type Error = crate::domain::money::BadCurrency;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        crate::domain::money::Currency::parse(&s).map(CurrencyCode)
+    }
+}
+
+impl From<CurrencyCode> for String {
+    fn from(c: CurrencyCode) -> String {
+        c.0.as_str().to_string()
+    }
+}
+
+impl From<crate::domain::money::Money> for MoneyBody {
+    fn from(m: crate::domain::money::Money) -> Self {
+        MoneyBody {
+            amount_minor: m.minor,
+            currency: CurrencyCode(m.currency),
+        }
+    }
+}
+
+impl From<MoneyBody> for crate::domain::money::Money {
+    fn from(m: MoneyBody) -> Self {
+        crate::domain::money::Money::new(m.amount_minor, m.currency.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}

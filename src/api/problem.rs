@@ -1,0 +1,128 @@
+//! RFC 9457 problem details. `type` values are stable: clients branch on them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// Stable problem types. Each is a URI reference under `/problems/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    Unauthenticated,
+    InvalidCredentials,
+    TooManyAttempts,
+    Forbidden,
+    NotFound,
+    MalformedBody,
+    InvalidInput,
+    BadCursor,
+    Internal,
+    Unavailable,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 10] = [
+        ProblemType::Unauthenticated,
+        ProblemType::InvalidCredentials,
+        ProblemType::TooManyAttempts,
+        ProblemType::Forbidden,
+        ProblemType::NotFound,
+        ProblemType::MalformedBody,
+        ProblemType::InvalidInput,
+        ProblemType::BadCursor,
+        ProblemType::Internal,
+        ProblemType::Unavailable,
+    ];
+
+    pub fn uri(self) -> &'static str {
+        match self {
+            ProblemType::Unauthenticated => "/problems/unauthenticated",
+            ProblemType::InvalidCredentials => "/problems/invalid-credentials",
+            ProblemType::TooManyAttempts => "/problems/too-many-attempts",
+            ProblemType::Forbidden => "/problems/forbidden",
+            ProblemType::NotFound => "/problems/not-found",
+            ProblemType::MalformedBody => "/problems/malformed-body",
+            ProblemType::InvalidInput => "/problems/invalid-input",
+            ProblemType::BadCursor => "/problems/bad-cursor",
+            ProblemType::Internal => "/problems/internal",
+            ProblemType::Unavailable => "/problems/unavailable",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemType::Unauthenticated => "Sign-in required",
+            ProblemType::InvalidCredentials => "Wrong user name or password",
+            ProblemType::TooManyAttempts => "Too many failed sign-ins",
+            ProblemType::Forbidden => "Your role may not do this",
+            ProblemType::NotFound => "Not found",
+            ProblemType::MalformedBody => "Request body is not valid JSON for this endpoint",
+            ProblemType::InvalidInput => "Invalid input",
+            ProblemType::BadCursor => "Invalid pagination cursor",
+            ProblemType::Internal => "Internal error",
+            ProblemType::Unavailable => "Service unavailable",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            ProblemType::Unauthenticated | ProblemType::InvalidCredentials => 401,
+            ProblemType::TooManyAttempts => 429,
+            ProblemType::Forbidden => 403,
+            ProblemType::NotFound => 404,
+            ProblemType::MalformedBody | ProblemType::InvalidInput | ProblemType::BadCursor => 400,
+            ProblemType::Internal => 500,
+            ProblemType::Unavailable => 503,
+        }
+    }
+
+    pub fn from_uri(uri: &str) -> Option<ProblemType> {
+        ProblemType::ALL.into_iter().find(|t| t.uri() == uri)
+    }
+}
+
+/// An RFC 9457 problem details body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// For `forbidden`: the permission that was missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<String>,
+}
+
+impl Problem {
+    pub fn new(kind: ProblemType, detail: impl Into<Option<String>>) -> Problem {
+        Problem {
+            kind: kind.uri().to_string(),
+            title: kind.title().to_string(),
+            status: kind.status(),
+            detail: detail.into(),
+            permission: None,
+        }
+    }
+
+    pub fn problem_type(&self) -> Option<ProblemType> {
+        ProblemType::from_uri(&self.kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_distinct_and_round_trip() {
+        for t in ProblemType::ALL {
+            assert_eq!(ProblemType::from_uri(t.uri()), Some(t));
+        }
+        let json = serde_json::to_value(Problem::new(ProblemType::Forbidden, None)).unwrap();
+        assert_eq!(json["type"], "/problems/forbidden");
+        assert_eq!(json["status"], 403);
+        assert!(json.get("detail").is_none());
+    }
+}

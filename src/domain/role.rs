@@ -1,0 +1,172 @@
+//! Roles and what each may do. The server checks these on every route; the console uses
+//! them only to hide what a role cannot use.
+
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Admin,
+    Ops,
+    Cs,
+    Warehouse,
+    Purchasing,
+    Analyst,
+    Auditor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// Products, prices and barcodes.
+    CatalogRead,
+    /// Bin locations and zones.
+    LocationsRead,
+    /// Stock balances per product and location.
+    StockRead,
+    /// Orders with their lines and ship-to address.
+    OrdersRead,
+    /// The audit log.
+    AuditRead,
+    /// Create, disable and change users.
+    UsersManage,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}; expected one of: {list}", list = Role::names().join(", "))]
+pub struct UnknownRole(pub String);
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Ops,
+        Role::Cs,
+        Role::Warehouse,
+        Role::Purchasing,
+        Role::Analyst,
+        Role::Auditor,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Ops => "ops",
+            Role::Cs => "cs",
+            Role::Warehouse => "warehouse",
+            Role::Purchasing => "purchasing",
+            Role::Analyst => "analyst",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        Role::ALL.iter().map(|r| r.as_str()).collect()
+    }
+
+    /// Least privilege: each role gets what its daily work needs and nothing more.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => &[
+                CatalogRead,
+                LocationsRead,
+                StockRead,
+                OrdersRead,
+                AuditRead,
+                UsersManage,
+            ],
+            Role::Ops => &[CatalogRead, LocationsRead, StockRead, OrdersRead],
+            // Agents answer "is it in stock / where is my order", not "which bin".
+            Role::Cs => &[CatalogRead, StockRead, OrdersRead],
+            Role::Warehouse => &[CatalogRead, LocationsRead, StockRead, OrdersRead],
+            // Purchasing works from stock levels, not from customer orders.
+            Role::Purchasing => &[CatalogRead, LocationsRead, StockRead],
+            Role::Analyst => &[CatalogRead, StockRead, OrdersRead],
+            // Auditors may look at everything but change nothing.
+            Role::Auditor => &[CatalogRead, LocationsRead, StockRead, OrdersRead, AuditRead],
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownRole(s.to_string()))
+    }
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::CatalogRead,
+        Permission::LocationsRead,
+        Permission::StockRead,
+        Permission::OrdersRead,
+        Permission::AuditRead,
+        Permission::UsersManage,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::CatalogRead => "catalog.read",
+            Permission::LocationsRead => "locations.read",
+            Permission::StockRead => "stock.read",
+            Permission::OrdersRead => "orders.read",
+            Permission::AuditRead => "audit.read",
+            Permission::UsersManage => "users.manage",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+impl fmt::Display for Permission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert_eq!("ADMIN".parse::<Role>(), Ok(Role::Admin));
+        let err = "boss".parse::<Role>().unwrap_err();
+        assert!(err.to_string().contains("admin, ops, cs"), "{err}");
+    }
+
+    #[test]
+    fn only_admin_manages_users_and_every_permission_has_a_holder() {
+        for role in Role::ALL {
+            assert_eq!(role.allows(Permission::UsersManage), role == Role::Admin);
+        }
+        for p in Permission::ALL {
+            assert!(Role::ALL.iter().any(|r| r.allows(p)), "{p} has no role");
+            assert_eq!(Permission::parse(p.as_str()), Some(p));
+        }
+    }
+
+    #[test]
+    fn purchasing_does_not_see_customer_orders() {
+        assert!(!Role::Purchasing.allows(Permission::OrdersRead));
+        assert!(!Role::Cs.allows(Permission::LocationsRead));
+    }
+}

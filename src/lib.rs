@@ -1,0 +1,5 @@
+//! backroom: the back room of an online shop. See DESIGN.md for the map.
+
+pub mod api;
+pub mod domain;
+pub mod store;

@@ -1,0 +1,230 @@
+//! Products, locations and stock balances.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, like_escape};
+use crate::domain::money::{Currency, Money};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductRow {
+    pub id: String,
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub barcode: Option<String>,
+    pub price: Money,
+    pub safety_stock: i64,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRow {
+    pub id: String,
+    pub code: String,
+    pub zone: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockRow {
+    pub sku: String,
+    pub product_name: String,
+    pub location: String,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
+/// Product search: `text` matches SKU prefix, name words or an exact barcode.
+#[derive(Debug, Clone, Default)]
+pub struct ProductSearch<'a> {
+    pub text: Option<&'a str>,
+    pub category: Option<&'a str>,
+    /// SKU of the last product of the previous page.
+    pub after_sku: Option<&'a str>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StockFilter<'a> {
+    pub sku: Option<&'a str>,
+    pub location: Option<&'a str>,
+    /// (sku, location code) of the last row of the previous page.
+    pub after: Option<(&'a str, &'a str)>,
+    pub limit: usize,
+}
+
+const PRODUCT_SELECT: &str = "SELECT p.id, p.sku, p.name, p.category, p.barcode, p.price_minor,
+        p.currency, p.safety_stock,
+        COALESCE((SELECT sum(on_hand) FROM stock_balances b WHERE b.product_id = p.id), 0),
+        COALESCE((SELECT sum(reserved) FROM stock_balances b WHERE b.product_id = p.id), 0)
+    FROM products p";
+
+type RawProduct = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    String,
+    i64,
+    i64,
+    i64,
+);
+
+fn raw_product(r: &Row) -> rusqlite::Result<RawProduct> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+    ))
+}
+
+fn into_product(raw: RawProduct) -> Result<ProductRow> {
+    let (id, sku, name, category, barcode, price_minor, currency, safety_stock, on_hand, reserved) =
+        raw;
+    let currency = Currency::parse(&currency)
+        .map_err(|e| StoreError::Corrupt(format!("product {sku}: {e}")))?;
+    Ok(ProductRow {
+        id,
+        sku,
+        name,
+        category,
+        barcode,
+        price: Money::new(price_minor, currency),
+        safety_stock,
+        on_hand,
+        reserved,
+    })
+}
+
+fn product_by_key(c: &Connection, key: &str) -> Result<Option<ProductRow>> {
+    let raw = c
+        .query_row(
+            &format!("{PRODUCT_SELECT} WHERE p.sku = ?1 OR p.id = ?1 OR p.barcode = ?1"),
+            [key],
+            raw_product,
+        )
+        .optional()?;
+    raw.map(into_product).transpose()
+}
+
+impl Store {
+    pub fn search_products(&self, search: &ProductSearch) -> Result<Vec<ProductRow>> {
+        let text = search.text.map(str::trim).filter(|t| !t.is_empty());
+        let sku_prefix = text.map(|t| format!("{}%", like_escape(t)));
+        let name_part = text.map(|t| format!("%{}%", like_escape(t)));
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "{PRODUCT_SELECT}
+                 WHERE p.active = 1
+                   AND (?1 IS NULL OR p.sku LIKE ?2 ESCAPE '\\' OR p.name LIKE ?3 ESCAPE '\\' OR p.barcode = ?1)
+                   AND (?4 IS NULL OR p.category = ?4)
+                   AND p.sku > ?5
+                 ORDER BY p.sku LIMIT ?6"
+            ))?;
+            let raws = stmt
+                .query_map(
+                    params![
+                        text,
+                        sku_prefix,
+                        name_part,
+                        search.category,
+                        search.after_sku.unwrap_or(""),
+                        search.limit as i64
+                    ],
+                    raw_product,
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            raws.into_iter().map(into_product).collect()
+        })
+    }
+
+    /// A product by SKU, id or barcode, with its stock per location.
+    pub fn product_with_stock(&self, key: &str) -> Result<Option<(ProductRow, Vec<StockRow>)>> {
+        let Some(product) = self.read(|c| product_by_key(c, key))? else {
+            return Ok(None);
+        };
+        let stock = self.stock_levels(&StockFilter {
+            sku: Some(&product.sku),
+            limit: 1000,
+            ..StockFilter::default()
+        })?;
+        Ok(Some((product, stock)))
+    }
+
+    pub fn list_locations(
+        &self,
+        zone: Option<&str>,
+        kind: Option<&str>,
+        after_code: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LocationRow>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, code, zone, kind FROM locations
+                 WHERE (?1 IS NULL OR zone = ?1) AND (?2 IS NULL OR kind = ?2) AND code > ?3
+                 ORDER BY code LIMIT ?4",
+            )?;
+            let rows = stmt
+                .query_map(
+                    params![zone, kind, after_code.unwrap_or(""), limit as i64],
+                    |r| {
+                        Ok(LocationRow {
+                            id: r.get(0)?,
+                            code: r.get(1)?,
+                            zone: r.get(2)?,
+                            kind: r.get(3)?,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Balances by product and location, ordered by SKU then location code.
+    pub fn stock_levels(&self, filter: &StockFilter) -> Result<Vec<StockRow>> {
+        let (after_sku, after_loc) = filter.after.unwrap_or(("", ""));
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT p.sku, p.name, l.code, b.on_hand, b.reserved
+                 FROM stock_balances b
+                 JOIN products p ON p.id = b.product_id
+                 JOIN locations l ON l.id = b.location_id
+                 WHERE (?1 IS NULL OR p.sku = ?1) AND (?2 IS NULL OR l.code = ?2)
+                   AND (p.sku > ?3 OR (p.sku = ?3 AND l.code > ?4))
+                 ORDER BY p.sku, l.code LIMIT ?5",
+            )?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        filter.sku,
+                        filter.location,
+                        after_sku,
+                        after_loc,
+                        filter.limit as i64
+                    ],
+                    |r| {
+                        Ok(StockRow {
+                            sku: r.get(0)?,
+                            product_name: r.get(1)?,
+                            location: r.get(2)?,
+                            on_hand: r.get(3)?,
+                            reserved: r.get(4)?,
+                        })
+                    },
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
+}
