@@ -2,4 +2,5 @@
 
 pub mod api;
 pub mod domain;
+pub mod server;
 pub mod store;

@@ -16,12 +16,15 @@ pub enum ProblemType {
     MalformedBody,
     InvalidInput,
     BadCursor,
+    Conflict,
+    UnsupportedMediaType,
+    MethodNotAllowed,
     Internal,
     Unavailable,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 10] = [
+    pub const ALL: [ProblemType; 13] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -30,6 +33,9 @@ impl ProblemType {
         ProblemType::MalformedBody,
         ProblemType::InvalidInput,
         ProblemType::BadCursor,
+        ProblemType::Conflict,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::MethodNotAllowed,
         ProblemType::Internal,
         ProblemType::Unavailable,
     ];
@@ -44,6 +50,9 @@ impl ProblemType {
             ProblemType::MalformedBody => "/problems/malformed-body",
             ProblemType::InvalidInput => "/problems/invalid-input",
             ProblemType::BadCursor => "/problems/bad-cursor",
+            ProblemType::Conflict => "/problems/conflict",
+            ProblemType::UnsupportedMediaType => "/problems/unsupported-media-type",
+            ProblemType::MethodNotAllowed => "/problems/method-not-allowed",
             ProblemType::Internal => "/problems/internal",
             ProblemType::Unavailable => "/problems/unavailable",
         }
@@ -59,6 +68,9 @@ impl ProblemType {
             ProblemType::MalformedBody => "Request body is not valid JSON for this endpoint",
             ProblemType::InvalidInput => "Invalid input",
             ProblemType::BadCursor => "Invalid pagination cursor",
+            ProblemType::Conflict => "Conflicts with the current state",
+            ProblemType::UnsupportedMediaType => "Body must be application/json",
+            ProblemType::MethodNotAllowed => "Method not allowed on this resource",
             ProblemType::Internal => "Internal error",
             ProblemType::Unavailable => "Service unavailable",
         }
@@ -71,6 +83,9 @@ impl ProblemType {
             ProblemType::Forbidden => 403,
             ProblemType::NotFound => 404,
             ProblemType::MalformedBody | ProblemType::InvalidInput | ProblemType::BadCursor => 400,
+            ProblemType::Conflict => 409,
+            ProblemType::UnsupportedMediaType => 415,
+            ProblemType::MethodNotAllowed => 405,
             ProblemType::Internal => 500,
             ProblemType::Unavailable => 503,
         }

@@ -72,7 +72,7 @@ pub(super) fn append(tx: &Transaction, entry: &AuditWrite) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

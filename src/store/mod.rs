@@ -17,7 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
-pub use audit::{AuditRecord, AuditWrite};
+pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
 pub use migrate::SCHEMA_VERSION;
 pub use orders::{
@@ -67,13 +67,13 @@ impl Store {
     /// Opens (creating if new) and migrates the database at `path`. Refuses a database
     /// written by a newer schema.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.is_dir() {
-                return Err(StoreError::Open {
-                    path: path.to_path_buf(),
-                    reason: format!("directory {} does not exist", dir.display()),
-                });
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+            && !dir.is_dir()
+        {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                reason: format!("directory {} does not exist", dir.display()),
+            });
         }
         let mut writer = open_connection(path, true)?;
         migrate::migrate(&mut writer, path)?;

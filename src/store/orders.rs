@@ -202,39 +202,31 @@ impl Store {
 }
 
 fn detail(c: &Connection, order: OrderRow) -> Result<OrderDetailRow> {
-    let (email, phone, payment, name, line1, line2, city, postal, region, country): (
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        String,
-    ) = c.query_row(
+    let cur = order.total.currency;
+    let mut detail = c.query_row(
         "SELECT c.email, c.phone, o.payment_method, o.ship_name, o.ship_line1, o.ship_line2,
                 o.ship_city, o.ship_postal_code, o.ship_region, o.ship_country
          FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
         [&order.id],
         |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-                r.get(9)?,
-            ))
+            Ok(OrderDetailRow {
+                order: order.clone(),
+                customer_email: r.get(0)?,
+                customer_phone: r.get(1)?,
+                payment_method: r.get(2)?,
+                ship_name: r.get(3)?,
+                ship_line1: r.get(4)?,
+                ship_line2: r.get(5)?,
+                ship_city: r.get(6)?,
+                ship_postal_code: r.get(7)?,
+                ship_region: r.get(8)?,
+                ship_country: r.get(9)?,
+                lines: Vec::new(),
+                history: Vec::new(),
+            })
         },
     )?;
-    let cur = order.total.currency;
-    let lines = c
+    detail.lines = c
         .prepare_cached(
             "SELECT line_no, sku, name, qty, unit_price_minor FROM order_lines
              WHERE order_id = ?1 ORDER BY line_no",
@@ -249,7 +241,7 @@ fn detail(c: &Connection, order: OrderRow) -> Result<OrderDetailRow> {
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let history = c
+    detail.history = c
         .prepare_cached(
             "SELECT at, from_status, to_status, actor, reason FROM order_events
              WHERE order_id = ?1 ORDER BY at, id",
@@ -275,19 +267,5 @@ fn detail(c: &Connection, order: OrderRow) -> Result<OrderDetailRow> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(OrderDetailRow {
-        order,
-        customer_email: email,
-        customer_phone: phone,
-        payment_method: payment,
-        ship_name: name,
-        ship_line1: line1,
-        ship_line2: line2,
-        ship_city: city,
-        ship_postal_code: postal,
-        ship_region: region,
-        ship_country: country,
-        lines,
-        history,
-    })
+    Ok(detail)
 }

@@ -1,0 +1,144 @@
+//! The order queue and single orders (read side; intake comes with order automation).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::catalog::page;
+use super::error::ApiError;
+use super::extract::{QueryParams, page_size};
+use super::{AppState, blocking};
+use crate::api::{
+    Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
+};
+use crate::domain::order::OrderStatus;
+use crate::domain::role::Permission;
+use crate::store::{OrderCursor, OrderFilter, OrderRow};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OrderQuery {
+    /// Comma-separated statuses, e.g. `hold,cs_review`.
+    status: Option<String>,
+    /// Order number, customer name or e-mail, or channel order number.
+    q: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn summary(row: OrderRow) -> OrderSummary {
+    OrderSummary {
+        id: row.id,
+        number: row.number.to_string(),
+        channel: row.channel,
+        customer_name: row.customer_name,
+        status: row.status.as_str().to_string(),
+        item_count: row.item_count,
+        total: MoneyBody::from(row.total),
+        created_at: row.created_at.to_string(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
+    params(OrderQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<OrderSummary>, description = "Newest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<OrderQuery>,
+) -> Result<Json<Page<OrderSummary>>, ApiError> {
+    caller.require(Permission::OrdersRead)?;
+    let limit = page_size(query.limit)?;
+    let statuses = query
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<OrderStatus>()
+                .map_err(|e| ApiError::InvalidInput(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let cursor = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(OrderCursor::decode(c).ok_or_else(|| {
+            ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))
+        })?),
+    };
+    let filter = OrderFilter {
+        statuses,
+        text: query.q,
+    };
+    let rows = blocking(&state, move |s| s.list_orders(&filter, cursor, limit + 1)).await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| {
+            OrderCursor {
+                created_at_micros: r.created_at.as_microsecond(),
+                number: r.number.0,
+            }
+            .encode()
+        },
+        summary,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/orders/{key}", tag = "orders",
+    params(("key" = String, Path, description = "Order id or number (SO-000123)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = OrderDetail),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    caller.require(Permission::OrdersRead)?;
+    let wanted = key.clone();
+    let d = blocking(&state, move |s| s.order_detail(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
+    Ok(Json(OrderDetail {
+        customer_email: d.customer_email,
+        customer_phone: d.customer_phone,
+        payment_method: d.payment_method,
+        ship_to: Address {
+            name: d.ship_name,
+            line1: d.ship_line1,
+            line2: d.ship_line2,
+            city: d.ship_city,
+            postal_code: d.ship_postal_code,
+            region: d.ship_region,
+            country: d.ship_country,
+        },
+        lines: d
+            .lines
+            .into_iter()
+            .map(|l| OrderLine {
+                line_no: l.line_no,
+                sku: l.sku,
+                name: l.name,
+                qty: l.qty,
+                unit_price: MoneyBody::from(l.unit_price),
+            })
+            .collect(),
+        history: d
+            .history
+            .into_iter()
+            .map(|h| StatusChange {
+                at: h.at.to_string(),
+                from: h.from,
+                to: h.to,
+                actor: h.actor,
+                reason: h.reason,
+            })
+            .collect(),
+        order: summary(d.order),
+    }))
+}

@@ -1,0 +1,95 @@
+//! A real server on 127.0.0.1:0 over a fresh SQLite file, seeded with the sample shop.
+//! It stops when the `TestServer` is dropped.
+
+#![allow(dead_code)]
+
+use backroom::server::{AppState, ServerConfig, serve};
+use backroom::store::Store;
+use jiff::Timestamp;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub store: Store,
+    pub http: reqwest::Client,
+    _stop: oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(ServerConfig::default()).await
+    }
+
+    pub async fn start_with(config: ServerConfig) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&dir.path().join("shop.db")).expect("open store");
+        store.seed_sample_data(Timestamp::now()).expect("seed");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let state = AppState::new(store.clone(), config);
+        tokio::spawn(async move {
+            let _ = serve(listener, state, async {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        TestServer {
+            base,
+            store,
+            http: reqwest::Client::new(),
+            _stop: stop,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Signs in a demo user (user name = role name) and returns the token.
+    pub async fn token(&self, role: &str) -> String {
+        let res = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&serde_json::json!({ "username": role, "password": format!("backroom-{role}") }))
+            .send()
+            .await
+            .expect("login request");
+        assert_eq!(res.status(), 200, "login as {role}");
+        let body: Value = res.json().await.expect("login body");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// Asserts a problem+json response of the given type and returns its body.
+pub async fn expect_problem(res: reqwest::Response, status: u16, kind: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = res.json().await.expect("problem body");
+    assert_eq!(body["type"], kind, "{body}");
+    assert_eq!(body["status"], status);
+    body
+}

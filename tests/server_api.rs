@@ -1,0 +1,529 @@
+//! The REST API over real HTTP against a real server on a temp SQLite file.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use backroom::domain::role::{Permission, Role};
+use backroom::server::ServerConfig;
+use backroom::server::auth::token_hash;
+use common::{TestServer, expect_problem};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn login_me_and_logout() {
+    let s = TestServer::start().await;
+    let token = s.token("warehouse").await;
+    let (status, me) = s.get(&token, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    assert_eq!(me["username"], "warehouse");
+    assert_eq!(me["role"], "warehouse");
+    assert!(
+        me["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("orders.read"))
+    );
+
+    let res = s
+        .http
+        .post(s.url("/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = s
+        .http
+        .get(s.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.headers().contains_key("www-authenticate"));
+    expect_problem(res, 401, "/problems/unauthenticated").await;
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_look_the_same() {
+    let s = TestServer::start().await;
+    for (user, pass) in [
+        ("admin", "not-the-password"),
+        ("nobody", "whatever123"),
+        ("x", "y"),
+        ("", ""),
+    ] {
+        let res = s
+            .http
+            .post(s.url("/api/v1/auth/login"))
+            .json(&json!({ "username": user, "password": pass }))
+            .send()
+            .await
+            .unwrap();
+        expect_problem(res, 401, "/problems/invalid-credentials").await;
+    }
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_user_name_even_for_the_right_password() {
+    let s = TestServer::start_with(ServerConfig {
+        free_login_attempts: 3,
+        login_lockout: Duration::from_secs(60),
+        ..ServerConfig::default()
+    })
+    .await;
+    let attempt = |password: &'static str| {
+        s.http
+            .post(s.url("/api/v1/auth/login"))
+            .json(&json!({ "username": "ops", "password": password }))
+            .send()
+    };
+    for _ in 0..3 {
+        expect_problem(
+            attempt("guess-guess").await.unwrap(),
+            401,
+            "/problems/invalid-credentials",
+        )
+        .await;
+    }
+    let res = attempt("backroom-ops").await.unwrap();
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry));
+    expect_problem(res, 429, "/problems/too-many-attempts").await;
+    // Other users are not affected.
+    s.token("cs").await;
+}
+
+#[tokio::test]
+async fn expired_revoked_and_garbage_tokens_are_refused() {
+    let s = TestServer::start().await;
+    let admin = s.store.user("admin").unwrap().unwrap();
+    let past = Timestamp::now() - SignedDuration::from_hours(1);
+    s.store
+        .create_session(
+            &admin,
+            &token_hash("expired-token"),
+            past - SignedDuration::from_hours(12),
+            past,
+        )
+        .unwrap();
+    for header in [
+        "Bearer expired-token",
+        "Bearer not-a-token",
+        "Basic YWRtaW46eA==",
+        "Bearer ",
+    ] {
+        let res = s
+            .http
+            .get(s.url("/api/v1/me"))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(res, 401, "/problems/unauthenticated").await;
+    }
+    let res = s.http.get(s.url("/api/v1/orders")).send().await.unwrap();
+    expect_problem(res, 401, "/problems/unauthenticated").await;
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_sessions_and_sign_ins() {
+    let s = TestServer::start().await;
+    let token = s.token("analyst").await;
+    s.store
+        .set_user_disabled("analyst", true, "admin", Timestamp::now())
+        .unwrap();
+    let res = s
+        .http
+        .get(s.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 401, "/problems/unauthenticated").await;
+    let res = s
+        .http
+        .post(s.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "analyst", "password": "backroom-analyst" }))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 401, "/problems/invalid-credentials").await;
+}
+
+/// Every protected read route and the permission it needs.
+const ROUTES: &[(&str, Permission)] = &[
+    ("/api/v1/products", Permission::CatalogRead),
+    ("/api/v1/products/TEA-1001", Permission::CatalogRead),
+    ("/api/v1/locations", Permission::LocationsRead),
+    ("/api/v1/stock", Permission::StockRead),
+    ("/api/v1/orders", Permission::OrdersRead),
+    ("/api/v1/orders/SO-000001", Permission::OrdersRead),
+    ("/api/v1/audit", Permission::AuditRead),
+];
+
+#[tokio::test]
+async fn every_role_gets_403_exactly_where_it_lacks_the_permission() {
+    let s = TestServer::start().await;
+    let mut forbidden_seen = 0;
+    for role in Role::ALL {
+        let token = s.token(role.as_str()).await;
+        for (path, permission) in ROUTES {
+            let res = s
+                .http
+                .get(s.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
+            if role.allows(*permission) {
+                assert_eq!(res.status(), 200, "{role} on {path}");
+            } else {
+                let body = expect_problem(res, 403, "/problems/forbidden").await;
+                assert_eq!(body["permission"], permission.as_str(), "{role} on {path}");
+                forbidden_seen += 1;
+            }
+        }
+    }
+    assert!(
+        forbidden_seen >= 6,
+        "the role table should forbid something to most roles"
+    );
+}
+
+#[tokio::test]
+async fn order_pages_cover_every_order_once_newest_first() {
+    let s = TestServer::start().await;
+    let token = s.token("ops").await;
+    let total = s.store.order_count().unwrap() as usize;
+    let mut seen = HashSet::new();
+    let mut last_created = String::from("9999");
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/orders?limit=150&cursor={c}"),
+            None => "/api/v1/orders?limit=150".to_string(),
+        };
+        let (status, page) = s.get(&token, &path).await;
+        assert_eq!(status, 200);
+        pages += 1;
+        for order in page["items"].as_array().unwrap() {
+            let created = order["created_at"].as_str().unwrap().to_string();
+            assert!(created <= last_created, "not newest first");
+            last_created = created;
+            assert!(
+                seen.insert(order["number"].as_str().unwrap().to_string()),
+                "duplicate"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), total);
+    assert_eq!(pages, total.div_ceil(150));
+}
+
+#[tokio::test]
+async fn order_filters_and_detail() {
+    let s = TestServer::start().await;
+    let token = s.token("cs").await;
+    let (_, held) = s
+        .get(&token, "/api/v1/orders?status=hold,cs_review&limit=500")
+        .await;
+    let items = held["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    assert!(
+        items
+            .iter()
+            .all(|o| o["status"] == "hold" || o["status"] == "cs_review")
+    );
+
+    let (status, one) = s.get(&token, "/api/v1/orders?q=SO-000042").await;
+    assert_eq!(status, 200);
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    let (status, detail) = s.get(&token, "/api/v1/orders/SO-000042").await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["order"]["number"], "SO-000042");
+    assert!(!detail["lines"].as_array().unwrap().is_empty());
+    assert_eq!(detail["history"][0]["to"], "received");
+    let sum: i64 = detail["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["qty"].as_i64().unwrap() * l["unit_price"]["amount_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(detail["order"]["total"]["amount_minor"], sum);
+
+    let (status, body) = s.get(&token, "/api/v1/orders/SO-999999").await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (404, Some("/problems/not-found"))
+    );
+
+    // Search by a customer's name, including Chinese names.
+    let name = s.store.list_orders(&Default::default(), None, 1).unwrap()[0]
+        .customer_name
+        .clone();
+    let (_, found) = s
+        .get(&token, &format!("/api/v1/orders?q={}", urlencode(&name)))
+        .await;
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["customer_name"] == name.as_str())
+    );
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn product_search_by_sku_name_and_barcode_with_stock() {
+    let s = TestServer::start().await;
+    let token = s.token("warehouse").await;
+    let (_, by_sku) = s.get(&token, "/api/v1/products?q=TEA-10").await;
+    let items = by_sku["items"].as_array().unwrap();
+    assert!(
+        !items.is_empty()
+            && items
+                .iter()
+                .all(|p| p["sku"].as_str().unwrap().starts_with("TEA-10"))
+    );
+
+    let (_, by_name) = s.get(&token, "/api/v1/products?q=oolong").await;
+    let items = by_name["items"].as_array().unwrap();
+    assert!(
+        items.len() >= 2
+            && items.iter().all(|p| p["name"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .contains("oolong"))
+    );
+
+    let barcode = items[0]["barcode"].as_str().unwrap().to_string();
+    let (_, by_code) = s
+        .get(&token, &format!("/api/v1/products?q={barcode}"))
+        .await;
+    assert_eq!(by_code["items"].as_array().unwrap().len(), 1);
+    assert_eq!(by_code["items"][0]["sku"], items[0]["sku"]);
+
+    let (status, detail) = s.get(&token, &format!("/api/v1/products/{barcode}")).await;
+    assert_eq!(status, 200);
+    let stock = detail["stock"].as_array().unwrap();
+    let on_hand: i64 = stock.iter().map(|l| l["on_hand"].as_i64().unwrap()).sum();
+    assert_eq!(detail["product"]["on_hand"], on_hand);
+
+    // A wildcard in the search is taken literally.
+    let (_, none) = s.get(&token, "/api/v1/products?q=%25").await;
+    assert!(none["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn locations_and_stock_pages() {
+    let s = TestServer::start().await;
+    let token = s.token("purchasing").await;
+    let (_, zone_b) = s.get(&token, "/api/v1/locations?zone=B&limit=500").await;
+    let items = zone_b["items"].as_array().unwrap();
+    assert_eq!(items.len(), 120);
+    assert!(
+        items
+            .iter()
+            .all(|l| l["code"].as_str().unwrap().starts_with("B-"))
+    );
+    let (status, _) = s.get(&token, "/api/v1/locations?kind=shelf").await;
+    assert_eq!(status, 400);
+
+    let (_, first) = s.get(&token, "/api/v1/stock?limit=3").await;
+    let cursor = first["next_cursor"].as_str().unwrap().to_string();
+    let (_, second) = s
+        .get(
+            &token,
+            &format!("/api/v1/stock?limit=3&cursor={}", urlencode(&cursor)),
+        )
+        .await;
+    assert_ne!(first["items"][2], second["items"][0]);
+    for line in second["items"].as_array().unwrap() {
+        assert_eq!(
+            line["available"].as_i64().unwrap(),
+            line["on_hand"].as_i64().unwrap() - line["reserved"].as_i64().unwrap()
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_problem_json_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let token = s.token("admin").await;
+    let audit_before = s.store.audit_entries(None, 10_000).unwrap().len();
+    let login = s.url("/api/v1/auth/login");
+
+    let res = s
+        .http
+        .post(&login)
+        .header("content-type", "application/json")
+        .body("{\"username\": ")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 400, "/problems/malformed-body").await;
+    let res = s
+        .http
+        .post(&login)
+        .header("content-type", "application/json")
+        .body("{\"user\": 1}")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 400, "/problems/malformed-body").await;
+    let res = s
+        .http
+        .post(&login)
+        .body("username=admin")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 415, "/problems/unsupported-media-type").await;
+
+    for (path, kind) in [
+        ("/api/v1/orders?cursor=garbage", "/problems/bad-cursor"),
+        ("/api/v1/orders?status=lost", "/problems/invalid-input"),
+        ("/api/v1/orders?limit=abc", "/problems/invalid-input"),
+        ("/api/v1/orders?limit=0", "/problems/invalid-input"),
+        ("/api/v1/audit?cursor=x", "/problems/bad-cursor"),
+        ("/api/v1/stock?cursor=nopipe", "/problems/bad-cursor"),
+    ] {
+        let res = s
+            .http
+            .get(s.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        expect_problem(res, 400, kind).await;
+    }
+    let res = s
+        .http
+        .get(s.url("/api/v1/nowhere"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 404, "/problems/not-found").await;
+    let res = s
+        .http
+        .delete(s.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 405, "/problems/method-not-allowed").await;
+
+    assert_eq!(
+        s.store.audit_entries(None, 10_000).unwrap().len(),
+        audit_before
+    );
+}
+
+#[tokio::test]
+async fn sign_in_out_and_failures_are_audited() {
+    let s = TestServer::start().await;
+    let cs = s.token("cs").await;
+    s.http
+        .post(s.url("/api/v1/auth/logout"))
+        .bearer_auth(&cs)
+        .send()
+        .await
+        .unwrap();
+    s.http
+        .post(s.url("/api/v1/auth/login"))
+        .json(&json!({ "username": "ops", "password": "wrong-wrong" }))
+        .send()
+        .await
+        .unwrap();
+    let auditor = s.token("auditor").await;
+    let (status, page) = s.get(&auditor, "/api/v1/audit?limit=10").await;
+    assert_eq!(status, 200);
+    let actions: Vec<(String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("cs", "auth.login"),
+        ("cs", "auth.logout"),
+        ("ops", "auth.login_failed"),
+        ("auditor", "auth.login"),
+    ] {
+        assert!(
+            actions.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} in {actions:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_and_openapi() {
+    let s = TestServer::start().await;
+    let health: Value = s
+        .http
+        .get(s.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    let doc: Value = s
+        .http
+        .get(s.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/orders",
+        "/api/v1/orders/{key}",
+        "/api/v1/products",
+        "/api/v1/stock",
+        "/api/v1/audit",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
