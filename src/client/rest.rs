@@ -1,0 +1,272 @@
+//! Typed REST client over the `api` wire types.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, Url};
+use serde::de::DeserializeOwned;
+
+use crate::api::{
+    Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, Page, Problem, ProblemType,
+    Product, ProductDetail,
+};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0:?} is not a server URL (expected e.g. http://127.0.0.1:8080)")]
+    BadUrl(String),
+    #[error("cannot reach the server: {0}")]
+    Unreachable(String),
+    #[error("{}", .0.detail.clone().unwrap_or_else(|| .0.title.clone()))]
+    Problem(Problem),
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+}
+
+impl ClientError {
+    pub fn problem_type(&self) -> Option<ProblemType> {
+        match self {
+            ClientError::Problem(p) => p.problem_type(),
+            _ => None,
+        }
+    }
+
+    /// The server does not accept our token any more: sign in again.
+    pub fn is_unauthenticated(&self) -> bool {
+        self.problem_type() == Some(ProblemType::Unauthenticated)
+    }
+
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unreachable(_))
+    }
+}
+
+/// Filters for the order queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    pub statuses: Vec<String>,
+    pub text: String,
+    pub cursor: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: Url,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Result<Client, ClientError> {
+        let bad = || ClientError::BadUrl(base_url.to_string());
+        let mut base = Url::parse(base_url.trim()).map_err(|_| bad())?;
+        if !matches!(base.scheme(), "http" | "https") || base.host().is_none() {
+            return Err(bad());
+        }
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        Ok(Client {
+            base,
+            http,
+            token: None,
+        })
+    }
+
+    pub fn with_token(mut self, token: impl Into<String>) -> Client {
+        self.token = Some(token.into());
+        self
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    fn url(&self, path: &str) -> Result<Url, ClientError> {
+        self.base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| ClientError::Unexpected(e.to_string()))
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&impl serde::Serialize>,
+    ) -> Result<Option<T>, ClientError> {
+        let mut url = self.url(path)?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let mut req = self.http.request(method, url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(without_url(&e)))?;
+        let status = res.status();
+        if status == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(without_url(&e)))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ClientError::Unexpected(e.to_string()));
+        }
+        match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(problem) => Err(ClientError::Problem(problem)),
+            Err(_) => Err(ClientError::Unexpected(format!("HTTP {status}"))),
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ClientError> {
+        self.send::<T>(Method::GET, path, query, None::<&()>)
+            .await?
+            .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get("healthz", &[]).await
+    }
+
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<LoginResponse, ClientError> {
+        let body = LoginRequest {
+            username: username.to_string(),
+            password: password.to_string(),
+        };
+        self.send(Method::POST, "api/v1/auth/login", &[], Some(&body))
+            .await?
+            .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+    }
+
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        self.send::<serde_json::Value>(Method::POST, "api/v1/auth/logout", &[], None::<&()>)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn me(&self) -> Result<Me, ClientError> {
+        self.get("api/v1/me", &[]).await
+    }
+
+    pub async fn orders(&self, q: &OrderQuery) -> Result<Page<OrderSummary>, ClientError> {
+        let mut query = vec![("limit", q.limit.max(1).to_string())];
+        if !q.statuses.is_empty() {
+            query.push(("status", q.statuses.join(",")));
+        }
+        if !q.text.trim().is_empty() {
+            query.push(("q", q.text.trim().to_string()));
+        }
+        if let Some(c) = &q.cursor {
+            query.push(("cursor", c.clone()));
+        }
+        self.get("api/v1/orders", &query).await
+    }
+
+    pub async fn order(&self, key: &str) -> Result<OrderDetail, ClientError> {
+        self.get(&format!("api/v1/orders/{}", path_segment(key)), &[])
+            .await
+    }
+
+    pub async fn products(
+        &self,
+        text: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Page<Product>, ClientError> {
+        let mut query = vec![("limit", limit.max(1).to_string())];
+        if !text.trim().is_empty() {
+            query.push(("q", text.trim().to_string()));
+        }
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        self.get("api/v1/products", &query).await
+    }
+
+    pub async fn product(&self, key: &str) -> Result<ProductDetail, ClientError> {
+        self.get(&format!("api/v1/products/{}", path_segment(key)), &[])
+            .await
+    }
+}
+
+/// Percent-encodes a path segment (SKUs and order numbers are plain, but be safe).
+fn path_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// reqwest's messages repeat the URL, which the header already shows.
+fn without_url(e: &reqwest::Error) -> String {
+    if e.is_connect() {
+        "connection refused or host unreachable".to_string()
+    } else if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        match std::error::Error::source(e) {
+            Some(inner) => inner.to_string(),
+            None => e.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked() {
+        assert!(Client::new("http://127.0.0.1:8080").is_ok());
+        assert_eq!(
+            Client::new("http://h:1/prefix")
+                .unwrap()
+                .url("api/v1/me")
+                .unwrap()
+                .as_str(),
+            "http://h:1/prefix/api/v1/me"
+        );
+        for bad in ["127.0.0.1:8080", "ftp://x", "not a url", ""] {
+            assert!(
+                matches!(Client::new(bad), Err(ClientError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(path_segment("SO-000123"), "SO-000123");
+        assert_eq!(path_segment("a/b c"), "a%2Fb%20c");
+    }
+}
