@@ -1,1 +1,483 @@
-fn main() {}
+//! The `backroom` binary: wiring only. Each subcommand puts library pieces together.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+
+use backroom::client::{Client, TokenStore};
+use backroom::console::app::App;
+use backroom::console::config;
+use backroom::console::keymap::Keymap;
+use backroom::console::run::{Runner, run_terminal};
+use backroom::console::theme::Theme;
+use backroom::domain::role::Role;
+use backroom::domain::user::{
+    check_display_name, check_new_password, hash_password, normalize_username,
+};
+use backroom::server::{AppState, ServerConfig, serve, shutdown_signal};
+use backroom::store::seed::{DEMO_USERS, demo_password};
+use backroom::store::{NewUser, Store, StoreError};
+
+#[derive(Parser)]
+#[command(
+    name = "backroom",
+    version,
+    about = "The back room of an online shop: REST server and keyboard-driven console"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the REST server over a SQLite database file (created and migrated if new).
+    Serve(ServeArgs),
+    /// Open the console against a running server: sign in, then work the order queue and products.
+    Console(ConsoleArgs),
+    /// Try it out: a server on sample data in a temp dir and the console signed in as admin.
+    /// Quitting the console stops the server and removes the files (unless --keep).
+    Demo(DemoArgs),
+    /// Administer a database file directly (works without a running server, e.g. for the first admin).
+    Admin(AdminArgs),
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// SQLite database file.
+    #[arg(long, env = "BACKROOM_DB")]
+    db: PathBuf,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
+    #[arg(long, env = "BACKROOM_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12)]
+    session_hours: u64,
+}
+
+/// Which keymap and theme to use; flags beat BACKROOM_* variables, which beat the config file.
+#[derive(Args)]
+struct LookArgs {
+    /// Keymap: default, vim, rf, or a path to a .toml file.
+    #[arg(long, env = "BACKROOM_KEYMAP")]
+    keymap: Option<String>,
+    /// Theme: default, light, high-contrast, mono, or a path. NO_COLOR forces mono.
+    #[arg(long, env = "BACKROOM_THEME")]
+    theme: Option<String>,
+    /// Config file (default: ~/.config/backroom/config.toml).
+    #[arg(long, env = "BACKROOM_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ConsoleArgs {
+    /// Server URL, e.g. http://127.0.0.1:8080.
+    #[arg(long, env = "BACKROOM_SERVER")]
+    server: Option<String>,
+    /// User name to preselect on the sign-in screen.
+    #[arg(long, env = "BACKROOM_USER")]
+    user: Option<String>,
+    #[command(flatten)]
+    look: LookArgs,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Keep the database and log in DIR (created if missing; reused if it has demo data).
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Only serve: print the URL and the demo users, and serve until Ctrl-C.
+    #[arg(long)]
+    serve_only: bool,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    look: LookArgs,
+}
+
+#[derive(Args)]
+struct AdminArgs {
+    /// SQLite database file (created if new).
+    #[arg(long, env = "BACKROOM_DB")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is asked for (twice) or read from stdin.
+    Add {
+        username: String,
+        /// admin, ops, cs, warehouse, purchasing, analyst or auditor.
+        #[arg(long)]
+        role: String,
+        /// Full name shown in the console (default: the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of stdin instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List users with role and state.
+    List,
+    /// Disable a user: they cannot sign in and their sessions end.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
+    /// Change a user's role.
+    SetRole { username: String, role: String },
+    /// Set a new password; the user's sessions end.
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve(args) => {
+            log_to_stderr();
+            runtime.block_on(run_serve(args))
+        }
+        Command::Console(args) => runtime.block_on(run_console(args)),
+        Command::Demo(args) => runtime.block_on(run_demo(args)),
+        Command::Admin(args) => run_admin(args),
+    }
+}
+
+fn log_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+/// The console owns the screen, so its log goes to a file.
+fn log_to_file(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating log directory {}", dir.display()))?;
+    let path = dir.join("console.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening log file {}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+    Ok(path)
+}
+
+async fn run_serve(args: ServeArgs) -> Result<()> {
+    let store = Store::open(&args.db)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let config = ServerConfig {
+        session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+        ..ServerConfig::default()
+    };
+    tracing::info!(db = %args.db.display(), addr = %listener.local_addr()?, "serving");
+    println!(
+        "backroom serving {} on http://{}",
+        args.db.display(),
+        listener.local_addr()?
+    );
+    serve(listener, AppState::new(store, config), shutdown_signal()).await?;
+    Ok(())
+}
+
+/// Keymap and theme, loaded before the console takes the screen so errors can be printed.
+fn load_look(look: &LookArgs) -> Result<(config::ConfigFile, Keymap, Theme)> {
+    let file = config::load(look.config.as_deref())?;
+    let user_dir = config::config_dir();
+    let keymap_name = look
+        .keymap
+        .clone()
+        .or_else(|| file.keymap.clone())
+        .unwrap_or_else(|| "default".into());
+    let keymap = Keymap::load(&keymap_name, user_dir.as_deref())?;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let theme_name = if no_color {
+        "mono".to_string()
+    } else {
+        look.theme
+            .clone()
+            .or_else(|| file.theme.clone())
+            .unwrap_or_else(|| "default".into())
+    };
+    let theme = Theme::load(&theme_name, user_dir.as_deref())?;
+    Ok((file, keymap, theme))
+}
+
+async fn run_console(args: ConsoleArgs) -> Result<()> {
+    let (file, keymap, theme) = load_look(&args.look)?;
+    let server = args
+        .server
+        .or(file.server)
+        .ok_or_else(|| anyhow!("no server: pass --server URL, set BACKROOM_SERVER, or put server = \"…\" in the config file"))?;
+    let user = args.user.or(file.user);
+    let client = Client::new(&server)?;
+    if let Some(dir) = config::log_dir() {
+        log_to_file(&dir)?;
+    }
+    let tokens = TokenStore::in_user_cache();
+    let mut app = App::new(keymap, theme, client.base_url(), user.as_deref());
+    let mut runner_client = client.clone();
+    let mut initial = vec![backroom::console::app::Effect::CheckHealth];
+    // Resume a kept session if it is for the same user and the server still accepts it.
+    let kept = tokens.as_ref().and_then(|t| t.load(client.base_url()));
+    if let Some(kept) = kept.filter(|k| {
+        user.as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(&k.username))
+    }) {
+        let with_token = client.clone().with_token(kept.token);
+        match with_token.me().await {
+            Ok(me) => {
+                initial = app.signed_in(me);
+                runner_client = with_token;
+            }
+            Err(e) => tracing::info!(error = %e, "kept session not usable; signing in"),
+        }
+    }
+    let runner = Runner::new(runner_client, tokens);
+    run_terminal(app, runner, initial).await?;
+    Ok(())
+}
+
+async fn run_demo(args: DemoArgs) -> Result<()> {
+    let (_, keymap, theme) = load_look(&args.look)?;
+    let temp = match &args.keep {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("backroom-demo-")
+                .tempdir()?,
+        ),
+    };
+    let dir = match (&args.keep, &temp) {
+        (Some(keep), _) => {
+            std::fs::create_dir_all(keep)
+                .with_context(|| format!("creating {}", keep.display()))?;
+            keep.clone()
+        }
+        (None, Some(t)) => t.path().to_path_buf(),
+        (None, None) => bail!("no directory for the demo"),
+    };
+    if args.serve_only {
+        log_to_stderr();
+    } else {
+        log_to_file(&dir)?;
+    }
+    let store = Store::open(&dir.join("demo.db"))?;
+    match store.seed_sample_data(Timestamp::now()) {
+        Ok(summary) => tracing::info!(?summary, "seeded sample shop"),
+        // A kept directory from an earlier demo already has its data.
+        Err(StoreError::Conflict(_)) if args.keep.is_some() => {
+            tracing::info!("reusing kept demo data")
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        listener,
+        AppState::new(store, ServerConfig::default()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+
+    if args.serve_only {
+        println!("backroom demo serving on {url}");
+        println!("database: {}", dir.join("demo.db").display());
+        println!("demo users (user name / password):");
+        for u in DEMO_USERS {
+            println!(
+                "  {:<11} {:<22} {}",
+                u.role.as_str(),
+                demo_password(u.role),
+                u.display_name
+            );
+        }
+        println!("console: backroom console --server {url}");
+        println!("Ctrl-C stops the server.");
+        shutdown_signal().await;
+    } else {
+        let client = Client::new(&url)?;
+        let login = client
+            .login(Role::Admin.as_str(), &demo_password(Role::Admin))
+            .await?;
+        let mut app = App::new(keymap, theme, client.base_url(), Some(Role::Admin.as_str()));
+        let initial = app.signed_in(login.user);
+        // The demo keeps no token on disk: it must leave nothing behind.
+        let runner = Runner::new(client.with_token(login.token), None);
+        run_terminal(app, runner, initial).await?;
+    }
+    let _ = stop.send(());
+    server.await??;
+    drop(temp);
+    Ok(())
+}
+
+fn run_admin(args: AdminArgs) -> Result<()> {
+    let store = Store::open(&args.db)?;
+    let actor = "admin-cli";
+    let now = Timestamp::now();
+    let AdminCommand::User(command) = args.command;
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            password_stdin,
+        } => {
+            let username = normalize_username(&username)?;
+            let role: Role = role.parse()?;
+            let display_name = name.unwrap_or_else(|| username.clone());
+            check_display_name(&display_name)?;
+            if store.user(&username)?.is_some() {
+                bail!("user {username:?} already exists");
+            }
+            let password = read_new_password(password_stdin)?;
+            let hash = hash_password(&password, &rand::random())?;
+            let user = store.add_user(
+                &NewUser {
+                    username: &username,
+                    display_name: &display_name,
+                    role,
+                    password_hash: &hash,
+                },
+                actor,
+                now,
+            )?;
+            println!(
+                "added {} ({}) as {}",
+                user.username, user.display_name, user.role
+            );
+        }
+        UserCommand::List => {
+            let users = store.list_users()?;
+            if users.is_empty() {
+                println!(
+                    "no users yet; add one with: backroom admin --db {} user add NAME --role admin",
+                    args.db.display()
+                );
+            }
+            for u in users {
+                let state = if u.disabled { "disabled" } else { "active" };
+                println!(
+                    "{:<20} {:<11} {:<9} {}",
+                    u.username,
+                    u.role.as_str(),
+                    state,
+                    u.display_name
+                );
+            }
+        }
+        UserCommand::Disable { username } => {
+            let u = store.set_user_disabled(&normalize_username(&username)?, true, actor, now)?;
+            println!("disabled {}; their sessions have ended", u.username);
+        }
+        UserCommand::Enable { username } => {
+            let u = store.set_user_disabled(&normalize_username(&username)?, false, actor, now)?;
+            println!("enabled {}", u.username);
+        }
+        UserCommand::SetRole { username, role } => {
+            let role: Role = role.parse()?;
+            let u = store.set_user_role(&normalize_username(&username)?, role, actor, now)?;
+            println!("{} is now {}", u.username, u.role);
+        }
+        UserCommand::ResetPassword {
+            username,
+            password_stdin,
+        } => {
+            let username = normalize_username(&username)?;
+            if store.user(&username)?.is_none() {
+                bail!("user {username:?} not found");
+            }
+            let password = read_new_password(password_stdin)?;
+            let hash = hash_password(&password, &rand::random())?;
+            let u = store.set_user_password(&username, &hash, actor, now)?;
+            println!(
+                "new password set for {}; their sessions have ended",
+                u.username
+            );
+        }
+    }
+    Ok(())
+}
+
+/// From stdin's first line, or asked twice on the terminal without echo.
+fn read_new_password(from_stdin: bool) -> Result<String> {
+    let password = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    } else {
+        let first = prompt_hidden("New password: ")?;
+        let second = prompt_hidden("Repeat it: ")?;
+        if first != second {
+            bail!("the passwords differ; nothing changed");
+        }
+        first
+    };
+    check_new_password(&password)?;
+    Ok(password)
+}
+
+fn prompt_hidden(prompt: &str) -> Result<String> {
+    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
+    eprint!("{prompt}");
+    std::io::stderr().flush()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let mut text = String::new();
+    let result = loop {
+        match read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(anyhow!("cancelled"));
+                }
+                KeyCode::Backspace => {
+                    text.pop();
+                }
+                KeyCode::Char(c) => text.push(c),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e.into()),
+        }
+    };
+    crossterm::terminal::disable_raw_mode()?;
+    eprintln!();
+    result.map(|_| text)
+}

@@ -84,6 +84,11 @@ impl Client {
         self
     }
 
+    pub fn without_token(mut self) -> Client {
+        self.token = None;
+        self
+    }
+
     pub fn base_url(&self) -> &str {
         self.base.as_str().trim_end_matches('/')
     }

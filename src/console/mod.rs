@@ -1,5 +1,16 @@
-//! The keyboard-driven console (ratatui + crossterm).
+//! The keyboard-driven console (ratatui + crossterm): sign-in, the order queue and products,
+//! a help overlay and a command palette, all driven by the keymap and styled by the theme.
 
+pub mod app;
+pub mod config;
 pub mod keymap;
+mod list_cursor;
+pub mod orders;
+pub mod palette;
+pub mod products;
+pub mod run;
 pub mod settings_file;
+pub mod signin;
+mod text_input;
 pub mod theme;
+pub mod ui;

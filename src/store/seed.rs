@@ -119,6 +119,8 @@ struct Category {
     price_cents: (i64, i64),
     items: &'static [&'static str],
     variants: &'static [&'static str],
+    /// Variants are sizes (dearer in order) rather than colours (same price).
+    sized: bool,
 }
 
 const CATEGORIES: &[Category] = &[
@@ -141,6 +143,7 @@ const CATEGORIES: &[Category] = &[
             "Decaf espresso blend",
         ],
         variants: &["100 g", "250 g"],
+        sized: true,
     },
     Category {
         prefix: "KIT",
@@ -161,6 +164,7 @@ const CATEGORIES: &[Category] = &[
             "Rice bowl set",
         ],
         variants: &["small", "large"],
+        sized: true,
     },
     Category {
         prefix: "STA",
@@ -181,6 +185,7 @@ const CATEGORIES: &[Category] = &[
             "Ink bottle 50 ml",
         ],
         variants: &["black", "navy", "red"],
+        sized: false,
     },
     Category {
         prefix: "TEX",
@@ -197,6 +202,7 @@ const CATEGORIES: &[Category] = &[
             "Pillowcase pair",
         ],
         variants: &["grey", "sage", "ochre"],
+        sized: false,
     },
     Category {
         prefix: "OUT",
@@ -213,6 +219,7 @@ const CATEGORIES: &[Category] = &[
             "Folding stool",
         ],
         variants: &["green", "black", "orange"],
+        sized: false,
     },
     Category {
         prefix: "ELE",
@@ -231,6 +238,7 @@ const CATEGORIES: &[Category] = &[
             "HDMI cable 2 m",
         ],
         variants: &["black", "white"],
+        sized: false,
     },
     Category {
         prefix: "CAR",
@@ -247,6 +255,7 @@ const CATEGORIES: &[Category] = &[
             "Shower gel 250 ml",
         ],
         variants: &["unscented", "lavender", "citrus"],
+        sized: false,
     },
     Category {
         prefix: "TOY",
@@ -263,6 +272,7 @@ const CATEGORIES: &[Category] = &[
             "Spinning top",
         ],
         variants: &["classic", "deluxe"],
+        sized: true,
     },
     Category {
         prefix: "BOO",
@@ -279,6 +289,7 @@ const CATEGORIES: &[Category] = &[
             "Night Market Stories",
         ],
         variants: &["paperback", "hardcover"],
+        sized: true,
     },
 ];
 
@@ -519,7 +530,10 @@ fn insert_products(
     for category in CATEGORIES {
         let mut n = 1000;
         for item in category.items {
-            for variant in category.variants {
+            let (lo, hi) = category.price_cents;
+            // Shop prices end in 0 or 5 cents.
+            let base = dice.range(lo / 5, hi / 5) * 5;
+            for (v, variant) in category.variants.iter().enumerate() {
                 n += 1;
                 let index = products.len();
                 let sku = format!("{}-{n}", category.prefix);
@@ -532,9 +546,11 @@ fn insert_products(
                 };
                 let barcode = complete_ean13(&body)
                     .ok_or_else(|| StoreError::Corrupt(format!("bad sample barcode {body}")))?;
-                let (lo, hi) = category.price_cents;
-                // Shop prices end in 0 or 5 cents.
-                let price = dice.range(lo / 5, hi / 5) * 5 - 5 * (dice.below(2) as i64);
+                let price = if category.sized {
+                    base * (10 + 7 * v as i64) / 50 * 5
+                } else {
+                    base
+                };
                 let safety = dice.range(1, 6) * 5;
                 let reorder = safety * dice.range(2, 4);
                 let id = dice.uuid_at(t0);

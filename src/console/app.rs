@@ -1,0 +1,488 @@
+//! The console as a state machine: messages in (keys, server replies, ticks), effects out
+//! (requests for the runner to perform). The terminal loop and the tests drive the same
+//! `App::update`.
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+use jiff::tz::TimeZone;
+
+use super::keymap::{Action, Context, Key, Keymap};
+use super::orders::OrdersPane;
+use super::palette::{Command, Palette};
+use super::products::ProductsPane;
+use super::signin::SignIn;
+use super::theme::Theme;
+use crate::api::{LoginResponse, Me, OrderDetail, OrderSummary, Page, Product, ProductDetail};
+use crate::client::{ClientError, OrderQuery};
+use crate::domain::role::Permission;
+
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Reply(Reply),
+    /// Periodic: time to check that the server is reachable.
+    Tick,
+    Resize,
+}
+
+/// Work for the runner; each one answers with exactly one `Reply`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    SignIn {
+        username: String,
+        password: String,
+    },
+    SignOut,
+    CheckHealth,
+    LoadOrders {
+        request: u64,
+        query: OrderQuery,
+        append: bool,
+    },
+    LoadOrder {
+        request: u64,
+        key: String,
+    },
+    LoadProducts {
+        request: u64,
+        text: String,
+        cursor: Option<String>,
+        limit: u32,
+        append: bool,
+    },
+    LoadProduct {
+        request: u64,
+        key: String,
+    },
+}
+
+#[derive(Debug)]
+pub enum Reply {
+    SignedIn(Result<Box<LoginResponse>, ClientError>),
+    SignedOut,
+    Health(Result<(), ClientError>),
+    Orders {
+        request: u64,
+        append: bool,
+        result: Result<Page<OrderSummary>, ClientError>,
+    },
+    Order {
+        request: u64,
+        result: Result<Box<OrderDetail>, ClientError>,
+    },
+    Products {
+        request: u64,
+        append: bool,
+        result: Result<Page<Product>, ClientError>,
+    },
+    Product {
+        request: u64,
+        result: Result<Box<ProductDetail>, ClientError>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaneKind {
+    Orders,
+    Products,
+}
+
+impl PaneKind {
+    pub const ALL: [PaneKind; 2] = [PaneKind::Orders, PaneKind::Products];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            PaneKind::Orders => "Orders",
+            PaneKind::Products => "Products",
+        }
+    }
+
+    pub fn short(self) -> &'static str {
+        match self {
+            PaneKind::Orders => "Ord",
+            PaneKind::Products => "Prod",
+        }
+    }
+
+    pub fn context(self) -> Context {
+        match self {
+            PaneKind::Orders => Context::Orders,
+            PaneKind::Products => Context::Products,
+        }
+    }
+
+    pub fn action(self) -> Action {
+        match self {
+            PaneKind::Orders => Action::PaneOrders,
+            PaneKind::Products => Action::PaneProducts,
+        }
+    }
+
+    /// The permission a role needs to see this pane.
+    pub fn permission(self) -> Permission {
+        match self {
+            PaneKind::Orders => Permission::OrdersRead,
+            PaneKind::Products => Permission::CatalogRead,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Overlay {
+    Help { scroll: usize },
+    Palette(Palette),
+}
+
+pub struct Workspace {
+    pub me: Me,
+    pub panes: Vec<PaneKind>,
+    pub active: PaneKind,
+    pub orders: OrdersPane,
+    pub products: ProductsPane,
+    pub overlay: Option<Overlay>,
+}
+
+pub enum Screen {
+    SignIn(SignIn),
+    Work(Box<Workspace>),
+}
+
+/// A one-line message under the body until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub is_error: bool,
+}
+
+pub struct App {
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub server: String,
+    /// `None` until the first answer from the server.
+    pub online: Option<bool>,
+    pub screen: Screen,
+    pub notice: Option<Notice>,
+    pub tz: TimeZone,
+    pub quit: bool,
+    /// Something changed since the last frame.
+    pub dirty: bool,
+    next_request: u64,
+}
+
+impl App {
+    pub fn new(keymap: Keymap, theme: Theme, server: &str, username: Option<&str>) -> App {
+        App {
+            keymap,
+            theme,
+            server: server.to_string(),
+            online: None,
+            screen: Screen::SignIn(SignIn::new(username)),
+            notice: None,
+            tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
+            quit: false,
+            dirty: true,
+            next_request: 0,
+        }
+    }
+
+    /// Starts signed in (the demo, or a token kept from an earlier run).
+    pub fn signed_in(&mut self, me: Me) -> Vec<Effect> {
+        let panes: Vec<PaneKind> = PaneKind::ALL
+            .into_iter()
+            .filter(|p| me.permissions.iter().any(|m| m == p.permission().as_str()))
+            .collect();
+        let active = panes.first().copied().unwrap_or(PaneKind::Orders);
+        let mut work = Workspace {
+            me,
+            panes,
+            active,
+            orders: OrdersPane::default(),
+            products: ProductsPane::default(),
+            overlay: None,
+        };
+        let mut effects = vec![Effect::CheckHealth];
+        for pane in work.panes.clone() {
+            effects.extend(match pane {
+                PaneKind::Orders => work.orders.reload(&mut self.next_request),
+                PaneKind::Products => work.products.reload(&mut self.next_request),
+            });
+        }
+        self.screen = Screen::Work(Box::new(work));
+        self.dirty = true;
+        effects
+    }
+
+    pub fn workspace(&self) -> Option<&Workspace> {
+        match &self.screen {
+            Screen::Work(w) => Some(w),
+            Screen::SignIn(_) => None,
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(ev) => {
+                // Terminals that report releases and repeats would otherwise act twice.
+                if ev.kind != KeyEventKind::Press {
+                    return Vec::new();
+                }
+                self.dirty = true;
+                self.notice = None;
+                self.on_key(Key::from_event(&ev))
+            }
+            Msg::Reply(reply) => {
+                self.dirty = true;
+                self.on_reply(reply)
+            }
+            Msg::Tick => vec![Effect::CheckHealth],
+            Msg::Resize => {
+                self.dirty = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_key(&mut self, key: Key) -> Vec<Effect> {
+        let ids = &mut self.next_request;
+        match &mut self.screen {
+            Screen::SignIn(form) => {
+                if let Some(effects) = form.on_key(&self.keymap, key) {
+                    return effects;
+                }
+                if self.keymap.action(Context::Global, key) == Some(Action::Quit) {
+                    self.quit = true;
+                }
+                Vec::new()
+            }
+            Screen::Work(work) => {
+                let action = match work.overlay {
+                    Some(Overlay::Help { .. }) => self
+                        .keymap
+                        .action(Context::Help, key)
+                        .or_else(|| self.keymap.action(Context::Global, key)),
+                    Some(Overlay::Palette(ref mut palette)) => {
+                        match palette.on_key(&self.keymap, key, work.active) {
+                            super::palette::Outcome::Stay => return Vec::new(),
+                            super::palette::Outcome::Close => {
+                                work.overlay = None;
+                                return Vec::new();
+                            }
+                            super::palette::Outcome::Run(command) => {
+                                work.overlay = None;
+                                return self.run_command(command);
+                            }
+                            super::palette::Outcome::Unknown(text) => {
+                                self.notice = Some(Notice {
+                                    text: format!("no command matches {text:?}"),
+                                    is_error: true,
+                                });
+                                return Vec::new();
+                            }
+                            super::palette::Outcome::Pass => {
+                                self.keymap.action(Context::Global, key)
+                            }
+                        }
+                    }
+                    None => {
+                        let typing = match work.active {
+                            PaneKind::Orders => work.orders.is_typing(),
+                            PaneKind::Products => work.products.is_typing(),
+                        };
+                        if typing {
+                            let input_action = self.keymap.action(Context::Input, key);
+                            let handled = match work.active {
+                                PaneKind::Orders => work.orders.on_typing(input_action, key, ids),
+                                PaneKind::Products => {
+                                    work.products.on_typing(input_action, key, ids)
+                                }
+                            };
+                            if let Some(effects) = handled {
+                                return effects;
+                            }
+                            // Letters type; only keys that cannot be text reach the bindings.
+                            if key.is_text() {
+                                return Vec::new();
+                            }
+                        }
+                        self.keymap
+                            .action(work.active.context(), key)
+                            .or_else(|| self.keymap.action(Context::Global, key))
+                    }
+                };
+                match action {
+                    Some(action) => self.run_action(action),
+                    None => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn run_command(&mut self, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Action(action) => self.run_action(action),
+            Command::Filter(index) => {
+                let ids = &mut self.next_request;
+                match &mut self.screen {
+                    Screen::Work(work) if work.panes.contains(&PaneKind::Orders) => {
+                        work.active = PaneKind::Orders;
+                        work.orders.set_filter(index, ids)
+                    }
+                    _ => Vec::new(),
+                }
+            }
+        }
+    }
+
+    fn run_action(&mut self, action: Action) -> Vec<Effect> {
+        let ids = &mut self.next_request;
+        let Screen::Work(work) = &mut self.screen else {
+            return Vec::new();
+        };
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                Vec::new()
+            }
+            Action::Help => {
+                work.overlay = Some(Overlay::Help { scroll: 0 });
+                Vec::new()
+            }
+            Action::Palette => {
+                work.overlay = Some(Overlay::Palette(Palette::new(
+                    &self.keymap,
+                    work.active,
+                    &work.panes,
+                )));
+                Vec::new()
+            }
+            Action::PaneOrders | Action::PaneProducts => {
+                let wanted = if action == Action::PaneOrders {
+                    PaneKind::Orders
+                } else {
+                    PaneKind::Products
+                };
+                if work.panes.contains(&wanted) {
+                    work.active = wanted;
+                } else {
+                    self.notice = Some(Notice {
+                        text: format!("your role ({}) cannot use {}", work.me.role, wanted.title()),
+                        is_error: true,
+                    });
+                }
+                Vec::new()
+            }
+            Action::PaneNext | Action::PanePrev => {
+                if let Some(i) = work.panes.iter().position(|p| *p == work.active) {
+                    let n = work.panes.len();
+                    let next = if action == Action::PaneNext {
+                        (i + 1) % n
+                    } else {
+                        (i + n - 1) % n
+                    };
+                    work.active = work.panes[next];
+                }
+                Vec::new()
+            }
+            Action::Refresh => {
+                let mut effects = vec![Effect::CheckHealth];
+                effects.extend(match work.active {
+                    PaneKind::Orders => work.orders.reload(ids),
+                    PaneKind::Products => work.products.reload(ids),
+                });
+                effects
+            }
+            Action::SignOut => {
+                let username = work.me.username.clone();
+                self.screen = Screen::SignIn(SignIn::new(Some(&username)));
+                vec![Effect::SignOut]
+            }
+            Action::Back if matches!(work.overlay, Some(Overlay::Help { .. })) => {
+                work.overlay = None;
+                Vec::new()
+            }
+            other => {
+                if let Some(Overlay::Help { scroll }) = &mut work.overlay {
+                    *scroll = match other {
+                        Action::CursorDown => *scroll + 1,
+                        Action::CursorUp => scroll.saturating_sub(1),
+                        Action::PageDown => *scroll + 10,
+                        Action::PageUp => scroll.saturating_sub(10),
+                        _ => *scroll,
+                    };
+                    return Vec::new();
+                }
+                match work.active {
+                    PaneKind::Orders => work.orders.on_action(other, ids),
+                    PaneKind::Products => work.products.on_action(other, ids),
+                }
+            }
+        }
+    }
+
+    fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Some(err) = reply_error(&reply) {
+            if err.is_unreachable() {
+                self.online = Some(false);
+            } else if err.is_unauthenticated() && matches!(self.screen, Screen::Work(_)) {
+                let username = self.workspace().map(|w| w.me.username.clone());
+                let mut form = SignIn::new(username.as_deref());
+                form.error = Some("your session has ended; please sign in again".into());
+                self.screen = Screen::SignIn(form);
+                return Vec::new();
+            }
+        } else if !matches!(reply, Reply::SignedOut) {
+            self.online = Some(true);
+        }
+        let ids = &mut self.next_request;
+        match (&mut self.screen, reply) {
+            (_, Reply::Health(_)) | (_, Reply::SignedOut) => Vec::new(),
+            (Screen::SignIn(form), Reply::SignedIn(result)) => match result {
+                Ok(login) => self.signed_in(login.user),
+                Err(err) => {
+                    form.failed(&err);
+                    Vec::new()
+                }
+            },
+            (
+                Screen::Work(work),
+                Reply::Orders {
+                    request,
+                    append,
+                    result,
+                },
+            ) => work.orders.on_page(request, append, result, ids),
+            (Screen::Work(work), Reply::Order { request, result }) => {
+                work.orders.on_detail(request, result);
+                Vec::new()
+            }
+            (
+                Screen::Work(work),
+                Reply::Products {
+                    request,
+                    append,
+                    result,
+                },
+            ) => work.products.on_page(request, append, result, ids),
+            (Screen::Work(work), Reply::Product { request, result }) => {
+                work.products.on_detail(request, result);
+                Vec::new()
+            }
+            // A late answer for a screen that is gone.
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn reply_error(reply: &Reply) -> Option<&ClientError> {
+    match reply {
+        Reply::SignedIn(Err(e)) | Reply::Health(Err(e)) => Some(e),
+        Reply::Orders { result: Err(e), .. } | Reply::Products { result: Err(e), .. } => Some(e),
+        Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
+        _ => None,
+    }
+}
+
+/// Hands out request ids, so that answers to superseded requests can be told apart.
+pub fn next_id(ids: &mut u64) -> u64 {
+    *ids += 1;
+    *ids
+}

@@ -1,0 +1,67 @@
+//! The console's configuration file, `config.toml` in the XDG config directory
+//! (`~/.config/backroom/`). Environment variables and flags override it.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::settings_file::{SettingsError, SettingsSource};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Server URL, e.g. `http://127.0.0.1:8080`.
+    pub server: Option<String>,
+    /// User name to preselect on the sign-in screen.
+    pub user: Option<String>,
+    /// Keymap name (`default`, `vim`, `rf`) or path.
+    pub keymap: Option<String>,
+    /// Theme name (`default`, `light`, `high-contrast`, `mono`) or path.
+    pub theme: Option<String>,
+}
+
+/// `~/.config/backroom`: config.toml, keymaps/, themes/.
+pub fn config_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "backroom").map(|d| d.config_dir().to_path_buf())
+}
+
+/// Where the console writes its log (never the screen it draws on).
+pub fn log_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "backroom")
+        .map(|d| d.state_dir().unwrap_or_else(|| d.cache_dir()).to_path_buf())
+}
+
+/// Reads the config file. An explicit path must exist; the default one may be absent.
+pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => match config_dir() {
+            Some(dir) if dir.join("config.toml").exists() => dir.join("config.toml"),
+            _ => return Ok(ConfigFile::default()),
+        },
+    };
+    SettingsSource::read(&path)?.deserialize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_known_keys_and_refuses_unknown_ones_with_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "server = \"http://h:1\"\ntheme = \"mono\"\n").unwrap();
+        let cfg = load(Some(&path)).unwrap();
+        assert_eq!(cfg.server.as_deref(), Some("http://h:1"));
+        assert_eq!(cfg.theme.as_deref(), Some("mono"));
+
+        std::fs::write(&path, "server = \"http://h:1\"\ncolour = \"red\"\n").unwrap();
+        let err = load(Some(&path)).unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
+        assert!(err.to_string().contains("colour"), "{err}");
+
+        let err = load(Some(&dir.path().join("missing.toml"))).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
+    }
+}

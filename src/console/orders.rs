@@ -1,0 +1,543 @@
+//! The order queue: newest first, filtered by status and search, loaded a page at a time as
+//! the cursor nears the end; Enter opens one order whole.
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+
+use super::app::{Effect, next_id};
+use super::keymap::{Action, Key};
+use super::list_cursor::ListCursor;
+use super::text_input::TextInput;
+use super::theme::{Theme, ThemeRole};
+use super::ui::{input_line, money, muted_line, pane_block};
+use crate::api::{OrderDetail, OrderSummary, Page};
+use crate::client::{ClientError, OrderQuery};
+use crate::domain::order::OrderStatus;
+
+const PAGE: u32 = 200;
+/// Load the next page when the cursor is this close to the last loaded row.
+const PREFETCH: usize = 40;
+
+/// Status filters, cycled with `filter.status`.
+pub struct StatusFilter {
+    pub label: &'static str,
+    pub short: &'static str,
+    pub statuses: Vec<OrderStatus>,
+}
+
+pub fn status_filters() -> Vec<StatusFilter> {
+    let mut filters = vec![
+        StatusFilter {
+            label: "All",
+            short: "All",
+            statuses: Vec::new(),
+        },
+        StatusFilter {
+            label: "Open",
+            short: "Open",
+            statuses: OrderStatus::ALL
+                .into_iter()
+                .filter(|s| !s.is_closed())
+                .collect(),
+        },
+        StatusFilter {
+            label: "Needs attention",
+            short: "Attn",
+            statuses: OrderStatus::ALL
+                .into_iter()
+                .filter(|s| s.needs_attention())
+                .collect(),
+        },
+    ];
+    filters.extend(OrderStatus::ALL.into_iter().map(|s| StatusFilter {
+        label: s.label(),
+        short: s.short_label(),
+        statuses: vec![s],
+    }));
+    filters
+}
+
+#[derive(Debug, Default)]
+pub struct OrderView {
+    pub number: String,
+    pub request: u64,
+    pub order: Option<OrderDetail>,
+    pub error: Option<String>,
+    pub scroll: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct OrdersPane {
+    pub filter: usize,
+    pub search: TextInput,
+    pub searching: bool,
+    pub rows: Vec<OrderSummary>,
+    pub next_cursor: Option<String>,
+    pub loading: bool,
+    pub loaded: bool,
+    pub error: Option<String>,
+    pub cursor: ListCursor,
+    pub open: Option<OrderView>,
+    request: u64,
+}
+
+impl OrdersPane {
+    pub fn is_typing(&self) -> bool {
+        self.searching && self.open.is_none()
+    }
+
+    /// Whether `action` does something in the pane's present state (for the footer).
+    pub fn offers(&self, action: Action) -> bool {
+        match action {
+            Action::Back => self.open.is_some() || !self.search.is_empty(),
+            Action::Open => self.open.is_none() && !self.rows.is_empty(),
+            _ => self.open.is_none(),
+        }
+    }
+
+    fn query(&self, cursor: Option<String>) -> OrderQuery {
+        let filters = status_filters();
+        let statuses = filters
+            .get(self.filter)
+            .map(|f| f.statuses.iter().map(|s| s.as_str().to_string()).collect())
+            .unwrap_or_default();
+        OrderQuery {
+            statuses,
+            text: self.search.text().to_string(),
+            cursor,
+            limit: PAGE,
+        }
+    }
+
+    /// Loads the first page again for the current filter and search.
+    pub fn reload(&mut self, ids: &mut u64) -> Vec<Effect> {
+        self.request = next_id(ids);
+        self.loading = true;
+        vec![Effect::LoadOrders {
+            request: self.request,
+            query: self.query(None),
+            append: false,
+        }]
+    }
+
+    pub fn set_filter(&mut self, index: usize, ids: &mut u64) -> Vec<Effect> {
+        self.filter = index % status_filters().len();
+        self.open = None;
+        self.cursor.reset();
+        self.reload(ids)
+    }
+
+    fn load_more_if_near_end(&mut self, ids: &mut u64) -> Vec<Effect> {
+        match &self.next_cursor {
+            Some(c) if !self.loading && self.cursor.selected + PREFETCH >= self.rows.len() => {
+                self.request = next_id(ids);
+                self.loading = true;
+                vec![Effect::LoadOrders {
+                    request: self.request,
+                    query: self.query(Some(c.clone())),
+                    append: true,
+                }]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Keys while the search field has focus. `None`: not handled here.
+    pub fn on_typing(
+        &mut self,
+        input: Option<Action>,
+        key: Key,
+        ids: &mut u64,
+    ) -> Option<Vec<Effect>> {
+        match input {
+            Some(Action::Submit) => {
+                self.searching = false;
+                return Some(Vec::new());
+            }
+            Some(Action::Cancel) => {
+                self.searching = false;
+                let had_text = !self.search.is_empty();
+                self.search.clear();
+                return Some(if had_text {
+                    self.restart(ids)
+                } else {
+                    Vec::new()
+                });
+            }
+            _ => {}
+        }
+        let before = self.search.text().to_string();
+        if !self.search.edit(key) {
+            return None;
+        }
+        Some(if self.search.text() != before {
+            self.restart(ids)
+        } else {
+            Vec::new()
+        })
+    }
+
+    fn restart(&mut self, ids: &mut u64) -> Vec<Effect> {
+        self.cursor.reset();
+        self.reload(ids)
+    }
+
+    pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Vec<Effect> {
+        if let Some(view) = &mut self.open {
+            match action {
+                Action::Back => self.open = None,
+                Action::CursorDown => view.scroll += 1,
+                Action::CursorUp => view.scroll = view.scroll.saturating_sub(1),
+                Action::PageDown => view.scroll += 10,
+                Action::PageUp => view.scroll = view.scroll.saturating_sub(10),
+                Action::First => view.scroll = 0,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        let filters = status_filters().len();
+        match action {
+            Action::Search => {
+                self.searching = true;
+                Vec::new()
+            }
+            Action::FilterStatus => self.set_filter(self.filter + 1, ids),
+            Action::FilterStatusBack => self.set_filter(self.filter + filters - 1, ids),
+            Action::FilterClear => {
+                self.search.clear();
+                self.searching = false;
+                self.set_filter(0, ids)
+            }
+            Action::Open => match self.rows.get(self.cursor.selected) {
+                Some(row) => {
+                    let request = next_id(ids);
+                    self.open = Some(OrderView {
+                        number: row.number.clone(),
+                        request,
+                        ..OrderView::default()
+                    });
+                    vec![Effect::LoadOrder {
+                        request,
+                        key: row.number.clone(),
+                    }]
+                }
+                None => Vec::new(),
+            },
+            Action::Back if self.searching || !self.search.is_empty() => {
+                self.searching = false;
+                self.search.clear();
+                self.restart(ids)
+            }
+            other => {
+                if self.cursor.apply(other, self.rows.len()) {
+                    self.load_more_if_near_end(ids)
+                } else {
+                    Vec::new()
+                }
+            }
+        }
+    }
+
+    pub fn on_page(
+        &mut self,
+        request: u64,
+        append: bool,
+        result: Result<Page<OrderSummary>, ClientError>,
+        ids: &mut u64,
+    ) -> Vec<Effect> {
+        if request != self.request {
+            return Vec::new();
+        }
+        self.loading = false;
+        match result {
+            Ok(page) => {
+                self.error = None;
+                self.loaded = true;
+                if append {
+                    self.rows.extend(page.items);
+                } else {
+                    self.rows = page.items;
+                }
+                self.next_cursor = page.next_cursor;
+                self.cursor.clamp(self.rows.len());
+                self.load_more_if_near_end(ids)
+            }
+            Err(err) => {
+                self.error = Some(err.to_string());
+                Vec::new()
+            }
+        }
+    }
+
+    pub fn on_detail(&mut self, request: u64, result: Result<Box<OrderDetail>, ClientError>) {
+        if let Some(view) = &mut self.open
+            && view.request == request
+        {
+            match result {
+                Ok(order) => view.order = Some(*order),
+                Err(err) => view.error = Some(err.to_string()),
+            }
+        }
+    }
+
+    pub fn render(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        compact: bool,
+        tz: &TimeZone,
+        active: bool,
+    ) {
+        if let Some(view) = &self.open {
+            render_order(f, area, theme, view, compact, tz);
+            return;
+        }
+        let filters = status_filters();
+        let filter = filters.get(self.filter);
+        let count = if self.next_cursor.is_some() {
+            format!("{}+", self.rows.len())
+        } else {
+            self.rows.len().to_string()
+        };
+        let title = if compact {
+            format!("{} {}", filter.map(|f| f.short).unwrap_or(""), count)
+        } else {
+            format!(
+                "Orders · {} · {}",
+                filter.map(|f| f.label).unwrap_or(""),
+                count
+            )
+        };
+        let block = pane_block(theme, &title, active, compact);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let show_search = self.searching || !self.search.is_empty();
+        let [search_area, list_area] = Layout::vertical([
+            Constraint::Length(u16::from(show_search)),
+            Constraint::Min(0),
+        ])
+        .areas(inner);
+        if show_search {
+            input_line(
+                f,
+                search_area,
+                theme,
+                "Search",
+                if compact { 0 } else { 7 },
+                &self.search,
+                self.searching,
+            );
+        }
+        if self.rows.is_empty() {
+            let text = match (&self.error, self.loading, self.loaded) {
+                (Some(e), _, _) => {
+                    Line::from(Span::styled(e.clone(), theme.style(ThemeRole::Error)))
+                }
+                (None, true, _) | (None, false, false) => muted_line(theme, "loading orders…"),
+                (None, false, true) => muted_line(theme, "no orders match"),
+            };
+            f.render_widget(Paragraph::new(text), list_area);
+            return;
+        }
+        let body_rows = list_area.height.saturating_sub(1) as usize;
+        let window = self.cursor.window(self.rows.len(), body_rows);
+        let narrow = list_area.width < 50;
+        let rows = self.rows[window.clone()].iter().enumerate().map(|(i, o)| {
+            let status = o.status.parse::<OrderStatus>().ok();
+            let status_style = status
+                .map(status_role)
+                .map(|r| theme.style(r))
+                .unwrap_or_default();
+            let status_text = match (status, narrow) {
+                (Some(s), true) => s.short_label().to_string(),
+                (Some(s), false) => s.label().to_string(),
+                (None, _) => o.status.clone(),
+            };
+            let cells: Vec<ratatui::text::Text> = if narrow {
+                vec![
+                    o.number.clone().into(),
+                    Span::styled(status_text, status_style).into(),
+                    o.customer_name.clone().into(),
+                ]
+            } else {
+                vec![
+                    o.number.clone().into(),
+                    placed(&o.created_at, tz).into(),
+                    o.customer_name.clone().into(),
+                    Span::styled(status_text, status_style).into(),
+                    Line::from(o.item_count.to_string()).right_aligned().into(),
+                    Line::from(money(&o.total)).right_aligned().into(),
+                ]
+            };
+            let row = Row::new(cells);
+            if window.start + i == self.cursor.selected {
+                row.style(theme.style(ThemeRole::Selection))
+            } else {
+                row.style(theme.style(ThemeRole::Text))
+            }
+        });
+        let (header, widths): (Vec<Line>, Vec<Constraint>) = if narrow {
+            (
+                vec!["Order".into(), "Stat".into(), "Customer".into()],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(4),
+                    Constraint::Fill(1),
+                ],
+            )
+        } else {
+            (
+                vec![
+                    "Order".into(),
+                    "Placed".into(),
+                    "Customer".into(),
+                    "Status".into(),
+                    Line::from("Qty").right_aligned(),
+                    Line::from("Total").right_aligned(),
+                ],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(11),
+                    Constraint::Fill(1),
+                    Constraint::Length(13),
+                    Constraint::Length(3),
+                    Constraint::Length(10),
+                ],
+            )
+        };
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(theme.style(ThemeRole::TableHeader)))
+            .column_spacing(1);
+        f.render_widget(table, list_area);
+    }
+}
+
+/// `11-24 14:03` in the console's time zone.
+fn placed(rfc3339: &str, tz: &TimeZone) -> String {
+    rfc3339
+        .parse::<Timestamp>()
+        .map(|t| tz.to_datetime(t).strftime("%m-%d %H:%M").to_string())
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+pub fn status_role(status: OrderStatus) -> ThemeRole {
+    if status.needs_attention() {
+        ThemeRole::StatusAttention
+    } else if status == OrderStatus::Delivered {
+        ThemeRole::StatusDone
+    } else if status.is_closed() {
+        ThemeRole::StatusClosed
+    } else {
+        ThemeRole::StatusOpen
+    }
+}
+
+fn render_order(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    view: &OrderView,
+    compact: bool,
+    tz: &TimeZone,
+) {
+    let block = pane_block(theme, &view.number, true, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let Some(order) = &view.order else {
+        let line = match &view.error {
+            Some(e) => Line::from(Span::styled(e.clone(), theme.style(ThemeRole::Error))),
+            None => muted_line(theme, "loading order…"),
+        };
+        f.render_widget(Paragraph::new(line), inner);
+        return;
+    };
+    let text = theme.style(ThemeRole::Text);
+    let muted = theme.style(ThemeRole::TextMuted);
+    let section = theme.style(ThemeRole::TableHeader);
+    let o = &order.order;
+    let status = o.status.parse::<OrderStatus>().ok();
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            status.map(|s| s.label()).unwrap_or(&o.status).to_string(),
+            status.map(|s| theme.style(status_role(s))).unwrap_or(text),
+        ),
+        Span::styled(
+            format!(" · {} · {}", o.channel, placed(&o.created_at, tz)),
+            muted,
+        ),
+    ])];
+    let a = &order.ship_to;
+    lines.push(Line::from(Span::styled(
+        o.customer_name.clone(),
+        theme.style(ThemeRole::Title),
+    )));
+    lines.push(Line::from(Span::styled(order.customer_email.clone(), text)));
+    if let Some(phone) = &order.customer_phone {
+        lines.push(Line::from(Span::styled(phone.clone(), text)));
+    }
+    let mut address = a.line1.clone();
+    if let Some(l2) = &a.line2 {
+        address.push_str(&format!(", {l2}"));
+    }
+    lines.push(Line::from(Span::styled(address, text)));
+    lines.push(Line::from(Span::styled(
+        format!("{} {}, {}", a.postal_code, a.city, a.country),
+        text,
+    )));
+    lines.push(Line::from(vec![
+        Span::styled("Payment ", muted),
+        Span::styled(order.payment_method.clone(), text),
+        Span::styled("  Total ", muted),
+        Span::styled(money(&o.total), theme.style(ThemeRole::Title)),
+    ]));
+    lines.push(Line::from(Span::styled("Lines", section)));
+    for l in &order.lines {
+        if compact {
+            lines.push(Line::from(Span::styled(
+                format!("{} ×{}", l.sku, l.qty),
+                text,
+            )));
+            lines.push(Line::from(Span::styled(format!("  {}", l.name), muted)));
+        } else {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<9}", l.sku), text),
+                Span::styled(
+                    format!("{:>3} × {:>9}  ", l.qty, money(&l.unit_price)),
+                    text,
+                ),
+                Span::styled(l.name.clone(), muted),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled("History", section)));
+    for h in &order.history {
+        let label =
+            h.to.parse::<OrderStatus>()
+                .map(|s| s.label())
+                .unwrap_or(&h.to)
+                .to_string();
+        let mut spans = vec![
+            Span::styled(format!("{} ", placed(&h.at, tz)), muted),
+            Span::styled(label, text),
+        ];
+        if !compact {
+            spans.push(Span::styled(format!(" · {}", h.actor), muted));
+        }
+        if let Some(reason) = &h.reason {
+            spans.push(Span::styled(format!(" · {reason}"), muted));
+        }
+        lines.push(Line::from(spans));
+    }
+    let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        inner,
+    );
+}

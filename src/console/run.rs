@@ -1,0 +1,241 @@
+//! The event loop: merges terminal events, server replies and ticks, redraws only when
+//! something changed, and performs the app's effects with the REST client.
+
+use std::io;
+use std::time::Duration;
+
+use crossterm::event::Event;
+use futures_util::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use super::app::{App, Effect, Msg, Reply};
+use crate::client::{Client, StoredSession, TokenStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    #[error("terminal: {0}")]
+    Terminal(String),
+    #[error("terminal input: {0}")]
+    Input(#[from] io::Error),
+}
+
+/// Performs effects with the client; each effect sends back exactly one reply.
+pub struct Runner {
+    client: Client,
+    tokens: Option<TokenStore>,
+    tx: mpsc::UnboundedSender<Reply>,
+    rx: mpsc::UnboundedReceiver<Reply>,
+    in_flight: usize,
+}
+
+impl Runner {
+    /// `tokens`: where to keep the sign-in between runs; `None` keeps nothing on disk.
+    pub fn new(client: Client, tokens: Option<TokenStore>) -> Runner {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Runner {
+            client,
+            tokens,
+            tx,
+            rx,
+            in_flight: 0,
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    fn execute(&mut self, effect: Effect) {
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        if effect == Effect::SignOut {
+            // Forget locally at once; telling the server may fail if it is unreachable.
+            if let Some(store) = &self.tokens
+                && let Err(e) = store.forget(client.base_url())
+            {
+                tracing::warn!(error = %e, "could not delete the stored session");
+            }
+            self.client = self.client.clone().without_token();
+        }
+        self.in_flight += 1;
+        tokio::spawn(async move {
+            let reply = match effect {
+                Effect::SignIn { username, password } => {
+                    Reply::SignedIn(client.login(&username, &password).await.map(Box::new))
+                }
+                Effect::SignOut => {
+                    if let Err(e) = client.logout().await {
+                        tracing::warn!(error = %e, "sign-out not confirmed by the server");
+                    }
+                    Reply::SignedOut
+                }
+                Effect::CheckHealth => Reply::Health(client.health().await.map(|_| ())),
+                Effect::LoadOrders {
+                    request,
+                    query,
+                    append,
+                } => Reply::Orders {
+                    request,
+                    append,
+                    result: client.orders(&query).await,
+                },
+                Effect::LoadOrder { request, key } => Reply::Order {
+                    request,
+                    result: client.order(&key).await.map(Box::new),
+                },
+                Effect::LoadProducts {
+                    request,
+                    text,
+                    cursor,
+                    limit,
+                    append,
+                } => Reply::Products {
+                    request,
+                    append,
+                    result: client.products(&text, cursor.as_deref(), limit).await,
+                },
+                Effect::LoadProduct { request, key } => Reply::Product {
+                    request,
+                    result: client.product(&key).await.map(Box::new),
+                },
+            };
+            let _ = tx.send(reply);
+        });
+    }
+
+    /// Keeps the client's token in step with what the server said.
+    fn observe(&mut self, reply: &Reply) {
+        if let Reply::SignedIn(Ok(login)) = reply {
+            self.client = self.client.clone().with_token(login.token.clone());
+            if let Some(store) = &self.tokens {
+                let session = StoredSession {
+                    server: self.client.base_url().to_string(),
+                    username: login.user.username.clone(),
+                    token: login.token.clone(),
+                    expires_at: login.expires_at.clone(),
+                };
+                if let Err(e) = store.save(&session) {
+                    tracing::warn!(error = %e, "could not keep the session for the next start");
+                }
+            }
+        }
+    }
+}
+
+pub struct LoopOptions {
+    /// How often to check that the server is reachable.
+    pub tick: Option<Duration>,
+    /// Scripted input (tests): take the next event only when no reply is outstanding.
+    pub wait_for_replies: bool,
+}
+
+/// Runs until the app quits or the input ends (and, then, every outstanding reply is in).
+pub async fn event_loop<B, S>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    runner: &mut Runner,
+    mut events: S,
+    initial: Vec<Effect>,
+    options: LoopOptions,
+) -> Result<(), ConsoleError>
+where
+    B: Backend,
+    B::Error: std::fmt::Display,
+    S: Stream<Item = io::Result<Event>> + Unpin,
+{
+    for effect in initial {
+        runner.execute(effect);
+    }
+    let mut tick = options.tick.map(|period| {
+        let mut t = tokio::time::interval(period);
+        t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        t
+    });
+    let mut input_done = false;
+    loop {
+        if app.dirty {
+            terminal
+                .draw(|f| super::ui::draw(f, app))
+                .map_err(|e| ConsoleError::Terminal(e.to_string()))?;
+            app.dirty = false;
+        }
+        if app.quit || (input_done && runner.in_flight == 0) {
+            break;
+        }
+        let waiting = options.wait_for_replies && runner.in_flight > 0;
+        let may_read = !input_done && !waiting;
+        let msg = tokio::select! {
+            event = events.next(), if may_read => match event {
+                Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
+                Some(Ok(Event::Resize(_, _))) => Some(Msg::Resize),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(ConsoleError::Input(e)),
+                None => {
+                    input_done = true;
+                    None
+                }
+            },
+            Some(reply) = runner.rx.recv() => {
+                runner.in_flight = runner.in_flight.saturating_sub(1);
+                runner.observe(&reply);
+                Some(Msg::Reply(reply))
+            },
+            _ = async {
+                match tick.as_mut() {
+                    Some(t) => { t.tick().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => Some(Msg::Tick),
+        };
+        if let Some(msg) = msg {
+            for effect in app.update(msg) {
+                runner.execute(effect);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Takes over the terminal, runs the loop, and gives the terminal back however it ends
+/// (quit, SIGTERM, SIGHUP, or a panic: ratatui's hook restores it first).
+pub async fn run_terminal(
+    mut app: App,
+    mut runner: Runner,
+    initial: Vec<Effect>,
+) -> Result<(), ConsoleError> {
+    let mut terminal = ratatui::try_init().map_err(|e| ConsoleError::Terminal(e.to_string()))?;
+    let events = crossterm::event::EventStream::new();
+    let options = LoopOptions {
+        tick: Some(Duration::from_secs(5)),
+        wait_for_replies: false,
+    };
+    let result = tokio::select! {
+        r = event_loop(&mut terminal, &mut app, &mut runner, events, initial, options) => r,
+        _ = hang_up_or_terminate() => Ok(()),
+    };
+    ratatui::restore();
+    result
+}
+
+async fn hang_up_or_terminate() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
+            (Ok(mut term), Ok(mut hup)) => {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = hup.recv() => {},
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await
+}

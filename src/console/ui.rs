@@ -1,0 +1,428 @@
+//! Drawing the frame: header, pane bar, the active pane, overlays, notices and the footer of
+//! key hints from the keymap. At 80×24 the full layout; below 60×20 a compact one (one pane,
+//! short labels, function-key footer); below 20×8 a note that the terminal is too small.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, Overlay, PaneKind, Screen, Workspace};
+use super::keymap::{Action, Binding, Context, Keymap};
+use super::text_input::TextInput;
+use super::theme::{Theme, ThemeRole};
+use crate::api::MoneyBody;
+use crossterm::event::KeyCode;
+
+pub const MIN_WIDTH: u16 = 20;
+pub const MIN_HEIGHT: u16 = 8;
+
+pub fn is_compact(area: Rect) -> bool {
+    area.width < 60 || area.height < 20
+}
+
+pub fn draw(f: &mut Frame, app: &App) {
+    let area = f.area();
+    let theme = &app.theme;
+    f.render_widget(Block::default().style(theme.style(ThemeRole::Text)), area);
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "Terminal too small: {}×{}. backroom needs at least {MIN_WIDTH}×{MIN_HEIGHT}.",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(Span::styled(text, theme.style(ThemeRole::Warning)))
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let compact = is_compact(area);
+    let work = app.workspace();
+    let tabs = u16::from(!compact && work.is_some());
+    let notice = u16::from(app.notice.is_some());
+    let [header, tab_bar, body, notice_area, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(tabs),
+        Constraint::Min(1),
+        Constraint::Length(notice),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(f, header, app, compact);
+    match &app.screen {
+        Screen::SignIn(form) => form.render(f, body, theme, &app.server, compact),
+        Screen::Work(work) => {
+            if !compact {
+                draw_tabs(f, tab_bar, theme, &app.keymap, work);
+            }
+            match work.active {
+                PaneKind::Orders => {
+                    work.orders
+                        .render(f, body, theme, compact, &app.tz, work.overlay.is_none())
+                }
+                PaneKind::Products => {
+                    work.products
+                        .render(f, body, theme, compact, work.overlay.is_none())
+                }
+            }
+            match &work.overlay {
+                Some(Overlay::Help { scroll }) => {
+                    draw_help(f, body, theme, &app.keymap, work.active, *scroll, compact)
+                }
+                Some(Overlay::Palette(palette)) => palette.render(f, body, theme),
+                None => {}
+            }
+        }
+    }
+    if let Some(n) = &app.notice {
+        let style = if n.is_error {
+            ThemeRole::Error
+        } else {
+            ThemeRole::Ok
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(n.text.clone(), theme.style(style))),
+            notice_area,
+        );
+    }
+    draw_footer(f, footer, app, compact);
+}
+
+fn draw_header(f: &mut Frame, area: Rect, app: &App, compact: bool) {
+    let theme = &app.theme;
+    let base = theme.style(ThemeRole::Header);
+    f.render_widget(Block::default().style(base), area);
+    let (dot, state, role) = match app.online {
+        Some(true) => ("●", "online", ThemeRole::HeaderOnline),
+        Some(false) => ("○", "offline", ThemeRole::HeaderOffline),
+        None => ("…", "connecting", ThemeRole::Header),
+    };
+    let (left, right) = match (app.workspace(), compact) {
+        (Some(w), false) => (
+            vec![
+                Span::styled(" backroom ", header_title(theme, base)),
+                Span::styled(format!("{} · {}", w.me.display_name, w.me.role), base),
+            ],
+            format!(
+                "{dot} {state}  {}",
+                app.server.trim_start_matches("http://")
+            ),
+        ),
+        (Some(w), true) => (
+            vec![Span::styled(
+                format!("{} {}", w.active.short(), w.me.username),
+                base,
+            )],
+            if area.width >= 30 {
+                format!("{dot} {state}")
+            } else {
+                dot.to_string()
+            },
+        ),
+        (None, _) => (
+            vec![Span::styled(" backroom", base)],
+            if compact {
+                dot.to_string()
+            } else {
+                format!(
+                    "{dot} {state}  {}",
+                    app.server.trim_start_matches("http://")
+                )
+            },
+        ),
+    };
+    let right_width = right.chars().count() as u16 + 1;
+    let [l, r] =
+        Layout::horizontal([Constraint::Min(1), Constraint::Length(right_width)]).areas(area);
+    f.render_widget(Paragraph::new(Line::from(left)), l);
+    f.render_widget(
+        Paragraph::new(Span::styled(right, theme.style(role))).alignment(Alignment::Right),
+        r,
+    );
+}
+
+/// The title style on the header's background.
+fn header_title(theme: &Theme, header: Style) -> Style {
+    match header.bg {
+        Some(bg) => theme.style(ThemeRole::Title).bg(bg),
+        None => theme.style(ThemeRole::Title),
+    }
+}
+
+fn draw_tabs(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, work: &Workspace) {
+    let mut spans = Vec::new();
+    for pane in &work.panes {
+        let key = keymap
+            .first_key(Context::Global, pane.action())
+            .map(|b| format!("{} ", b.key))
+            .unwrap_or_default();
+        let role = if *pane == work.active {
+            ThemeRole::TabActive
+        } else {
+            ThemeRole::Tab
+        };
+        spans.push(Span::styled(
+            format!(" {key}{} ", pane.title()),
+            theme.style(role),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Bindings for the footer: those the keymap marks with a `short` label, most specific
+/// context first, one per action, and only what applies right now.
+fn hint_bindings(app: &App) -> Vec<&Binding> {
+    let km = &app.keymap;
+    let mut contexts: Vec<Context> = Vec::new();
+    let mut typing = false;
+    let mut pane: Option<(PaneKind, &Workspace)> = None;
+    match &app.screen {
+        Screen::SignIn(_) => {
+            typing = true;
+            contexts.push(Context::Input);
+        }
+        Screen::Work(w) => match &w.overlay {
+            Some(Overlay::Help { .. }) => contexts.push(Context::Help),
+            Some(Overlay::Palette(_)) => {
+                typing = true;
+                contexts.extend([Context::Input, Context::Palette]);
+            }
+            None => {
+                typing = match w.active {
+                    PaneKind::Orders => w.orders.is_typing(),
+                    PaneKind::Products => w.products.is_typing(),
+                };
+                if typing {
+                    contexts.push(Context::Input);
+                }
+                contexts.push(w.active.context());
+                pane = Some((w.active, w));
+            }
+        },
+    }
+    contexts.push(Context::Global);
+    let signing_in = matches!(app.screen, Screen::SignIn(_));
+    let mut seen: Vec<Action> = Vec::new();
+    let mut out = Vec::new();
+    for ctx in contexts {
+        for b in km.bindings(ctx) {
+            let applies = match (ctx, pane) {
+                (Context::Orders, Some((_, w))) => w.orders.offers(b.action),
+                (Context::Products, Some((_, w))) => w.products.offers(b.action),
+                // The key for the pane already shown is no use.
+                (Context::Global, Some((active, _))) if b.action == active.action() => false,
+                (Context::Global, _) => {
+                    !(typing && b.key.is_text()) && (!signing_in || b.action == Action::Quit)
+                }
+                _ => true,
+            };
+            if b.short.is_none() || !applies || seen.contains(&b.action) {
+                continue;
+            }
+            seen.push(b.action);
+            out.push(b);
+        }
+    }
+    out
+}
+
+fn draw_footer(f: &mut Frame, area: Rect, app: &App, compact: bool) {
+    let theme = &app.theme;
+    f.render_widget(Block::default().style(theme.style(ThemeRole::Footer)), area);
+    let mut bindings = hint_bindings(app);
+    if compact {
+        // Function keys first: on RF terminals and small screens they are what people press.
+        bindings.sort_by_key(|b| !matches!(b.key.code, KeyCode::F(_)));
+    }
+    let mut spans = Vec::new();
+    let mut used = 0usize;
+    for b in bindings {
+        let key = b.key.to_string();
+        let label = b.label(compact);
+        let len = key.chars().count() + 1 + label.chars().count() + 1;
+        if used + len > area.width as usize {
+            if compact {
+                continue;
+            }
+            break;
+        }
+        used += len;
+        spans.push(Span::styled(key, theme.style(ThemeRole::FooterKey)));
+        spans.push(Span::styled(
+            format!(" {label} "),
+            theme.style(ThemeRole::Footer),
+        ));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(
+    f: &mut Frame,
+    body: Rect,
+    theme: &Theme,
+    keymap: &Keymap,
+    active: PaneKind,
+    scroll: usize,
+    compact: bool,
+) {
+    let area = if compact {
+        body
+    } else {
+        let w = body.width.min(72);
+        let h = body.height.saturating_sub(2).max(5).min(body.height);
+        Rect::new(
+            body.x + (body.width - w) / 2,
+            body.y + (body.height - h) / 2,
+            w,
+            h,
+        )
+    };
+    f.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(if compact { Borders::NONE } else { Borders::ALL })
+        .border_style(theme.style(ThemeRole::BorderActive))
+        .style(theme.style(ThemeRole::Popup))
+        .title(Span::styled(
+            if compact {
+                "Keys"
+            } else {
+                " Keys — Esc closes "
+            },
+            theme.style(ThemeRole::Title),
+        ));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let key_width = if compact { 8 } else { 14 };
+    let mut lines = Vec::new();
+    for ctx in [
+        active.context(),
+        Context::Global,
+        Context::Input,
+        Context::Palette,
+        Context::Help,
+    ] {
+        let bindings = keymap.bindings(ctx);
+        if bindings.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(
+            ctx.title().to_string(),
+            theme.style(ThemeRole::HelpSection),
+        )));
+        let mut grouped: Vec<(String, &str)> = Vec::new();
+        for b in bindings {
+            match grouped.iter_mut().find(|(_, d)| *d == b.desc) {
+                Some((keys, _)) => {
+                    keys.push(' ');
+                    keys.push_str(&b.key.to_string());
+                }
+                None => grouped.push((b.key.to_string(), &b.desc)),
+            }
+        }
+        for (keys, desc) in grouped {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(" {keys:<key_width$} "),
+                    theme.style(ThemeRole::HelpKey),
+                ),
+                Span::styled(desc.to_string(), theme.style(ThemeRole::Text)),
+            ]));
+        }
+    }
+    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
+    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+/// A bordered pane with a title; on compact screens just the title line.
+pub fn pane_block<'a>(theme: &Theme, title: &str, active: bool, compact: bool) -> Block<'a> {
+    let border = if active {
+        ThemeRole::BorderActive
+    } else {
+        ThemeRole::Border
+    };
+    let block = Block::default().title(Span::styled(
+        format!(" {title} "),
+        theme.style(ThemeRole::Title),
+    ));
+    if compact {
+        block
+    } else {
+        block
+            .borders(Borders::ALL)
+            .border_style(theme.style(border))
+    }
+}
+
+/// `Label  text` with the visible tail of the text and a cursor when focused.
+pub fn input_line(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    label: &str,
+    label_width: u16,
+    input: &TextInput,
+    focused: bool,
+) {
+    if area.height == 0 {
+        return;
+    }
+    let label_width = if label.is_empty() {
+        0
+    } else {
+        label_width.max(label.chars().count() as u16 + 1)
+    };
+    let [l, field] =
+        Layout::horizontal([Constraint::Length(label_width), Constraint::Min(1)]).areas(area);
+    if label_width > 0 {
+        f.render_widget(
+            Paragraph::new(Span::styled(
+                label.to_string(),
+                theme.style(ThemeRole::TextMuted),
+            )),
+            l,
+        );
+    }
+    let shown: Vec<char> = input.display().chars().collect();
+    let room = field.width.saturating_sub(1) as usize;
+    let start = input.cursor().saturating_sub(room);
+    let visible: String = shown.iter().skip(start).take(room).collect();
+    let style = if focused {
+        theme.style(ThemeRole::InputFocus)
+    } else {
+        theme.style(ThemeRole::Input)
+    };
+    f.render_widget(Block::default().style(style), field);
+    f.render_widget(Paragraph::new(Span::styled(visible.clone(), style)), field);
+    if focused {
+        let before: String = shown
+            .iter()
+            .skip(start)
+            .take(input.cursor() - start)
+            .collect();
+        let x = field.x + ratatui::text::Line::from(before).width() as u16;
+        f.set_cursor_position((x.min(field.right().saturating_sub(1)), field.y));
+    }
+}
+
+pub fn muted_line(theme: &Theme, text: &str) -> Line<'static> {
+    Line::from(Span::styled(
+        text.to_string(),
+        theme.style(ThemeRole::TextMuted),
+    ))
+}
+
+/// `€12.90`, `NT$300`, or the amount and the code for other currencies.
+pub fn money(m: &MoneyBody) -> String {
+    let money: crate::domain::money::Money = (*m).into();
+    let amount = money.amount();
+    match money.currency.as_str() {
+        "EUR" => format!("€{amount}"),
+        "USD" => format!("${amount}"),
+        "GBP" => format!("£{amount}"),
+        "TWD" => format!("NT${amount}"),
+        code => format!("{amount} {code}"),
+    }
+}

@@ -1,0 +1,544 @@
+//! Console renders (TestBackend + insta) and key sequences through `App::update`, the
+//! function the terminal loop drives, on fixed data.
+
+use backroom::api::{
+    Address, Me, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, ProblemType,
+    Product, ProductDetail, StatusChange, StockLevel,
+};
+use backroom::client::ClientError;
+use backroom::console::app::{App, Effect, Msg, PaneKind, Reply, Screen};
+use backroom::console::keymap::Keymap;
+use backroom::console::theme::Theme;
+use backroom::domain::money::Currency;
+use backroom::domain::order::OrderStatus;
+use backroom::domain::role::Role;
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const NAMES: &[&str] = &[
+    "Anna Müller",
+    "林美玲",
+    "George Andersson",
+    "陳志明",
+    "Chloé Dubois",
+    "Lars Nilsson",
+];
+
+fn eur(minor: i64) -> MoneyBody {
+    MoneyBody::from(backroom::domain::money::Money::new(minor, Currency::EUR))
+}
+
+fn orders(n: usize, first_number: usize) -> Vec<OrderSummary> {
+    (0..n)
+        .map(|i| {
+            let number = first_number - i;
+            OrderSummary {
+                id: format!("id-{number}"),
+                number: format!("SO-{number:06}"),
+                channel: "web".into(),
+                customer_name: NAMES[i % NAMES.len()].into(),
+                status: OrderStatus::ALL[i % OrderStatus::ALL.len()].as_str().into(),
+                item_count: (i % 4 + 1) as i64,
+                total: eur(1290 + 735 * i as i64),
+                created_at: format!(
+                    "2026-11-{:02}T{:02}:{:02}:00Z",
+                    24 - i / 24,
+                    23 - i % 24,
+                    (i * 7) % 60
+                ),
+            }
+        })
+        .collect()
+}
+
+fn products() -> Vec<Product> {
+    let names = [
+        "Alishan oolong, 100 g",
+        "Alishan oolong, 250 g",
+        "Jasmine green tea, 100 g",
+        "Cast-iron skillet, large",
+        "Fountain pen, navy",
+    ];
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Product {
+            id: format!("p{i}"),
+            sku: format!("TEA-{}", 1001 + i),
+            name: (*name).into(),
+            category: "Tea & Coffee".into(),
+            barcode: Some(format!("471234500{i:03}0")),
+            price: eur(1290 + 500 * i as i64),
+            safety_stock: 20,
+            on_hand: [73, 9, 0, 140, 35][i],
+            available: [71, 9, 0, 138, 35][i],
+        })
+        .collect()
+}
+
+fn product_detail(p: &Product) -> ProductDetail {
+    ProductDetail {
+        product: p.clone(),
+        stock: vec![
+            StockLevel {
+                sku: p.sku.clone(),
+                product_name: p.name.clone(),
+                location: "A-03-09".into(),
+                on_hand: 4,
+                reserved: 2,
+                available: 2,
+            },
+            StockLevel {
+                sku: p.sku.clone(),
+                product_name: p.name.clone(),
+                location: "B-07-09".into(),
+                on_hand: 69,
+                reserved: 0,
+                available: 69,
+            },
+        ],
+    }
+}
+
+fn me(role: Role) -> Me {
+    Me {
+        id: "u1".into(),
+        username: role.as_str().into(),
+        display_name: "Morgan Reyes".into(),
+        role: role.as_str().into(),
+        permissions: role
+            .permissions()
+            .iter()
+            .map(|p| p.as_str().to_string())
+            .collect(),
+    }
+}
+
+fn app_with(keymap: &str, theme: &str) -> App {
+    let mut app = App::new(
+        Keymap::load(keymap, None).unwrap(),
+        Theme::load(theme, None).unwrap(),
+        "http://127.0.0.1:8080",
+        None,
+    );
+    app.tz = jiff::tz::TimeZone::UTC;
+    app
+}
+
+/// Signs in and answers the first loads, as a server would.
+fn working_app(role: Role) -> App {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(role));
+    answer(&mut app, effects);
+    app
+}
+
+/// Answers every load effect with the fixed data, recursively.
+fn answer(app: &mut App, effects: Vec<Effect>) {
+    for effect in effects {
+        let reply = match effect {
+            Effect::CheckHealth => Reply::Health(Ok(())),
+            Effect::LoadOrders {
+                request,
+                append,
+                query,
+            } => {
+                let all = orders(60, 1200);
+                let rows: Vec<_> = all
+                    .into_iter()
+                    .filter(|o| query.statuses.is_empty() || query.statuses.contains(&o.status))
+                    .filter(|o| {
+                        o.number.contains(&query.text) || o.customer_name.contains(&query.text)
+                    })
+                    .collect();
+                Reply::Orders {
+                    request,
+                    append,
+                    result: Ok(Page {
+                        items: rows,
+                        next_cursor: None,
+                    }),
+                }
+            }
+            Effect::LoadOrder { request, key } => Reply::Order {
+                request,
+                result: Ok(Box::new(order_detail(&key))),
+            },
+            Effect::LoadProducts {
+                request,
+                append,
+                text,
+                ..
+            } => {
+                let items = products()
+                    .into_iter()
+                    .filter(|p| p.name.to_lowercase().contains(&text.to_lowercase()))
+                    .collect();
+                Reply::Products {
+                    request,
+                    append,
+                    result: Ok(Page {
+                        items,
+                        next_cursor: None,
+                    }),
+                }
+            }
+            Effect::LoadProduct { request, key } => {
+                let p = products().into_iter().find(|p| p.sku == key).unwrap();
+                Reply::Product {
+                    request,
+                    result: Ok(Box::new(product_detail(&p))),
+                }
+            }
+            other => panic!("unexpected effect {other:?}"),
+        };
+        let next = app.update(Msg::Reply(reply));
+        answer(app, next);
+    }
+}
+
+fn order_detail(number: &str) -> OrderDetail {
+    let summary = orders(60, 1200)
+        .into_iter()
+        .find(|o| o.number == number)
+        .unwrap();
+    OrderDetail {
+        customer_email: "mei-ling.lin7@example.tw".into(),
+        customer_phone: Some("+886 912 345 678".into()),
+        payment_method: "card".into(),
+        ship_to: Address {
+            name: summary.customer_name.clone(),
+            line1: "信義區松仁路100號".into(),
+            line2: Some("5樓".into()),
+            city: "台北市".into(),
+            postal_code: "110".into(),
+            region: None,
+            country: "TW".into(),
+        },
+        lines: vec![
+            OrderLine {
+                line_no: 1,
+                sku: "TEA-1001".into(),
+                name: "Alishan oolong, 100 g".into(),
+                qty: 2,
+                unit_price: eur(1290),
+            },
+            OrderLine {
+                line_no: 2,
+                sku: "KIT-1007".into(),
+                name: "Ceramic teapot, small".into(),
+                qty: 1,
+                unit_price: eur(3490),
+            },
+        ],
+        history: vec![
+            StatusChange {
+                at: "2026-11-24T09:00:00Z".into(),
+                from: None,
+                to: "received".into(),
+                actor: "system".into(),
+                reason: None,
+            },
+            StatusChange {
+                at: "2026-11-24T09:01:00Z".into(),
+                from: Some("received".into()),
+                to: "hold".into(),
+                actor: "system".into(),
+                reason: Some("not enough stock to reserve".into()),
+            },
+        ],
+        order: summary,
+    }
+}
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let effects = app.update(key(KeyCode::Char(c)));
+        answer(app, effects);
+    }
+}
+
+fn press_code(app: &mut App, code: KeyCode) {
+    let effects = app.update(key(code));
+    answer(app, effects);
+}
+
+fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| backroom::console::ui::draw(f, app))
+        .unwrap();
+    terminal.backend().to_string()
+}
+
+#[test]
+fn orders_pane_80x24() {
+    insta::assert_snapshot!(render(&working_app(Role::Admin), 80, 24));
+}
+
+#[test]
+fn orders_pane_40x16() {
+    insta::assert_snapshot!(render(&working_app(Role::Admin), 40, 16));
+}
+
+#[test]
+fn products_pane_80x24() {
+    let mut app = working_app(Role::Admin);
+    press_code(&mut app, KeyCode::F(2));
+    press_code(&mut app, KeyCode::Down);
+    insta::assert_snapshot!(render(&app, 80, 24));
+}
+
+#[test]
+fn products_pane_40x16_list_and_stock() {
+    let mut app = working_app(Role::Warehouse);
+    press_code(&mut app, KeyCode::F(2));
+    insta::assert_snapshot!("products_40x16_list", render(&app, 40, 16));
+    press_code(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("products_40x16_stock", render(&app, 40, 16));
+}
+
+#[test]
+fn help_overlay_80x24_and_40x16() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, "?");
+    insta::assert_snapshot!("help_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("help_40x16", render(&app, 40, 16));
+    press_code(&mut app, KeyCode::Esc);
+    assert!(!render(&app, 80, 24).contains("Keys — Esc closes"));
+}
+
+#[test]
+fn order_detail_opens_and_closes() {
+    let mut app = working_app(Role::Cs);
+    press(&mut app, "jj");
+    press_code(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("SO-001198") && screen.contains("Alishan oolong"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("order_detail_80x24", screen);
+    press_code(&mut app, KeyCode::Esc);
+    assert!(render(&app, 80, 24).contains("Orders · All · 60"));
+}
+
+#[test]
+fn status_filter_cycles_and_reloads() {
+    let mut app = app_with("default", "default");
+    app.signed_in(me(Role::Ops));
+    let effects = app.update(key(KeyCode::Char('s')));
+    match effects.as_slice() {
+        [
+            Effect::LoadOrders {
+                query,
+                append: false,
+                ..
+            },
+        ] => {
+            assert!(query.statuses.contains(&"hold".to_string()));
+            assert!(!query.statuses.contains(&"delivered".to_string()));
+        }
+        other => panic!("expected one reload, got {other:?}"),
+    }
+    answer(&mut app, effects);
+    assert!(render(&app, 80, 24).contains("Orders · Open"));
+    press(&mut app, "S");
+    assert!(render(&app, 80, 24).contains("Orders · All"));
+}
+
+#[test]
+fn typing_in_search_is_text_not_commands() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, "/");
+    // `s` would cycle the filter and `?` open help if they were not typed into the field.
+    press(&mut app, "林s?");
+    let Some(work) = app.workspace() else {
+        panic!("signed in")
+    };
+    assert_eq!(work.orders.search.text(), "林s?");
+    assert_eq!(work.orders.filter, 0);
+    assert!(!render(&app, 80, 24).contains("Keys — Esc closes"));
+    press_code(&mut app, KeyCode::Backspace);
+    press_code(&mut app, KeyCode::Backspace);
+    press_code(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Search 林")
+            && screen.contains("林美玲")
+            && !screen.contains("Anna Müller"),
+        "{screen}"
+    );
+    press_code(&mut app, KeyCode::Esc);
+    assert!(render(&app, 80, 24).contains("Anna Müller"));
+}
+
+#[test]
+fn stale_answers_are_ignored() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, "/");
+    let first = app.update(key(KeyCode::Char('A')));
+    let second = app.update(key(KeyCode::Char('n')));
+    let id = |e: &[Effect]| match e {
+        [Effect::LoadOrders { request, .. }] => *request,
+        other => panic!("{other:?}"),
+    };
+    let (old, new) = (id(&first), id(&second));
+    let page = |rows| {
+        Ok(Page {
+            items: rows,
+            next_cursor: None,
+        })
+    };
+    app.update(Msg::Reply(Reply::Orders {
+        request: new,
+        append: false,
+        result: page(orders(2, 50)),
+    }));
+    app.update(Msg::Reply(Reply::Orders {
+        request: old,
+        append: false,
+        result: page(orders(40, 900)),
+    }));
+    assert_eq!(app.workspace().unwrap().orders.rows.len(), 2);
+}
+
+#[test]
+fn key_releases_and_repeats_do_nothing() {
+    let mut app = working_app(Role::Admin);
+    let mut release = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    app.update(Msg::Key(release));
+    assert_eq!(app.workspace().unwrap().orders.cursor.selected, 0);
+    press(&mut app, "j");
+    assert_eq!(app.workspace().unwrap().orders.cursor.selected, 1);
+}
+
+#[test]
+fn near_the_end_the_next_page_is_fetched() {
+    let mut app = app_with("default", "default");
+    app.signed_in(me(Role::Ops));
+    let first = Page {
+        items: orders(30, 1200),
+        next_cursor: Some("c1".into()),
+    };
+    let effects = app.update(Msg::Reply(Reply::Orders {
+        request: 1,
+        append: false,
+        result: Ok(first),
+    }));
+    match effects.as_slice() {
+        [
+            Effect::LoadOrders {
+                query,
+                append: true,
+                ..
+            },
+        ] => assert_eq!(query.cursor.as_deref(), Some("c1")),
+        other => panic!("expected a prefetch, got {other:?}"),
+    }
+    assert!(render(&app, 80, 24).contains("30+"));
+}
+
+#[test]
+fn panes_follow_the_role() {
+    let mut app = working_app(Role::Purchasing);
+    let work = app.workspace().unwrap();
+    assert_eq!(work.panes, vec![PaneKind::Products]);
+    assert_eq!(work.active, PaneKind::Products);
+    press_code(&mut app, KeyCode::F(1));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("your role (purchasing) cannot use Orders"),
+        "{screen}"
+    );
+    assert!(!screen.contains("F1 Orders"));
+}
+
+#[test]
+fn palette_completes_and_runs() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, ":");
+    press(&mut app, "hold");
+    insta::assert_snapshot!("palette_80x24", render(&app, 80, 24));
+    press_code(&mut app, KeyCode::Enter);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Orders · On hold"), "{screen}");
+    press(&mut app, ":");
+    press(&mut app, "nonsense");
+    press_code(&mut app, KeyCode::Enter);
+    assert!(render(&app, 80, 24).contains("no command matches \"nonsense\""));
+}
+
+#[test]
+fn sign_in_screen_masks_and_reports_failures() {
+    let mut app = app_with("default", "default");
+    press(&mut app, "mei");
+    press_code(&mut app, KeyCode::Enter);
+    press(&mut app, "hunter22");
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("••••••••") && !screen.contains("hunter22"),
+        "{screen}"
+    );
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        effects,
+        vec![Effect::SignIn {
+            username: "mei".into(),
+            password: "hunter22".into()
+        }]
+    );
+    let problem = Problem::new(ProblemType::InvalidCredentials, None);
+    app.update(Msg::Reply(Reply::SignedIn(Err(ClientError::Problem(
+        problem,
+    )))));
+    insta::assert_snapshot!("signin_failed_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("signin_failed_40x16", render(&app, 40, 16));
+}
+
+#[test]
+fn an_ended_session_returns_to_sign_in() {
+    let mut app = working_app(Role::Admin);
+    let problem = Problem::new(ProblemType::Unauthenticated, None);
+    app.update(Msg::Reply(Reply::Orders {
+        request: 99,
+        append: false,
+        result: Err(ClientError::Problem(problem)),
+    }));
+    assert!(matches!(app.screen, Screen::SignIn(_)));
+    assert!(render(&app, 80, 24).contains("session has ended"));
+}
+
+#[test]
+fn unreachable_server_shows_offline() {
+    let mut app = working_app(Role::Admin);
+    assert!(render(&app, 80, 24).contains("● online"));
+    app.update(Msg::Reply(Reply::Health(Err(ClientError::Unreachable(
+        "connection refused".into(),
+    )))));
+    assert!(render(&app, 80, 24).contains("○ offline"));
+}
+
+#[test]
+fn too_small_says_so() {
+    let app = working_app(Role::Admin);
+    insta::assert_snapshot!("too_small_19x7", render(&app, 19, 7));
+}
+
+#[test]
+fn rf_keymap_works_with_digits_and_function_keys() {
+    let mut app = app_with("rf", "mono");
+    let effects = app.signed_in(me(Role::Warehouse));
+    answer(&mut app, effects);
+    press(&mut app, "22");
+    assert_eq!(app.workspace().unwrap().orders.cursor.selected, 2);
+    press_code(&mut app, KeyCode::F(6));
+    assert!(render(&app, 40, 16).contains("Open"));
+    insta::assert_snapshot!("rf_orders_40x16", render(&app, 40, 16));
+}
