@@ -1,0 +1,314 @@
+//! The `backroom` binary itself: admin commands, serve and demo start and stop cleanly,
+//! and bad configuration is refused before the console takes the screen.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn backroom() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_backroom"));
+    cmd.env_remove("BACKROOM_DB")
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn admin(db: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = backroom()
+        .arg("admin")
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Reads the child's stdout until a line starts with `prefix`; returns that line.
+fn wait_for_line(child: &mut Child, prefix: &str, lines: &mut Vec<String>) -> String {
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut reader = BufReader::new(stdout);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "output ended before {prefix:?}: {lines:?}"
+        );
+        lines.push(line.clone());
+        if line.starts_with(prefix) {
+            return line.trim().to_string();
+        }
+        assert!(Instant::now() < deadline, "no {prefix:?} line");
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn login(base: &str, user: &str, password: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": user, "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[test]
+fn admin_manages_users_with_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let out = admin(
+        &db,
+        &[
+            "user",
+            "add",
+            "Mei.Lin",
+            "--role",
+            "cs",
+            "--name",
+            "林美玲",
+            "--password-stdin",
+        ],
+        "correct horse\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("added mei.lin (林美玲) as cs"));
+
+    let out = admin(
+        &db,
+        &["user", "add", "mei.lin", "--role", "cs", "--password-stdin"],
+        "another one\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+
+    let out = admin(
+        &db,
+        &["user", "add", "tom", "--role", "boss", "--password-stdin"],
+        "long enough\n",
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("unknown role \"boss\"") && text(&out).contains("warehouse"),
+        "{}",
+        text(&out)
+    );
+
+    let out = admin(
+        &db,
+        &[
+            "user",
+            "add",
+            "tom",
+            "--role",
+            "warehouse",
+            "--password-stdin",
+        ],
+        "short\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("at least 8"), "{}", text(&out));
+
+    let out = admin(&db, &["user", "set-role", "mei.lin", "ops"], "");
+    assert!(text(&out).contains("mei.lin is now ops"), "{}", text(&out));
+    let out = admin(&db, &["user", "disable", "mei.lin"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = admin(&db, &["user", "list"], "");
+    let listing = text(&out);
+    assert!(
+        listing.contains("mei.lin") && listing.contains("ops") && listing.contains("disabled"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains("tom"),
+        "failed adds must add nothing: {listing}"
+    );
+
+    let out = admin(
+        &db,
+        &["user", "reset-password", "ghost", "--password-stdin"],
+        "whatever123\n",
+    );
+    assert!(!out.status.success());
+    assert!(text(&out).contains("not found"), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn serve_accepts_the_admin_made_user_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let out = admin(
+        &db,
+        &["user", "add", "boss", "--role", "admin", "--password-stdin"],
+        "first admin!\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut child = backroom()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let line = wait_for_line(&mut child, "backroom serving", &mut lines);
+    let base = line.rsplit(' ').next().unwrap().to_string();
+    assert_eq!(login(&base, "boss", "first admin!").await, 200);
+    assert_eq!(login(&base, "boss", "wrong").await, 401);
+    let status = terminate(&mut child);
+    assert!(
+        status.success(),
+        "graceful shutdown should exit 0, got {status}"
+    );
+}
+
+#[tokio::test]
+async fn demo_serve_only_prints_users_and_removes_its_files() {
+    let mut child = backroom()
+        .args(["demo", "--serve-only"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let url_line = wait_for_line(&mut child, "backroom demo serving on", &mut lines);
+    let base = url_line.rsplit(' ').next().unwrap().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let db_line = wait_for_line(&mut child, "database:", &mut lines);
+    let db = db_line.trim_start_matches("database:").trim().to_string();
+    wait_for_line(&mut child, "console:", &mut lines);
+    let printed = lines.join("");
+    for role in [
+        "admin",
+        "ops",
+        "cs",
+        "warehouse",
+        "purchasing",
+        "analyst",
+        "auditor",
+    ] {
+        assert!(printed.contains(&format!("backroom-{role}")), "{printed}");
+        assert_eq!(
+            login(&base, role, &format!("backroom-{role}")).await,
+            200,
+            "{role}"
+        );
+    }
+    assert!(Path::new(&db).exists());
+    assert!(terminate(&mut child).success());
+    let dir = Path::new(&db).parent().unwrap();
+    assert!(!dir.exists(), "demo left {} behind", dir.display());
+}
+
+#[test]
+fn a_broken_keymap_is_refused_before_the_console_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let keymap = dir.path().join("mine.toml");
+    std::fs::write(
+        &keymap,
+        "inherits = \"default\"\n[orders]\n\"j\" = { action = \"jump\", desc = \"Jump\" }\n",
+    )
+    .unwrap();
+    let out = backroom()
+        .args(["console", "--server", "http://127.0.0.1:9", "--keymap"])
+        .arg(&keymap)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}:3:", keymap.display()))
+            && err.contains("unknown action \"jump\""),
+        "{err}"
+    );
+    // Nothing was drawn: the terminal was never taken.
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_broken_config_file_and_a_bad_server_url_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "server = \"http://127.0.0.1:9\"\nthem = \"mono\"\n",
+    )
+    .unwrap();
+    let out = backroom()
+        .args(["console", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(":2:") && err.contains("them"),
+        "{err}"
+    );
+
+    let out = backroom()
+        .args(["console", "--server", "localhost:8080"])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("not a server URL"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serve_refuses_a_database_from_a_newer_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("future.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.pragma_update(None, "user_version", 999).unwrap();
+    }
+    let out = backroom()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("newer backroom") && err.contains("future.db"),
+        "{err}"
+    );
+}
