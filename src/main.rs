@@ -340,10 +340,12 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         let initial = app.signed_in(login.user);
         // The demo keeps no token on disk: it must leave nothing behind.
         let runner = Runner::new(client.with_token(login.token), None);
-        run_terminal(app, runner, initial).await?;
+        let ended = run_terminal(app, runner, initial).await;
+        tracing::info!(?ended, "console closed");
     }
     let _ = stop.send(());
     server.await??;
+    tracing::info!("demo server stopped");
     drop(temp);
     Ok(())
 }

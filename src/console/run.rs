@@ -211,15 +211,31 @@ pub async fn run_terminal(
         tick: Some(Duration::from_secs(5)),
         wait_for_replies: false,
     };
-    let result = tokio::select! {
-        r = event_loop(&mut terminal, &mut app, &mut runner, events, initial, options) => r,
-        _ = hang_up_or_terminate() => Ok(()),
+    let (result, hung_up) = tokio::select! {
+        r = event_loop(&mut terminal, &mut app, &mut runner, events, initial, options) => (r, false),
+        signal = hang_up_or_terminate() => {
+            tracing::info!(?signal, "console stopped by signal");
+            (Ok(()), signal == StopSignal::HangUp)
+        }
     };
-    ratatui::restore();
+    if hung_up {
+        // The terminal is gone: restoring it, or dropping `Terminal` (which shows the cursor
+        // and reports failure on stderr, panicking when stderr is gone too) would abort the
+        // process before it cleans up.
+        std::mem::forget(terminal);
+    } else {
+        ratatui::restore();
+    }
     result
 }
 
-async fn hang_up_or_terminate() {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopSignal {
+    Terminate,
+    HangUp,
+}
+
+async fn hang_up_or_terminate() -> StopSignal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -229,13 +245,13 @@ async fn hang_up_or_terminate() {
         ) {
             (Ok(mut term), Ok(mut hup)) => {
                 tokio::select! {
-                    _ = term.recv() => {},
-                    _ = hup.recv() => {},
+                    _ = term.recv() => StopSignal::Terminate,
+                    _ = hup.recv() => StopSignal::HangUp,
                 }
             }
-            _ => std::future::pending::<()>().await,
+            _ => std::future::pending().await,
         }
     }
     #[cfg(not(unix))]
-    std::future::pending::<()>().await
+    std::future::pending().await
 }
