@@ -216,21 +216,14 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
 fn load_look(look: &LookArgs) -> Result<(config::ConfigFile, Keymap, Theme)> {
     let file = config::load(look.config.as_deref())?;
     let user_dir = config::config_dir();
-    let keymap_name = look
-        .keymap
-        .clone()
-        .or_else(|| file.keymap.clone())
-        .unwrap_or_else(|| "default".into());
+    let no_color = std::env::var_os("NO_COLOR");
+    let (keymap_name, theme_name) = config::chosen_look(
+        &file,
+        look.keymap.as_deref(),
+        look.theme.as_deref(),
+        no_color.as_deref(),
+    );
     let keymap = Keymap::load(&keymap_name, user_dir.as_deref())?;
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let theme_name = if no_color {
-        "mono".to_string()
-    } else {
-        look.theme
-            .clone()
-            .or_else(|| file.theme.clone())
-            .unwrap_or_else(|| "default".into())
-    };
     let theme = Theme::load(&theme_name, user_dir.as_deref())?;
     Ok((file, keymap, theme))
 }

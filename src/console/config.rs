@@ -20,6 +20,23 @@ pub struct ConfigFile {
     pub theme: Option<String>,
 }
 
+/// The keymap and theme names to load. Flags (with their `BACKROOM_*` variables, which
+/// clap folds in) beat the config file; a non-empty `NO_COLOR` beats everything for the theme.
+pub fn chosen_look(
+    file: &ConfigFile,
+    keymap_flag: Option<&str>,
+    theme_flag: Option<&str>,
+    no_color: Option<&std::ffi::OsStr>,
+) -> (String, String) {
+    let keymap = keymap_flag.or(file.keymap.as_deref()).unwrap_or("default");
+    let theme = if no_color.is_some_and(|v| !v.is_empty()) {
+        "mono"
+    } else {
+        theme_flag.or(file.theme.as_deref()).unwrap_or("default")
+    };
+    (keymap.to_string(), theme.to_string())
+}
+
 /// `~/.config/backroom`: config.toml, keymaps/, themes/.
 pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "backroom").map(|d| d.config_dir().to_path_buf())
@@ -46,6 +63,32 @@ pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flags_beat_the_file_and_no_color_beats_all() {
+        let file = ConfigFile {
+            keymap: Some("vim".into()),
+            theme: Some("light".into()),
+            ..ConfigFile::default()
+        };
+        let look = |k, t, nc: Option<&str>| chosen_look(&file, k, t, nc.map(std::ffi::OsStr::new));
+        assert_eq!(look(None, None, None), ("vim".into(), "light".into()));
+        assert_eq!(
+            look(Some("rf"), Some("high-contrast"), None),
+            ("rf".into(), "high-contrast".into())
+        );
+        assert_eq!(
+            look(None, Some("light"), Some("1")),
+            ("vim".into(), "mono".into())
+        );
+        // An empty NO_COLOR does not count, as the convention says.
+        assert_eq!(look(None, None, Some("")), ("vim".into(), "light".into()));
+        let empty = ConfigFile::default();
+        assert_eq!(
+            chosen_look(&empty, None, None, None),
+            ("default".into(), "default".into())
+        );
+    }
 
     #[test]
     fn reads_known_keys_and_refuses_unknown_ones_with_line() {
