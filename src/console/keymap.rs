@@ -8,7 +8,7 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::settings_file::{
-    SettingsError, SettingsSource, expect_str, expect_table, in_file_order, locate,
+    SettingsError, SettingsSource, expect_str, expect_table, in_file_order, inherited, locate,
 };
 
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -401,8 +401,6 @@ pub struct Keymap {
     contexts: HashMap<Context, Vec<Binding>>,
 }
 
-const MAX_INHERITANCE: usize = 4;
-
 impl Keymap {
     /// Loads a keymap by name (or path), following `inherits`.
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Keymap, SettingsError> {
@@ -422,28 +420,10 @@ impl Keymap {
             contexts: HashMap::new(),
         };
         if let Some(parent) = doc.get_ref().get("inherits") {
-            let parent_name = expect_str(source, parent, "inherits")?;
-            if depth >= MAX_INHERITANCE {
-                return Err(source.error_at(parent.span(), "inherits too deep (a cycle?)"));
-            }
-            // A user file that overrides a built-in may inherit the built-in of the same name.
-            let parent_source = if parent_name == name {
-                BUILT_IN
-                    .iter()
-                    .find(|(n, _)| *n == parent_name)
-                    .map(|(n, t)| SettingsSource::built_in("keymaps", n, t))
-                    .ok_or_else(|| {
-                        source.error_at(
-                            parent.span(),
-                            format!("a keymap cannot inherit itself ({parent_name:?})"),
-                        )
-                    })?
-            } else {
-                locate("keymaps", parent_name, user_dir, BUILT_IN)
-                    .map_err(|e| source.error_at(parent.span(), e.to_string()))?
-            };
+            let (parent_name, parent_source) =
+                inherited("keymaps", name, source, parent, depth, user_dir, BUILT_IN)?;
             keymap.contexts =
-                Keymap::from_source(parent_name, &parent_source, user_dir, depth + 1)?.contexts;
+                Keymap::from_source(&parent_name, &parent_source, user_dir, depth + 1)?.contexts;
         }
         for (section, value) in in_file_order(doc.get_ref()) {
             if section.get_ref() == "inherits" {
@@ -725,6 +705,32 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("action = \"quit\""), "{err}");
+    }
+
+    #[test]
+    fn user_override_may_inherit_its_built_in_and_cycles_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let keymaps = dir.path().join("keymaps");
+        std::fs::create_dir_all(&keymaps).unwrap();
+        std::fs::write(
+            keymaps.join("default.toml"),
+            "inherits = \"default\"\n[global]\n\"f12\" = { action = \"help\", desc = \"Keys\" }\n",
+        )
+        .unwrap();
+        let km = Keymap::load("default", Some(dir.path())).unwrap();
+        assert_eq!(
+            km.action(Context::Global, Key::parse("f12").unwrap()),
+            Some(Action::Help)
+        );
+        assert_eq!(
+            km.action(Context::Global, Key::parse("ctrl-c").unwrap()),
+            Some(Action::Quit)
+        );
+
+        std::fs::write(keymaps.join("a.toml"), "inherits = \"b\"\n").unwrap();
+        std::fs::write(keymaps.join("b.toml"), "inherits = \"a\"\n").unwrap();
+        let err = Keymap::load("a", Some(dir.path())).unwrap_err();
+        assert!(err.to_string().contains("too deep"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 use super::app::{Effect, next_id};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
-use super::text_input::TextInput;
+use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, money, muted_line, pane_block};
 use crate::api::{Page, Product, ProductDetail};
@@ -102,32 +102,11 @@ impl ProductsPane {
         key: Key,
         ids: &mut u64,
     ) -> Option<Vec<Effect>> {
-        match input {
-            Some(Action::Submit) => {
-                self.searching = false;
-                return Some(Vec::new());
-            }
-            Some(Action::Cancel) => {
-                self.searching = false;
-                let had_text = !self.search.is_empty();
-                self.search.clear();
-                return Some(if had_text {
-                    self.restart(ids)
-                } else {
-                    Vec::new()
-                });
-            }
-            _ => {}
+        match search_key(&mut self.search, &mut self.searching, input, key) {
+            SearchEdit::Changed => Some(self.restart(ids)),
+            SearchEdit::Unchanged => Some(Vec::new()),
+            SearchEdit::NotAnEdit => None,
         }
-        let before = self.search.text().to_string();
-        if !self.search.edit(key) {
-            return None;
-        }
-        Some(if self.search.text() != before {
-            self.restart(ids)
-        } else {
-            Vec::new()
-        })
     }
 
     pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Vec<Effect> {

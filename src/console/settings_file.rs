@@ -140,6 +140,42 @@ pub fn locate(
         })
 }
 
+/// How many `inherits` steps a file may take; more is almost surely a cycle.
+const MAX_INHERITANCE: usize = 4;
+
+/// The file named by an `inherits` value, `depth` steps below the file the user chose.
+/// A user file that overrides a built-in may inherit the built-in of the same name.
+pub fn inherited<'a>(
+    kind: &str,
+    own_name: &str,
+    source: &SettingsSource,
+    parent: &Spanned<DeValue<'a>>,
+    depth: usize,
+    user_dir: Option<&Path>,
+    built_ins: &[(&str, &str)],
+) -> Result<(String, SettingsSource), SettingsError> {
+    let parent_name = expect_str(source, parent, "inherits")?;
+    if depth >= MAX_INHERITANCE {
+        return Err(source.error_at(parent.span(), "inherits too deep (a cycle?)"));
+    }
+    let parent_source = if parent_name == own_name {
+        built_ins
+            .iter()
+            .find(|(n, _)| *n == parent_name)
+            .map(|(n, t)| SettingsSource::built_in(kind, n, t))
+            .ok_or_else(|| {
+                source.error_at(
+                    parent.span(),
+                    format!("{parent_name:?} cannot inherit itself"),
+                )
+            })?
+    } else {
+        locate(kind, parent_name, user_dir, built_ins)
+            .map_err(|e| source.error_at(parent.span(), e.to_string()))?
+    };
+    Ok((parent_name.to_string(), parent_source))
+}
+
 /// Entries of a table in file order (the parser's map does not keep it).
 pub fn in_file_order<'a, 'i>(
     table: &'a DeTable<'i>,

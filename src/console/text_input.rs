@@ -2,7 +2,7 @@
 
 use crossterm::event::{KeyCode, KeyModifiers};
 
-use super::keymap::Key;
+use super::keymap::{Action, Key};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TextInput {
@@ -102,6 +102,52 @@ impl TextInput {
     }
 }
 
+/// What a key did to a search field that has focus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchEdit {
+    /// The text changed: search again.
+    Changed,
+    Unchanged,
+    /// Not a key for the field; let the bindings have it.
+    NotAnEdit,
+}
+
+/// A key for a focused search field: `submit` keeps the text and leaves the field, `cancel`
+/// clears it and leaves, editing keys edit.
+pub fn search_key(
+    field: &mut TextInput,
+    focused: &mut bool,
+    input: Option<Action>,
+    key: Key,
+) -> SearchEdit {
+    match input {
+        Some(Action::Submit) => {
+            *focused = false;
+            SearchEdit::Unchanged
+        }
+        Some(Action::Cancel) => {
+            *focused = false;
+            let had_text = !field.is_empty();
+            field.clear();
+            if had_text {
+                SearchEdit::Changed
+            } else {
+                SearchEdit::Unchanged
+            }
+        }
+        _ => {
+            let before = field.text().to_string();
+            if !field.edit(key) {
+                SearchEdit::NotAnEdit
+            } else if field.text() != before {
+                SearchEdit::Changed
+            } else {
+                SearchEdit::Unchanged
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +176,39 @@ mod tests {
         assert!(!t.edit(key("ctrl-x")));
         t.edit(key("ctrl-u"));
         assert!(t.is_empty());
+    }
+
+    #[test]
+    fn search_keys_submit_cancel_and_edit() {
+        let mut field = TextInput::with_text("ool");
+        let mut focused = true;
+        assert_eq!(
+            search_key(&mut field, &mut focused, None, key("left")),
+            SearchEdit::Unchanged
+        );
+        assert_eq!(
+            search_key(&mut field, &mut focused, None, key("x")),
+            SearchEdit::Changed
+        );
+        assert_eq!(
+            search_key(&mut field, &mut focused, None, key("f5")),
+            SearchEdit::NotAnEdit
+        );
+        assert_eq!(
+            search_key(&mut field, &mut focused, Some(Action::Submit), key("enter")),
+            SearchEdit::Unchanged
+        );
+        assert!(!focused && field.text() == "ooxl");
+        focused = true;
+        assert_eq!(
+            search_key(&mut field, &mut focused, Some(Action::Cancel), key("esc")),
+            SearchEdit::Changed
+        );
+        assert!(!focused && field.is_empty());
+        assert_eq!(
+            search_key(&mut field, &mut focused, Some(Action::Cancel), key("esc")),
+            SearchEdit::Unchanged
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::Path;
 use ratatui::style::{Color, Modifier, Style};
 
 use super::settings_file::{
-    SettingsError, SettingsSource, expect_str, expect_table, in_file_order, locate,
+    SettingsError, SettingsSource, expect_str, expect_table, in_file_order, inherited, locate,
 };
 
 pub const BUILT_IN: &[(&str, &str)] = &[
@@ -151,8 +151,6 @@ struct RawTheme {
     styles: HashMap<ThemeRole, RawStyle>,
 }
 
-const MAX_INHERITANCE: usize = 4;
-
 impl Theme {
     /// Loads a theme by name (or path). `NO_COLOR` is the caller's business: it asks for "mono".
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme, SettingsError> {
@@ -207,21 +205,9 @@ fn parse_raw(
     let mut raw = RawTheme::default();
     let root = doc.get_ref();
     if let Some(parent) = root.get("inherits") {
-        let parent_name = expect_str(source, parent, "inherits")?;
-        if depth >= MAX_INHERITANCE {
-            return Err(source.error_at(parent.span(), "inherits too deep (a cycle?)"));
-        }
-        let parent_source = if parent_name == name {
-            BUILT_IN
-                .iter()
-                .find(|(n, _)| *n == parent_name)
-                .map(|(n, t)| SettingsSource::built_in("themes", n, t))
-                .ok_or_else(|| source.error_at(parent.span(), "a theme cannot inherit itself"))?
-        } else {
-            locate("themes", parent_name, user_dir, BUILT_IN)
-                .map_err(|e| source.error_at(parent.span(), e.to_string()))?
-        };
-        raw = parse_raw(parent_name, &parent_source, user_dir, depth + 1)?;
+        let (parent_name, parent_source) =
+            inherited("themes", name, source, parent, depth, user_dir, BUILT_IN)?;
+        raw = parse_raw(&parent_name, &parent_source, user_dir, depth + 1)?;
     }
     for (key, value) in in_file_order(root) {
         match key.get_ref().as_ref() {
