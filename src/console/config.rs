@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::settings_file::{SettingsError, SettingsSource};
+use super::settings_file::SettingsError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +57,7 @@ pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
             _ => return Ok(ConfigFile::default()),
         },
     };
-    SettingsSource::read(&path)?.deserialize()
+    super::settings_lookup::read(&path)?.deserialize()
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::path::Path;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::settings_file::{
-    SettingsError, SettingsSource, expect_str, expect_table, in_file_order, inherited, locate,
+    SettingsError, SettingsSource, expect_str, expect_table, in_file_order,
 };
+use super::settings_lookup::{inherited, locate};
 
 pub const BUILT_IN: &[(&str, &str)] = &[
     ("default", include_str!("../../keymaps/default.toml")),

@@ -1,8 +1,11 @@
 //! Pure business rules: types, validation, state, arithmetic. No I/O, no async, no SQL.
 
 pub mod barcode;
+pub mod lifecycle;
 pub mod location;
 pub mod money;
 pub mod order;
 pub mod role;
+pub mod routing;
+pub mod settings_file;
 pub mod user;
