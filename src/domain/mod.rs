@@ -1,6 +1,7 @@
 //! Pure business rules: types, validation, state, arithmetic. No I/O, no async, no SQL.
 
 pub mod barcode;
+pub mod intake;
 pub mod lifecycle;
 pub mod location;
 pub mod money;
