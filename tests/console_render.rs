@@ -47,6 +47,9 @@ fn orders(n: usize, first_number: usize) -> Vec<OrderSummary> {
                     23 - i % 24,
                     (i * 7) % 60
                 ),
+                queue: Some("warehouse".into()),
+                priority: "normal".into(),
+                ship_by: None,
             }
         })
         .collect()
@@ -223,6 +226,9 @@ fn order_detail(number: &str) -> OrderDetail {
                 name: "Alishan oolong, 100 g".into(),
                 qty: 2,
                 unit_price: eur(1290),
+                catalogue_price: Some(eur(1290)),
+                backordered: 0,
+                pick_from: Vec::new(),
             },
             OrderLine {
                 line_no: 2,
@@ -230,6 +236,9 @@ fn order_detail(number: &str) -> OrderDetail {
                 name: "Ceramic teapot, small".into(),
                 qty: 1,
                 unit_price: eur(3490),
+                catalogue_price: Some(eur(3490)),
+                backordered: 0,
+                pick_from: Vec::new(),
             },
         ],
         history: vec![
@@ -249,6 +258,8 @@ fn order_detail(number: &str) -> OrderDetail {
             },
         ],
         order: summary,
+        routing: None,
+        duplicate: false,
     }
 }
 
@@ -496,7 +507,7 @@ fn sign_in_screen_masks_and_reports_failures() {
     );
     let problem = Problem::new(ProblemType::InvalidCredentials, None);
     app.update(Msg::Reply(Reply::SignedIn(Err(ClientError::Problem(
-        problem,
+        Box::new(problem),
     )))));
     insta::assert_snapshot!("signin_failed_80x24", render(&app, 80, 24));
     insta::assert_snapshot!("signin_failed_40x16", render(&app, 40, 16));
@@ -509,7 +520,7 @@ fn an_ended_session_returns_to_sign_in() {
     app.update(Msg::Reply(Reply::Orders {
         request: 99,
         append: false,
-        result: Err(ClientError::Problem(problem)),
+        result: Err(ClientError::Problem(Box::new(problem))),
     }));
     assert!(matches!(app.screen, Screen::SignIn(_)));
     assert!(render(&app, 80, 24).contains("session has ended"));

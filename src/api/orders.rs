@@ -17,6 +17,12 @@ pub struct OrderSummary {
     pub total: MoneyBody,
     /// RFC 3339 UTC.
     pub created_at: String,
+    /// warehouse, cs_review or hold.
+    pub queue: Option<String>,
+    /// low, normal, high or urgent.
+    pub priority: String,
+    /// When it must leave the warehouse; RFC 3339 UTC.
+    pub ship_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -26,6 +32,29 @@ pub struct OrderLine {
     pub name: String,
     pub qty: i64,
     pub unit_price: MoneyBody,
+    /// The catalogue price when the order came in.
+    pub catalogue_price: Option<MoneyBody>,
+    /// Units that could not be reserved.
+    pub backordered: i64,
+    /// Where the reserved units are.
+    pub pick_from: Vec<PickLocation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PickLocation {
+    pub location: String,
+    pub qty: i64,
+}
+
+/// Which routing rule decided where the order went, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Routing {
+    pub rule: String,
+    pub why: String,
+    pub carrier: Option<String>,
+    pub tags: Vec<String>,
+    /// What validation noticed: price_mismatch, address_incomplete, customer_blocked, stock_short.
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -58,4 +87,49 @@ pub struct OrderDetail {
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
     pub history: Vec<StatusChange>,
+    pub routing: Option<Routing>,
+    /// True when this channel order number had been delivered before: nothing new was stored.
+    #[serde(default)]
+    pub duplicate: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CustomerIn {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderLineIn {
+    pub sku: String,
+    pub qty: i64,
+    /// The price the customer was charged per unit, in minor units.
+    pub unit_price_minor: i64,
+}
+
+/// An order from a storefront or marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderIn {
+    /// e.g. `web`, `marketplace`, `phone`.
+    pub channel: String,
+    /// The channel's own order number; a repeat delivery is recognised as a duplicate.
+    pub channel_order_no: Option<String>,
+    pub customer: CustomerIn,
+    pub ship_to: Address,
+    /// e.g. `card`, `paypal`, `cod`, `bank_transfer`.
+    pub payment_method: String,
+    /// ISO 4217, e.g. `EUR`.
+    pub currency: String,
+    pub lines: Vec<OrderLineIn>,
+}
+
+/// Move an order to another status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChangeIn {
+    pub status: String,
+    /// Required for hold, cancelled, returned and cs_review.
+    pub reason: Option<String>,
 }

@@ -19,12 +19,15 @@ pub enum ProblemType {
     Conflict,
     UnsupportedMediaType,
     MethodNotAllowed,
+    OrderRefused,
+    IllegalTransition,
+    IdempotencyKeyReused,
     Internal,
     Unavailable,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 13] = [
+    pub const ALL: [ProblemType; 16] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -36,6 +39,9 @@ impl ProblemType {
         ProblemType::Conflict,
         ProblemType::UnsupportedMediaType,
         ProblemType::MethodNotAllowed,
+        ProblemType::OrderRefused,
+        ProblemType::IllegalTransition,
+        ProblemType::IdempotencyKeyReused,
         ProblemType::Internal,
         ProblemType::Unavailable,
     ];
@@ -53,6 +59,9 @@ impl ProblemType {
             ProblemType::Conflict => "/problems/conflict",
             ProblemType::UnsupportedMediaType => "/problems/unsupported-media-type",
             ProblemType::MethodNotAllowed => "/problems/method-not-allowed",
+            ProblemType::OrderRefused => "/problems/order-refused",
+            ProblemType::IllegalTransition => "/problems/illegal-transition",
+            ProblemType::IdempotencyKeyReused => "/problems/idempotency-key-reused",
             ProblemType::Internal => "/problems/internal",
             ProblemType::Unavailable => "/problems/unavailable",
         }
@@ -71,6 +80,11 @@ impl ProblemType {
             ProblemType::Conflict => "Conflicts with the current state",
             ProblemType::UnsupportedMediaType => "Body must be application/json",
             ProblemType::MethodNotAllowed => "Method not allowed on this resource",
+            ProblemType::OrderRefused => "The order cannot be accepted",
+            ProblemType::IllegalTransition => "The order cannot move to that status",
+            ProblemType::IdempotencyKeyReused => {
+                "This Idempotency-Key was used for another request"
+            }
             ProblemType::Internal => "Internal error",
             ProblemType::Unavailable => "Service unavailable",
         }
@@ -86,6 +100,8 @@ impl ProblemType {
             ProblemType::Conflict => 409,
             ProblemType::UnsupportedMediaType => 415,
             ProblemType::MethodNotAllowed => 405,
+            ProblemType::OrderRefused | ProblemType::IdempotencyKeyReused => 422,
+            ProblemType::IllegalTransition => 409,
             ProblemType::Internal => 500,
             ProblemType::Unavailable => 503,
         }
@@ -108,6 +124,9 @@ pub struct Problem {
     /// For `forbidden`: the permission that was missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
+    /// For `order-refused`: every reason, each naming its line or field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl Problem {
@@ -118,6 +137,7 @@ impl Problem {
             status: kind.status(),
             detail: detail.into(),
             permission: None,
+            errors: Vec::new(),
         }
     }
 

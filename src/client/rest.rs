@@ -17,7 +17,7 @@ pub enum ClientError {
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
     #[error("{}", .0.detail.clone().unwrap_or_else(|| .0.title.clone()))]
-    Problem(Problem),
+    Problem(Box<Problem>),
     #[error("unexpected answer from the server: {0}")]
     Unexpected(String),
 }
@@ -135,7 +135,7 @@ impl Client {
                 .map_err(|e| ClientError::Unexpected(e.to_string()));
         }
         match serde_json::from_slice::<Problem>(&bytes) {
-            Ok(problem) => Err(ClientError::Problem(problem)),
+            Ok(problem) => Err(ClientError::Problem(Box::new(problem))),
             Err(_) => Err(ClientError::Unexpected(format!("HTTP {status}"))),
         }
     }

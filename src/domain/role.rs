@@ -13,6 +13,8 @@ pub enum Role {
     Purchasing,
     Analyst,
     Auditor,
+    /// A storefront or marketplace posting orders through the API.
+    Integration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -29,6 +31,12 @@ pub enum Permission {
     AuditRead,
     /// Create, disable and change users.
     UsersManage,
+    /// Place orders (storefronts, marketplaces, imports).
+    OrdersCreate,
+    /// Approve out of CS review, hold, release, cancel, re-route.
+    OrdersManage,
+    /// Move orders through picking, packing and shipping.
+    OrdersFulfil,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +44,7 @@ pub enum Permission {
 pub struct UnknownRole(pub String);
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Admin,
         Role::Ops,
         Role::Cs,
@@ -44,6 +52,7 @@ impl Role {
         Role::Purchasing,
         Role::Analyst,
         Role::Auditor,
+        Role::Integration,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +64,7 @@ impl Role {
             Role::Purchasing => "purchasing",
             Role::Analyst => "analyst",
             Role::Auditor => "auditor",
+            Role::Integration => "integration",
         }
     }
 
@@ -73,16 +83,35 @@ impl Role {
                 OrdersRead,
                 AuditRead,
                 UsersManage,
+                OrdersCreate,
+                OrdersManage,
+                OrdersFulfil,
             ],
-            Role::Ops => &[CatalogRead, LocationsRead, StockRead, OrdersRead],
+            Role::Ops => &[
+                CatalogRead,
+                LocationsRead,
+                StockRead,
+                OrdersRead,
+                OrdersCreate,
+                OrdersManage,
+                OrdersFulfil,
+            ],
             // Agents answer "is it in stock / where is my order", not "which bin".
-            Role::Cs => &[CatalogRead, StockRead, OrdersRead],
-            Role::Warehouse => &[CatalogRead, LocationsRead, StockRead, OrdersRead],
+            Role::Cs => &[CatalogRead, StockRead, OrdersRead, OrdersManage],
+            Role::Warehouse => &[
+                CatalogRead,
+                LocationsRead,
+                StockRead,
+                OrdersRead,
+                OrdersFulfil,
+            ],
             // Purchasing works from stock levels, not from customer orders.
             Role::Purchasing => &[CatalogRead, LocationsRead, StockRead],
             Role::Analyst => &[CatalogRead, StockRead, OrdersRead],
             // Auditors may look at everything but change nothing.
             Role::Auditor => &[CatalogRead, LocationsRead, StockRead, OrdersRead, AuditRead],
+            // Posts orders and reads its own answers; sees nothing else.
+            Role::Integration => &[OrdersCreate],
         }
     }
 
@@ -108,13 +137,16 @@ impl FromStr for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 9] = [
         Permission::CatalogRead,
         Permission::LocationsRead,
         Permission::StockRead,
         Permission::OrdersRead,
         Permission::AuditRead,
         Permission::UsersManage,
+        Permission::OrdersCreate,
+        Permission::OrdersManage,
+        Permission::OrdersFulfil,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,6 +157,9 @@ impl Permission {
             Permission::OrdersRead => "orders.read",
             Permission::AuditRead => "audit.read",
             Permission::UsersManage => "users.manage",
+            Permission::OrdersCreate => "orders.create",
+            Permission::OrdersManage => "orders.manage",
+            Permission::OrdersFulfil => "orders.fulfil",
         }
     }
 

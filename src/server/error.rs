@@ -29,6 +29,8 @@ pub enum ApiError {
     BadCursor(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("Idempotency-Key {0:?} was used before with a different body")]
+    IdempotencyKeyReused(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("{0}")]
@@ -51,6 +53,9 @@ impl ApiError {
             ApiError::BadCursor(_) => ProblemType::BadCursor,
             ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
             ApiError::Store(StoreError::Conflict(_)) => ProblemType::Conflict,
+            ApiError::Store(StoreError::Refused(_)) => ProblemType::OrderRefused,
+            ApiError::Store(StoreError::Transition(_)) => ProblemType::IllegalTransition,
+            ApiError::IdempotencyKeyReused(_) => ProblemType::IdempotencyKeyReused,
             ApiError::Store(StoreError::Sqlite(e)) if is_busy(e) => ProblemType::Unavailable,
             ApiError::Store(_) | ApiError::Internal(_) => ProblemType::Internal,
         }
@@ -82,6 +87,9 @@ impl IntoResponse for ApiError {
         let mut problem = Problem::new(kind, detail);
         if let ApiError::Forbidden(p) = &self {
             problem.permission = Some(p.as_str().to_string());
+        }
+        if let ApiError::Store(StoreError::Refused(refusals)) = &self {
+            problem.errors = refusals.iter().map(|r| r.to_string()).collect();
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -5,6 +5,7 @@ pub mod auth;
 mod catalog;
 mod error;
 mod extract;
+mod intake;
 mod orders;
 
 use std::future::Future;
@@ -23,11 +24,19 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 
+use std::sync::RwLock;
+
 use crate::api::Health;
-use crate::store::{Store, StoreError};
+use crate::domain::intake::ShipByPolicy;
+use crate::domain::routing::RoutingRules;
+use crate::store::{IntakePolicy, StockPolicy, Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// Price tolerance, stock policy and ship-by cut-offs for incoming orders.
+    pub intake: IntakePolicy,
+    /// Where orders go.
+    pub rules: RoutingRules,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
     /// Failed sign-ins in a row before a user name is locked out.
@@ -39,6 +48,14 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
+            intake: IntakePolicy {
+                price_tolerance_bp: 100,
+                stock: StockPolicy::Hold,
+                ship_by: ShipByPolicy::standard(
+                    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
+                ),
+            },
+            rules: RoutingRules::default_rules(),
             session_ttl: Duration::from_secs(12 * 3600),
             free_login_attempts: 5,
             login_lockout: Duration::from_secs(30),
@@ -51,6 +68,9 @@ pub struct AppState {
     store: Store,
     config: Arc<ServerConfig>,
     throttle: Arc<auth::LoginThrottle>,
+    intake: Arc<IntakePolicy>,
+    /// Swapped whole when the rules file is reloaded.
+    rules: Arc<RwLock<Arc<RoutingRules>>>,
 }
 
 impl AppState {
@@ -59,11 +79,25 @@ impl AppState {
             config.free_login_attempts,
             config.login_lockout,
         ));
+        let intake = Arc::new(config.intake.clone());
+        let rules = Arc::new(RwLock::new(Arc::new(config.rules.clone())));
         AppState {
             store,
             config: Arc::new(config),
             throttle,
+            intake,
+            rules,
         }
+    }
+
+    /// The routing rules in force now.
+    pub fn rules(&self) -> Arc<RoutingRules> {
+        self.rules.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts new rules in force for every order from now on.
+    pub fn replace_rules(&self, rules: RoutingRules) {
+        *self.rules.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(rules);
     }
 }
 
@@ -90,6 +124,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::list_stock))
         .routes(routes!(orders::list_orders))
         .routes(routes!(orders::get_order))
+        .routes(routes!(intake::create_order))
+        .routes(routes!(intake::change_status))
         .routes(routes!(audit::list_audit))
 }
 

@@ -13,9 +13,10 @@ use super::{AppState, blocking};
 use crate::api::{
     Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
 };
+use crate::api::{PickLocation, Routing};
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
-use crate::store::{OrderCursor, OrderFilter, OrderRow};
+use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrderQuery {
@@ -37,6 +38,68 @@ fn summary(row: OrderRow) -> OrderSummary {
         item_count: row.item_count,
         total: MoneyBody::from(row.total),
         created_at: row.created_at.to_string(),
+        queue: row.queue,
+        priority: row.priority,
+        ship_by: row.ship_by.map(|t| t.to_string()),
+    }
+}
+
+pub fn detail(d: OrderDetailRow, duplicate: bool) -> OrderDetail {
+    let routing = d.rule.map(|rule| Routing {
+        rule,
+        why: d.rule_why.unwrap_or_default(),
+        carrier: d.carrier,
+        tags: d.tags,
+        flags: d.flags,
+    });
+    OrderDetail {
+        customer_email: d.customer_email,
+        customer_phone: d.customer_phone,
+        payment_method: d.payment_method,
+        ship_to: Address {
+            name: d.ship_name,
+            line1: d.ship_line1,
+            line2: d.ship_line2,
+            city: d.ship_city,
+            postal_code: d.ship_postal_code,
+            region: d.ship_region,
+            country: d.ship_country,
+        },
+        lines: d
+            .lines
+            .into_iter()
+            .map(|l| OrderLine {
+                line_no: l.line_no,
+                sku: l.sku,
+                name: l.name,
+                qty: l.qty,
+                unit_price: MoneyBody::from(l.unit_price),
+                catalogue_price: l.catalogue_price.map(MoneyBody::from),
+                backordered: l.backordered,
+                pick_from: l
+                    .pick_from
+                    .into_iter()
+                    .map(|p| PickLocation {
+                        location: p.location,
+                        qty: p.qty,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        history: d
+            .history
+            .into_iter()
+            .map(|h| StatusChange {
+                at: h.at.to_string(),
+                from: h.from,
+                to: h.to,
+                actor: h.actor,
+                reason: h.reason,
+            })
+            .collect(),
+        order: summary(d.order),
+        routing,
+        duplicate,
     }
 }
 
@@ -104,41 +167,5 @@ pub async fn get_order(
     let d = blocking(&state, move |s| s.order_detail(&wanted))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
-    Ok(Json(OrderDetail {
-        customer_email: d.customer_email,
-        customer_phone: d.customer_phone,
-        payment_method: d.payment_method,
-        ship_to: Address {
-            name: d.ship_name,
-            line1: d.ship_line1,
-            line2: d.ship_line2,
-            city: d.ship_city,
-            postal_code: d.ship_postal_code,
-            region: d.ship_region,
-            country: d.ship_country,
-        },
-        lines: d
-            .lines
-            .into_iter()
-            .map(|l| OrderLine {
-                line_no: l.line_no,
-                sku: l.sku,
-                name: l.name,
-                qty: l.qty,
-                unit_price: MoneyBody::from(l.unit_price),
-            })
-            .collect(),
-        history: d
-            .history
-            .into_iter()
-            .map(|h| StatusChange {
-                at: h.at.to_string(),
-                from: h.from,
-                to: h.to,
-                actor: h.actor,
-                reason: h.reason,
-            })
-            .collect(),
-        order: summary(d.order),
-    }))
+    Ok(Json(detail(d, false)))
 }

@@ -5,7 +5,10 @@
 
 mod audit;
 mod catalog;
+mod events;
+mod intake;
 mod migrate;
+mod order_status;
 mod orders;
 pub mod seed;
 mod users;
@@ -19,6 +22,10 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
+pub use events::EventRow;
+pub use intake::{
+    CustomerIn, IdempotencyKey, Idempotent, IntakePolicy, NewOrder, Placed, StockPolicy,
+};
 pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
@@ -45,6 +52,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("{}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
+    Refused(Vec<crate::domain::intake::Refusal>),
+    #[error(transparent)]
+    Transition(#[from] crate::domain::lifecycle::TransitionError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -17,6 +17,10 @@ pub struct OrderRow {
     pub item_count: i64,
     pub total: Money,
     pub created_at: Timestamp,
+    /// warehouse, cs_review or hold; `None` for orders from before routing.
+    pub queue: Option<String>,
+    pub priority: String,
+    pub ship_by: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +30,16 @@ pub struct OrderLineRow {
     pub name: String,
     pub qty: i64,
     pub unit_price: Money,
+    pub catalogue_price: Option<Money>,
+    pub backordered: i64,
+    /// Where the reserved units are.
+    pub pick_from: Vec<PickFrom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickFrom {
+    pub location: String,
+    pub qty: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +66,12 @@ pub struct OrderDetailRow {
     pub ship_country: String,
     pub lines: Vec<OrderLineRow>,
     pub history: Vec<StatusChangeRow>,
+    pub carrier: Option<String>,
+    pub tags: Vec<String>,
+    /// The routing rule that decided, and why.
+    pub rule: Option<String>,
+    pub rule_why: Option<String>,
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -84,23 +104,39 @@ impl OrderCursor {
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.number, o.channel, c.name, o.status, o.item_count,
-        o.total_minor, o.currency, o.created_at
+        o.total_minor, o.currency, o.created_at, o.queue, o.priority, o.ship_by
     FROM orders o JOIN customers c ON c.id = o.customer_id";
 
-type RawOrder = (String, i64, String, String, String, i64, i64, String, i64);
+struct RawOrder {
+    id: String,
+    number: i64,
+    channel: String,
+    customer_name: String,
+    status: String,
+    item_count: i64,
+    total: i64,
+    currency: String,
+    created_at: i64,
+    queue: Option<String>,
+    priority: String,
+    ship_by: Option<i64>,
+}
 
 fn raw_order(r: &Row) -> rusqlite::Result<RawOrder> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-    ))
+    Ok(RawOrder {
+        id: r.get(0)?,
+        number: r.get(1)?,
+        channel: r.get(2)?,
+        customer_name: r.get(3)?,
+        status: r.get(4)?,
+        item_count: r.get(5)?,
+        total: r.get(6)?,
+        currency: r.get(7)?,
+        created_at: r.get(8)?,
+        queue: r.get(9)?,
+        priority: r.get(10)?,
+        ship_by: r.get(11)?,
+    })
 }
 
 fn currency(code: &str, what: &str) -> Result<Currency> {
@@ -108,18 +144,21 @@ fn currency(code: &str, what: &str) -> Result<Currency> {
 }
 
 fn into_order(raw: RawOrder) -> Result<OrderRow> {
-    let (id, number, channel, customer_name, status, item_count, total, cur, created_at) = raw;
     Ok(OrderRow {
-        status: status
+        status: raw
+            .status
             .parse()
-            .map_err(|e| StoreError::Corrupt(format!("order {number}: {e}")))?,
-        total: Money::new(total, currency(&cur, &id)?),
-        number: OrderNumber(number as u64),
-        id,
-        channel,
-        customer_name,
-        item_count,
-        created_at: timestamp(created_at)?,
+            .map_err(|e| StoreError::Corrupt(format!("order {}: {e}", raw.number)))?,
+        total: Money::new(raw.total, currency(&raw.currency, &raw.id)?),
+        number: OrderNumber(raw.number as u64),
+        created_at: timestamp(raw.created_at)?,
+        ship_by: raw.ship_by.map(timestamp).transpose()?,
+        id: raw.id,
+        channel: raw.channel,
+        customer_name: raw.customer_name,
+        item_count: raw.item_count,
+        queue: raw.queue,
+        priority: raw.priority,
     })
 }
 
@@ -183,16 +222,14 @@ impl Store {
     pub fn order_detail(&self, key: &str) -> Result<Option<OrderDetailRow>> {
         let number = OrderNumber::parse(key).map(|n| n.0 as i64).unwrap_or(-1);
         self.read(|c| {
-            let raw = c
+            let id: Option<String> = c
                 .query_row(
-                    &format!("{ORDER_SELECT} WHERE o.id = ?1 OR o.number = ?2"),
+                    "SELECT id FROM orders WHERE id = ?1 OR number = ?2",
                     params![key, number],
-                    raw_order,
+                    |r| r.get(0),
                 )
                 .optional()?;
-            let Some(raw) = raw else { return Ok(None) };
-            let order = into_order(raw)?;
-            detail(c, order).map(Some)
+            id.map(|id| load_detail(c, &id)).transpose()
         })
     }
 
@@ -201,13 +238,25 @@ impl Store {
     }
 }
 
-fn detail(c: &Connection, order: OrderRow) -> Result<OrderDetailRow> {
+fn split_list(s: String) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// One order whole, by id.
+pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
+    let raw = c.query_row(&format!("{ORDER_SELECT} WHERE o.id = ?1"), [id], raw_order)?;
+    let order = into_order(raw)?;
     let cur = order.total.currency;
     let mut detail = c.query_row(
         "SELECT c.email, c.phone, o.payment_method, o.ship_name, o.ship_line1, o.ship_line2,
-                o.ship_city, o.ship_postal_code, o.ship_region, o.ship_country
+                o.ship_city, o.ship_postal_code, o.ship_region, o.ship_country,
+                o.carrier, o.tags, o.rule, o.rule_why, o.flags
          FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
-        [&order.id],
+        [id],
         |r| {
             Ok(OrderDetailRow {
                 order: order.clone(),
@@ -221,32 +270,55 @@ fn detail(c: &Connection, order: OrderRow) -> Result<OrderDetailRow> {
                 ship_postal_code: r.get(7)?,
                 ship_region: r.get(8)?,
                 ship_country: r.get(9)?,
+                carrier: r.get(10)?,
+                tags: split_list(r.get(11)?),
+                rule: r.get(12)?,
+                rule_why: r.get(13)?,
+                flags: split_list(r.get(14)?),
                 lines: Vec::new(),
                 history: Vec::new(),
             })
         },
     )?;
+    let mut picks: std::collections::HashMap<i64, Vec<PickFrom>> = std::collections::HashMap::new();
+    for row in c
+        .prepare_cached(
+            "SELECT r.line_no, loc.code, r.qty FROM order_reservations r JOIN locations loc ON loc.id = r.location_id
+             WHERE r.order_id = ?1 ORDER BY r.line_no, loc.code",
+        )?
+        .query_map([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?
+    {
+        let (line, location, qty) = row?;
+        picks.entry(line).or_default().push(PickFrom { location, qty });
+    }
     detail.lines = c
         .prepare_cached(
-            "SELECT line_no, sku, name, qty, unit_price_minor FROM order_lines
+            "SELECT line_no, sku, name, qty, unit_price_minor, catalogue_price_minor, backordered FROM order_lines
              WHERE order_id = ?1 ORDER BY line_no",
         )?
-        .query_map([&order.id], |r| {
+        .query_map([id], |r| {
+            let line_no: i64 = r.get(0)?;
             Ok(OrderLineRow {
-                line_no: r.get(0)?,
+                line_no,
                 sku: r.get(1)?,
                 name: r.get(2)?,
                 qty: r.get(3)?,
                 unit_price: Money::new(r.get(4)?, cur),
+                catalogue_price: r.get::<_, Option<i64>>(5)?.map(|m| Money::new(m, cur)),
+                backordered: r.get(6)?,
+                pick_from: Vec::new(),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    for line in &mut detail.lines {
+        line.pick_from = picks.remove(&line.line_no).unwrap_or_default();
+    }
     detail.history = c
         .prepare_cached(
             "SELECT at, from_status, to_status, actor, reason FROM order_events
              WHERE order_id = ?1 ORDER BY at, id",
         )?
-        .query_map([&order.id], |r| {
+        .query_map([id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get(1)?,

@@ -63,6 +63,10 @@ pub const DEMO_USERS: &[DemoUser] = &[
         role: Role::Auditor,
         display_name: "Daniel Okafor",
     },
+    DemoUser {
+        role: Role::Integration,
+        display_name: "Web shop (storefront)",
+    },
 ];
 
 /// The documented demo password of each role's user.

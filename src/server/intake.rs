@@ -1,0 +1,199 @@
+//! Order intake and status changes: the mutating side of orders.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::JsonBody;
+use super::orders::detail;
+use super::{AppState, blocking};
+use crate::api::{OrderDetail, OrderIn, Problem, StatusChangeIn};
+use crate::domain::intake::{AddressIn, LineIn};
+use crate::domain::lifecycle::needs_reason;
+use crate::domain::money::Currency;
+use crate::domain::order::OrderStatus;
+use crate::domain::role::Permission;
+use crate::store::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed, hex};
+
+/// Keys are opaque to us but must be sane: printable ASCII, at most 255 characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::InvalidInput("the Idempotency-Key header is required on this request".into())
+    })?;
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            ApiError::InvalidInput(
+                "Idempotency-Key must be 1–255 printable ASCII characters".into(),
+            )
+        })?;
+    Ok(key.to_string())
+}
+
+fn new_order(body: OrderIn) -> Result<NewOrder, ApiError> {
+    let currency =
+        Currency::parse(body.currency.trim()).map_err(|e| ApiError::InvalidInput(e.to_string()))?;
+    Ok(NewOrder {
+        channel: body.channel.trim().to_string(),
+        channel_order_no: body
+            .channel_order_no
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        customer: CustomerIn {
+            name: body.customer.name,
+            email: body.customer.email,
+            phone: body.customer.phone,
+        },
+        ship_to: AddressIn {
+            name: body.ship_to.name,
+            line1: body.ship_to.line1,
+            line2: body.ship_to.line2,
+            city: body.ship_to.city,
+            postal_code: body.ship_to.postal_code,
+            region: body.ship_to.region,
+            country: body.ship_to.country.trim().to_uppercase(),
+        },
+        payment_method: body.payment_method.trim().to_lowercase(),
+        currency,
+        lines: body
+            .lines
+            .into_iter()
+            .map(|l| LineIn {
+                sku: l.sku.trim().to_string(),
+                qty: l.qty,
+                unit_price_minor: l.unit_price_minor,
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(post, path = "/api/v1/orders", tag = "orders",
+    request_body = OrderIn,
+    params(("Idempotency-Key" = String, Header, description = "Unique per order attempt; a retry with the same key and body gets the first answer")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = OrderDetail, description = "Placed, validated, reserved and routed"),
+        (status = 200, body = OrderDetail, description = "This channel order number was delivered before (`duplicate: true`)"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused (every reason in `errors`), or the key was used with another body"),
+    ))]
+pub async fn create_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::OrdersCreate)?;
+    let key = idempotency_key(&headers)?;
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType(
+            "send the order as Content-Type: application/json".into(),
+        ));
+    }
+    let parsed: OrderIn =
+        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let order = new_order(parsed)?;
+    let request_hash = hex(&Sha256::digest(&body));
+    let scope = caller.user.id.clone();
+    let actor = caller.user.username.clone();
+    let rules = state.rules();
+    let policy = state.intake.clone();
+    let outcome = blocking(&state, move |s| {
+        s.place_order_once(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &key,
+                request_hash: &request_hash,
+            },
+            &order,
+            &policy,
+            &rules,
+            &actor,
+            Timestamp::now(),
+            |placed| {
+                let (status, d) = match placed {
+                    Placed::Created(d) => (201, detail((**d).clone(), false)),
+                    Placed::Duplicate(d) => (200, detail((**d).clone(), true)),
+                };
+                (status, serde_json::to_string(&d).unwrap_or_default())
+            },
+        )
+    })
+    .await?;
+    let (status, body) = match outcome {
+        Idempotent::Fresh { status, body } => (status, body),
+        Idempotent::Replay { status, body } => (status, body),
+        Idempotent::Mismatch => {
+            let key = idempotency_key(&headers)?;
+            return Err(ApiError::IdempotencyKeyReused(key));
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// Warehouse moves belong to fulfilment; the rest is managing the order.
+fn permission_for(from: OrderStatus, to: OrderStatus) -> Permission {
+    use OrderStatus::*;
+    match (from, to) {
+        (_, Picking | Packed | Shipped | Delivered) | (Picking, ReadyToPick) => {
+            Permission::OrdersFulfil
+        }
+        _ => Permission::OrdersManage,
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/orders/{key}/status", tag = "orders",
+    params(("key" = String, Path, description = "Order id or number (SO-000123)")),
+    request_body = StatusChangeIn,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderDetail),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not a legal change from the current status, or not enough stock to release"),
+    ))]
+pub async fn change_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    JsonBody(body): JsonBody<StatusChangeIn>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    let to: OrderStatus = body
+        .status
+        .parse()
+        .map_err(|e: crate::domain::order::UnknownStatus| ApiError::InvalidInput(e.to_string()))?;
+    let reason = body
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if needs_reason(to) && reason.is_none() {
+        return Err(ApiError::InvalidInput(format!(
+            "moving an order to {} needs a reason",
+            to.label()
+        )));
+    }
+    let wanted = key.clone();
+    let from = blocking(&state, move |s| s.order_status(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
+    caller.require(permission_for(from, to))?;
+    let actor = caller.user.username.clone();
+    let changed = blocking(&state, move |s| {
+        s.change_order_status(&key, to, reason.as_deref(), &actor, Timestamp::now())
+    })
+    .await?;
+    Ok(Json(detail(changed, false)))
+}

@@ -1,0 +1,538 @@
+//! Placing an order: in one transaction, refuse what is unacceptable, recognise a repeated
+//! delivery, store the order, reserve stock with conditional updates, route it, and record
+//! every status change, the audit record and the event.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{AuditWrite, append as audit};
+use super::events::append as event;
+use super::orders::load_detail;
+use super::{OrderDetailRow, Result, Store, StoreError, micros};
+use crate::domain::intake::{
+    AddressIn, LineIn, Refusal, ShipByPolicy, address_gaps, check_email, check_lines, country_ok,
+    price_ok,
+};
+use crate::domain::lifecycle::check_transition;
+use crate::domain::money::Currency;
+use crate::domain::order::OrderStatus;
+use crate::domain::routing::{Flag, OrderFacts, Queue, RoutingRules};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerIn {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    pub channel: String,
+    /// The channel's own order number; a second delivery of it is a duplicate.
+    pub channel_order_no: Option<String>,
+    pub customer: CustomerIn,
+    pub ship_to: AddressIn,
+    pub payment_method: String,
+    pub currency: Currency,
+    pub lines: Vec<LineIn>,
+}
+
+/// What to do when not every unit can be reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockPolicy {
+    /// Reserve nothing and hold the order until stock comes.
+    Hold,
+    /// Reserve what is there and back-order the rest.
+    Backorder,
+}
+
+impl StockPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StockPolicy::Hold => "hold",
+            StockPolicy::Backorder => "backorder",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakePolicy {
+    /// Allowed difference from the catalogue price, in basis points (100 = 1 %).
+    pub price_tolerance_bp: u32,
+    pub stock: StockPolicy,
+    pub ship_by: ShipByPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    Created(Box<OrderDetailRow>),
+    /// The channel sent this order before; nothing new was stored.
+    Duplicate(Box<OrderDetailRow>),
+}
+
+struct CatalogueItem {
+    id: String,
+    name: String,
+    category: String,
+    price_minor: i64,
+    currency: String,
+}
+
+impl Store {
+    pub fn place_order(
+        &self,
+        order: &NewOrder,
+        policy: &IntakePolicy,
+        rules: &RoutingRules,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Placed> {
+        self.write(|tx| place(tx, order, policy, rules, actor, now))
+    }
+}
+
+fn place(
+    tx: &Transaction,
+    order: &NewOrder,
+    policy: &IntakePolicy,
+    rules: &RoutingRules,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Placed> {
+    if let Some(no) = order.channel_order_no.as_deref() {
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT id FROM orders WHERE channel = ?1 AND channel_order_no = ?2",
+                params![order.channel, no],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(Placed::Duplicate(Box::new(load_detail(tx, &id)?)));
+        }
+    }
+    let catalogue = load_catalogue(tx, &order.lines)?;
+    let mut refusals = check_lines(&order.lines, |sku| catalogue.contains_key(sku));
+    for (field, value) in [
+        ("channel", &order.channel),
+        ("customer name", &order.customer.name),
+        ("payment method", &order.payment_method),
+    ] {
+        if value.trim().is_empty() {
+            refusals.push(Refusal::Missing { field });
+        }
+    }
+    refusals.extend(check_email(&order.customer.email));
+    if !country_ok(&order.ship_to.country) {
+        refusals.push(Refusal::Country(order.ship_to.country.clone()));
+    }
+    if let Some(item) = catalogue
+        .values()
+        .find(|i| i.currency != order.currency.as_str())
+    {
+        refusals.push(Refusal::Currency {
+            expected: item.currency.clone(),
+            got: order.currency.as_str().to_string(),
+        });
+    }
+    if !refusals.is_empty() {
+        return Err(StoreError::Refused(refusals));
+    }
+
+    let email = order.customer.email.trim().to_lowercase();
+    let (customer_id, mut customer_tags, blocked) = find_or_add_customer(tx, order, &email, now)?;
+    let earlier_orders: i64 = tx.query_row(
+        "SELECT count(*) FROM orders WHERE customer_id = ?1",
+        [&customer_id],
+        |r| r.get(0),
+    )?;
+    if earlier_orders == 0 {
+        customer_tags.push("first_order".into());
+    }
+
+    let mut flags = Vec::new();
+    if blocked {
+        flags.push(Flag::CustomerBlocked);
+    }
+    let gaps = address_gaps(&order.ship_to);
+    if !gaps.is_empty() {
+        flags.push(Flag::AddressIncomplete);
+    }
+    let mismatches: Vec<String> = order
+        .lines
+        .iter()
+        .filter(|l| {
+            !price_ok(
+                catalogue[&l.sku].price_minor,
+                l.unit_price_minor,
+                policy.price_tolerance_bp,
+            )
+        })
+        .map(|l| {
+            format!(
+                "{} at {} instead of {}",
+                l.sku, l.unit_price_minor, catalogue[&l.sku].price_minor
+            )
+        })
+        .collect();
+    if !mismatches.is_empty() {
+        flags.push(Flag::PriceMismatch);
+    }
+
+    let id = Uuid::now_v7().to_string();
+    let number: i64 = tx.query_row("SELECT COALESCE(max(number), 0) + 1 FROM orders", [], |r| {
+        r.get(0)
+    })?;
+    let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
+    let items: i64 = order.lines.iter().map(|l| l.qty).sum();
+    let a = &order.ship_to;
+    tx.execute(
+        "INSERT INTO orders (id, number, channel, channel_order_no, customer_id, status, currency, total_minor,
+            item_count, payment_method, ship_name, ship_line1, ship_line2, ship_city, ship_postal_code,
+            ship_region, ship_country, created_at, updated_at, stock_policy)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'received', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)",
+        params![
+            id, number, order.channel, order.channel_order_no, customer_id, order.currency.as_str(), total, items,
+            order.payment_method, a.name, a.line1, a.line2, a.city, a.postal_code, a.region, a.country, micros(now),
+            policy.stock.as_str()
+        ],
+    )?;
+    for (i, l) in order.lines.iter().enumerate() {
+        let item = &catalogue[&l.sku];
+        tx.execute(
+            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, qty, unit_price_minor, catalogue_price_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, i as i64 + 1, item.id, l.sku, item.name, l.qty, l.unit_price_minor, item.price_minor],
+        )?;
+    }
+    record_change(tx, &id, None, OrderStatus::Received, actor, None, now)?;
+
+    // Reserve: all or nothing under the hold policy, what there is under back-ordering.
+    let shortages = shortages(tx, &id)?;
+    let mut status = OrderStatus::Received;
+    let short_text: Vec<String> = shortages
+        .iter()
+        .map(|(sku, short)| format!("{sku} short by {short}"))
+        .collect();
+    if shortages.is_empty() || policy.stock == StockPolicy::Backorder {
+        reserve_all(tx, &id)?;
+        let reason =
+            (!shortages.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
+        record_change(
+            tx,
+            &id,
+            Some(status),
+            OrderStatus::Reserved,
+            "system",
+            reason.as_deref(),
+            now,
+        )?;
+        status = OrderStatus::Reserved;
+    } else {
+        flags.push(Flag::StockShort);
+    }
+
+    let facts = OrderFacts {
+        total_minor: total,
+        item_count: items,
+        skus: order.lines.iter().map(|l| l.sku.clone()).collect(),
+        categories: order
+            .lines
+            .iter()
+            .map(|l| catalogue[&l.sku].category.clone())
+            .collect(),
+        country: a.country.clone(),
+        region: a.region.clone(),
+        payment: order.payment_method.clone(),
+        customer_tags,
+        flags: flags.clone(),
+    };
+    let mut decision = rules.route(&facts);
+    let mut why = decision.why.clone();
+    if !gaps.is_empty() && decision.queue != Queue::Warehouse {
+        why.push_str(&format!(" ({})", gaps.join(", ")));
+    }
+    if !mismatches.is_empty() && decision.queue != Queue::Warehouse {
+        why.push_str(&format!(" ({})", mismatches.join(", ")));
+    }
+    // Nothing reserved cannot go to picking, whatever the rules say.
+    if status == OrderStatus::Received && decision.queue == Queue::Warehouse {
+        decision.queue = Queue::Hold;
+        why = format!("{why}; held: {}", short_text.join(", "));
+    }
+    let target = match decision.queue {
+        Queue::Warehouse => OrderStatus::ReadyToPick,
+        Queue::CsReview => OrderStatus::CsReview,
+        Queue::Hold => OrderStatus::Hold,
+    };
+    record_change(
+        tx,
+        &id,
+        Some(status),
+        target,
+        "system",
+        Some(&format!("rule {:?}: {why}", decision.rule)),
+        now,
+    )?;
+
+    let ship_by = policy.ship_by.ship_by(now, decision.priority);
+    let flag_text: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+    tx.execute(
+        "UPDATE orders SET status = ?2, queue = ?3, priority = ?4, carrier = ?5, tags = ?6, rule = ?7,
+            rule_why = ?8, flags = ?9, ship_by = ?10 WHERE id = ?1",
+        params![
+            id, target.as_str(), decision.queue.as_str(), decision.priority.as_str(), decision.carrier,
+            decision.tags.join(","), decision.rule, why, flag_text.join(","), micros(ship_by)
+        ],
+    )?;
+    audit(
+        tx,
+        &AuditWrite {
+            at: now,
+            actor,
+            action: "order.create",
+            entity_kind: "order",
+            entity_id: &id,
+            detail: json!({ "number": number, "channel": order.channel, "status": target.as_str(), "rule": decision.rule }),
+        },
+    )?;
+    event(
+        tx,
+        now,
+        "order.created",
+        &id,
+        &json!({ "number": format!("SO-{number:06}"), "status": target.as_str(), "queue": decision.queue.as_str() }),
+    )?;
+    Ok(Placed::Created(Box::new(load_detail(tx, &id)?)))
+}
+
+fn load_catalogue(tx: &Transaction, lines: &[LineIn]) -> Result<HashMap<String, CatalogueItem>> {
+    let mut stmt = tx.prepare_cached("SELECT id, name, category, price_minor, currency FROM products WHERE sku = ?1 AND active = 1")?;
+    let mut out = HashMap::new();
+    for l in lines.iter().take(crate::domain::intake::MAX_LINES) {
+        let item = stmt
+            .query_row([&l.sku], |r| {
+                Ok(CatalogueItem {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    category: r.get(2)?,
+                    price_minor: r.get(3)?,
+                    currency: r.get(4)?,
+                })
+            })
+            .optional()?;
+        if let Some(item) = item {
+            out.insert(l.sku.clone(), item);
+        }
+    }
+    Ok(out)
+}
+
+/// The customer by e-mail, added if new: (id, tags, blocked).
+fn find_or_add_customer(
+    tx: &Transaction,
+    order: &NewOrder,
+    email: &str,
+    now: Timestamp,
+) -> Result<(String, Vec<String>, bool)> {
+    let found: Option<(String, String, bool)> = tx
+        .query_row(
+            "SELECT id, tags, blocked FROM customers WHERE lower(email) = ?1",
+            [email],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((id, tags, blocked)) = found {
+        let tags = tags
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect();
+        return Ok((id, tags, blocked));
+    }
+    let id = Uuid::now_v7().to_string();
+    let a = &order.ship_to;
+    tx.execute(
+        "INSERT INTO customers (id, name, email, phone, address_line1, address_line2, city, postal_code, region, country, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![id, order.customer.name.trim(), email, order.customer.phone, a.line1, a.line2, a.city, a.postal_code, a.region, a.country, micros(now)],
+    )?;
+    Ok((id, Vec::new(), false))
+}
+
+/// Per SKU, how many units of the order cannot be reserved from bins now.
+fn shortages(tx: &Transaction, order_id: &str) -> Result<Vec<(String, i64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT l.sku, l.qty - COALESCE((SELECT sum(b.on_hand - b.reserved) FROM stock_balances b
+                JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
+                WHERE b.product_id = l.product_id), 0)
+         FROM order_lines l WHERE l.order_id = ?1 ORDER BY l.line_no",
+    )?;
+    let rows = stmt.query_map([order_id], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (sku, short) = row?;
+        if short > 0 {
+            out.push((sku, short));
+        }
+    }
+    Ok(out)
+}
+
+/// Reserves each line from the bins with most available first; what cannot be reserved is
+/// recorded as back-ordered. The conditional update means a unit is never reserved twice.
+pub(super) fn reserve_all(tx: &Transaction, order_id: &str) -> Result<()> {
+    let lines: Vec<(i64, String, i64)> = tx
+        .prepare_cached(
+            "SELECT l.line_no, l.product_id, l.qty - COALESCE((SELECT sum(qty) FROM order_reservations r
+                 WHERE r.order_id = l.order_id AND r.line_no = l.line_no), 0)
+             FROM order_lines l WHERE l.order_id = ?1 ORDER BY l.line_no",
+        )?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (line_no, product_id, mut wanted) in lines {
+        let bins: Vec<(String, i64)> = tx
+            .prepare_cached(
+                "SELECT b.location_id, b.on_hand - b.reserved FROM stock_balances b
+                 JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
+                 WHERE b.product_id = ?1 AND b.on_hand > b.reserved
+                 ORDER BY b.on_hand - b.reserved DESC, loc.code",
+            )?
+            .query_map([&product_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (location_id, available) in bins {
+            if wanted <= 0 {
+                break;
+            }
+            let take = wanted.min(available);
+            let changed = tx.execute(
+                "UPDATE stock_balances SET reserved = reserved + ?3, version = version + 1
+                 WHERE product_id = ?1 AND location_id = ?2 AND on_hand - reserved >= ?3",
+                params![product_id, location_id, take],
+            )?;
+            if changed == 1 {
+                tx.execute(
+                    "INSERT INTO order_reservations (order_id, line_no, location_id, qty) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (order_id, line_no, location_id) DO UPDATE SET qty = qty + excluded.qty",
+                    params![order_id, line_no, location_id, take],
+                )?;
+                wanted -= take;
+            }
+        }
+        tx.execute(
+            "UPDATE order_lines SET backordered = ?3 WHERE order_id = ?1 AND line_no = ?2",
+            params![order_id, line_no, wanted.max(0)],
+        )?;
+    }
+    Ok(())
+}
+
+/// Gives back every unit reserved for the order.
+pub(super) fn release_all(tx: &Transaction, order_id: &str) -> Result<()> {
+    let rows: Vec<(String, String, i64)> = tx
+        .prepare_cached(
+            "SELECT l.product_id, r.location_id, r.qty FROM order_reservations r
+             JOIN order_lines l ON l.order_id = r.order_id AND l.line_no = r.line_no WHERE r.order_id = ?1",
+        )?
+        .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (product_id, location_id, qty) in rows {
+        tx.execute(
+            "UPDATE stock_balances SET reserved = reserved - ?3, version = version + 1
+             WHERE product_id = ?1 AND location_id = ?2",
+            params![product_id, location_id, qty],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM order_reservations WHERE order_id = ?1",
+        [order_id],
+    )?;
+    tx.execute(
+        "UPDATE order_lines SET backordered = 0 WHERE order_id = ?1",
+        [order_id],
+    )?;
+    Ok(())
+}
+
+/// One status change in the history, checked against the lifecycle.
+pub(super) fn record_change(
+    tx: &Transaction,
+    order_id: &str,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: &str,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    if let Some(from) = from {
+        check_transition(from, to, reason.or(Some("automatic")))?;
+    }
+    tx.execute(
+        "INSERT INTO order_events (order_id, at, from_status, to_status, actor, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![order_id, micros(now), from.map(|s| s.as_str()), to.as_str(), actor, reason],
+    )?;
+    Ok(())
+}
+
+/// The outcome of an intake request carrying an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Idempotent {
+    /// First time: the order was placed and this answer stored with the key.
+    Fresh { status: u16, body: String },
+    /// Seen before with the same body: the stored answer, nothing placed.
+    Replay { status: u16, body: String },
+    /// Seen before with another body.
+    Mismatch,
+}
+
+/// An idempotency key: who sent it, the key, and a hash of the request body.
+pub struct IdempotencyKey<'a> {
+    pub scope: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a str,
+}
+
+impl Store {
+    /// Places an order at most once per key. `respond` turns the result into the answer
+    /// to store; it runs inside the transaction, so the key, the order and the answer
+    /// commit together or not at all.
+    #[allow(clippy::too_many_arguments)]
+    pub fn place_order_once(
+        &self,
+        key: &IdempotencyKey,
+        order: &NewOrder,
+        policy: &IntakePolicy,
+        rules: &RoutingRules,
+        actor: &str,
+        now: Timestamp,
+        respond: impl FnOnce(&Placed) -> (u16, String),
+    ) -> Result<Idempotent> {
+        self.write(|tx| {
+            let seen: Option<(String, u16, String)> = tx
+                .query_row(
+                    "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+                    params![key.scope, key.key],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            if let Some((hash, status, body)) = seen {
+                return Ok(if hash == key.request_hash { Idempotent::Replay { status, body } } else { Idempotent::Mismatch });
+            }
+            let placed = place(tx, order, policy, rules, actor, now)?;
+            let (status, body) = respond(&placed);
+            tx.execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key.scope, key.key, key.request_hash, status, body, micros(now)],
+            )?;
+            Ok(Idempotent::Fresh { status, body })
+        })
+    }
+}

@@ -1,0 +1,140 @@
+//! Changing an order's status by hand or by the floor: only along the lifecycle, with the
+//! stock following (released on cancel, taken out on shipping, reserved again on release).
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::json;
+
+use super::audit::{AuditWrite, append as audit};
+use super::events::append as event;
+use super::intake::{record_change, release_all, reserve_all};
+use super::orders::load_detail;
+use super::{OrderDetailRow, Result, Store, StoreError, micros};
+use crate::domain::lifecycle::check_transition;
+use crate::domain::order::{OrderNumber, OrderStatus};
+
+impl Store {
+    /// The current status of an order by id or number, if it exists.
+    pub fn order_status(&self, key: &str) -> Result<Option<OrderStatus>> {
+        self.read(|c| Ok(find(c, key)?.map(|(_, s)| s)))
+    }
+
+    pub fn change_order_status(
+        &self,
+        key: &str,
+        to: OrderStatus,
+        reason: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<OrderDetailRow> {
+        self.write(|tx| {
+            let (id, from) = find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
+            check_transition(from, to, reason)?;
+            let reserved: i64 = tx.query_row(
+                "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )?;
+            match to {
+                OrderStatus::Cancelled => release_all(tx, &id)?,
+                OrderStatus::Shipped => ship(tx, &id, actor, now)?,
+                OrderStatus::ReadyToPick | OrderStatus::CsReview if reserved == 0 => reserve_or_refuse(tx, &id)?,
+                _ => {}
+            }
+            let queue = match to {
+                OrderStatus::CsReview => Some("cs_review"),
+                OrderStatus::Hold => Some("hold"),
+                OrderStatus::ReadyToPick => Some("warehouse"),
+                _ => None,
+            };
+            tx.execute(
+                "UPDATE orders SET status = ?2, queue = COALESCE(?3, queue), updated_at = ?4 WHERE id = ?1",
+                params![id, to.as_str(), queue, micros(now)],
+            )?;
+            record_change(tx, &id, Some(from), to, actor, reason, now)?;
+            audit(tx, &AuditWrite {
+                at: now,
+                actor,
+                action: "order.status",
+                entity_kind: "order",
+                entity_id: &id,
+                detail: json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason }),
+            })?;
+            event(tx, now, "order.status", &id, &json!({ "from": from.as_str(), "to": to.as_str() }))?;
+            load_detail(tx, &id)
+        })
+    }
+}
+
+fn find(c: &rusqlite::Connection, key: &str) -> Result<Option<(String, OrderStatus)>> {
+    let number = OrderNumber::parse(key).map(|n| n.0 as i64).unwrap_or(-1);
+    let row: Option<(String, String)> = c
+        .query_row(
+            "SELECT id, status FROM orders WHERE id = ?1 OR number = ?2",
+            params![key, number],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(id, status)| {
+        let status = status
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("order {id}: {e}")))?;
+        Ok((id, status))
+    })
+    .transpose()
+}
+
+/// An order released from hold needs its stock now; all of it, or it stays where it is.
+fn reserve_or_refuse(tx: &Transaction, id: &str) -> Result<()> {
+    reserve_all(tx, id)?;
+    let short: Vec<String> = tx
+        .prepare_cached(
+            "SELECT sku, backordered FROM order_lines WHERE order_id = ?1 AND backordered > 0",
+        )?
+        .query_map([id], |r| {
+            Ok(format!(
+                "{} short by {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let policy: Option<String> =
+        tx.query_row("SELECT stock_policy FROM orders WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    if !short.is_empty() && policy.as_deref() != Some("backorder") {
+        // Returning the error rolls back the partial reservation with the transaction.
+        return Err(StoreError::Conflict(format!(
+            "still not enough stock: {}",
+            short.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Shipping takes the reserved units out of their bins, with a ledger movement each.
+fn ship(tx: &Transaction, id: &str, actor: &str, now: Timestamp) -> Result<()> {
+    let rows: Vec<(String, String, i64, i64)> = tx
+        .prepare_cached(
+            "SELECT l.product_id, r.location_id, r.qty, o.number FROM order_reservations r
+             JOIN order_lines l ON l.order_id = r.order_id AND l.line_no = r.line_no
+             JOIN orders o ON o.id = r.order_id WHERE r.order_id = ?1",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (product_id, location_id, qty, number) in rows {
+        tx.execute(
+            "UPDATE stock_balances SET on_hand = on_hand - ?3, reserved = reserved - ?3, version = version + 1
+             WHERE product_id = ?1 AND location_id = ?2",
+            params![product_id, location_id, qty],
+        )?;
+        tx.execute(
+            "INSERT INTO stock_movements (at, product_id, from_location_id, to_location_id, qty, kind, reference, actor)
+             VALUES (?1, ?2, ?3, NULL, ?4, 'ship', ?5, ?6)",
+            params![micros(now), product_id, location_id, qty, format!("SO-{number:06}"), actor],
+        )?;
+    }
+    tx.execute("DELETE FROM order_reservations WHERE order_id = ?1", [id])?;
+    Ok(())
+}

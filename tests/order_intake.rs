@@ -1,0 +1,368 @@
+//! Order intake and status changes over real HTTP: idempotency, validation, reservation
+//! under concurrency, routing, and the lifecycle with stock following it.
+
+mod common;
+
+use common::{TestServer, expect_problem};
+use serde_json::{Value, json};
+
+fn order(sku: &str, qty: i64, price: i64, channel_no: &str) -> Value {
+    json!({
+        "channel": "web",
+        "channel_order_no": channel_no,
+        "customer": { "name": "Lena Weber", "email": format!("lena.{channel_no}@example.com"), "phone": "+49 151 1234567" },
+        "ship_to": { "name": "Lena Weber", "line1": "Invalidenstraße 12", "line2": null, "city": "Berlin",
+                     "postal_code": "10115", "region": null, "country": "DE" },
+        "payment_method": "card",
+        "currency": "EUR",
+        "lines": [{ "sku": sku, "qty": qty, "unit_price_minor": price }]
+    })
+}
+
+async fn post(s: &TestServer, token: &str, key: &str, body: &Value) -> reqwest::Response {
+    s.http
+        .post(s.url("/api/v1/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A product with a known price and exactly `units` available in one bin.
+fn product_with_stock(s: &TestServer, units: i64) -> (String, i64) {
+    let db = s.store.path().to_path_buf();
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let (id, sku, price): (String, String, i64) = conn
+        .query_row(
+            "SELECT id, sku, price_minor FROM products WHERE sku = 'KIT-1001'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    conn.execute(
+        "UPDATE stock_balances SET on_hand = reserved WHERE product_id = ?1",
+        [&id],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE stock_balances SET on_hand = reserved + ?2 WHERE product_id = ?1
+         AND location_id = (SELECT min(location_id) FROM stock_balances b JOIN locations l ON l.id = b.location_id
+                            WHERE b.product_id = ?1 AND l.kind = 'bin')",
+        rusqlite::params![id, units],
+    )
+    .unwrap();
+    (sku, price)
+}
+
+fn available(s: &TestServer, sku: &str) -> i64 {
+    let (product, _) = s.store.product_with_stock(sku).unwrap().unwrap();
+    product.on_hand - product.reserved
+}
+
+#[tokio::test]
+async fn same_key_same_body_is_one_order_and_other_body_is_refused() {
+    let s = TestServer::start().await;
+    let token = s.token("integration").await;
+    let before = s.store.order_count().unwrap();
+    let body = order(
+        "TEA-1001",
+        1,
+        s.store
+            .product_with_stock("TEA-1001")
+            .unwrap()
+            .unwrap()
+            .0
+            .price
+            .minor,
+        "W-1",
+    );
+    let first = post(&s, &token, "key-1", &body).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = post(&s, &token, "key-1", &body).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(s.store.order_count().unwrap(), before + 1);
+
+    let mut other = body.clone();
+    other["lines"][0]["qty"] = json!(2);
+    let res = post(&s, &token, "key-1", &other).await;
+    expect_problem(res, 422, "/problems/idempotency-key-reused").await;
+    assert_eq!(s.store.order_count().unwrap(), before + 1);
+
+    // The same channel order again under a new key is recognised, not stored twice.
+    let res = post(&s, &token, "key-2", &body).await;
+    assert_eq!(res.status(), 200);
+    let dup: Value = res.json().await.unwrap();
+    assert_eq!(dup["duplicate"], true);
+    assert_eq!(dup["order"]["number"], first["order"]["number"]);
+    assert_eq!(s.store.order_count().unwrap(), before + 1);
+}
+
+#[tokio::test]
+async fn a_missing_key_or_bad_order_is_refused_with_every_reason_and_stores_nothing() {
+    let s = TestServer::start().await;
+    let token = s.token("ops").await;
+    let before = s.store.order_count().unwrap();
+    let res = s
+        .http
+        .post(s.url("/api/v1/orders"))
+        .bearer_auth(&token)
+        .json(&order("TEA-1001", 1, 100, "W-2"))
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 400, "/problems/invalid-input").await;
+
+    let mut bad = order("TEA-1001", 0, 100, "W-3");
+    bad["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "sku": "NOPE-1", "qty": 1, "unit_price_minor": 100 }));
+    bad["customer"]["email"] = json!("not-an-email");
+    let res = post(&s, &token, "k-bad", &bad).await;
+    let problem = expect_problem(res, 422, "/problems/order-refused").await;
+    let errors: Vec<String> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        errors.iter().any(|e| e.starts_with("line 1: quantity")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e == "line 2: unknown SKU \"NOPE-1\""),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("not an e-mail")),
+        "{errors:?}"
+    );
+
+    let res = post(&s, &token, "k-json", &json!({ "channel": "web" })).await;
+    expect_problem(res, 400, "/problems/malformed-body").await;
+    assert_eq!(s.store.order_count().unwrap(), before);
+
+    // A refused order did not use up its key: fixing it and retrying with the key works.
+    let res = post(&s, &token, "k-bad", &order("TEA-1001", 1, 100, "W-3")).await;
+    assert_ne!(res.status(), 422);
+}
+
+#[tokio::test]
+async fn fifty_clients_racing_for_twenty_units_reserve_exactly_twenty() {
+    let s = TestServer::start().await;
+    let token = s.token("integration").await;
+    let (sku, price) = product_with_stock(&s, 20);
+    let mut tasks = Vec::new();
+    for i in 0..50 {
+        let http = s.http.clone();
+        let url = s.url("/api/v1/orders");
+        let token = token.clone();
+        let body = order(&sku, 1, price, &format!("RACE-{i}"));
+        tasks.push(tokio::spawn(async move {
+            let res = http
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", format!("race-{i}"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+            res.json::<Value>().await.unwrap()
+        }));
+    }
+    let mut routed = 0;
+    let mut held = 0;
+    for t in tasks {
+        let placed = t.await.unwrap();
+        match placed["order"]["status"].as_str().unwrap() {
+            "ready_to_pick" => {
+                routed += 1;
+                assert_eq!(placed["lines"][0]["pick_from"][0]["qty"], 1);
+            }
+            "hold" => {
+                held += 1;
+                assert!(
+                    placed["routing"]["flags"]
+                        .as_array()
+                        .unwrap()
+                        .contains(&json!("stock_short"))
+                );
+            }
+            other => panic!("unexpected status {other}: {placed}"),
+        }
+    }
+    assert_eq!((routed, held), (20, 30));
+    assert_eq!(available(&s, &sku), 0);
+}
+
+#[tokio::test]
+async fn routing_sends_price_mismatches_to_cs_and_explains_why() {
+    let s = TestServer::start().await;
+    let token = s.token("integration").await;
+    let (sku, price) = product_with_stock(&s, 5);
+    let res = post(&s, &token, "cheap", &order(&sku, 1, price / 2, "W-CHEAP")).await;
+    assert_eq!(res.status(), 201);
+    let placed: Value = res.json().await.unwrap();
+    assert_eq!(placed["order"]["status"], "cs_review");
+    assert_eq!(placed["order"]["queue"], "cs_review");
+    assert_eq!(placed["routing"]["rule"], "price differs from catalogue");
+    assert!(
+        placed["routing"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("flag price_mismatch"),
+        "{placed}"
+    );
+    assert!(placed["order"]["ship_by"].is_string());
+    // Validated orders still hold their stock while CS looks.
+    assert_eq!(available(&s, &sku), 4);
+    let statuses: Vec<&str> = placed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["to"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["received", "reserved", "cs_review"]);
+}
+
+async fn set_status(
+    s: &TestServer,
+    token: &str,
+    number: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> reqwest::Response {
+    s.http
+        .post(s.url(&format!("/api/v1/orders/{number}/status")))
+        .bearer_auth(token)
+        .json(&json!({ "status": status, "reason": reason }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_lifecycle_moves_stock_and_refuses_illegal_steps() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    let warehouse = s.token("warehouse").await;
+    let cs = s.token("cs").await;
+    let (sku, price) = product_with_stock(&s, 3);
+    let reserved_by_others = s
+        .store
+        .product_with_stock(&sku)
+        .unwrap()
+        .unwrap()
+        .0
+        .reserved;
+    let placed: Value = post(&s, &shop, "life", &order(&sku, 2, price, "W-LIFE"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    assert_eq!(placed["order"]["status"], "ready_to_pick");
+    assert_eq!(available(&s, &sku), 1);
+
+    // Illegal: straight to delivered. Missing reason: hold.
+    expect_problem(
+        set_status(&s, &ops, &number, "delivered", None).await,
+        409,
+        "/problems/illegal-transition",
+    )
+    .await;
+    expect_problem(
+        set_status(&s, &ops, &number, "hold", None).await,
+        400,
+        "/problems/invalid-input",
+    )
+    .await;
+    // Roles: CS may not pick; the warehouse may not cancel.
+    expect_problem(
+        set_status(&s, &cs, &number, "picking", None).await,
+        403,
+        "/problems/forbidden",
+    )
+    .await;
+    expect_problem(
+        set_status(&s, &warehouse, &number, "cancelled", Some("x")).await,
+        403,
+        "/problems/forbidden",
+    )
+    .await;
+
+    for (token, status) in [
+        (&warehouse, "picking"),
+        (&warehouse, "packed"),
+        (&warehouse, "shipped"),
+    ] {
+        let res = set_status(&s, token, &number, status, None).await;
+        assert_eq!(res.status(), 200, "{status}");
+    }
+    // Shipping took the units out of the bin: on hand fell by 2, nothing stays reserved.
+    let (product, stock) = s.store.product_with_stock(&sku).unwrap().unwrap();
+    assert_eq!(
+        (product.on_hand - product.reserved, product.reserved),
+        (1, reserved_by_others)
+    );
+    assert!(stock.iter().all(|l| l.on_hand >= 0));
+    expect_problem(
+        set_status(&s, &ops, &number, "cancelled", Some("too late")).await,
+        409,
+        "/problems/illegal-transition",
+    )
+    .await;
+
+    // Cancelling gives reserved stock back.
+    let second: Value = post(&s, &shop, "life-2", &order(&sku, 1, price, "W-LIFE-2"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let second_no = second["order"]["number"].as_str().unwrap().to_string();
+    assert_eq!(available(&s, &sku), 0);
+    let res = set_status(&s, &cs, &second_no, "cancelled", Some("customer asked")).await;
+    assert_eq!(res.status(), 200);
+    let cancelled: Value = res.json().await.unwrap();
+    assert_eq!(
+        cancelled["history"].as_array().unwrap().last().unwrap()["reason"],
+        "customer asked"
+    );
+    assert_eq!(available(&s, &sku), 1);
+}
+
+#[tokio::test]
+async fn a_held_order_is_released_only_when_stock_is_there() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    let (sku, price) = product_with_stock(&s, 1);
+    let placed: Value = post(&s, &shop, "big", &order(&sku, 3, price, "W-BIG"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(placed["order"]["status"], "hold");
+    assert_eq!(placed["routing"]["rule"], "not enough stock");
+    assert_eq!(available(&s, &sku), 1, "the hold policy reserves nothing");
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    let res = set_status(&s, &ops, &number, "ready_to_pick", None).await;
+    let problem = expect_problem(res, 409, "/problems/conflict").await;
+    assert!(
+        problem["detail"].as_str().unwrap().contains("short by 2"),
+        "{problem}"
+    );
+    assert_eq!(available(&s, &sku), 1, "a refused release reserves nothing");
+
+    product_with_stock(&s, 5);
+    let res = set_status(&s, &ops, &number, "ready_to_pick", None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(available(&s, &sku), 2);
+}
