@@ -56,7 +56,7 @@ struct ServeArgs {
     #[arg(long, env = "BACKROOM_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// How long a sign-in lasts, in hours.
-    #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12)]
+    #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     session_hours: u64,
 }
 
@@ -199,7 +199,7 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let config = ServerConfig {
-        session_ttl: Duration::from_secs(args.session_hours.max(1) * 3600),
+        session_ttl: Duration::from_secs(args.session_hours * 3600),
         ..ServerConfig::default()
     };
     tracing::info!(db = %args.db.display(), addr = %listener.local_addr()?, "serving");

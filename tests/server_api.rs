@@ -527,3 +527,40 @@ async fn health_and_openapi() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
     assert!(doc["components"]["schemas"]["Problem"].is_object());
 }
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_is_throttled_too() {
+    let s = TestServer::start_with(ServerConfig {
+        free_login_attempts: 5,
+        login_lockout: Duration::from_secs(60),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let http = s.http.clone();
+        let url = s.url("/api/v1/auth/login");
+        tasks.push(tokio::spawn(async move {
+            let body = json!({ "username": "admin", "password": format!("guess-{i:04}") });
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        checked <= 5,
+        "{checked} guesses were checked; at most 5 may be"
+    );
+}

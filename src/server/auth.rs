@@ -99,58 +99,103 @@ pub fn me(user: &User) -> Me {
 
 /// Counts failed sign-ins per user name. After `free_attempts` failures in a row the name
 /// is locked for `base_lockout`, doubling with each further failure up to 15 minutes.
+/// Attempts still being checked count too, so a burst of parallel guesses cannot slip
+/// past the limit while the first ones are hashing.
 pub struct LoginThrottle {
     free_attempts: u32,
     base_lockout: Duration,
     failures: Mutex<HashMap<String, Failures>>,
 }
 
+#[derive(Default)]
 struct Failures {
     count: u32,
+    in_flight: u32,
     locked_until: Option<Instant>,
 }
 
 const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
-impl LoginThrottle {
-    pub fn new(free_attempts: u32, base_lockout: Duration) -> LoginThrottle {
-        LoginThrottle {
-            free_attempts,
-            base_lockout,
-            failures: Mutex::new(HashMap::new()),
-        }
+/// An attempt being checked; it must end as a success or a failure (dropping it unsettled
+/// counts as neither).
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    username: String,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.throttle
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.username);
     }
 
-    /// Seconds until the name may try again, if it is locked now.
-    fn locked_for(&self, username: &str) -> Option<u64> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let until = map.get(username)?.locked_until?;
-        let left = until.checked_duration_since(Instant::now())?;
-        Some(left.as_secs().max(1))
-    }
-
-    fn record_failure(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(username.to_string()).or_insert(Failures {
-            count: 0,
-            locked_until: None,
-        });
+    pub fn failed(mut self) {
+        self.settled = true;
+        let t = self.throttle;
+        let mut map = t.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(self.username.clone()).or_default();
+        entry.in_flight = entry.in_flight.saturating_sub(1);
         entry.count += 1;
-        if entry.count >= self.free_attempts {
-            let doublings = (entry.count - self.free_attempts).min(16);
-            let lock = self
+        if entry.count >= t.free_attempts {
+            let doublings = (entry.count - t.free_attempts).min(16);
+            let lock = t
                 .base_lockout
                 .saturating_mul(1 << doublings)
                 .min(MAX_LOCKOUT);
             entry.locked_until = Some(Instant::now() + lock);
         }
     }
+}
 
-    fn record_success(&self, username: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(username);
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            let mut map = self
+                .throttle
+                .failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some(entry) = map.get_mut(&self.username) {
+                entry.in_flight = entry.in_flight.saturating_sub(1);
+            }
+        }
+    }
+}
+
+impl LoginThrottle {
+    pub fn new(free_attempts: u32, base_lockout: Duration) -> LoginThrottle {
+        LoginThrottle {
+            free_attempts: free_attempts.max(1),
+            base_lockout,
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Starts an attempt, or says how many seconds to wait.
+    pub fn begin(&self, username: &str) -> Result<Attempt<'_>, u64> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(username.to_string()).or_default();
+        if let Some(left) = entry
+            .locked_until
+            .and_then(|until| until.checked_duration_since(Instant::now()))
+        {
+            return Err(left.as_secs().max(1));
+        }
+        if entry.count + entry.in_flight >= self.free_attempts {
+            // Earlier attempts are still being checked; their outcome decides.
+            return Err(1);
+        }
+        entry.in_flight += 1;
+        Ok(Attempt {
+            throttle: self,
+            username: username.to_string(),
+            settled: false,
+        })
     }
 }
 
@@ -176,12 +221,19 @@ pub async fn login(
     let Ok(username) = normalize_username(&req.username) else {
         return Err(ApiError::InvalidCredentials);
     };
-    if let Some(retry_after_secs) = state.throttle.locked_for(&username) {
-        return Err(ApiError::TooManyAttempts { retry_after_secs });
-    }
+    let attempt = state
+        .throttle
+        .begin(&username)
+        .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
     let name = username.clone();
     let candidate = blocking(&state, move |s| s.login_candidate(&name)).await?;
     let password = req.password;
+    // Each check takes ~19 MiB and a core for a while; a flood must queue, not fan out.
+    let _permit = state
+        .hashing
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let (user, ok) = tokio::task::spawn_blocking(move || match candidate {
         Some((user, hash)) => {
             let ok = verify_password(&password, &hash);
@@ -197,7 +249,7 @@ pub async fn login(
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         other => {
-            state.throttle.record_failure(&username);
+            attempt.failed();
             let reason = match other {
                 None => "unknown user",
                 Some(u) if u.disabled => "user disabled",
@@ -211,7 +263,7 @@ pub async fn login(
             return Err(ApiError::InvalidCredentials);
         }
     };
-    state.throttle.record_success(&username);
+    attempt.succeeded();
     let token = new_token();
     let hash = token_hash(&token);
     let now = Timestamp::now();
@@ -258,17 +310,30 @@ mod tests {
     #[test]
     fn throttle_locks_after_free_attempts_and_doubles() {
         let t = LoginThrottle::new(3, Duration::from_secs(10));
-        t.record_failure("mei");
-        t.record_failure("mei");
-        assert_eq!(t.locked_for("mei"), None);
-        t.record_failure("mei");
-        let first = t.locked_for("mei").unwrap();
+        t.begin("mei").unwrap().failed();
+        t.begin("mei").unwrap().failed();
+        t.begin("mei").unwrap().failed();
+        let first = t.begin("mei").err().unwrap();
         assert!((9..=10).contains(&first), "{first}");
-        t.record_failure("mei");
-        assert!(t.locked_for("mei").unwrap() > 10);
-        assert_eq!(t.locked_for("other"), None);
-        t.record_success("mei");
-        assert_eq!(t.locked_for("mei"), None);
+        assert!(t.begin("other").is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_count_while_they_are_checked() {
+        let t = LoginThrottle::new(3, Duration::from_secs(10));
+        let a = t.begin("mei").unwrap();
+        let b = t.begin("mei").unwrap();
+        let c = t.begin("mei").unwrap();
+        assert_eq!(
+            t.begin("mei").err(),
+            Some(1),
+            "a fourth guess must wait for the first three"
+        );
+        a.succeeded();
+        drop(b);
+        c.failed();
+        // Success cleared the slate; the unsettled one no longer counts.
+        assert!(t.begin("mei").is_ok());
     }
 
     #[test]

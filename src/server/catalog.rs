@@ -171,7 +171,7 @@ pub async fn list_stock(
     let after = match query.cursor.as_deref() {
         None => None,
         Some(c) => Some(
-            c.split_once('|')
+            c.rsplit_once('|')
                 .map(|(a, b)| (a.to_string(), b.to_string()))
                 .ok_or_else(|| {
                     ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))

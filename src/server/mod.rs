@@ -69,6 +69,8 @@ pub struct AppState {
     config: Arc<ServerConfig>,
     throttle: Arc<auth::LoginThrottle>,
     intake: Arc<IntakePolicy>,
+    /// Bounds concurrent password checks.
+    hashing: Arc<tokio::sync::Semaphore>,
     /// Swapped whole when the rules file is reloaded.
     rules: Arc<RwLock<Arc<RoutingRules>>>,
 }
@@ -81,11 +83,16 @@ impl AppState {
         ));
         let intake = Arc::new(config.intake.clone());
         let rules = Arc::new(RwLock::new(Arc::new(config.rules.clone())));
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
         AppState {
             store,
             config: Arc::new(config),
             throttle,
             intake,
+            hashing,
             rules,
         }
     }

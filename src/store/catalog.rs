@@ -148,17 +148,20 @@ impl Store {
         })
     }
 
-    /// A product by SKU, id or barcode, with its stock per location.
+    /// A product by SKU, id or barcode, with its stock per location, read together.
     pub fn product_with_stock(&self, key: &str) -> Result<Option<(ProductRow, Vec<StockRow>)>> {
-        let Some(product) = self.read(|c| product_by_key(c, key))? else {
-            return Ok(None);
-        };
-        let stock = self.stock_levels(&StockFilter {
-            sku: Some(&product.sku),
-            limit: 1000,
-            ..StockFilter::default()
-        })?;
-        Ok(Some((product, stock)))
+        self.read(|c| {
+            let Some(product) = product_by_key(c, key)? else {
+                return Ok(None);
+            };
+            let filter = StockFilter {
+                sku: Some(&product.sku),
+                limit: 1000,
+                ..StockFilter::default()
+            };
+            let stock = stock_rows(c, &filter)?;
+            Ok(Some((product, stock)))
+        })
     }
 
     pub fn list_locations(
@@ -193,38 +196,40 @@ impl Store {
 
     /// Balances by product and location, ordered by SKU then location code.
     pub fn stock_levels(&self, filter: &StockFilter) -> Result<Vec<StockRow>> {
-        let (after_sku, after_loc) = filter.after.unwrap_or(("", ""));
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT p.sku, p.name, l.code, b.on_hand, b.reserved
-                 FROM stock_balances b
-                 JOIN products p ON p.id = b.product_id
-                 JOIN locations l ON l.id = b.location_id
-                 WHERE (?1 IS NULL OR p.sku = ?1) AND (?2 IS NULL OR l.code = ?2)
-                   AND (p.sku > ?3 OR (p.sku = ?3 AND l.code > ?4))
-                 ORDER BY p.sku, l.code LIMIT ?5",
-            )?;
-            let rows = stmt
-                .query_map(
-                    params![
-                        filter.sku,
-                        filter.location,
-                        after_sku,
-                        after_loc,
-                        filter.limit as i64
-                    ],
-                    |r| {
-                        Ok(StockRow {
-                            sku: r.get(0)?,
-                            product_name: r.get(1)?,
-                            location: r.get(2)?,
-                            on_hand: r.get(3)?,
-                            reserved: r.get(4)?,
-                        })
-                    },
-                )?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(rows)
-        })
+        self.read(|c| stock_rows(c, filter))
     }
+}
+
+fn stock_rows(c: &Connection, filter: &StockFilter) -> Result<Vec<StockRow>> {
+    let (after_sku, after_loc) = filter.after.unwrap_or(("", ""));
+    let mut stmt = c.prepare_cached(
+        "SELECT p.sku, p.name, l.code, b.on_hand, b.reserved
+         FROM stock_balances b
+         JOIN products p ON p.id = b.product_id
+         JOIN locations l ON l.id = b.location_id
+         WHERE (?1 IS NULL OR p.sku = ?1) AND (?2 IS NULL OR l.code = ?2)
+           AND (p.sku > ?3 OR (p.sku = ?3 AND l.code > ?4))
+         ORDER BY p.sku, l.code LIMIT ?5",
+    )?;
+    let rows = stmt
+        .query_map(
+            params![
+                filter.sku,
+                filter.location,
+                after_sku,
+                after_loc,
+                filter.limit as i64
+            ],
+            |r| {
+                Ok(StockRow {
+                    sku: r.get(0)?,
+                    product_name: r.get(1)?,
+                    location: r.get(2)?,
+                    on_hand: r.get(3)?,
+                    reserved: r.get(4)?,
+                })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }

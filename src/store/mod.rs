@@ -116,7 +116,15 @@ impl Store {
             Some(conn) => conn,
             None => open_connection(&self.inner.path, false)?,
         };
-        let result = f(&conn);
+        // One read transaction: everything `f` reads comes from the same snapshot.
+        let result = conn
+            .unchecked_transaction()
+            .map_err(StoreError::from)
+            .and_then(|tx| {
+                let value = f(&tx)?;
+                tx.commit()?;
+                Ok(value)
+            });
         let mut idle = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
         if idle.len() < IDLE_READERS {
             idle.push(conn);
