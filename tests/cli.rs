@@ -42,15 +42,14 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// Reads the child's stdout until a line starts with `prefix`; returns that line.
-fn wait_for_line(child: &mut Child, prefix: &str, lines: &mut Vec<String>) -> String {
-    let stdout = child.stdout.as_mut().unwrap();
-    let mut reader = BufReader::new(stdout);
+/// Reads the child's output until a line starts with `prefix`; returns that line. One
+/// reader for the whole run: a reader dropped between calls would lose what it buffered.
+fn wait_for_line(out: &mut impl BufRead, prefix: &str, lines: &mut Vec<String>) -> String {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut line = String::new();
         assert!(
-            reader.read_line(&mut line).unwrap() > 0,
+            out.read_line(&mut line).unwrap() > 0,
             "output ended before {prefix:?}: {lines:?}"
         );
         lines.push(line.clone());
@@ -185,7 +184,8 @@ async fn serve_accepts_the_admin_made_user_and_stops_on_sigterm() {
         .spawn()
         .unwrap();
     let mut lines = Vec::new();
-    let line = wait_for_line(&mut child, "backroom serving", &mut lines);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let line = wait_for_line(&mut out, "backroom serving", &mut lines);
     let base = line.rsplit(' ').next().unwrap().to_string();
     assert_eq!(login(&base, "boss", "first admin!").await, 200);
     assert_eq!(login(&base, "boss", "wrong").await, 401);
@@ -205,12 +205,13 @@ async fn demo_serve_only_prints_users_and_removes_its_files() {
         .spawn()
         .unwrap();
     let mut lines = Vec::new();
-    let url_line = wait_for_line(&mut child, "backroom demo serving on", &mut lines);
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let url_line = wait_for_line(&mut out, "backroom demo serving on", &mut lines);
     let base = url_line.rsplit(' ').next().unwrap().to_string();
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    let db_line = wait_for_line(&mut child, "database:", &mut lines);
+    let db_line = wait_for_line(&mut out, "database:", &mut lines);
     let db = db_line.trim_start_matches("database:").trim().to_string();
-    wait_for_line(&mut child, "console:", &mut lines);
+    wait_for_line(&mut out, "console:", &mut lines);
     let printed = lines.join("");
     for role in [
         "admin",

@@ -553,3 +553,44 @@ fn rf_keymap_works_with_digits_and_function_keys() {
     assert!(render(&app, 40, 16).contains("Open"));
     insta::assert_snapshot!("rf_orders_40x16", render(&app, 40, 16));
 }
+
+#[test]
+fn long_chinese_search_keeps_what_you_type_in_view() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, "/");
+    let text: String = "林美玲陳志明黃雅婷".repeat(4);
+    press(&mut app, &text);
+    let screen = render(&app, 40, 16);
+    let search_line = screen
+        .lines()
+        .find(|l| l.contains("婷"))
+        .unwrap_or_default()
+        .to_string();
+    // The end of the text, where the cursor is, must be on screen.
+    assert!(
+        search_line.contains("黃 雅 婷") || search_line.contains("黃雅婷"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn order_detail_scrolls_to_its_last_line_on_a_tiny_screen() {
+    let mut app = working_app(Role::Admin);
+    press(&mut app, "jj");
+    press_code(&mut app, KeyCode::Enter);
+    let top = render(&app, 20, 8);
+    assert!(!top.contains("reserve"), "{top}");
+    press_code(&mut app, KeyCode::End);
+    let bottom = render(&app, 20, 8);
+    assert!(
+        bottom.contains("reserve"),
+        "the last history line must be reachable: {bottom}"
+    );
+    // Pressing past the end and then up moves at once: no dead keys.
+    for _ in 0..20 {
+        press_code(&mut app, KeyCode::Down);
+    }
+    render(&app, 20, 8);
+    press_code(&mut app, KeyCode::Up);
+    assert_ne!(render(&app, 20, 8), bottom);
+}

@@ -128,7 +128,11 @@ impl PaneKind {
 
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: usize },
+    /// `max` is how far the help can scroll, known once it has been drawn.
+    Help {
+        scroll: usize,
+        max: std::cell::Cell<usize>,
+    },
     Palette(Palette),
 }
 
@@ -343,7 +347,10 @@ impl App {
                 Vec::new()
             }
             Action::Help => {
-                work.overlay = Some(Overlay::Help { scroll: 0 });
+                work.overlay = Some(Overlay::Help {
+                    scroll: 0,
+                    max: std::cell::Cell::new(usize::MAX),
+                });
                 Vec::new()
             }
             Action::Palette => {
@@ -400,14 +407,8 @@ impl App {
                 Vec::new()
             }
             other => {
-                if let Some(Overlay::Help { scroll }) = &mut work.overlay {
-                    *scroll = match other {
-                        Action::CursorDown => *scroll + 1,
-                        Action::CursorUp => scroll.saturating_sub(1),
-                        Action::PageDown => *scroll + 10,
-                        Action::PageUp => scroll.saturating_sub(10),
-                        _ => *scroll,
-                    };
+                if let Some(Overlay::Help { scroll, max }) = &mut work.overlay {
+                    *scroll = scrolled(*scroll, other, max.get());
                     return Vec::new();
                 }
                 match work.active {
@@ -479,6 +480,20 @@ fn reply_error(reply: &Reply) -> Option<&ClientError> {
         Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
         _ => None,
     }
+}
+
+/// A scroll position after a cursor action, kept within `0..=max`.
+pub fn scrolled(scroll: usize, action: Action, max: usize) -> usize {
+    let moved = match action {
+        Action::CursorDown => scroll + 1,
+        Action::CursorUp => scroll.saturating_sub(1),
+        Action::PageDown => scroll + 10,
+        Action::PageUp => scroll.saturating_sub(10),
+        Action::First => 0,
+        Action::Last => max,
+        _ => scroll,
+    };
+    moved.min(max)
 }
 
 /// Hands out request ids, so that answers to superseded requests can be told apart.

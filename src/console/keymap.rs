@@ -471,6 +471,17 @@ impl Keymap {
 
     /// Without these a user could be stuck: no way out of the console or of a text field.
     fn check_essentials(&self, source: &SettingsSource) -> Result<(), SettingsError> {
+        // A letter types into the sign-in form, so it cannot be the only way out.
+        let typed_only = self
+            .bindings(Context::Global)
+            .iter()
+            .filter(|b| b.action == Action::Quit)
+            .all(|b| b.key.is_text());
+        if typed_only && self.first_key(Context::Global, Action::Quit).is_some() {
+            return Err(source.error(
+                "every quit key in [global] is a character, which types into text fields; add one like \"ctrl-c\" or \"f10\"",
+            ));
+        }
         for (context, action) in [
             (Context::Global, Action::Quit),
             (Context::Input, Action::Submit),
@@ -706,6 +717,9 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("action = \"quit\""), "{err}");
+        let letters_only = "inherits = \"default\"\n[global]\n\"ctrl-c\" = { action = \"none\" }\n\"f10\" = { action = \"none\" }\n\"q\" = { action = \"quit\", desc = \"Quit\" }\n";
+        let err = parse(letters_only).err().unwrap();
+        assert!(err.to_string().contains("types into text fields"), "{err}");
     }
 
     #[test]

@@ -8,12 +8,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, Wrap};
 
-use super::app::{Effect, next_id};
+use super::app::{Effect, next_id, scrolled};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block};
+use super::ui::{input_line, money, muted_line, pane_block, wrapped_height};
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
 use crate::domain::order::OrderStatus;
@@ -68,6 +68,8 @@ pub struct OrderView {
     pub order: Option<OrderDetail>,
     pub error: Option<String>,
     pub scroll: usize,
+    /// How far the view can scroll, known once it has been drawn.
+    pub max_scroll: std::cell::Cell<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -169,12 +171,7 @@ impl OrdersPane {
         if let Some(view) = &mut self.open {
             match action {
                 Action::Back => self.open = None,
-                Action::CursorDown => view.scroll += 1,
-                Action::CursorUp => view.scroll = view.scroll.saturating_sub(1),
-                Action::PageDown => view.scroll += 10,
-                Action::PageUp => view.scroll = view.scroll.saturating_sub(10),
-                Action::First => view.scroll = 0,
-                _ => {}
+                other => view.scroll = scrolled(view.scroll, other, view.max_scroll.get()),
             }
             return Vec::new();
         }
@@ -512,7 +509,9 @@ fn render_order(
         }
         lines.push(Line::from(spans));
     }
-    let scroll = view.scroll.min(lines.len().saturating_sub(1)) as u16;
+    let max = wrapped_height(&lines, inner.width).saturating_sub(inner.height as usize);
+    view.max_scroll.set(max);
+    let scroll = view.scroll.min(max) as u16;
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })

@@ -11,6 +11,7 @@ use super::keymap::{Action, Context, Key, Keymap};
 use super::orders::status_filters;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
+use super::ui::input_line;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
@@ -182,14 +183,16 @@ impl Palette {
             .style(theme.style(ThemeRole::Popup));
         let inner = block.inner(area);
         f.render_widget(block, area);
-        let mut lines = vec![Line::from(vec![
-            Span::styled(":", theme.style(ThemeRole::HelpKey)),
-            Span::styled(
-                self.input.text().to_string(),
-                theme.style(ThemeRole::InputFocus),
-            ),
-            Span::styled("█", theme.style(ThemeRole::Input)),
-        ])];
+        input_line(
+            f,
+            Rect { height: 1, ..inner },
+            theme,
+            ":",
+            2,
+            &self.input,
+            true,
+        );
+        let mut lines = vec![Line::default()];
         if self.matches.is_empty() {
             lines.push(Line::from(Span::styled(
                 "no matching command",

@@ -10,7 +10,7 @@ use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block};
+use super::ui::{input_line, money, muted_line, pane_block, wrapped_height};
 use crate::api::{Page, Product, ProductDetail};
 use crate::client::ClientError;
 
@@ -134,9 +134,7 @@ impl ProductsPane {
                 self.search.clear();
                 self.restart(ids)
             }
-            other if !self.open && self.cursor.apply(other, self.rows.len()) => {
-                self.selection_changed(ids)
-            }
+            other if self.cursor.apply(other, self.rows.len()) => self.selection_changed(ids),
             _ => Vec::new(),
         }
     }
@@ -364,9 +362,7 @@ impl ProductsPane {
                 ),
             ]),
         ];
-        let width = inner.width.max(1) as usize;
-        let head_height: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
-        let head_height = head_height as u16;
+        let head_height = wrapped_height(&lines, inner.width) as u16;
         let [head, table_area] = Layout::vertical([
             Constraint::Length(head_height.min(inner.height)),
             Constraint::Min(0),

@@ -68,9 +68,16 @@ pub fn draw(f: &mut Frame, app: &App) {
                 }
             }
             match &work.overlay {
-                Some(Overlay::Help { scroll }) => {
-                    draw_help(f, body, theme, &app.keymap, work.active, *scroll, compact)
-                }
+                Some(Overlay::Help { scroll, max }) => draw_help(
+                    f,
+                    body,
+                    theme,
+                    &app.keymap,
+                    work.active,
+                    *scroll,
+                    max,
+                    compact,
+                ),
                 Some(Overlay::Palette(palette)) => palette.render(f, body, theme),
                 None => {}
             }
@@ -259,6 +266,7 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, compact: bool) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn draw_help(
     f: &mut Frame,
     body: Rect,
@@ -266,6 +274,7 @@ fn draw_help(
     keymap: &Keymap,
     active: PaneKind,
     scroll: usize,
+    max_scroll: &std::cell::Cell<usize>,
     compact: bool,
 ) {
     let area = if compact {
@@ -332,8 +341,12 @@ fn draw_help(
             ]));
         }
     }
-    let scroll = scroll.min(lines.len().saturating_sub(inner.height as usize)) as u16;
-    f.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+    let max = lines.len().saturating_sub(inner.height as usize);
+    max_scroll.set(max);
+    f.render_widget(
+        Paragraph::new(lines).scroll((scroll.min(max) as u16, 0)),
+        inner,
+    );
 }
 
 /// A bordered pane with a title; on compact screens just the title line.
@@ -386,25 +399,49 @@ pub fn input_line(
         );
     }
     let shown: Vec<char> = input.display().chars().collect();
+    let cursor = input.cursor().min(shown.len());
+    // Leave one column for the cursor; Chinese characters take two.
     let room = field.width.saturating_sub(1) as usize;
-    let start = input.cursor().saturating_sub(room);
-    let visible: String = shown.iter().skip(start).take(room).collect();
+    let mut start = cursor;
+    let mut used = 0;
+    while start > 0 {
+        let w = char_width(shown[start - 1]);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        start -= 1;
+    }
+    let mut visible = String::new();
+    let mut width = 0;
+    for &c in &shown[start..] {
+        width += char_width(c);
+        if width > room + 1 {
+            break;
+        }
+        visible.push(c);
+    }
     let style = if focused {
         theme.style(ThemeRole::InputFocus)
     } else {
         theme.style(ThemeRole::Input)
     };
     f.render_widget(Block::default().style(style), field);
-    f.render_widget(Paragraph::new(Span::styled(visible.clone(), style)), field);
+    f.render_widget(Paragraph::new(Span::styled(visible, style)), field);
     if focused {
-        let before: String = shown
-            .iter()
-            .skip(start)
-            .take(input.cursor() - start)
-            .collect();
-        let x = field.x + ratatui::text::Line::from(before).width() as u16;
+        let x = field.x + used as u16;
         f.set_cursor_position((x.min(field.right().saturating_sub(1)), field.y));
     }
+}
+
+fn char_width(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// Rows `lines` take in `width` columns once wrapped.
+pub fn wrapped_height(lines: &[Line], width: u16) -> usize {
+    let width = width.max(1) as usize;
+    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }
 
 pub fn muted_line(theme: &Theme, text: &str) -> Line<'static> {
