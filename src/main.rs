@@ -249,7 +249,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
         user.as_deref()
             .is_none_or(|u| u.eq_ignore_ascii_case(&k.username))
     }) {
-        let with_token = client.clone().with_token(kept.token);
+        let with_token = client.clone().with_token(kept.token.expose());
         match with_token.me().await {
             Ok(me) => {
                 initial = app.signed_in(me);
@@ -332,7 +332,7 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         let mut app = App::new(keymap, theme, client.base_url(), Some(Role::Admin.as_str()));
         let initial = app.signed_in(login.user);
         // The demo keeps no token on disk: it must leave nothing behind.
-        let runner = Runner::new(client.with_token(login.token), None);
+        let runner = Runner::new(client.with_token(login.token.expose()), None);
         let ended = run_terminal(app, runner, initial).await;
         tracing::info!(?ended, "console closed");
     }

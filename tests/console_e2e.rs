@@ -82,7 +82,12 @@ async fn sign_in_search_and_open_an_order() {
     // The sign-in is kept for the next start, readable only by the user.
     let kept = tokens.load(client.base_url()).expect("session kept");
     assert_eq!(kept.username, "ops");
-    let me = client.clone().with_token(kept.token).me().await.unwrap();
+    let me = client
+        .clone()
+        .with_token(kept.token.expose())
+        .me()
+        .await
+        .unwrap();
     assert_eq!(me.role, "ops");
 }
 
@@ -150,7 +155,12 @@ async fn wrong_password_stays_on_sign_in_and_sign_out_ends_the_session() {
     .unwrap();
     assert!(matches!(app.screen, Screen::SignIn(_)));
     assert!(tokens.load(client.base_url()).is_none());
-    let err = client.clone().with_token(token).me().await.unwrap_err();
+    let err = client
+        .clone()
+        .with_token(token.expose())
+        .me()
+        .await
+        .unwrap_err();
     assert!(err.is_unauthenticated(), "{err}");
 }
 
@@ -164,7 +174,7 @@ async fn quitting_ends_the_loop_with_answers_outstanding() {
         .unwrap();
     let mut app = app(client.base_url());
     let initial = app.signed_in(login.user);
-    let mut runner = Runner::new(client.with_token(login.token), None);
+    let mut runner = Runner::new(client.with_token(login.token.expose()), None);
     let mut terminal = Terminal::new(TestBackend::new(40, 16)).unwrap();
     let quit = futures_util::stream::iter(vec![Ok(Event::Key(KeyEvent::new(
         KeyCode::Char('c'),

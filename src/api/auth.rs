@@ -1,16 +1,20 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::Secret;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LoginRequest {
     pub username: String,
-    pub password: String,
+    #[schema(value_type = String)]
+    pub password: Secret,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LoginResponse {
     /// Opaque bearer token for the `Authorization` header.
-    pub token: String,
+    #[schema(value_type = String)]
+    pub token: Secret,
     /// RFC 3339 UTC.
     pub expires_at: String,
     pub user: Me,

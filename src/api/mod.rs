@@ -68,8 +68,53 @@ impl From<MoneyBody> for crate::domain::money::Money {
     }
 }
 
+/// A password or token: on the wire the plain string, in `Debug` output never.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Secret {
+        Secret(s.to_string())
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_travel_but_do_not_print() {
+        let login = LoginRequest {
+            username: "mei".into(),
+            password: "hunter22".into(),
+        };
+        assert!(!format!("{login:?}").contains("hunter22"));
+        let json = serde_json::to_value(&login).unwrap();
+        assert_eq!(json["password"], "hunter22");
+        let back: LoginRequest = serde_json::from_value(json).unwrap();
+        assert_eq!(back.password.expose(), "hunter22");
+    }
 }

@@ -161,7 +161,7 @@ impl Client {
     ) -> Result<LoginResponse, ClientError> {
         let body = LoginRequest {
             username: username.to_string(),
-            password: password.to_string(),
+            password: password.into(),
         };
         self.send(Method::POST, "api/v1/auth/login", &[], Some(&body))
             .await?

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub struct StoredSession {
     pub server: String,
     pub username: String,
-    pub token: String,
+    pub token: crate::api::Secret,
     pub expires_at: String,
 }
 

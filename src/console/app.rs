@@ -29,7 +29,7 @@ pub enum Msg {
 pub enum Effect {
     SignIn {
         username: String,
-        password: String,
+        password: crate::api::Secret,
     },
     SignOut,
     CheckHealth,

@@ -62,9 +62,12 @@ impl Runner {
         self.in_flight += 1;
         tokio::spawn(async move {
             let reply = match effect {
-                Effect::SignIn { username, password } => {
-                    Reply::SignedIn(client.login(&username, &password).await.map(Box::new))
-                }
+                Effect::SignIn { username, password } => Reply::SignedIn(
+                    client
+                        .login(&username, password.expose())
+                        .await
+                        .map(Box::new),
+                ),
                 Effect::SignOut => {
                     if let Err(e) = client.logout().await {
                         tracing::warn!(error = %e, "sign-out not confirmed by the server");
@@ -108,7 +111,7 @@ impl Runner {
     /// Keeps the client's token in step with what the server said.
     fn observe(&mut self, reply: &Reply) {
         if let Reply::SignedIn(Ok(login)) = reply {
-            self.client = self.client.clone().with_token(login.token.clone());
+            self.client = self.client.clone().with_token(login.token.expose());
             if let Some(store) = &self.tokens {
                 let session = StoredSession {
                     server: self.client.base_url().to_string(),

@@ -94,7 +94,7 @@ impl SignIn {
         self.error = None;
         vec![Effect::SignIn {
             username: self.username.text().trim().to_string(),
-            password: self.password.text().to_string(),
+            password: self.password.text().into(),
         }]
     }
 

@@ -236,11 +236,11 @@ pub async fn login(
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let (user, ok) = tokio::task::spawn_blocking(move || match candidate {
         Some((user, hash)) => {
-            let ok = verify_password(&password, &hash);
+            let ok = verify_password(password.expose(), &hash);
             (Some(user), ok)
         }
         None => {
-            verify_password(&password, decoy_hash());
+            verify_password(password.expose(), decoy_hash());
             (None, false)
         }
     })
@@ -276,7 +276,7 @@ pub async fn login(
     })
     .await?;
     Ok(axum::Json(LoginResponse {
-        token,
+        token: crate::api::Secret::new(token),
         expires_at: expires_at.to_string(),
         user: me(&user),
     }))
