@@ -594,3 +594,14 @@ fn order_detail_scrolls_to_its_last_line_on_a_tiny_screen() {
     press_code(&mut app, KeyCode::Up);
     assert_ne!(render(&app, 20, 8), bottom);
 }
+
+#[test]
+fn a_role_without_panes_is_told_so() {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(Role::Integration));
+    assert_eq!(effects, vec![Effect::CheckHealth]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("has no panes in the console"), "{screen}");
+    press_code(&mut app, KeyCode::F(1));
+    assert!(render(&app, 80, 24).contains("cannot use Orders"));
+}

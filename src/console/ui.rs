@@ -57,14 +57,26 @@ pub fn draw(f: &mut Frame, app: &App) {
             if !compact {
                 draw_tabs(f, tab_bar, theme, &app.keymap, work);
             }
-            match work.active {
-                PaneKind::Orders => {
-                    work.orders
-                        .render(f, body, theme, compact, &app.tz, work.overlay.is_none())
-                }
-                PaneKind::Products => {
-                    work.products
-                        .render(f, body, theme, compact, work.overlay.is_none())
+            if work.panes.is_empty() {
+                let text = format!(
+                    "Your role ({}) has no panes in the console: it is for API clients. Sign in as another user, or ask an admin for a role.",
+                    work.me.role
+                );
+                f.render_widget(
+                    Paragraph::new(Span::styled(text, theme.style(ThemeRole::Warning)))
+                        .wrap(Wrap { trim: true }),
+                    body,
+                );
+            } else {
+                match work.active {
+                    PaneKind::Orders => {
+                        work.orders
+                            .render(f, body, theme, compact, &app.tz, work.overlay.is_none())
+                    }
+                    PaneKind::Products => {
+                        work.products
+                            .render(f, body, theme, compact, work.overlay.is_none())
+                    }
                 }
             }
             match &work.overlay {
