@@ -133,3 +133,16 @@ pub struct StatusChangeIn {
     /// Required for hold, cancelled, returned and cs_review.
     pub reason: Option<String>,
 }
+
+/// One event of `GET /api/v1/events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeedEvent {
+    /// Resume after this id with `Last-Event-ID`.
+    pub id: i64,
+    pub at: String,
+    /// `order.created`, `order.status`, …
+    pub kind: String,
+    pub entity_id: String,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}

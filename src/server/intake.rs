@@ -133,6 +133,7 @@ pub async fn create_order(
         )
     })
     .await?;
+    state.ring();
     let (status, body) = match outcome {
         Idempotent::Fresh { status, body } => (status, body),
         Idempotent::Replay { status, body } => (status, body),
@@ -195,5 +196,6 @@ pub async fn change_status(
         s.change_order_status(&key, to, reason.as_deref(), &actor, Timestamp::now())
     })
     .await?;
+    state.ring();
     Ok(Json(detail(changed, false)))
 }

@@ -4,6 +4,7 @@ mod audit;
 pub mod auth;
 mod catalog;
 mod error;
+mod events;
 mod extract;
 mod intake;
 mod orders;
@@ -73,6 +74,10 @@ pub struct AppState {
     hashing: Arc<tokio::sync::Semaphore>,
     /// Swapped whole when the rules file is reloaded.
     rules: Arc<RwLock<Arc<RoutingRules>>>,
+    /// Rung after every commit that wrote events; event streams wake on it.
+    bell: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when the server stops, so that event streams end and shutdown can finish.
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -94,7 +99,14 @@ impl AppState {
             intake,
             hashing,
             rules,
+            bell: Arc::new(tokio::sync::watch::channel(0).0),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    /// Wakes event streams: new events are in the store.
+    fn ring(&self) {
+        self.bell.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The routing rules in force now.
@@ -134,6 +146,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(intake::create_order))
         .routes(routes!(intake::change_status))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(events::stream))
 }
 
 /// The OpenAPI document, generated from the route annotations.
@@ -190,6 +203,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stopping = state.stopping.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves; tell them to, or shutdown waits forever.
+        stopping.send_replace(true);
+    };
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

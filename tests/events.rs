@@ -1,0 +1,203 @@
+//! The event stream over real HTTP: resume with Last-Event-ID in order, live delivery,
+//! and streams that end when the server stops.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, expect_problem};
+use serde_json::{Value, json};
+
+struct Sse {
+    res: reqwest::Response,
+    buffer: String,
+}
+
+#[derive(Debug)]
+struct Received {
+    id: i64,
+    kind: String,
+    data: Value,
+}
+
+impl Sse {
+    async fn open(s: &TestServer, token: &str, last_event_id: Option<i64>) -> Sse {
+        let mut req = s.http.get(s.url("/api/v1/events")).bearer_auth(token);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Sse {
+            res,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (keep-alive comments skipped); `None` when the stream ends.
+    async fn next(&mut self) -> Option<Received> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (None, None, None);
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        kind = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str(v.trim()).ok();
+                    }
+                }
+                if let (Some(id), Some(kind), Some(data)) = (id, kind, data) {
+                    return Some(Received { id, kind, data });
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(20), self.res.chunk())
+                .await
+                .expect("no event within 20 s");
+            match chunk {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+}
+
+async fn place(s: &TestServer, token: &str, n: usize) -> Value {
+    let price = s
+        .store
+        .product_with_stock("TEA-1001")
+        .unwrap()
+        .unwrap()
+        .0
+        .price
+        .minor;
+    let body = json!({
+        "channel": "web", "channel_order_no": format!("EV-{n}"),
+        "customer": { "name": "Lars Nilsson", "email": format!("lars{n}@example.com"), "phone": null },
+        "ship_to": { "name": "Lars Nilsson", "line1": "Oudegracht 4", "line2": null, "city": "Utrecht",
+                     "postal_code": "3511 AA", "region": null, "country": "NL" },
+        "payment_method": "card", "currency": "EUR",
+        "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": price }]
+    });
+    let res = s
+        .http
+        .post(s.url("/api/v1/orders"))
+        .bearer_auth(token)
+        .header("idempotency-key", format!("ev-{n}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn resume_gets_what_was_missed_in_order_then_live_events() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    let start = s.store.last_event_id().unwrap();
+    let mut numbers = Vec::new();
+    for n in 0..3 {
+        numbers.push(
+            place(&s, &shop, n).await["order"]["number"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+
+    let mut feed = Sse::open(&s, &ops, Some(start)).await;
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let e = feed.next().await.unwrap();
+        assert_eq!(e.kind, "order.created");
+        seen.push((
+            e.id,
+            e.data["payload"]["number"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(
+        seen.iter().map(|(_, n)| n.clone()).collect::<Vec<_>>(),
+        numbers
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0].0 < w[1].0),
+        "ids must rise: {seen:?}"
+    );
+
+    // A client that saw only the first resumes from it and misses nothing.
+    let mut resumed = Sse::open(&s, &ops, Some(seen[0].0)).await;
+    let again: Vec<i64> = vec![
+        resumed.next().await.unwrap().id,
+        resumed.next().await.unwrap().id,
+    ];
+    assert_eq!(again, vec![seen[1].0, seen[2].0]);
+
+    // Live: a change while connected arrives on both streams.
+    let placed = place(&s, &shop, 3).await;
+    let live = feed.next().await.unwrap();
+    assert_eq!(live.data["entity_id"], placed["order"]["id"]);
+    assert_eq!(resumed.next().await.unwrap().id, live.id);
+    let number = placed["order"]["number"].as_str().unwrap();
+    let res = s
+        .http
+        .post(s.url(&format!("/api/v1/orders/{number}/status")))
+        .bearer_auth(&ops)
+        .json(&json!({ "status": "cancelled", "reason": "test" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let status = feed.next().await.unwrap();
+    assert_eq!(
+        (status.kind.as_str(), status.data["payload"]["to"].as_str()),
+        ("order.status", Some("cancelled"))
+    );
+}
+
+#[tokio::test]
+async fn the_stream_needs_orders_read_and_a_numeric_last_event_id() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let res = s
+        .http
+        .get(s.url("/api/v1/events"))
+        .bearer_auth(&shop)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 403, "/problems/forbidden").await;
+    let ops = s.token("ops").await;
+    let res = s
+        .http
+        .get(s.url("/api/v1/events"))
+        .bearer_auth(&ops)
+        .header("last-event-id", "abc")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 400, "/problems/invalid-input").await;
+}
+
+#[tokio::test]
+async fn open_streams_end_when_the_server_stops() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let mut feed = Sse::open(&s, &ops, None).await;
+    drop(s);
+    assert!(
+        feed.next().await.is_none(),
+        "the stream should end with the server"
+    );
+}
