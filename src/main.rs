@@ -16,10 +16,11 @@ use backroom::console::keymap::Keymap;
 use backroom::console::run::{Runner, run_terminal};
 use backroom::console::theme::Theme;
 use backroom::domain::role::Role;
+use backroom::domain::routing::RoutingRules;
 use backroom::domain::user::{
     check_display_name, check_new_password, hash_password, normalize_username,
 };
-use backroom::server::{AppState, ServerConfig, serve, shutdown_signal};
+use backroom::server::{AppState, ServerConfig, load_rules, serve, shutdown_signal, watch_rules};
 use backroom::store::seed::{DEMO_USERS, demo_password};
 use backroom::store::{NewUser, Store, StoreError};
 
@@ -45,6 +46,23 @@ enum Command {
     Demo(DemoArgs),
     /// Administer a database file directly (works without a running server, e.g. for the first admin).
     Admin(AdminArgs),
+    /// Routing rules: check a rules file against the open orders of a database.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Replay the rules against the stored open orders and print what would change.
+    /// Changes nothing.
+    Test {
+        /// SQLite database file.
+        #[arg(long, env = "BACKROOM_DB")]
+        db: PathBuf,
+        /// Rules file to test (default: the built-in rules).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -56,6 +74,10 @@ struct ServeArgs {
     #[arg(long, env = "BACKROOM_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// How long a sign-in lasts, in hours.
+    /// Routing rules file (default: the built-in rules). Reloaded when it changes or on
+    /// SIGHUP; a broken edit is refused and the rules in force stay.
+    #[arg(long, env = "BACKROOM_RULES")]
+    rules: Option<PathBuf>,
     #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     session_hours: u64,
 }
@@ -161,6 +183,7 @@ fn main() -> Result<()> {
         Command::Console(args) => runtime.block_on(run_console(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Admin(args) => run_admin(args),
+        Command::Rules(RulesCommand::Test { db, file }) => run_rules_test(&db, file.as_deref()),
     }
 }
 
@@ -195,20 +218,67 @@ fn log_to_file(dir: &Path) -> Result<PathBuf> {
 
 async fn run_serve(args: ServeArgs) -> Result<()> {
     let store = Store::open(&args.db)?;
+    let rules = match &args.rules {
+        Some(path) => load_rules(path)?,
+        None => RoutingRules::default_rules(),
+    };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let config = ServerConfig {
         session_ttl: Duration::from_secs(args.session_hours * 3600),
+        rules,
         ..ServerConfig::default()
     };
+    let state = AppState::new(store, config);
+    let stop = shutdown_signal();
+    if let Some(path) = args.rules.clone() {
+        tokio::spawn(watch_rules(state.clone(), path));
+    }
     tracing::info!(db = %args.db.display(), addr = %listener.local_addr()?, "serving");
     println!(
         "backroom serving {} on http://{}",
         args.db.display(),
         listener.local_addr()?
     );
-    serve(listener, AppState::new(store, config), shutdown_signal()).await?;
+    serve(listener, state, stop).await?;
+    Ok(())
+}
+
+fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
+    let rules = match file {
+        Some(path) => load_rules(path)?,
+        None => RoutingRules::default_rules(),
+    };
+    let store = Store::open(db)?;
+    let orders = store.open_orders_for_routing()?;
+    let mut changed = 0;
+    for o in &orders {
+        let d = rules.route(&o.facts);
+        let same = o.rule.as_deref() == Some(d.rule.as_str())
+            && o.queue.as_deref() == Some(d.queue.as_str())
+            && o.priority == d.priority.as_str();
+        if same {
+            continue;
+        }
+        changed += 1;
+        println!(
+            "{} ({}): rule {:?} → {:?}, queue {} → {}, priority {} → {} ({})",
+            o.number,
+            o.status,
+            o.rule.as_deref().unwrap_or("none"),
+            d.rule,
+            o.queue.as_deref().unwrap_or("none"),
+            d.queue.as_str(),
+            o.priority,
+            d.priority.as_str(),
+            d.why
+        );
+    }
+    println!(
+        "{changed} of {} open orders would be routed differently; nothing was changed.",
+        orders.len()
+    );
     Ok(())
 }
 
@@ -310,6 +380,7 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
     ));
 
     if args.serve_only {
+        let stop_signal = shutdown_signal();
         println!("backroom demo serving on {url}");
         println!("database: {}", dir.join("demo.db").display());
         println!("demo users (user name / password):");
@@ -323,7 +394,7 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         }
         println!("console: backroom console --server {url}");
         println!("Ctrl-C stops the server.");
-        shutdown_signal().await;
+        stop_signal.await;
     } else {
         let client = Client::new(&url)?;
         let login = client

@@ -313,3 +313,198 @@ fn serve_refuses_a_database_from_a_newer_version() {
         "{err}"
     );
 }
+
+const EVERYTHING_TO_CS: &str = "[[rule]]\nname = \"everything to cs\"\nthen = { queue = \"cs_review\", reason = \"trial week\" }\n";
+
+#[test]
+fn serve_refuses_a_broken_rules_file_and_reloads_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"a\"\nthen = { queue = \"shelf\" }\n",
+    )
+    .unwrap();
+    let out = backroom()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .arg("--rules")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(&format!("{}:3:", rules.display())),
+        "{err}"
+    );
+
+    std::fs::write(&rules, EVERYTHING_TO_CS).unwrap();
+    let mut child = backroom()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .arg("--rules")
+        .arg(&rules)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut lines = Vec::new();
+    wait_for_line_containing(&mut log, "serving", &mut lines);
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"b\"\nwhen = { colour = [\"red\"] }\nthen = { queue = \"hold\" }\n",
+    )
+    .unwrap();
+    Command::new("kill")
+        .arg("-HUP")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let refused = wait_for_line_containing(&mut log, "routing rules refused", &mut lines);
+    assert!(
+        refused.contains(&format!("{}:3:", rules.display())),
+        "{refused}"
+    );
+    std::fs::write(&rules, EVERYTHING_TO_CS).unwrap();
+    Command::new("kill")
+        .arg("-HUP")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    wait_for_line_containing(&mut log, "routing rules reloaded", &mut lines);
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status}: {lines:?}");
+}
+
+fn wait_for_line_containing(
+    out: &mut impl BufRead,
+    needle: &str,
+    lines: &mut Vec<String>,
+) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "output ended before {needle:?}: {lines:?}"
+        );
+        lines.push(line.clone());
+        if line.contains(needle) {
+            return line;
+        }
+        assert!(Instant::now() < deadline, "no line with {needle:?}");
+    }
+}
+
+#[tokio::test]
+async fn rules_test_reports_what_would_change_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let keep = dir.path().join("demo");
+    let mut child = backroom()
+        .args(["demo", "--serve-only", "--keep"])
+        .arg(&keep)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    let base = wait_for_line(&mut out, "backroom demo serving on", &mut lines)
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "integration", "password": "backroom-integration" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+    let product: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "username": "ops", "password": "backroom-ops" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ops = product["token"].as_str().unwrap().to_string();
+    let tea: serde_json::Value = http
+        .get(format!("{base}/api/v1/products/TEA-1001"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let order = serde_json::json!({
+        "channel": "web", "channel_order_no": "RT-1",
+        "customer": { "name": "Isla Taylor", "email": "isla.rt@example.com", "phone": null },
+        "ship_to": { "name": "Isla Taylor", "line1": "1 City Road", "line2": null, "city": "London",
+                     "postal_code": "EC1V 9HX", "region": null, "country": "GB" },
+        "payment_method": "card", "currency": "EUR",
+        "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": tea["product"]["price"]["amount_minor"] }]
+    });
+    let placed: serde_json::Value = http
+        .post(format!("{base}/api/v1/orders"))
+        .bearer_auth(&token)
+        .header("idempotency-key", "rt-1")
+        .json(&order)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    assert_eq!(placed["order"]["status"], "ready_to_pick");
+    assert!(terminate(&mut child).success());
+
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, EVERYTHING_TO_CS).unwrap();
+    let db = keep.join("demo.db");
+    let out = backroom()
+        .args(["rules", "test", "--db"])
+        .arg(&db)
+        .arg("--file")
+        .arg(&rules)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = report
+        .lines()
+        .find(|l| l.starts_with(&number))
+        .unwrap_or_else(|| panic!("{number} missing: {report}"));
+    assert!(
+        line.contains("\"standard\" → \"everything to cs\"")
+            && line.contains("queue warehouse → cs_review"),
+        "{line}"
+    );
+    assert!(report.contains("nothing was changed"), "{report}");
+    let store = backroom::store::Store::open(&db).unwrap();
+    assert_eq!(
+        store
+            .order_detail(&number)
+            .unwrap()
+            .unwrap()
+            .order
+            .status
+            .as_str(),
+        "ready_to_pick"
+    );
+}

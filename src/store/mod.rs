@@ -10,6 +10,7 @@ mod intake;
 mod migrate;
 mod order_status;
 mod orders;
+mod routing_facts;
 pub mod seed;
 mod users;
 
@@ -30,6 +31,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
 };
+pub use routing_facts::RoutedOrder;
 pub use users::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]

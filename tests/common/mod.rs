@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 pub struct TestServer {
     pub base: String,
     pub store: Store,
+    pub state: AppState,
     pub http: reqwest::Client,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
@@ -32,8 +33,9 @@ impl TestServer {
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (stop, stopped) = oneshot::channel::<()>();
         let state = AppState::new(store.clone(), config);
+        let served = state.clone();
         tokio::spawn(async move {
-            let _ = serve(listener, state, async {
+            let _ = serve(listener, served, async {
                 let _ = stopped.await;
             })
             .await;
@@ -41,6 +43,7 @@ impl TestServer {
         TestServer {
             base,
             store,
+            state,
             http: reqwest::Client::new(),
             _stop: stop,
             _dir: dir,
