@@ -20,7 +20,9 @@ use backroom::domain::routing::RoutingRules;
 use backroom::domain::user::{
     check_display_name, check_new_password, hash_password, normalize_username,
 };
-use backroom::server::{AppState, ServerConfig, load_rules, serve, shutdown_signal, watch_rules};
+use backroom::server::{
+    AppState, ServerConfig, load_rules, order_from_wire, serve, shutdown_signal, watch_rules,
+};
 use backroom::store::seed::{DEMO_USERS, demo_password};
 use backroom::store::{NewUser, Store, StoreError};
 
@@ -49,6 +51,30 @@ enum Command {
     /// Routing rules: check a rules file against the open orders of a database.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Import data from files into a database.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import orders from CSV (one row per order line; see README). Every row is checked
+    /// first; if any is bad, nothing is imported and the bad rows are listed.
+    Orders {
+        file: PathBuf,
+        /// SQLite database file.
+        #[arg(long, env = "BACKROOM_DB")]
+        db: PathBuf,
+        /// Import the good orders and write the bad ones (with the reason) to the rejects file.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Where --skip-bad writes bad rows (default: FILE with .rejects.csv).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        /// Routing rules file (default: the built-in rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -184,6 +210,13 @@ fn main() -> Result<()> {
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Admin(args) => run_admin(args),
         Command::Rules(RulesCommand::Test { db, file }) => run_rules_test(&db, file.as_deref()),
+        Command::Import(ImportCommand::Orders {
+            file,
+            db,
+            skip_bad,
+            rejects,
+            rules,
+        }) => run_import_orders(&file, &db, skip_bad, rejects.as_deref(), rules.as_deref()),
     }
 }
 
@@ -242,6 +275,144 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         listener.local_addr()?
     );
     serve(listener, state, stop).await?;
+    Ok(())
+}
+
+fn run_import_orders(
+    file: &Path,
+    db: &Path,
+    skip_bad: bool,
+    rejects: Option<&Path>,
+    rules: Option<&Path>,
+) -> Result<()> {
+    use backroom::api::order_csv::{self, RowError};
+    use backroom::domain::intake::Refusal;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let rules = match rules {
+        Some(path) => load_rules(path)?,
+        None => RoutingRules::default_rules(),
+    };
+    let store = Store::open(db)?;
+    let (parsed, mut errors) = order_csv::parse(&text);
+    let mut candidates = Vec::new();
+    for csv_order in parsed {
+        match order_from_wire(csv_order.order) {
+            Ok(order) => candidates.push((order, csv_order.lines)),
+            Err(message) => errors.push(RowError {
+                line: csv_order.lines[0],
+                message,
+            }),
+        }
+    }
+    let orders: Vec<_> = candidates.iter().map(|(o, _)| o.clone()).collect();
+    let refusals = store.check_orders(&orders)?;
+    let mut good = Vec::new();
+    let mut rejected_lines = std::collections::BTreeSet::new();
+    for ((order, lines), refused) in candidates.into_iter().zip(refusals) {
+        if refused.is_empty() {
+            good.push(order);
+            continue;
+        }
+        rejected_lines.extend(lines.iter().copied());
+        for r in refused {
+            // Line-level refusals point at their row; the rest at the order's first row.
+            let at = match &r {
+                Refusal::Quantity { line, .. }
+                | Refusal::NegativePrice { line }
+                | Refusal::UnknownSku { line, .. }
+                | Refusal::RepeatedSku { line, .. } => {
+                    lines.get(line - 1).copied().unwrap_or(lines[0])
+                }
+                _ => lines[0],
+            };
+            let text = r.to_string();
+            // "line 2: unknown SKU" names the order's line; the report names the file's.
+            let message = match text.split_once(": ") {
+                Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
+                _ => text,
+            };
+            errors.push(RowError { line: at, message });
+        }
+    }
+    errors.sort_by_key(|e| e.line);
+    rejected_lines.extend(errors.iter().map(|e| e.line));
+    if !errors.is_empty() && !skip_bad {
+        for e in &errors {
+            eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+        }
+        bail!(
+            "{} problem(s) in {}; nothing was imported (fix them, or use --skip-bad)",
+            errors.len(),
+            file.display()
+        );
+    }
+    let policy = ServerConfig::default().intake;
+    let actor = format!(
+        "import:{}",
+        file.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    );
+    let placed = store.place_orders(&good, &policy, &rules, &actor, Timestamp::now())?;
+    let duplicates = placed
+        .iter()
+        .filter(|p| matches!(p, backroom::store::Placed::Duplicate(_)))
+        .count();
+    println!(
+        "imported {} order(s) into {}; {duplicates} had been imported before and were skipped",
+        placed.len() - duplicates,
+        db.display()
+    );
+    if !errors.is_empty() {
+        let path = rejects
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| file.with_extension("rejects.csv"));
+        write_rejects(&text, &path, &rejected_lines, &errors)?;
+        println!(
+            "{} rejected row(s) written to {} with the reason",
+            rejected_lines.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Rejected rows as they were, with an `error` column, so they can be fixed and imported again.
+fn write_rejects(
+    text: &str,
+    path: &Path,
+    rejected: &std::collections::BTreeSet<u64>,
+    errors: &[backroom::api::order_csv::RowError],
+) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut writer =
+        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut header = reader.headers()?.clone();
+    header.push_field("error");
+    writer.write_record(&header)?;
+    for record in reader.records() {
+        let Ok(mut record) = record else { continue };
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if !rejected.contains(&line) {
+            continue;
+        }
+        let reasons: Vec<&str> = errors
+            .iter()
+            .filter(|e| e.line == line)
+            .map(|e| e.message.as_str())
+            .collect();
+        let reason = if reasons.is_empty() {
+            "another row of this order is bad".to_string()
+        } else {
+            reasons.join("; ")
+        };
+        record.push_field(&reason);
+        writer.write_record(&record)?;
+    }
+    writer.flush()?;
     Ok(())
 }
 

@@ -508,3 +508,144 @@ async fn rules_test_reports_what_would_change_and_changes_nothing() {
         "ready_to_pick"
     );
 }
+
+const CSV_HEADER: &str = "channel,channel_order_no,customer_name,email,phone,ship_name,line1,line2,city,postal_code,region,country,payment_method,currency,sku,qty,unit_price_minor\n";
+
+fn csv_row(no: &str, sku: &str, qty: &str) -> String {
+    format!(
+        "web,{no},Camille Dubois,camille.{no}@example.com,,Camille Dubois,\"12 Rue Oberkampf, bât. B\",,Paris,75011,,FR,card,EUR,{sku},{qty},1290\n"
+    )
+}
+
+fn seeded_db(dir: &Path) -> std::path::PathBuf {
+    let db = dir.join("shop.db");
+    backroom::store::Store::open(&db)
+        .unwrap()
+        .seed_sample_data(jiff::Timestamp::now())
+        .unwrap();
+    db
+}
+
+#[test]
+fn csv_import_is_all_or_nothing_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let before = backroom::store::Store::open(&db)
+        .unwrap()
+        .order_count()
+        .unwrap();
+    let file = dir.path().join("orders.csv");
+    let text = format!(
+        "{CSV_HEADER}{}{}{}{}",
+        csv_row("C-1", "TEA-1001", "2"),
+        csv_row("C-2", "TEA-1002", "0"),
+        csv_row("C-3", "KIT-1001", "1"),
+        csv_row("C-3", "NOPE-9", "1"),
+    );
+    std::fs::write(&file, text).unwrap();
+    let out = backroom()
+        .args(["import", "orders"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:3: quantity must be between 1 and 10000, not 0",
+            file.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{}:5: unknown SKU \"NOPE-9\"", file.display())),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(
+        backroom::store::Store::open(&db)
+            .unwrap()
+            .order_count()
+            .unwrap(),
+        before
+    );
+
+    let out = backroom()
+        .args(["import", "orders"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .arg("--skip-bad")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("imported 1 order(s)"), "{said}");
+    assert_eq!(
+        backroom::store::Store::open(&db)
+            .unwrap()
+            .order_count()
+            .unwrap(),
+        before + 1
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("orders.rejects.csv")).unwrap();
+    let lines: Vec<&str> = rejects.lines().collect();
+    assert_eq!(lines.len(), 4, "header and three rejected rows: {rejects}");
+    assert!(lines[0].ends_with(",error"));
+    assert!(
+        lines[1].contains("C-2") && lines[1].contains("quantity must be"),
+        "{rejects}"
+    );
+    assert!(
+        lines[2].contains("KIT-1001") && lines[2].contains("another row of this order is bad"),
+        "{rejects}"
+    );
+    assert!(
+        lines[3].contains("NOPE-9") && lines[3].contains("\"12 Rue Oberkampf, bât. B\""),
+        "{rejects}"
+    );
+
+    // Importing the same file again recognises what came before.
+    let out = backroom()
+        .args(["import", "orders"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .arg("--skip-bad")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 0 order(s)"));
+    assert_eq!(
+        backroom::store::Store::open(&db)
+            .unwrap()
+            .order_count()
+            .unwrap(),
+        before + 1
+    );
+}
+
+#[test]
+fn csv_import_refuses_a_file_with_the_wrong_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let file = dir.path().join("orders.csv");
+    std::fs::write(&file, "order,sku,qty\nA,TEA-1001,1\n").unwrap();
+    let out = backroom()
+        .args(["import", "orders"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains(":1: missing columns: channel"),
+        "{err}"
+    );
+}

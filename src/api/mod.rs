@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod order_csv;
 pub mod orders;
 pub mod problem;
 

@@ -39,9 +39,9 @@ fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
-fn new_order(body: OrderIn) -> Result<NewOrder, ApiError> {
-    let currency =
-        Currency::parse(body.currency.trim()).map_err(|e| ApiError::InvalidInput(e.to_string()))?;
+/// A wire order as the store takes it. Shared by the HTTP intake and the CSV import.
+pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
+    let currency = Currency::parse(body.currency.trim()).map_err(|e| e.to_string())?;
     Ok(NewOrder {
         channel: body.channel.trim().to_string(),
         channel_order_no: body
@@ -105,7 +105,7 @@ pub async fn create_order(
     }
     let parsed: OrderIn =
         serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
-    let order = new_order(parsed)?;
+    let order = order_from_wire(parsed).map_err(ApiError::InvalidInput)?;
     let request_hash = hex(&Sha256::digest(&body));
     let scope = caller.user.id.clone();
     let actor = caller.user.username.clone();

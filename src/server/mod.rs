@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::ApiError;
+pub use intake::order_from_wire;
 pub use rules_file::{load_rules, reload_rules, watch_rules};
 
 use std::sync::RwLock;

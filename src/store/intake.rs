@@ -83,6 +83,33 @@ struct CatalogueItem {
 }
 
 impl Store {
+    /// What would make each order unacceptable, without placing any (one snapshot).
+    pub fn check_orders(&self, orders: &[NewOrder]) -> Result<Vec<Vec<Refusal>>> {
+        self.read(|c| {
+            orders
+                .iter()
+                .map(|o| refusals(c, o).map(|(_, r)| r))
+                .collect()
+        })
+    }
+
+    /// Places all the orders in one transaction: all of them, or (on any error) none.
+    pub fn place_orders(
+        &self,
+        orders: &[NewOrder],
+        policy: &IntakePolicy,
+        rules: &RoutingRules,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<Vec<Placed>> {
+        self.write(|tx| {
+            orders
+                .iter()
+                .map(|o| place(tx, o, policy, rules, actor, now))
+                .collect()
+        })
+    }
+
     pub fn place_order(
         &self,
         order: &NewOrder,
@@ -115,7 +142,19 @@ fn place(
             return Ok(Placed::Duplicate(Box::new(load_detail(tx, &id)?)));
         }
     }
-    let catalogue = load_catalogue(tx, &order.lines)?;
+    let (catalogue, refusals) = refusals(tx, order)?;
+    if !refusals.is_empty() {
+        return Err(StoreError::Refused(refusals));
+    }
+    place_checked(tx, order, policy, rules, actor, now, catalogue)
+}
+
+/// Everything that makes an order unacceptable, with the catalogue entries it names.
+fn refusals(
+    c: &rusqlite::Connection,
+    order: &NewOrder,
+) -> Result<(HashMap<String, CatalogueItem>, Vec<Refusal>)> {
+    let catalogue = load_catalogue(c, &order.lines)?;
     let mut refusals = check_lines(&order.lines, |sku| catalogue.contains_key(sku));
     for (field, value) in [
         ("channel", &order.channel),
@@ -139,10 +178,18 @@ fn place(
             got: order.currency.as_str().to_string(),
         });
     }
-    if !refusals.is_empty() {
-        return Err(StoreError::Refused(refusals));
-    }
+    Ok((catalogue, refusals))
+}
 
+fn place_checked(
+    tx: &Transaction,
+    order: &NewOrder,
+    policy: &IntakePolicy,
+    rules: &RoutingRules,
+    actor: &str,
+    now: Timestamp,
+    catalogue: HashMap<String, CatalogueItem>,
+) -> Result<Placed> {
     let email = order.customer.email.trim().to_lowercase();
     let (customer_id, mut customer_tags, blocked) = find_or_add_customer(tx, order, &email, now)?;
     let earlier_orders: i64 = tx.query_row(
@@ -310,7 +357,10 @@ fn place(
     Ok(Placed::Created(Box::new(load_detail(tx, &id)?)))
 }
 
-fn load_catalogue(tx: &Transaction, lines: &[LineIn]) -> Result<HashMap<String, CatalogueItem>> {
+fn load_catalogue(
+    tx: &rusqlite::Connection,
+    lines: &[LineIn],
+) -> Result<HashMap<String, CatalogueItem>> {
     let mut stmt = tx.prepare_cached("SELECT id, name, category, price_minor, currency FROM products WHERE sku = ?1 AND active = 1")?;
     let mut out = HashMap::new();
     for l in lines.iter().take(crate::domain::intake::MAX_LINES) {
