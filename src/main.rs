@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
+use backroom::api::Secret;
 use backroom::client::{Client, TokenStore};
 use backroom::console::app::App;
 use backroom::console::config;
@@ -104,6 +105,15 @@ struct ServeArgs {
     /// SIGHUP; a broken edit is refused and the rules in force stay.
     #[arg(long, env = "BACKROOM_RULES")]
     rules: Option<PathBuf>,
+    /// Shared secret for a carrier's tracking webhook, as CARRIER=SECRET (repeat per carrier;
+    /// in the variable, separate with commas). Carriers without one are refused.
+    #[arg(
+        long = "carrier-secret",
+        value_name = "CARRIER=SECRET",
+        env = "BACKROOM_CARRIER_SECRETS",
+        value_delimiter = ','
+    )]
+    carrier_secrets: Vec<String>,
     #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     session_hours: u64,
 }
@@ -196,7 +206,18 @@ enum UserCommand {
     },
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    // The error chain, one line, with no backtrace: these are messages for people.
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -261,6 +282,7 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     let config = ServerConfig {
         session_ttl: Duration::from_secs(args.session_hours * 3600),
         rules,
+        carrier_secrets: carrier_secrets(&args.carrier_secrets)?,
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);
@@ -416,6 +438,18 @@ fn write_rejects(
     Ok(())
 }
 
+fn carrier_secrets(pairs: &[String]) -> Result<std::collections::HashMap<String, Secret>> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((carrier, secret)) if !carrier.trim().is_empty() && secret.trim().len() >= 16 => {
+                Ok((carrier.trim().to_string(), Secret::new(secret.trim())))
+            }
+            _ => bail!("--carrier-secret wants CARRIER=SECRET with a secret of 16 characters or more, not {pair:?}"),
+        })
+        .collect()
+}
+
 fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
     let rules = match file {
         Some(path) => load_rules(path)?,
@@ -541,14 +575,27 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
+    // Webhook secrets for the carriers the built-in rules use, new for every demo.
+    let secrets: Vec<(String, String)> = ["dhl", "dhl-express", "black-cat"]
+        .iter()
+        .map(|c| {
+            (
+                c.to_string(),
+                backroom::store::hex(&rand::random::<[u8; 16]>()),
+            )
+        })
+        .collect();
+    let config = ServerConfig {
+        carrier_secrets: secrets
+            .iter()
+            .map(|(c, s)| (c.clone(), Secret::new(s.clone())))
+            .collect(),
+        ..ServerConfig::default()
+    };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(
-        listener,
-        AppState::new(store, ServerConfig::default()),
-        async {
-            let _ = stopped.await;
-        },
-    ));
+    let server = tokio::spawn(serve(listener, AppState::new(store, config), async {
+        let _ = stopped.await;
+    }));
 
     if args.serve_only {
         let stop_signal = shutdown_signal();
@@ -562,6 +609,10 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
                 demo_password(u.role),
                 u.display_name
             );
+        }
+        println!("carrier webhook secrets (X-Carrier-Secret):");
+        for (carrier, secret) in &secrets {
+            println!("  {carrier:<11} {secret}");
         }
         println!("console: backroom console --server {url}");
         println!("Ctrl-C stops the server.");

@@ -259,6 +259,7 @@ fn order_detail(number: &str) -> OrderDetail {
         ],
         order: summary,
         routing: None,
+        shipment: None,
         duplicate: false,
     }
 }

@@ -88,6 +88,8 @@ pub struct OrderDetail {
     pub lines: Vec<OrderLine>,
     pub history: Vec<StatusChange>,
     pub routing: Option<Routing>,
+    /// Created when the order ships.
+    pub shipment: Option<Shipment>,
     /// True when this channel order number had been delivered before: nothing new was stored.
     #[serde(default)]
     pub duplicate: bool,
@@ -145,4 +147,37 @@ pub struct FeedEvent {
     pub entity_id: String,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Shipment {
+    pub id: String,
+    pub carrier: String,
+    pub tracking_no: String,
+    /// The last thing the carrier reported (`created` before that).
+    pub state: String,
+    pub events: Vec<TrackingEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TrackingEvent {
+    pub at: String,
+    /// picked_up, in_transit, out_for_delivery, delivered or exception.
+    pub kind: String,
+    pub location: Option<String>,
+    pub description: Option<String>,
+}
+
+/// What a carrier's webhook posts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackingEventIn {
+    /// The carrier's id for this event; a repeat delivery is stored once.
+    pub event_id: Option<String>,
+    /// picked_up, in_transit, out_for_delivery, delivered or exception.
+    pub kind: String,
+    /// When it happened, RFC 3339.
+    pub at: String,
+    pub location: Option<String>,
+    pub description: Option<String>,
 }

@@ -9,4 +9,5 @@ pub mod order;
 pub mod role;
 pub mod routing;
 pub mod settings_file;
+pub mod tracking;
 pub mod user;

@@ -9,6 +9,7 @@ mod extract;
 mod intake;
 mod orders;
 mod rules_file;
+mod tracking;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,6 +42,8 @@ pub struct ServerConfig {
     pub intake: IntakePolicy,
     /// Where orders go.
     pub rules: RoutingRules,
+    /// Shared secret per carrier for its tracking webhook; a carrier without one is refused.
+    pub carrier_secrets: std::collections::HashMap<String, crate::api::Secret>,
     /// How long a sign-in lasts.
     pub session_ttl: Duration,
     /// Failed sign-ins in a row before a user name is locked out.
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
                 ),
             },
             rules: RoutingRules::default_rules(),
+            carrier_secrets: Default::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             free_login_attempts: 5,
             login_lockout: Duration::from_secs(30),
@@ -150,6 +154,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(intake::change_status))
         .routes(routes!(audit::list_audit))
         .routes(routes!(events::stream))
+        .routes(routes!(tracking::post_event))
 }
 
 /// The OpenAPI document, generated from the route annotations.

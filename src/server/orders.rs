@@ -13,10 +13,10 @@ use super::{AppState, blocking};
 use crate::api::{
     Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
 };
-use crate::api::{PickLocation, Routing};
+use crate::api::{PickLocation, Routing, Shipment, TrackingEvent};
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
-use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow};
+use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow, ShipmentRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct OrderQuery {
@@ -41,6 +41,25 @@ fn summary(row: OrderRow) -> OrderSummary {
         queue: row.queue,
         priority: row.priority,
         ship_by: row.ship_by.map(|t| t.to_string()),
+    }
+}
+
+pub fn shipment(s: ShipmentRow) -> Shipment {
+    Shipment {
+        id: s.id,
+        carrier: s.carrier,
+        tracking_no: s.tracking_no,
+        state: s.state,
+        events: s
+            .events
+            .into_iter()
+            .map(|e| TrackingEvent {
+                at: e.at.to_string(),
+                kind: e.kind,
+                location: e.location,
+                description: e.description,
+            })
+            .collect(),
     }
 }
 
@@ -99,6 +118,7 @@ pub fn detail(d: OrderDetailRow, duplicate: bool) -> OrderDetail {
             .collect(),
         order: summary(d.order),
         routing,
+        shipment: d.shipment.map(shipment),
         duplicate,
     }
 }

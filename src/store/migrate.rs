@@ -8,6 +8,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_order_automation.sql"),
+    include_str!("migrations/0003_shipments.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -12,6 +12,7 @@ mod order_status;
 mod orders;
 mod routing_facts;
 pub mod seed;
+mod shipments;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
 };
 pub use routing_facts::RoutedOrder;
+pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};
 pub use users::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]

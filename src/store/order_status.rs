@@ -37,7 +37,10 @@ impl Store {
             )?;
             match to {
                 OrderStatus::Cancelled => release_all(tx, &id)?,
-                OrderStatus::Shipped => ship(tx, &id, actor, now)?,
+                OrderStatus::Shipped => {
+                    ship(tx, &id, actor, now)?;
+                    super::shipments::create_for(tx, &id, now)?;
+                }
                 OrderStatus::ReadyToPick | OrderStatus::CsReview if reserved == 0 => reserve_or_refuse(tx, &id)?,
                 _ => {}
             }

@@ -72,6 +72,7 @@ pub struct OrderDetailRow {
     pub rule: Option<String>,
     pub rule_why: Option<String>,
     pub flags: Vec<String>,
+    pub shipment: Option<super::ShipmentRow>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -277,6 +278,7 @@ pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
                 flags: split_list(r.get(14)?),
                 lines: Vec::new(),
                 history: Vec::new(),
+                shipment: None,
             })
         },
     )?;
@@ -313,6 +315,7 @@ pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
     for line in &mut detail.lines {
         line.pick_from = picks.remove(&line.line_no).unwrap_or_default();
     }
+    detail.shipment = super::shipments::shipment_of(c, id)?;
     detail.history = c
         .prepare_cached(
             "SELECT at, from_status, to_status, actor, reason FROM order_events
