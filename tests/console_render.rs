@@ -47,9 +47,24 @@ fn orders(n: usize, first_number: usize) -> Vec<OrderSummary> {
                     23 - i % 24,
                     (i * 7) % 60
                 ),
-                queue: Some("warehouse".into()),
+                queue: Some(
+                    match OrderStatus::ALL[i % OrderStatus::ALL.len()] {
+                        OrderStatus::CsReview => "cs_review",
+                        OrderStatus::Hold => "hold",
+                        _ => "warehouse",
+                    }
+                    .into(),
+                ),
                 priority: "normal".into(),
-                ship_by: None,
+                // Late, due within the hour, and due tomorrow, in turn.
+                ship_by: Some(
+                    [
+                        "2026-11-24T17:30:00Z",
+                        "2026-11-25T00:15:00Z",
+                        "2026-11-25T17:30:00Z",
+                    ][i % 3]
+                        .into(),
+                ),
             }
         })
         .collect()
@@ -126,6 +141,7 @@ fn app_with(keymap: &str, theme: &str) -> App {
         None,
     );
     app.tz = jiff::tz::TimeZone::UTC;
+    app.frozen_now = Some("2026-11-24T23:30:00Z".parse().unwrap());
     app
 }
 
@@ -227,8 +243,11 @@ fn order_detail(number: &str) -> OrderDetail {
                 qty: 2,
                 unit_price: eur(1290),
                 catalogue_price: Some(eur(1290)),
-                backordered: 0,
-                pick_from: Vec::new(),
+                backordered: 1,
+                pick_from: vec![backroom::api::PickLocation {
+                    location: "A-03-09".into(),
+                    qty: 1,
+                }],
             },
             OrderLine {
                 line_no: 2,
@@ -258,8 +277,25 @@ fn order_detail(number: &str) -> OrderDetail {
             },
         ],
         order: summary,
-        routing: None,
-        shipment: None,
+        routing: Some(backroom::api::Routing {
+            rule: "not enough stock".into(),
+            why: "waiting for stock: flag stock_short".into(),
+            carrier: Some("black-cat".into()),
+            tags: vec![],
+            flags: vec!["stock_short".into()],
+        }),
+        shipment: Some(backroom::api::Shipment {
+            id: "s1".into(),
+            carrier: "black-cat".into(),
+            tracking_no: "BR000001198".into(),
+            state: "exception".into(),
+            events: vec![backroom::api::TrackingEvent {
+                at: "2026-11-24T12:00:00Z".into(),
+                kind: "exception".into(),
+                location: Some("Taoyuan hub".into()),
+                description: Some("address not found".into()),
+            }],
+        }),
         duplicate: false,
     }
 }

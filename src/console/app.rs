@@ -166,6 +166,8 @@ pub struct App {
     pub screen: Screen,
     pub notice: Option<Notice>,
     pub tz: TimeZone,
+    /// A fixed "now" for tests; `None` reads the clock.
+    pub frozen_now: Option<jiff::Timestamp>,
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
@@ -182,6 +184,7 @@ impl App {
             screen: Screen::SignIn(SignIn::new(username)),
             notice: None,
             tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
+            frozen_now: None,
             quit: false,
             dirty: true,
             next_request: 0,
@@ -213,6 +216,10 @@ impl App {
         self.screen = Screen::Work(Box::new(work));
         self.dirty = true;
         effects
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.frozen_now.unwrap_or_else(jiff::Timestamp::now)
     }
 
     pub fn workspace(&self) -> Option<&Workspace> {

@@ -13,7 +13,7 @@ use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block, wrapped_height};
+use super::ui::{input_line, money, muted_line, pane_block};
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
 use crate::domain::order::OrderStatus;
@@ -266,9 +266,10 @@ impl OrdersPane {
         area: Rect,
         theme: &Theme,
         compact: bool,
-        tz: &TimeZone,
+        clock: &Clock,
         active: bool,
     ) {
+        let tz = clock.tz;
         if let Some(view) = &self.open {
             render_order(f, area, theme, view, compact, tz);
             return;
@@ -334,18 +335,25 @@ impl OrdersPane {
                 (Some(s), false) => s.label().to_string(),
                 (None, _) => o.status.clone(),
             };
+            let due = ship_by(o, status, clock, narrow);
+            let due = Span::styled(due.0, theme.style(due.1));
             let cells: Vec<ratatui::text::Text> = if narrow {
                 vec![
                     o.number.clone().into(),
                     Span::styled(status_text, status_style).into(),
+                    due.into(),
                     o.customer_name.clone().into(),
                 ]
             } else {
                 vec![
                     o.number.clone().into(),
-                    placed(&o.created_at, tz).into(),
+                    Line::from(age(&o.created_at, clock.now))
+                        .right_aligned()
+                        .into(),
+                    due.into(),
                     o.customer_name.clone().into(),
                     Span::styled(status_text, status_style).into(),
+                    queue_label(o.queue.as_deref()).into(),
                     Line::from(o.item_count.to_string()).right_aligned().into(),
                     Line::from(money(&o.total)).right_aligned().into(),
                 ]
@@ -359,10 +367,16 @@ impl OrdersPane {
         });
         let (header, widths): (Vec<Line>, Vec<Constraint>) = if narrow {
             (
-                vec!["Order".into(), "Stat".into(), "Customer".into()],
+                vec![
+                    "Order".into(),
+                    "Stat".into(),
+                    "Ship".into(),
+                    "Customer".into(),
+                ],
                 vec![
                     Constraint::Length(9),
                     Constraint::Length(4),
+                    Constraint::Length(5),
                     Constraint::Fill(1),
                 ],
             )
@@ -370,17 +384,21 @@ impl OrdersPane {
             (
                 vec![
                     "Order".into(),
-                    "Placed".into(),
+                    Line::from("Age").right_aligned(),
+                    "Ship by".into(),
                     "Customer".into(),
                     "Status".into(),
+                    "Queue".into(),
                     Line::from("Qty").right_aligned(),
                     Line::from("Total").right_aligned(),
                 ],
                 vec![
                     Constraint::Length(9),
+                    Constraint::Length(4),
                     Constraint::Length(11),
                     Constraint::Fill(1),
                     Constraint::Length(13),
+                    Constraint::Length(5),
                     Constraint::Length(3),
                     Constraint::Length(10),
                 ],
@@ -390,6 +408,75 @@ impl OrdersPane {
             .header(Row::new(header).style(theme.style(ThemeRole::TableHeader)))
             .column_spacing(1);
         f.render_widget(table, list_area);
+    }
+}
+
+/// The time zone to show times in and the time it is now (fixed in tests).
+pub struct Clock<'a> {
+    pub tz: &'a TimeZone,
+    pub now: Timestamp,
+}
+
+/// How long ago, in the largest unit that fits: `45m`, `5h`, `3d`.
+fn age(rfc3339: &str, now: Timestamp) -> String {
+    let Ok(t) = rfc3339.parse::<Timestamp>() else {
+        return String::new();
+    };
+    let minutes = now.duration_since(t).as_secs().max(0) / 60;
+    match minutes {
+        0..60 => format!("{minutes}m"),
+        60..2880 => format!("{}h", minutes / 60),
+        _ => format!("{}d", minutes / 1440),
+    }
+}
+
+/// The ship-by time and how urgent it is: late orders stand out, those due within two
+/// hours warn, finished ones are muted.
+fn ship_by(
+    o: &OrderSummary,
+    status: Option<OrderStatus>,
+    clock: &Clock,
+    narrow: bool,
+) -> (String, ThemeRole) {
+    let gone = status.is_none_or(|s| s.is_closed() || s == OrderStatus::Shipped);
+    let Some(due) = o
+        .ship_by
+        .as_deref()
+        .and_then(|t| t.parse::<Timestamp>().ok())
+        .filter(|_| !gone)
+    else {
+        return ("—".into(), ThemeRole::TextMuted);
+    };
+    let local = clock.tz.to_datetime(due);
+    let left = due.duration_since(clock.now).as_secs();
+    let text = match (narrow, left < 24 * 3600) {
+        (true, true) => local.strftime("%H:%M").to_string(),
+        (true, false) => local.strftime("%m-%d").to_string(),
+        (false, _) => local.strftime("%m-%d %H:%M").to_string(),
+    };
+    if left < 0 {
+        let late = age(&due.to_string(), clock.now);
+        (
+            if narrow {
+                "LATE".into()
+            } else {
+                format!("late {late}")
+            },
+            ThemeRole::Error,
+        )
+    } else if left < 2 * 3600 {
+        (text, ThemeRole::Warning)
+    } else {
+        (text, ThemeRole::Text)
+    }
+}
+
+fn queue_label(queue: Option<&str>) -> &'static str {
+    match queue {
+        Some("warehouse") => "WH",
+        Some("cs_review") => "CS",
+        Some("hold") => "HOLD",
+        _ => "",
     }
 }
 
@@ -489,6 +576,71 @@ fn render_order(
                 Span::styled(l.name.clone(), muted),
             ]));
         }
+        // Where to pick it, and what is still missing.
+        let mut place: Vec<Span> = l
+            .pick_from
+            .iter()
+            .map(|p| {
+                Span::styled(
+                    format!("  {} ×{}", p.location, p.qty),
+                    theme.style(ThemeRole::Ok),
+                )
+            })
+            .collect();
+        if l.backordered > 0 {
+            place.push(Span::styled(
+                format!("  {} back-ordered", l.backordered),
+                theme.style(ThemeRole::StockLow),
+            ));
+        }
+        if !place.is_empty() {
+            lines.push(Line::from(place));
+        }
+    }
+    if let Some(r) = &order.routing {
+        lines.push(Line::from(Span::styled("Routing", section)));
+        let mut decided = vec![Span::styled(format!("rule {:?}", r.rule), text)];
+        if let Some(carrier) = &r.carrier {
+            decided.push(Span::styled(format!(" · {carrier}"), text));
+        }
+        if !r.tags.is_empty() {
+            decided.push(Span::styled(format!(" · {}", r.tags.join(", ")), muted));
+        }
+        lines.push(Line::from(decided));
+        lines.push(Line::from(Span::styled(r.why.clone(), muted)));
+        if !r.flags.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("flags: {}", r.flags.join(", ")),
+                theme.style(ThemeRole::Warning),
+            )));
+        }
+    }
+    if let Some(sh) = &order.shipment {
+        lines.push(Line::from(Span::styled("Shipment", section)));
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{} {} · {}",
+                sh.carrier,
+                sh.tracking_no,
+                sh.state.replace('_', " ")
+            ),
+            text,
+        )));
+        for e in &sh.events {
+            let role = if e.kind == "exception" {
+                ThemeRole::Error
+            } else {
+                ThemeRole::TextMuted
+            };
+            let mut spans = vec![
+                Span::styled(format!("{} ", placed(&e.at, tz)), muted),
+                Span::styled(e.kind.replace('_', " "), theme.style(role)),
+            ];
+            for extra in [&e.location, &e.description].into_iter().flatten() {
+                spans.push(Span::styled(format!(" · {extra}"), muted));
+            }
+            lines.push(Line::from(spans));
+        }
     }
     lines.push(Line::from(Span::styled("History", section)));
     for h in &order.history {
@@ -509,13 +661,11 @@ fn render_order(
         }
         lines.push(Line::from(spans));
     }
-    let max = wrapped_height(&lines, inner.width).saturating_sub(inner.height as usize);
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let max = paragraph
+        .line_count(inner.width)
+        .saturating_sub(inner.height as usize);
     view.max_scroll.set(max);
     let scroll = view.scroll.min(max) as u16;
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        inner,
-    );
+    f.render_widget(paragraph.scroll((scroll, 0)), inner);
 }

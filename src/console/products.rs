@@ -10,7 +10,7 @@ use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block, wrapped_height};
+use super::ui::{input_line, money, muted_line, pane_block};
 use crate::api::{Page, Product, ProductDetail};
 use crate::client::ClientError;
 
@@ -362,13 +362,14 @@ impl ProductsPane {
                 ),
             ]),
         ];
-        let head_height = wrapped_height(&lines, inner.width) as u16;
+        let facts = Paragraph::new(lines).wrap(Wrap { trim: true });
+        let head_height = facts.line_count(inner.width) as u16;
         let [head, table_area] = Layout::vertical([
             Constraint::Length(head_height.min(inner.height)),
             Constraint::Min(0),
         ])
         .areas(inner);
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), head);
+        f.render_widget(facts, head);
         if detail.stock.is_empty() {
             f.render_widget(
                 Paragraph::new(muted_line(theme, "no stock anywhere")),

@@ -70,8 +70,12 @@ pub fn draw(f: &mut Frame, app: &App) {
             } else {
                 match work.active {
                     PaneKind::Orders => {
+                        let clock = super::orders::Clock {
+                            tz: &app.tz,
+                            now: app.now(),
+                        };
                         work.orders
-                            .render(f, body, theme, compact, &app.tz, work.overlay.is_none())
+                            .render(f, body, theme, compact, &clock, work.overlay.is_none())
                     }
                     PaneKind::Products => {
                         work.products
@@ -448,12 +452,6 @@ pub fn input_line(
 
 fn char_width(c: char) -> usize {
     unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
-}
-
-/// Rows `lines` take in `width` columns once wrapped.
-pub fn wrapped_height(lines: &[Line], width: u16) -> usize {
-    let width = width.max(1) as usize;
-    lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum()
 }
 
 pub fn muted_line(theme: &Theme, text: &str) -> Line<'static> {
