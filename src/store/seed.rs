@@ -15,9 +15,12 @@ use uuid::Uuid;
 use super::audit::{AuditWrite, append};
 use super::{Result, Store, StoreError, micros};
 use crate::domain::barcode::complete_ean13;
+use crate::domain::intake::ShipByPolicy;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Role;
+use crate::domain::routing::{OrderFacts, Priority, RoutingRules};
 use crate::domain::user::hash_password;
+use jiff::tz::TimeZone;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleSummary {
@@ -460,7 +463,7 @@ impl Store {
             let bins = insert_locations(tx, &mut dice, t0)?;
             let products = insert_products(tx, &mut dice, t0, bins.len())?;
             let customers = insert_customers(tx, &mut dice, t0)?;
-            let orders = insert_orders(tx, &mut dice, now, &products, &customers)?;
+            let orders = insert_orders(tx, &mut dice, now, &products, &customers, &bins)?;
             insert_stock(tx, &mut dice, t0, &products, &bins, &orders)?;
             let summary = SampleSummary {
                 users: users.len(),
@@ -823,7 +826,10 @@ fn insert_orders(
     now: Timestamp,
     products: &[SampleProduct],
     customers: &[SampleCustomer],
+    bins: &[String],
 ) -> Result<StockEffects> {
+    let rules = RoutingRules::default_rules();
+    let ship_by = ShipByPolicy::standard(TimeZone::UTC);
     const ORDERS: usize = 1200;
     let mut ages: Vec<i64> = (0..ORDERS)
         .map(|i| {
@@ -942,11 +948,82 @@ fn insert_orders(
             .find(|((s, _, _), _)| *s == OrderStatus::Shipped)
             .map(|(_, t)| *t);
         let reference = format!("SO-{number:06}");
+        // What routing decided, as the automation would have: the rule for orders that went
+        // to the warehouse, the flag's rule for those a person had to look at.
+        let flagged = steps
+            .iter()
+            .find(|(s, _, _)| matches!(s, OrderStatus::CsReview | OrderStatus::Hold))
+            .and_then(|(_, _, r)| *r);
+        let decision = rules.route(&OrderFacts {
+            total_minor: total,
+            item_count: items,
+            country: customer.country.to_string(),
+            payment: payment.to_string(),
+            ..OrderFacts::default()
+        });
+        let (rule, why) = match flagged {
+            Some("not enough stock to reserve") => (
+                "not enough stock".to_string(),
+                "waiting for stock: flag stock_short".to_string(),
+            ),
+            Some("unit price differs from catalogue price") => (
+                "price differs from catalogue".to_string(),
+                "check the price with the customer: flag price_mismatch".to_string(),
+            ),
+            Some("address could not be verified") => (
+                "incomplete address".to_string(),
+                "complete the address before shipping: flag address_incomplete".to_string(),
+            ),
+            Some("first order paid cash on delivery") => (
+                "cash on delivery, first order".to_string(),
+                "confirm a first order paid on delivery: payment cod, customer tag first_order"
+                    .to_string(),
+            ),
+            _ => (decision.rule.clone(), decision.why.clone()),
+        };
+        let queue = match status {
+            OrderStatus::CsReview => "cs_review",
+            OrderStatus::Hold => "hold",
+            _ => "warehouse",
+        };
+        let priority = match dice.percent() {
+            0..=1 => Priority::Urgent,
+            2..=11 => Priority::High,
+            _ => decision.priority,
+        };
+        tx.execute(
+            "UPDATE orders SET queue = ?2, priority = ?3, carrier = ?4, tags = ?5, rule = ?6, rule_why = ?7, ship_by = ?8,
+                 stock_policy = 'hold' WHERE id = ?1",
+            params![
+                id,
+                queue,
+                priority.as_str(),
+                decision.carrier,
+                decision.tags.join(","),
+                rule,
+                why,
+                micros(ship_by.ship_by(created, priority))
+            ],
+        )?;
         if status.holds_reservation() {
-            for (p, qty) in &lines {
+            for (n, (p, qty)) in lines.iter().enumerate() {
                 *effects.reserved.entry(*p).or_default() += qty;
+                tx.execute(
+                    "INSERT INTO order_reservations (order_id, line_no, location_id, qty) VALUES (?1, ?2, ?3, ?4)",
+                    params![id, n as i64 + 1, bins[products[*p].primary_bin], qty],
+                )?;
             }
         } else if let Some(shipped_at) = shipped_at {
+            insert_shipment(
+                tx,
+                dice,
+                &id,
+                number,
+                decision.carrier.as_deref(),
+                &steps,
+                &times,
+                now,
+            )?;
             for (p, qty) in &lines {
                 effects
                     .shipped
@@ -961,6 +1038,56 @@ fn insert_orders(
         effects.count += 1;
     }
     Ok(effects)
+}
+
+/// The parcel of a shipped order and what its carrier reported.
+#[allow(clippy::too_many_arguments)]
+fn insert_shipment(
+    tx: &Transaction,
+    dice: &mut Dice,
+    order_id: &str,
+    number: i64,
+    carrier: Option<&str>,
+    steps: &[(OrderStatus, &str, Option<&str>)],
+    times: &[Timestamp],
+    now: Timestamp,
+) -> Result<()> {
+    let at = |status: OrderStatus| {
+        steps
+            .iter()
+            .zip(times)
+            .find(|((s, _, _), _)| *s == status)
+            .map(|(_, t)| *t)
+    };
+    let Some(shipped) = at(OrderStatus::Shipped) else {
+        return Ok(());
+    };
+    let shipment_id = dice.uuid_at(shipped);
+    let mut events = vec![(shipped, "picked_up", "Warehouse dock")];
+    let transit = shipped + SignedDuration::from_hours(dice.range(4, 20));
+    if transit < now {
+        events.push((transit, "in_transit", "Sorting hub"));
+    }
+    match at(OrderStatus::Delivered) {
+        Some(delivered) => events.push((delivered.max(transit), "delivered", "Front door")),
+        // One in twenty parcels still on the way has a problem someone must look at.
+        None if dice.below(20) == 0 && transit < now => {
+            events.push((transit, "exception", "address not found"))
+        }
+        None => {}
+    }
+    let state = events.last().map(|(_, k, _)| *k).unwrap_or("created");
+    tx.execute(
+        "INSERT INTO shipments (id, order_id, carrier, tracking_no, state, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![shipment_id, order_id, carrier.unwrap_or("dhl"), format!("BR{number:09}"), state, micros(shipped)],
+    )?;
+    for (i, (when, kind, place)) in events.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO tracking_events (shipment_id, external_id, at, kind, location, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?3)",
+            params![shipment_id, format!("sample-{number}-{i}"), micros(*when), kind, place],
+        )?;
+    }
+    Ok(())
 }
 
 fn insert_stock(
@@ -1132,6 +1259,28 @@ mod tests {
              WHERE o.status IN ('reserved', 'ready_to_pick', 'picking', 'packed')",
         );
         assert_eq!(reserved, open_qty);
+        let reservation_rows = scalar(&store, "SELECT sum(qty) FROM order_reservations");
+        assert_eq!(
+            reservation_rows, reserved,
+            "every reserved unit is on an order line"
+        );
+        let unrouted = scalar(
+            &store,
+            "SELECT count(*) FROM orders WHERE queue IS NULL OR ship_by IS NULL OR rule IS NULL",
+        );
+        assert_eq!(unrouted, 0);
+        let unshipped = scalar(
+            &store,
+            "SELECT count(*) FROM orders o WHERE o.status IN ('shipped', 'delivered', 'returned')
+             AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)",
+        );
+        assert_eq!(unshipped, 0);
+        assert!(
+            scalar(
+                &store,
+                "SELECT count(*) FROM tracking_events WHERE kind = 'exception'"
+            ) > 0
+        );
     }
 
     #[test]
