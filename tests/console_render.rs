@@ -512,7 +512,7 @@ fn panes_follow_the_role() {
 fn palette_completes_and_runs() {
     let mut app = working_app(Role::Admin);
     press(&mut app, ":");
-    press(&mut app, "hold");
+    press(&mut app, "on-hold");
     insta::assert_snapshot!("palette_80x24", render(&app, 80, 24));
     press_code(&mut app, KeyCode::Enter);
     let screen = render(&app, 80, 24);
@@ -641,4 +641,76 @@ fn a_role_without_panes_is_told_so() {
     assert!(screen.contains("has no panes in the console"), "{screen}");
     press_code(&mut app, KeyCode::F(1));
     assert!(render(&app, 80, 24).contains("cannot use Orders"));
+}
+
+fn mutation_of(effects: &[Effect]) -> (String, String, Option<String>) {
+    match effects {
+        [Effect::Mutate(m)] => match &m.change {
+            backroom::client::Change::OrderStatus { order, to, reason } => {
+                (order.clone(), to.clone(), reason.clone())
+            }
+        },
+        other => panic!("expected one mutation, got {other:?}"),
+    }
+}
+
+#[test]
+fn ops_approve_hold_and_cancel_from_the_queue() {
+    let mut app = working_app(Role::Ops);
+    press(&mut app, "jj");
+    // Approve: straight to the one mutation path, with its own id.
+    let effects = app.update(key(KeyCode::Char('a')));
+    assert_eq!(
+        mutation_of(&effects),
+        ("SO-001198".into(), "ready_to_pick".into(), None)
+    );
+
+    // Hold asks for a reason and will not go on without one.
+    press(&mut app, "h");
+    press_code(&mut app, KeyCode::Enter);
+    assert!(render(&app, 80, 24).contains("a reason is needed"));
+    press(&mut app, "waiting for the customer");
+    let effects = app.update(key(KeyCode::Enter));
+    assert_eq!(
+        mutation_of(&effects).2.as_deref(),
+        Some("waiting for the customer")
+    );
+    assert_eq!(mutation_of(&effects).1, "hold");
+
+    // Cancel asks for a reason and then for a yes; Esc at the question keeps the order.
+    press(&mut app, "c");
+    press(&mut app, "customer asked");
+    press_code(&mut app, KeyCode::Enter);
+    insta::assert_snapshot!("cancel_confirm_80x24", render(&app, 80, 24));
+    press_code(&mut app, KeyCode::Esc);
+    assert!(!render(&app, 80, 24).contains("Really cancel"));
+    press(&mut app, "c");
+    press(&mut app, "customer asked");
+    press_code(&mut app, KeyCode::Enter);
+    let effects = app.update(key(KeyCode::Char('y')));
+    assert_eq!(
+        mutation_of(&effects),
+        (
+            "SO-001198".into(),
+            "cancelled".into(),
+            Some("customer asked".into())
+        )
+    );
+
+    // The answer updates the row where it is; the cursor stays on it.
+    let mut changed = order_detail("SO-001198");
+    changed.order.status = "cancelled".into();
+    app.update(Msg::Reply(Reply::Mutated(Ok(Box::new(changed)))));
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.cursor.selected, 2);
+    assert_eq!(work.orders.rows[2].status, "cancelled");
+    assert!(render(&app, 80, 24).contains("SO-001198 is now Cancelled"));
+}
+
+#[test]
+fn a_role_without_orders_manage_cannot_change_orders() {
+    let mut app = working_app(Role::Warehouse);
+    let effects = app.update(key(KeyCode::Char('c')));
+    assert!(effects.is_empty());
+    assert!(render(&app, 80, 24).contains("your role (warehouse) cannot change orders"));
 }

@@ -366,3 +366,41 @@ async fn a_held_order_is_released_only_when_stock_is_there() {
     assert_eq!(res.status(), 200);
     assert_eq!(available(&s, &sku), 2);
 }
+
+#[tokio::test]
+async fn a_status_change_with_a_key_is_applied_once() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    let (sku, price) = product_with_stock(&s, 3);
+    let placed: Value = post(&s, &shop, "once", &order(&sku, 1, price, "W-ONCE"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    let change = |key: &'static str, status: &'static str| {
+        s.http
+            .post(s.url(&format!("/api/v1/orders/{number}/status")))
+            .bearer_auth(&ops)
+            .header("idempotency-key", key)
+            .json(&json!({ "status": status, "reason": "waiting for the customer" }))
+            .send()
+    };
+    let first: Value = change("m-1", "hold").await.unwrap().json().await.unwrap();
+    let again = change("m-1", "hold").await.unwrap();
+    assert_eq!(
+        again.status(),
+        200,
+        "a retried mutation gets the first answer, not a 409"
+    );
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    let history = s.store.order_detail(&number).unwrap().unwrap().history;
+    assert_eq!(history.iter().filter(|h| h.to == "hold").count(), 1);
+    expect_problem(
+        change("m-1", "cancelled").await.unwrap(),
+        422,
+        "/problems/idempotency-key-reused",
+    )
+    .await;
+}

@@ -1,8 +1,10 @@
 //! What a console needs to talk to a server: a typed REST client and where its sign-in is
 //! kept between runs.
 
+mod mutation;
 mod rest;
 pub mod token_store;
 
+pub use mutation::{Change, Mutation};
 pub use rest::{Client, ClientError, OrderQuery};
 pub use token_store::{StoredSession, TokenStore};

@@ -5,9 +5,10 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::mutation::{Change, Mutation};
 use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, Page, Problem, ProblemType,
-    Product, ProductDetail,
+    Product, ProductDetail, StatusChangeIn,
 };
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -106,6 +107,17 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&impl serde::Serialize>,
     ) -> Result<Option<T>, ClientError> {
+        self.send_once(method, path, query, body, None).await
+    }
+
+    async fn send_once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&impl serde::Serialize>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Option<T>, ClientError> {
         let mut url = self.url(path)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -116,6 +128,9 @@ impl Client {
         }
         if let Some(body) = body {
             req = req.json(body);
+        }
+        if let Some(key) = idempotency_key {
+            req = req.header("idempotency-key", key);
         }
         let res = req
             .send()
@@ -172,6 +187,23 @@ impl Client {
         self.send::<serde_json::Value>(Method::POST, "api/v1/auth/logout", &[], None::<&()>)
             .await
             .map(|_| ())
+    }
+
+    /// Sends a mutation with its id as the idempotency key; the answer is the changed order.
+    pub async fn submit(&self, mutation: &Mutation) -> Result<OrderDetail, ClientError> {
+        let key = mutation.id.to_string();
+        match &mutation.change {
+            Change::OrderStatus { order, to, reason } => {
+                let body = StatusChangeIn {
+                    status: to.clone(),
+                    reason: reason.clone(),
+                };
+                let path = format!("api/v1/orders/{}/status", path_segment(order));
+                self.send_once(Method::POST, &path, &[], Some(&body), Some(&key))
+                    .await?
+                    .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+            }
+        }
     }
 
     pub async fn me(&self) -> Result<Me, ClientError> {

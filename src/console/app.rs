@@ -6,13 +6,15 @@ use crossterm::event::{KeyEvent, KeyEventKind};
 use jiff::tz::TimeZone;
 
 use super::keymap::{Action, Context, Key, Keymap};
+use super::order_change::{OrderChange, Step};
 use super::orders::OrdersPane;
 use super::palette::{Command, Palette};
 use super::products::ProductsPane;
 use super::signin::SignIn;
 use super::theme::Theme;
 use crate::api::{LoginResponse, Me, OrderDetail, OrderSummary, Page, Product, ProductDetail};
-use crate::client::{ClientError, OrderQuery};
+use crate::client::{Change, ClientError, Mutation, OrderQuery};
+use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
 
 #[derive(Debug)]
@@ -53,6 +55,8 @@ pub enum Effect {
         request: u64,
         key: String,
     },
+    /// A change to send through the client's one mutation path.
+    Mutate(Mutation),
 }
 
 #[derive(Debug)]
@@ -78,6 +82,8 @@ pub enum Reply {
         request: u64,
         result: Result<Box<ProductDetail>, ClientError>,
     },
+    /// The answer to a mutation: the changed order.
+    Mutated(Result<Box<OrderDetail>, ClientError>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +134,8 @@ impl PaneKind {
 
 #[derive(Debug)]
 pub enum Overlay {
+    /// Asking for a reason (and, for cancelling, a yes) before changing an order.
+    OrderChange(OrderChange),
     /// `max` is how far the help can scroll, known once it has been drawn.
     Help {
         scroll: usize,
@@ -270,6 +278,27 @@ impl App {
                         .keymap
                         .action(Context::Help, key)
                         .or_else(|| self.keymap.action(Context::Global, key)),
+                    Some(Overlay::OrderChange(ref mut change)) => {
+                        match change.on_key(&self.keymap, key) {
+                            Step::Stay => return Vec::new(),
+                            Step::Close => {
+                                work.overlay = None;
+                                return Vec::new();
+                            }
+                            Step::NeedReason => {
+                                self.notice = Some(Notice {
+                                    text: "a reason is needed".into(),
+                                    is_error: true,
+                                });
+                                return Vec::new();
+                            }
+                            Step::Submit(mutation) => {
+                                work.overlay = None;
+                                return vec![Effect::Mutate(mutation)];
+                            }
+                            Step::Pass => self.keymap.action(Context::Global, key),
+                        }
+                    }
                     Some(Overlay::Palette(ref mut palette)) => {
                         match palette.on_key(&self.keymap, key, work.active) {
                             super::palette::Outcome::Stay => return Vec::new(),
@@ -409,6 +438,46 @@ impl App {
                 self.screen = Screen::SignIn(SignIn::new(Some(&username)));
                 vec![Effect::SignOut]
             }
+            Action::OrderApprove
+            | Action::OrderHold
+            | Action::OrderRelease
+            | Action::OrderCancel => {
+                if work.active != PaneKind::Orders {
+                    return Vec::new();
+                }
+                let Some(number) = work.orders.target() else {
+                    return Vec::new();
+                };
+                if !work.me.permissions.iter().any(|p| p == "orders.manage") {
+                    self.notice = Some(Notice {
+                        text: format!("your role ({}) cannot change orders", work.me.role),
+                        is_error: true,
+                    });
+                    return Vec::new();
+                }
+                match action {
+                    Action::OrderHold => {
+                        work.overlay = Some(Overlay::OrderChange(OrderChange::new(
+                            &number,
+                            OrderStatus::Hold,
+                        )));
+                        Vec::new()
+                    }
+                    Action::OrderCancel => {
+                        work.overlay = Some(Overlay::OrderChange(OrderChange::new(
+                            &number,
+                            OrderStatus::Cancelled,
+                        )));
+                        Vec::new()
+                    }
+                    // Approving out of CS review and releasing a hold both send it to picking.
+                    _ => vec![Effect::Mutate(Mutation::new(Change::OrderStatus {
+                        order: number,
+                        to: OrderStatus::ReadyToPick.as_str().to_string(),
+                        reason: None,
+                    }))],
+                }
+            }
             Action::Back if matches!(work.overlay, Some(Overlay::Help { .. })) => {
                 work.overlay = None;
                 Vec::new()
@@ -474,6 +543,29 @@ impl App {
                 work.products.on_detail(request, result);
                 Vec::new()
             }
+            (Screen::Work(work), Reply::Mutated(result)) => {
+                self.notice = Some(match result {
+                    Ok(order) => {
+                        let label = order
+                            .order
+                            .status
+                            .parse::<OrderStatus>()
+                            .map(|s| s.label())
+                            .unwrap_or("changed");
+                        let text = format!("{} is now {label}", order.order.number);
+                        work.orders.apply_changed(*order);
+                        Notice {
+                            text,
+                            is_error: false,
+                        }
+                    }
+                    Err(e) => Notice {
+                        text: e.to_string(),
+                        is_error: true,
+                    },
+                });
+                Vec::new()
+            }
             // A late answer for a screen that is gone.
             _ => Vec::new(),
         }
@@ -485,6 +577,7 @@ fn reply_error(reply: &Reply) -> Option<&ClientError> {
         Reply::SignedIn(Err(e)) | Reply::Health(Err(e)) => Some(e),
         Reply::Orders { result: Err(e), .. } | Reply::Products { result: Err(e), .. } => Some(e),
         Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
+        Reply::Mutated(Err(e)) => Some(e),
         _ => None,
     }
 }

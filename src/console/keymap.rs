@@ -44,10 +44,14 @@ pub enum Action {
     Complete,
     Submit,
     Cancel,
+    OrderApprove,
+    OrderHold,
+    OrderRelease,
+    OrderCancel,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -72,6 +76,10 @@ impl Action {
         Action::Complete,
         Action::Submit,
         Action::Cancel,
+        Action::OrderApprove,
+        Action::OrderHold,
+        Action::OrderRelease,
+        Action::OrderCancel,
     ];
 
     pub fn name(self) -> &'static str {
@@ -100,6 +108,10 @@ impl Action {
             Action::Complete => "complete",
             Action::Submit => "submit",
             Action::Cancel => "cancel",
+            Action::OrderApprove => "order.approve",
+            Action::OrderHold => "order.hold",
+            Action::OrderRelease => "order.release",
+            Action::OrderCancel => "order.cancel",
         }
     }
 
@@ -130,6 +142,10 @@ impl Action {
             Action::Complete => "Complete",
             Action::Submit => "Confirm",
             Action::Cancel => "Cancel",
+            Action::OrderApprove => "Approve the order out of CS review",
+            Action::OrderHold => "Put the order on hold (asks for a reason)",
+            Action::OrderRelease => "Release a held order to picking",
+            Action::OrderCancel => "Cancel the order (asks for a reason, then to confirm)",
         }
     }
 
@@ -222,6 +238,10 @@ impl Context {
                 Action::FilterClear,
                 Action::Open,
                 Action::Back,
+                Action::OrderApprove,
+                Action::OrderHold,
+                Action::OrderRelease,
+                Action::OrderCancel,
             ],
             Context::Products => &[
                 Action::Search,

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod keymap;
 mod list_cursor;
+pub mod order_change;
 pub mod orders;
 pub mod palette;
 pub mod products;

@@ -92,6 +92,29 @@ impl OrdersPane {
         self.searching && self.open.is_none()
     }
 
+    /// The order an action is about: the one open, or the one under the cursor.
+    pub fn target(&self) -> Option<String> {
+        match &self.open {
+            Some(view) => Some(view.number.clone()),
+            None => self
+                .rows
+                .get(self.cursor.selected)
+                .map(|o| o.number.clone()),
+        }
+    }
+
+    /// Shows a changed order where it is, without moving the cursor.
+    pub fn apply_changed(&mut self, order: OrderDetail) {
+        if let Some(row) = self.rows.iter_mut().find(|r| r.id == order.order.id) {
+            *row = order.order.clone();
+        }
+        if let Some(view) = &mut self.open
+            && view.number == order.order.number
+        {
+            view.order = Some(order);
+        }
+    }
+
     /// Whether `action` does something in the pane's present state (for the footer).
     pub fn offers(&self, action: Action) -> bool {
         match action {

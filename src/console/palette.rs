@@ -279,6 +279,10 @@ mod tests {
         p.input.clear();
         p.refilter();
         typed(&mut p, &km, "hold");
+        assert_eq!(p.matches().next().unwrap().name, "order.hold");
+        p.input.clear();
+        p.refilter();
+        typed(&mut p, &km, "on-hold");
         assert_eq!(p.matches().next().unwrap().name, "status on-hold");
         p.input.clear();
         p.refilter();

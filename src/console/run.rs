@@ -99,6 +99,9 @@ impl Runner {
                     append,
                     result: client.products(&text, cursor.as_deref(), limit).await,
                 },
+                Effect::Mutate(mutation) => {
+                    Reply::Mutated(client.submit(&mutation).await.map(Box::new))
+                }
                 Effect::LoadProduct { request, key } => Reply::Product {
                     request,
                     result: client.product(&key).await.map(Box::new),

@@ -95,6 +95,7 @@ pub fn draw(f: &mut Frame, app: &App) {
                     compact,
                 ),
                 Some(Overlay::Palette(palette)) => palette.render(f, body, theme),
+                Some(Overlay::OrderChange(change)) => change.render(f, body, theme),
                 None => {}
             }
         }
@@ -212,6 +213,10 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
             Some(Overlay::Palette(_)) => {
                 typing = true;
                 contexts.extend([Context::Input, Context::Palette]);
+            }
+            Some(Overlay::OrderChange(_)) => {
+                typing = true;
+                contexts.push(Context::Input);
             }
             None => {
                 typing = match w.active {

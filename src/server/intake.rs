@@ -170,8 +170,9 @@ pub async fn change_status(
     State(state): State<AppState>,
     caller: Caller,
     Path(key): Path<String>,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<StatusChangeIn>,
-) -> Result<Json<OrderDetail>, ApiError> {
+) -> Result<Response, ApiError> {
     let to: OrderStatus = body
         .status
         .parse()
@@ -192,10 +193,47 @@ pub async fn change_status(
         .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
     caller.require(permission_for(from, to))?;
     let actor = caller.user.username.clone();
-    let changed = blocking(&state, move |s| {
-        s.change_order_status(&key, to, reason.as_deref(), &actor, Timestamp::now())
+    if !headers.contains_key("idempotency-key") {
+        let changed = blocking(&state, move |s| {
+            s.change_order_status(&key, to, reason.as_deref(), &actor, Timestamp::now())
+        })
+        .await?;
+        state.ring();
+        return Ok(Json(detail(changed, false)).into_response());
+    }
+    // With a key (the console sends one per mutation), a retry gets the first answer.
+    let once = idempotency_key(&headers)?;
+    let request_hash = hex(&Sha256::digest(
+        format!("{key}|{}|{}", to.as_str(), reason.as_deref().unwrap_or("")).as_bytes(),
+    ));
+    let scope = caller.user.id.clone();
+    let outcome = blocking(&state, move |s| {
+        s.change_order_status_once(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &once,
+                request_hash: &request_hash,
+            },
+            &key,
+            to,
+            reason.as_deref(),
+            &actor,
+            Timestamp::now(),
+            |changed| {
+                (
+                    200,
+                    serde_json::to_string(&detail(changed.clone(), false)).unwrap_or_default(),
+                )
+            },
+        )
     })
     .await?;
     state.ring();
-    Ok(Json(detail(changed, false)))
+    match outcome {
+        Idempotent::Fresh { status, body } | Idempotent::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        Idempotent::Mismatch => Err(ApiError::IdempotencyKeyReused(idempotency_key(&headers)?)),
+    }
 }

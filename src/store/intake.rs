@@ -565,24 +565,54 @@ impl Store {
         respond: impl FnOnce(&Placed) -> (u16, String),
     ) -> Result<Idempotent> {
         self.write(|tx| {
-            let seen: Option<(String, u16, String)> = tx
-                .query_row(
-                    "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
-                    params![key.scope, key.key],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            if let Some((hash, status, body)) = seen {
-                return Ok(if hash == key.request_hash { Idempotent::Replay { status, body } } else { Idempotent::Mismatch });
+            if let Some(seen) = remembered(tx, key)? {
+                return Ok(seen);
             }
             let placed = place(tx, order, policy, rules, actor, now)?;
             let (status, body) = respond(&placed);
-            tx.execute(
-                "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![key.scope, key.key, key.request_hash, status, body, micros(now)],
-            )?;
+            remember(tx, key, status, &body, now)?;
             Ok(Idempotent::Fresh { status, body })
         })
     }
+}
+
+/// The stored answer for a key seen before: a replay for the same request, a mismatch for another.
+pub(super) fn remembered(tx: &Transaction, key: &IdempotencyKey) -> Result<Option<Idempotent>> {
+    let seen: Option<(String, u16, String)> = tx
+        .query_row(
+            "SELECT request_hash, status, response FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+            params![key.scope, key.key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    Ok(seen.map(|(hash, status, body)| {
+        if hash == key.request_hash {
+            Idempotent::Replay { status, body }
+        } else {
+            Idempotent::Mismatch
+        }
+    }))
+}
+
+/// Stores the answer under the key, in the transaction of the change it answers.
+pub(super) fn remember(
+    tx: &Transaction,
+    key: &IdempotencyKey,
+    status: u16,
+    body: &str,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key.scope,
+            key.key,
+            key.request_hash,
+            status,
+            body,
+            micros(now)
+        ],
+    )?;
+    Ok(())
 }

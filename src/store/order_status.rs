@@ -7,7 +7,9 @@ use serde_json::json;
 
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
-use super::intake::{record_change, release_all, reserve_all};
+use super::intake::{
+    IdempotencyKey, Idempotent, record_change, release_all, remember, remembered, reserve_all,
+};
 use super::orders::load_detail;
 use super::{OrderDetailRow, Result, Store, StoreError, micros};
 use crate::domain::lifecycle::check_transition;
@@ -27,46 +29,90 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<OrderDetailRow> {
+        self.write(|tx| change(tx, key, to, reason, actor, now))
+    }
+
+    /// A status change at most once per idempotency key: a retry gets the first answer.
+    #[allow(clippy::too_many_arguments)]
+    pub fn change_order_status_once(
+        &self,
+        once: &IdempotencyKey,
+        key: &str,
+        to: OrderStatus,
+        reason: Option<&str>,
+        actor: &str,
+        now: Timestamp,
+        respond: impl FnOnce(&OrderDetailRow) -> (u16, String),
+    ) -> Result<Idempotent> {
         self.write(|tx| {
-            let (id, from) = find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
-            check_transition(from, to, reason)?;
-            let reserved: i64 = tx.query_row(
-                "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
-                [&id],
-                |r| r.get(0),
-            )?;
-            match to {
-                OrderStatus::Cancelled => release_all(tx, &id)?,
-                OrderStatus::Shipped => {
-                    ship(tx, &id, actor, now)?;
-                    super::shipments::create_for(tx, &id, now)?;
-                }
-                OrderStatus::ReadyToPick | OrderStatus::CsReview if reserved == 0 => reserve_or_refuse(tx, &id)?,
-                _ => {}
+            if let Some(seen) = remembered(tx, once)? {
+                return Ok(seen);
             }
-            let queue = match to {
-                OrderStatus::CsReview => Some("cs_review"),
-                OrderStatus::Hold => Some("hold"),
-                OrderStatus::ReadyToPick => Some("warehouse"),
-                _ => None,
-            };
-            tx.execute(
-                "UPDATE orders SET status = ?2, queue = COALESCE(?3, queue), updated_at = ?4 WHERE id = ?1",
-                params![id, to.as_str(), queue, micros(now)],
-            )?;
-            record_change(tx, &id, Some(from), to, actor, reason, now)?;
-            audit(tx, &AuditWrite {
-                at: now,
-                actor,
-                action: "order.status",
-                entity_kind: "order",
-                entity_id: &id,
-                detail: json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason }),
-            })?;
-            event(tx, now, "order.status", &id, &json!({ "from": from.as_str(), "to": to.as_str() }))?;
-            load_detail(tx, &id)
+            let changed = change(tx, key, to, reason, actor, now)?;
+            let (status, body) = respond(&changed);
+            remember(tx, once, status, &body, now)?;
+            Ok(Idempotent::Fresh { status, body })
         })
     }
+}
+
+fn change(
+    tx: &Transaction,
+    key: &str,
+    to: OrderStatus,
+    reason: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<OrderDetailRow> {
+    let (id, from) =
+        find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
+    check_transition(from, to, reason)?;
+    let reserved: i64 = tx.query_row(
+        "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
+        [&id],
+        |r| r.get(0),
+    )?;
+    match to {
+        OrderStatus::Cancelled => release_all(tx, &id)?,
+        OrderStatus::Shipped => {
+            ship(tx, &id, actor, now)?;
+            super::shipments::create_for(tx, &id, now)?;
+        }
+        OrderStatus::ReadyToPick | OrderStatus::CsReview if reserved == 0 => {
+            reserve_or_refuse(tx, &id)?
+        }
+        _ => {}
+    }
+    let queue = match to {
+        OrderStatus::CsReview => Some("cs_review"),
+        OrderStatus::Hold => Some("hold"),
+        OrderStatus::ReadyToPick => Some("warehouse"),
+        _ => None,
+    };
+    tx.execute(
+        "UPDATE orders SET status = ?2, queue = COALESCE(?3, queue), updated_at = ?4 WHERE id = ?1",
+        params![id, to.as_str(), queue, micros(now)],
+    )?;
+    record_change(tx, &id, Some(from), to, actor, reason, now)?;
+    audit(
+        tx,
+        &AuditWrite {
+            at: now,
+            actor,
+            action: "order.status",
+            entity_kind: "order",
+            entity_id: &id,
+            detail: json!({ "from": from.as_str(), "to": to.as_str(), "reason": reason }),
+        },
+    )?;
+    event(
+        tx,
+        now,
+        "order.status",
+        &id,
+        &json!({ "from": from.as_str(), "to": to.as_str() }),
+    )?;
+    load_detail(tx, &id)
 }
 
 fn find(c: &rusqlite::Connection, key: &str) -> Result<Option<(String, OrderStatus)>> {
