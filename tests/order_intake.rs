@@ -404,3 +404,80 @@ async fn a_status_change_with_a_key_is_applied_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_shipping_note_lists_lines_with_pick_locations() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let warehouse = s.token("warehouse").await;
+    let (sku, price) = product_with_stock(&s, 4);
+    let placed: Value = post(&s, &shop, "note", &order(&sku, 2, price, "W-NOTE"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let number = placed["order"]["number"].as_str().unwrap().to_string();
+    let bin = placed["lines"][0]["pick_from"][0]["location"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/orders/{number}/shipping-note")))
+        .bearer_auth(&warehouse)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let note = res.text().await.unwrap();
+    for needle in [
+        number.as_str(),
+        sku.as_str(),
+        &format!("{bin}×2"),
+        "Lena Weber",
+        "Invalidenstraße 12",
+        "10115 Berlin",
+        "Carrier  dhl",
+        "發貨單",
+    ] {
+        assert!(note.contains(needle), "{needle:?} missing from:\n{note}");
+    }
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/orders/{number}/shipping-note")))
+        .bearer_auth(&warehouse)
+        .header("accept", "application/pdf")
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 406, "/problems/not-acceptable").await;
+
+    // Not before it is ready to pick.
+    let cheap: Value = post(
+        &s,
+        &shop,
+        "note-cs",
+        &order(&sku, 1, price / 2, "W-NOTE-CS"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let res = s
+        .http
+        .get(s.url(&format!(
+            "/api/v1/orders/{}/shipping-note",
+            cheap["order"]["number"].as_str().unwrap()
+        )))
+        .bearer_auth(&warehouse)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 409, "/problems/conflict").await;
+}

@@ -19,6 +19,7 @@ pub enum ProblemType {
     Conflict,
     UnsupportedMediaType,
     MethodNotAllowed,
+    NotAcceptable,
     OrderRefused,
     IllegalTransition,
     IdempotencyKeyReused,
@@ -27,7 +28,7 @@ pub enum ProblemType {
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 16] = [
+    pub const ALL: [ProblemType; 17] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -39,6 +40,7 @@ impl ProblemType {
         ProblemType::Conflict,
         ProblemType::UnsupportedMediaType,
         ProblemType::MethodNotAllowed,
+        ProblemType::NotAcceptable,
         ProblemType::OrderRefused,
         ProblemType::IllegalTransition,
         ProblemType::IdempotencyKeyReused,
@@ -59,6 +61,7 @@ impl ProblemType {
             ProblemType::Conflict => "/problems/conflict",
             ProblemType::UnsupportedMediaType => "/problems/unsupported-media-type",
             ProblemType::MethodNotAllowed => "/problems/method-not-allowed",
+            ProblemType::NotAcceptable => "/problems/not-acceptable",
             ProblemType::OrderRefused => "/problems/order-refused",
             ProblemType::IllegalTransition => "/problems/illegal-transition",
             ProblemType::IdempotencyKeyReused => "/problems/idempotency-key-reused",
@@ -80,6 +83,7 @@ impl ProblemType {
             ProblemType::Conflict => "Conflicts with the current state",
             ProblemType::UnsupportedMediaType => "Body must be application/json",
             ProblemType::MethodNotAllowed => "Method not allowed on this resource",
+            ProblemType::NotAcceptable => "Cannot answer in the format asked for",
             ProblemType::OrderRefused => "The order cannot be accepted",
             ProblemType::IllegalTransition => "The order cannot move to that status",
             ProblemType::IdempotencyKeyReused => {
@@ -100,6 +104,7 @@ impl ProblemType {
             ProblemType::Conflict => 409,
             ProblemType::UnsupportedMediaType => 415,
             ProblemType::MethodNotAllowed => 405,
+            ProblemType::NotAcceptable => 406,
             ProblemType::OrderRefused | ProblemType::IdempotencyKeyReused => 422,
             ProblemType::IllegalTransition => 409,
             ProblemType::Internal => 500,

@@ -29,6 +29,8 @@ pub enum ApiError {
     BadCursor(String),
     #[error("{0}")]
     MethodNotAllowed(String),
+    #[error("{0}")]
+    NotAcceptable(String),
     #[error("Idempotency-Key {0:?} was used before with a different body")]
     IdempotencyKeyReused(String),
     #[error(transparent)]
@@ -52,6 +54,7 @@ impl ApiError {
             ApiError::InvalidInput(_) => ProblemType::InvalidInput,
             ApiError::BadCursor(_) => ProblemType::BadCursor,
             ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
+            ApiError::NotAcceptable(_) => ProblemType::NotAcceptable,
             ApiError::Store(StoreError::Conflict(_)) => ProblemType::Conflict,
             ApiError::Store(StoreError::Refused(_)) => ProblemType::OrderRefused,
             ApiError::Store(StoreError::Transition(_)) => ProblemType::IllegalTransition,

@@ -9,6 +9,7 @@ mod extract;
 mod intake;
 mod orders;
 mod rules_file;
+mod shipping_note;
 mod tracking;
 
 use std::future::Future;
@@ -155,6 +156,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list_audit))
         .routes(routes!(events::stream))
         .routes(routes!(tracking::post_event))
+        .routes(routes!(shipping_note::shipping_note))
 }
 
 /// The OpenAPI document, generated from the route annotations.
