@@ -71,36 +71,6 @@ impl Sse {
     }
 }
 
-async fn place(s: &TestServer, token: &str, n: usize) -> Value {
-    let price = s
-        .store
-        .product_with_stock("TEA-1001")
-        .unwrap()
-        .unwrap()
-        .0
-        .price
-        .minor;
-    let body = json!({
-        "channel": "web", "channel_order_no": format!("EV-{n}"),
-        "customer": { "name": "Lars Nilsson", "email": format!("lars{n}@example.com"), "phone": null },
-        "ship_to": { "name": "Lars Nilsson", "line1": "Oudegracht 4", "line2": null, "city": "Utrecht",
-                     "postal_code": "3511 AA", "region": null, "country": "NL" },
-        "payment_method": "card", "currency": "EUR",
-        "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": price }]
-    });
-    let res = s
-        .http
-        .post(s.url("/api/v1/orders"))
-        .bearer_auth(token)
-        .header("idempotency-key", format!("ev-{n}"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn resume_gets_what_was_missed_in_order_then_live_events() {
     let s = TestServer::start().await;
@@ -110,7 +80,7 @@ async fn resume_gets_what_was_missed_in_order_then_live_events() {
     let mut numbers = Vec::new();
     for n in 0..3 {
         numbers.push(
-            place(&s, &shop, n).await["order"]["number"]
+            s.place_tea_order(&shop, &format!("p-{n}")).await["order"]["number"]
                 .as_str()
                 .unwrap()
                 .to_string(),
@@ -145,7 +115,7 @@ async fn resume_gets_what_was_missed_in_order_then_live_events() {
     assert_eq!(again, vec![seen[1].0, seen[2].0]);
 
     // Live: a change while connected arrives on both streams.
-    let placed = place(&s, &shop, 3).await;
+    let placed = s.place_tea_order(&shop, "p-3").await;
     let live = feed.next().await.unwrap();
     assert_eq!(live.data["entity_id"], placed["order"]["id"]);
     assert_eq!(resumed.next().await.unwrap().id, live.id);

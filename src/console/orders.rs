@@ -13,7 +13,7 @@ use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block};
+use super::ui::{empty_list_line, input_line, money, muted_line, pane_block};
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
 use crate::domain::order::OrderStatus;
@@ -334,13 +334,13 @@ impl OrdersPane {
             );
         }
         if self.rows.is_empty() {
-            let text = match (&self.error, self.loading, self.loaded) {
-                (Some(e), _, _) => {
-                    Line::from(Span::styled(e.clone(), theme.style(ThemeRole::Error)))
-                }
-                (None, true, _) | (None, false, false) => muted_line(theme, "loading orders…"),
-                (None, false, true) => muted_line(theme, "no orders match"),
-            };
+            let text = empty_list_line(
+                theme,
+                self.error.as_deref(),
+                self.loading,
+                self.loaded,
+                "orders",
+            );
             f.render_widget(Paragraph::new(text), list_area);
             return;
         }

@@ -10,7 +10,7 @@ use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, money, muted_line, pane_block};
+use super::ui::{empty_list_line, input_line, money, muted_line, pane_block};
 use crate::api::{Page, Product, ProductDetail};
 use crate::client::ClientError;
 
@@ -241,13 +241,13 @@ impl ProductsPane {
             );
         }
         if self.rows.is_empty() {
-            let text = match (&self.error, self.loading, self.loaded) {
-                (Some(e), _, _) => {
-                    Line::from(Span::styled(e.clone(), theme.style(ThemeRole::Error)))
-                }
-                (None, true, _) | (None, false, false) => muted_line(theme, "loading products…"),
-                (None, false, true) => muted_line(theme, "no products match"),
-            };
+            let text = empty_list_line(
+                theme,
+                self.error.as_deref(),
+                self.loading,
+                self.loaded,
+                "products",
+            );
             f.render_widget(Paragraph::new(text), list_area);
             return;
         }

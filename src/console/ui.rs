@@ -459,6 +459,21 @@ fn char_width(c: char) -> usize {
     unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
 }
 
+/// What an empty list says: the error, that it is still loading, or that nothing matches.
+pub fn empty_list_line(
+    theme: &Theme,
+    error: Option<&str>,
+    loading: bool,
+    loaded: bool,
+    things: &str,
+) -> Line<'static> {
+    match error {
+        Some(e) => Line::from(Span::styled(e.to_string(), theme.style(ThemeRole::Error))),
+        None if loading || !loaded => muted_line(theme, &format!("loading {things}…")),
+        None => muted_line(theme, &format!("no {things} match")),
+    }
+}
+
 pub fn muted_line(theme: &Theme, text: &str) -> Line<'static> {
     Line::from(Span::styled(
         text.to_string(),

@@ -81,6 +81,39 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// Places a one-line order of TEA-1001 at its catalogue price; `label` makes it unique.
+    pub async fn place_tea_order(&self, token: &str, label: &str) -> Value {
+        let price = self
+            .store
+            .product_with_stock("TEA-1001")
+            .expect("store")
+            .expect("TEA-1001")
+            .0
+            .price
+            .minor;
+        let body = serde_json::json!({
+            "channel": "web", "channel_order_no": label,
+            "customer": { "name": "Hugo Meyer", "email": format!("hugo.{label}@example.com"), "phone": null },
+            "ship_to": { "name": "Hugo Meyer", "line1": "Rue Oberkampf 9", "line2": null, "city": "Paris",
+                         "postal_code": "75011", "region": null, "country": "FR" },
+            "payment_method": "card", "currency": "EUR",
+            "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": price }]
+        });
+        let res = self
+            .http
+            .post(self.url("/api/v1/orders"))
+            .bearer_auth(token)
+            .header("idempotency-key", format!("key-{label}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("order request");
+        assert_eq!(res.status(), 201, "placing {label}");
+        res.json().await.expect("order body")
+    }
+}
+
 /// Asserts a problem+json response of the given type and returns its body.
 pub async fn expect_problem(res: reqwest::Response, status: u16, kind: &str) -> Value {
     assert_eq!(res.status().as_u16(), status, "status");
