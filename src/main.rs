@@ -316,21 +316,27 @@ fn run_import_orders(
         None => RoutingRules::default_rules(),
     };
     let store = Store::open(db)?;
-    let (parsed, mut errors) = order_csv::parse(&text);
+    let order_csv::Parsed {
+        orders: parsed,
+        mut errors,
+        mut rejected_lines,
+    } = order_csv::parse(&text);
     let mut candidates = Vec::new();
     for csv_order in parsed {
         match order_from_wire(csv_order.order) {
             Ok(order) => candidates.push((order, csv_order.lines)),
-            Err(message) => errors.push(RowError {
-                line: csv_order.lines[0],
-                message,
-            }),
+            Err(message) => {
+                rejected_lines.extend(csv_order.lines.iter().copied());
+                errors.push(RowError {
+                    line: csv_order.lines[0],
+                    message,
+                });
+            }
         }
     }
     let orders: Vec<_> = candidates.iter().map(|(o, _)| o.clone()).collect();
     let refusals = store.check_orders(&orders)?;
     let mut good = Vec::new();
-    let mut rejected_lines = std::collections::BTreeSet::new();
     for ((order, lines), refused) in candidates.into_iter().zip(refusals) {
         if refused.is_empty() {
             good.push(order);
@@ -341,11 +347,12 @@ fn run_import_orders(
             // Line-level refusals point at their row; the rest at the order's first row.
             let at = match &r {
                 Refusal::Quantity { line, .. }
-                | Refusal::NegativePrice { line }
+                | Refusal::Price { line }
                 | Refusal::UnknownSku { line, .. }
-                | Refusal::RepeatedSku { line, .. } => {
-                    lines.get(line - 1).copied().unwrap_or(lines[0])
-                }
+                | Refusal::RepeatedSku { line, .. } => lines
+                    .get(line.saturating_sub(1))
+                    .copied()
+                    .unwrap_or(lines[0]),
                 _ => lines[0],
             };
             let text = r.to_string();

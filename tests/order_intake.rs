@@ -361,10 +361,34 @@ async fn a_held_order_is_released_only_when_stock_is_there() {
     );
     assert_eq!(available(&s, &sku), 1, "a refused release reserves nothing");
 
+    // CS may look at it while it waits; that needs no stock.
+    let res = set_status(
+        &s,
+        &ops,
+        &number,
+        "cs_review",
+        Some("call the customer about a partial delivery"),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(available(&s, &sku), 1);
+
     product_with_stock(&s, 5);
     let res = set_status(&s, &ops, &number, "ready_to_pick", None).await;
     assert_eq!(res.status(), 200);
     assert_eq!(available(&s, &sku), 2);
+
+    // A change checked against a status the order no longer has is refused, not applied.
+    let stale = s.store.change_order_status(
+        &number,
+        Some(backroom::domain::order::OrderStatus::Picking),
+        backroom::domain::order::OrderStatus::ReadyToPick,
+        None,
+        "warehouse",
+        jiff::Timestamp::now(),
+    );
+    let err = stale.unwrap_err().to_string();
+    assert!(err.contains("changed meanwhile"), "{err}");
 }
 
 #[tokio::test]

@@ -163,13 +163,35 @@ async fn tracking_events_need_the_carriers_secret_and_move_the_order() {
         )
         .await;
     assert_eq!(detail["order"]["status"], "delivered");
+    // A late report of an earlier scan does not undo the delivery.
+    let res = post_event(
+        &s,
+        &id,
+        Some("dhl-shared-secret"),
+        json!({ "event_id": "dhl-0", "kind": "picked_up", "at": "2026-11-24T06:00:00Z" }),
+    )
+    .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.json::<Value>().await.unwrap()["state"], "delivered");
+    let (_, detail) = s
+        .get(
+            &ops,
+            &format!(
+                "/api/v1/orders/{}",
+                order["order"]["number"].as_str().unwrap()
+            ),
+        )
+        .await;
     let kinds: Vec<&str> = detail["shipment"]["events"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, vec!["in_transit", "exception", "delivered"]);
+    assert_eq!(
+        kinds,
+        vec!["picked_up", "in_transit", "exception", "delivered"]
+    );
     assert_eq!(
         detail["history"].as_array().unwrap().last().unwrap()["actor"],
         "carrier:dhl"
@@ -205,4 +227,13 @@ async fn bad_tracking_input_is_refused() {
     )
     .await;
     expect_problem(res, 404, "/problems/not-found").await;
+    // Without the secret, a missing shipment looks like any other refusal.
+    let res = post_event(
+        &s,
+        "no-such-shipment",
+        Some("guess"),
+        json!({ "kind": "in_transit", "at": "2026-11-24T08:00:00Z" }),
+    )
+    .await;
+    expect_problem(res, 401, "/problems/unauthenticated").await;
 }

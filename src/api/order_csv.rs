@@ -58,6 +58,15 @@ pub struct CsvOrder {
     pub lines: Vec<u64>,
 }
 
+/// What a file holds: the orders whose every row is good, the problems, and every line
+/// of an order that has a bad row (the whole order is left out, never part of it).
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub orders: Vec<CsvOrder>,
+    pub errors: Vec<RowError>,
+    pub rejected_lines: std::collections::BTreeSet<u64>,
+}
+
 /// A problem with one line of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
@@ -66,7 +75,7 @@ pub struct RowError {
 }
 
 /// Parses the whole file: the orders, and every row that cannot be part of one.
-pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
+pub fn parse(text: &str) -> Parsed {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
@@ -78,7 +87,10 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
                 line: 1,
                 message: format!("cannot read the header: {e}"),
             });
-            return (Vec::new(), errors);
+            return Parsed {
+                errors,
+                ..Parsed::default()
+            };
         }
     };
     let optional = ["phone", "line2", "region"];
@@ -100,9 +112,17 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
             line: 1,
             message: parts.join("; "),
         });
-        return (Vec::new(), errors);
+        return Parsed {
+            errors,
+            ..Parsed::default()
+        };
     }
     let mut orders: Vec<CsvOrder> = Vec::new();
+    // Orders with a bad row, by (channel, channel_order_no), and the lines seen for each.
+    let mut bad: std::collections::HashSet<(String, String)> = Default::default();
+    let mut lines_of: std::collections::HashMap<(String, String), Vec<u64>> = Default::default();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    let (channel_at, number_at) = (column("channel"), column("channel_order_no"));
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -116,6 +136,19 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
             }
         };
         let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let raw_key = (
+            channel_at
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            number_at
+                .and_then(|i| record.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+        );
+        lines_of.entry(raw_key.clone()).or_default().push(line);
         let row: Row = match record.deserialize(Some(&headers)) {
             Ok(row) => row,
             Err(e) => {
@@ -123,6 +156,7 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
                     line,
                     message: describe(&e),
                 });
+                bad.insert(raw_key);
                 continue;
             }
         };
@@ -145,11 +179,26 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
         });
         match existing {
             Some(o) => {
+                let a = &o.order.ship_to;
                 let same_order = o.order.customer.email == row.email
+                    && o.order.customer.name == row.customer_name
                     && o.order.payment_method == row.payment_method
                     && o.order.currency == row.currency
-                    && o.order.ship_to.line1 == row.line1;
+                    && (
+                        a.name.as_str(),
+                        a.line1.as_str(),
+                        a.city.as_str(),
+                        a.postal_code.as_str(),
+                        a.country.as_str(),
+                    ) == (
+                        row.ship_name.as_str(),
+                        row.line1.as_str(),
+                        row.city.as_str(),
+                        row.postal_code.as_str(),
+                        row.country.as_str(),
+                    );
                 if !same_order {
+                    bad.insert(raw_key);
                     errors.push(RowError {
                         line,
                         message: format!(
@@ -188,7 +237,22 @@ pub fn parse(text: &str) -> (Vec<CsvOrder>, Vec<RowError>) {
             }),
         }
     }
-    (orders, errors)
+    let mut rejected_lines = std::collections::BTreeSet::new();
+    for key in &bad {
+        rejected_lines.extend(lines_of.get(key).into_iter().flatten().copied());
+    }
+    rejected_lines.extend(errors.iter().map(|e| e.line));
+    orders.retain(|o| {
+        !bad.contains(&(
+            o.order.channel.clone(),
+            o.order.channel_order_no.clone().unwrap_or_default(),
+        ))
+    });
+    Parsed {
+        orders,
+        errors,
+        rejected_lines,
+    }
 }
 
 fn describe(e: &csv::Error) -> String {
@@ -221,7 +285,7 @@ mod tests {
              web,W-2,陳志明,chen@example.tw,,陳志明,松仁路100號,,台北市,110,,TW,cod,EUR,KIT-1001,1,3490\n\
              web,W-1,Anna,anna@example.com,,Anna,\"Damrak 1, 2nd floor\",,Amsterdam,1012 AB,,NL,card,EUR,STA-1001,1,250\n"
         );
-        let (orders, errors) = parse(&text);
+        let Parsed { orders, errors, .. } = parse(&text);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].lines, vec![2, 4]);
@@ -237,7 +301,7 @@ mod tests {
              web,W-2,Bo,bo@example.com,,Bo,Damrak 2,,Amsterdam,1012 AB,,NL,card,EUR\n\
              web,,Cy,cy@example.com,,Cy,Damrak 3,,Amsterdam,1012 AB,,NL,card,EUR,TEA-1001,1,1290\n"
         );
-        let (orders, errors) = parse(&text);
+        let Parsed { orders, errors, .. } = parse(&text);
         assert!(orders.is_empty());
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4], "{errors:?}");
@@ -252,7 +316,7 @@ mod tests {
 
     #[test]
     fn a_wrong_header_is_one_clear_error() {
-        let (_, errors) = parse("channel,order,sku\nweb,1,TEA\n");
+        let errors = parse("channel,order,sku\nweb,1,TEA\n").errors;
         assert_eq!(errors.len(), 1);
         assert!(
             errors[0]
@@ -263,6 +327,32 @@ mod tests {
         assert!(
             errors[0].message.contains("unknown columns: order"),
             "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn an_order_with_one_bad_row_is_left_out_whole() {
+        let text = format!(
+            "{HEADER}web,W-1,Anna,anna@example.com,,Anna,Damrak 1,,Amsterdam,1012 AB,,NL,card,EUR,TEA-1001,2,1290\n\
+             web,W-1,Anna,anna@example.com,,Anna,Damrak 1,,Amsterdam,1012 AB,,NL,card,EUR,TEA-1002,two,1290\n\
+             web,W-2,Bo,bo@example.com,,Bo,Damrak 2,,Amsterdam,1012 AB,,NL,card,EUR,TEA-1001,1,1290\n\
+             web,W-2,Bo,bo@example.com,,Bo,Damrak 2,,Utrecht,3511 AA,,NL,card,EUR,TEA-1003,1,1290\n\
+             web,W-3,Cy,cy@example.com,,Cy,Damrak 3,,Amsterdam,1012 AB,,NL,card,EUR,TEA-1001,1,1290\n"
+        );
+        let parsed = parse(&text);
+        let kept: Vec<_> = parsed
+            .orders
+            .iter()
+            .map(|o| o.order.channel_order_no.clone().unwrap_or_default())
+            .collect();
+        assert_eq!(kept, vec!["W-3"]);
+        assert_eq!(
+            parsed.rejected_lines.into_iter().collect::<Vec<_>>(),
+            vec![2, 3, 4, 5]
+        );
+        assert_eq!(
+            parsed.errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+            vec![3, 5]
         );
     }
 }

@@ -12,6 +12,8 @@ use super::routing::Priority;
 pub const MAX_LINES: usize = 200;
 /// Units per line, likewise.
 pub const MAX_QTY: i64 = 10_000;
+/// Highest unit price, in minor units (one million in the currency): keeps totals far from overflow.
+pub const MAX_UNIT_PRICE: i64 = 100_000_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LineIn {
@@ -29,8 +31,8 @@ pub enum Refusal {
     TooManyLines(usize),
     #[error("line {line}: quantity must be between 1 and {MAX_QTY}, not {qty}")]
     Quantity { line: usize, qty: i64 },
-    #[error("line {line}: unit price must not be negative")]
-    NegativePrice { line: usize },
+    #[error("line {line}: unit price must be between 0 and {MAX_UNIT_PRICE} minor units")]
+    Price { line: usize },
     #[error("line {line}: unknown SKU {sku:?}")]
     UnknownSku { line: usize, sku: String },
     #[error("line {line}: SKU {sku:?} is already on line {first}")]
@@ -64,8 +66,8 @@ pub fn check_lines(lines: &[LineIn], known: impl Fn(&str) -> bool) -> Vec<Refusa
         if !(1..=MAX_QTY).contains(&l.qty) {
             refusals.push(Refusal::Quantity { line, qty: l.qty });
         }
-        if l.unit_price_minor < 0 {
-            refusals.push(Refusal::NegativePrice { line });
+        if !(0..=MAX_UNIT_PRICE).contains(&l.unit_price_minor) {
+            refusals.push(Refusal::Price { line });
         }
         if let Some(first) = lines[..i].iter().position(|o| o.sku == l.sku) {
             refusals.push(Refusal::RepeatedSku {
@@ -137,10 +139,14 @@ pub fn address_gaps(a: &AddressIn) -> Vec<String> {
         "US" => digits(&[5]) || (postal.len() == 10 && postal.as_bytes()[5] == b'-'),
         "TW" => digits(&[3, 5, 6]),
         "NL" => {
-            let p: String = postal.chars().filter(|c| !c.is_whitespace()).collect();
+            // Bytes, not string slices: a non-ASCII character must not split mid-way.
+            let p: Vec<u8> = postal
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
             p.len() == 6
-                && p[..4].bytes().all(|b| b.is_ascii_digit())
-                && p[4..].bytes().all(|b| b.is_ascii_alphabetic())
+                && p[..4].iter().all(u8::is_ascii_digit)
+                && p[4..].iter().all(u8::is_ascii_alphabetic)
         }
         "GB" => (5..=8).contains(&postal.len()) && postal.contains(' '),
         _ => !postal.is_empty(),
@@ -249,6 +255,15 @@ mod tests {
             check_lines(&vec![line("TEA-1", 1); 201], known),
             vec![Refusal::TooManyLines(201)]
         );
+        let dear = LineIn {
+            sku: "TEA-1".into(),
+            qty: 1,
+            unit_price_minor: i64::MAX,
+        };
+        assert_eq!(
+            check_lines(&[dear], known),
+            vec![Refusal::Price { line: 1 }]
+        );
     }
 
     #[test]
@@ -275,6 +290,12 @@ mod tests {
         assert!(address_gaps(&a("DE", "10115")).is_empty());
         assert!(address_gaps(&a("NL", "1012 AB")).is_empty());
         assert!(address_gaps(&a("GB", "EC1V 9HX")).is_empty());
+        // Not ASCII where digits belong: a gap, not a panic.
+        assert_eq!(
+            address_gaps(&a("NL", "123é5")),
+            vec!["postal code \"123é5\" does not fit NL"]
+        );
+        assert_eq!(address_gaps(&a("NL", "1234é")).len(), 1);
         assert!(address_gaps(&a("HK", "")).is_empty());
         assert_eq!(
             address_gaps(&a("DE", "1011")),

@@ -195,7 +195,14 @@ pub async fn change_status(
     let actor = caller.user.username.clone();
     if !headers.contains_key("idempotency-key") {
         let changed = blocking(&state, move |s| {
-            s.change_order_status(&key, to, reason.as_deref(), &actor, Timestamp::now())
+            s.change_order_status(
+                &key,
+                Some(from),
+                to,
+                reason.as_deref(),
+                &actor,
+                Timestamp::now(),
+            )
         })
         .await?;
         state.ring();
@@ -215,6 +222,7 @@ pub async fn change_status(
                 request_hash: &request_hash,
             },
             &key,
+            Some(from),
             to,
             reason.as_deref(),
             &actor,

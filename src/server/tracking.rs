@@ -35,25 +35,31 @@ pub async fn post_event(
     headers: HeaderMap,
     JsonBody(body): JsonBody<TrackingEventIn>,
 ) -> Result<(StatusCode, Json<Shipment>), ApiError> {
-    let wanted = id.clone();
-    let carrier = blocking(&state, move |s| s.shipment_carrier(&wanted))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("shipment {id:?}")))?;
+    // Who is calling is decided by the secret alone, before anything about shipments is
+    // revealed: unknown callers cannot probe which tracking numbers exist.
     let presented = headers
         .get(SECRET_HEADER)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    let expected = state
+    let Some(carrier) = state
         .config
         .carrier_secrets
-        .get(&carrier)
-        .map(|s| s.expose().as_bytes())
-        .unwrap_or_default();
-    if !secrets_match(presented, expected) {
-        tracing::warn!(carrier, shipment = %id, "tracking event with a wrong or missing carrier secret");
+        .iter()
+        .find(|(_, secret)| secrets_match(presented, secret.expose().as_bytes()))
+        .map(|(carrier, _)| carrier.clone())
+    else {
+        tracing::warn!(shipment = %id, "tracking event with a wrong or missing carrier secret");
         return Err(ApiError::Unauthenticated(
-            "wrong or missing X-Carrier-Secret for this carrier",
+            "wrong or missing X-Carrier-Secret",
         ));
+    };
+    let wanted = id.clone();
+    let owner = blocking(&state, move |s| s.shipment_carrier(&wanted)).await?;
+    // Another carrier's shipment is as unknown to this one as a missing one.
+    if owner.as_deref() != Some(carrier.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "shipment {id:?} for carrier {carrier}"
+        )));
     }
     let kind = TrackingKind::parse(body.kind.trim()).ok_or_else(|| {
         ApiError::InvalidInput(format!(

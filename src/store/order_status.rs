@@ -21,15 +21,18 @@ impl Store {
         self.read(|c| Ok(find(c, key)?.map(|(_, s)| s)))
     }
 
+    /// `expected`: the status the caller's permission was checked against; if the order has
+    /// moved since, the change is refused rather than made under the wrong permission.
     pub fn change_order_status(
         &self,
         key: &str,
+        expected: Option<OrderStatus>,
         to: OrderStatus,
         reason: Option<&str>,
         actor: &str,
         now: Timestamp,
     ) -> Result<OrderDetailRow> {
-        self.write(|tx| change(tx, key, to, reason, actor, now))
+        self.write(|tx| change(tx, key, expected, to, reason, actor, now))
     }
 
     /// A status change at most once per idempotency key: a retry gets the first answer.
@@ -38,6 +41,7 @@ impl Store {
         &self,
         once: &IdempotencyKey,
         key: &str,
+        expected: Option<OrderStatus>,
         to: OrderStatus,
         reason: Option<&str>,
         actor: &str,
@@ -48,7 +52,7 @@ impl Store {
             if let Some(seen) = remembered(tx, once)? {
                 return Ok(seen);
             }
-            let changed = change(tx, key, to, reason, actor, now)?;
+            let changed = change(tx, key, expected, to, reason, actor, now)?;
             let (status, body) = respond(&changed);
             remember(tx, once, status, &body, now)?;
             Ok(Idempotent::Fresh { status, body })
@@ -59,6 +63,7 @@ impl Store {
 fn change(
     tx: &Transaction,
     key: &str,
+    expected: Option<OrderStatus>,
     to: OrderStatus,
     reason: Option<&str>,
     actor: &str,
@@ -66,6 +71,13 @@ fn change(
 ) -> Result<OrderDetailRow> {
     let (id, from) =
         find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
+    if let Some(expected) = expected.filter(|e| *e != from) {
+        return Err(StoreError::Conflict(format!(
+            "the order changed meanwhile: it was {}, it is now {}",
+            expected.label(),
+            from.label()
+        )));
+    }
     check_transition(from, to, reason)?;
     let reserved: i64 = tx.query_row(
         "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
@@ -78,9 +90,7 @@ fn change(
             ship(tx, &id, actor, now)?;
             super::shipments::create_for(tx, &id, now)?;
         }
-        OrderStatus::ReadyToPick | OrderStatus::CsReview if reserved == 0 => {
-            reserve_or_refuse(tx, &id)?
-        }
+        OrderStatus::ReadyToPick if reserved == 0 => reserve_or_refuse(tx, &id)?,
         _ => {}
     }
     let queue = match to {

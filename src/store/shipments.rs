@@ -147,7 +147,12 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![id, event_in.external_id, micros(event_in.at), kind, event_in.location, event_in.description, micros(now)],
             )?;
-            tx.execute("UPDATE shipments SET state = ?2, updated_at = ?3 WHERE id = ?1", params![id, kind, micros(now)])?;
+            // A late report of something earlier must not overwrite what happened since.
+            tx.execute(
+                "UPDATE shipments SET state = ?2, updated_at = ?3 WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM tracking_events WHERE shipment_id = ?1 AND at > ?4)",
+                params![id, kind, micros(now), micros(event_in.at)],
+            )?;
             let actor = format!("carrier:{carrier}");
             if let Some(to) = event_in.kind.order_status() {
                 let status: String = tx.query_row("SELECT status FROM orders WHERE id = ?1", [&order_id], |r| r.get(0))?;
