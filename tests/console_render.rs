@@ -714,3 +714,75 @@ fn a_role_without_orders_manage_cannot_change_orders() {
     assert!(effects.is_empty());
     assert!(render(&app, 80, 24).contains("your role (warehouse) cannot change orders"));
 }
+
+fn feed(kind: &str, entity: &str) -> Msg {
+    Msg::Reply(Reply::Feed(Box::new(backroom::api::FeedEvent {
+        id: 1,
+        at: "2026-11-24T23:29:00Z".into(),
+        kind: kind.into(),
+        entity_id: entity.into(),
+        payload: serde_json::json!({}),
+    })))
+}
+
+#[test]
+fn a_live_update_arrives_while_a_row_is_selected() {
+    let mut app = working_app(Role::Ops);
+    press(&mut app, "jj");
+    assert_eq!(app.workspace().unwrap().orders.rows[2].number, "SO-001198");
+
+    // A new order: the event asks for it, it lands on top, the cursor stays on SO-001198.
+    let effects = app.update(feed("order.created", "id-1201"));
+    assert_eq!(
+        effects,
+        vec![Effect::RefreshOrder {
+            id: "id-1201".into()
+        }]
+    );
+    let mut new = order_detail("SO-001200");
+    new.order.id = "id-1201".into();
+    new.order.number = "SO-001201".into();
+    new.order.status = "ready_to_pick".into();
+    new.order.created_at = "2026-11-24T23:29:00Z".into();
+    app.update(Msg::Reply(Reply::OrderRefreshed(Ok(Box::new(new)))));
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.rows[0].number, "SO-001201");
+    assert_eq!(
+        work.orders.rows[work.orders.cursor.selected].number,
+        "SO-001198"
+    );
+    insta::assert_snapshot!("live_update_80x24", render(&app, 80, 24));
+
+    // A change to a listed order shows where it is.
+    let mut held = order_detail("SO-001199");
+    held.order.status = "hold".into();
+    app.update(Msg::Reply(Reply::OrderRefreshed(Ok(Box::new(held)))));
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.rows[2].status, "hold");
+    assert_eq!(
+        work.orders.rows[work.orders.cursor.selected].number,
+        "SO-001198"
+    );
+}
+
+#[test]
+fn an_order_that_no_longer_fits_the_filter_leaves_the_list() {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(Role::Cs));
+    answer(&mut app, effects);
+    press(&mut app, "ss");
+    let work = app.workspace().unwrap();
+    let before = work.orders.rows.len();
+    let first = work.orders.rows[0].number.clone();
+    press(&mut app, "j");
+    let selected = app.workspace().unwrap().orders.rows[1].number.clone();
+    let mut released = order_detail(&first);
+    released.order.status = "ready_to_pick".into();
+    app.update(Msg::Reply(Reply::OrderRefreshed(Ok(Box::new(released)))));
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.rows.len(), before - 1);
+    assert_eq!(
+        work.orders.rows[work.orders.cursor.selected].number,
+        selected
+    );
+}

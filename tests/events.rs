@@ -171,3 +171,34 @@ async fn open_streams_end_when_the_server_stops() {
         "the stream should end with the server"
     );
 }
+
+#[tokio::test]
+async fn the_client_follows_the_stream() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    let client = backroom::client::Client::new(&s.base)
+        .unwrap()
+        .with_token(ops);
+    let mut feed = client.follow_events(None).await.unwrap();
+    let placed = s.place_tea_order(&shop, "follow-1").await;
+    let event = tokio::time::timeout(Duration::from_secs(20), feed.next())
+        .await
+        .expect("an event")
+        .expect("stream open");
+    assert_eq!(
+        (event.kind.as_str(), &event.entity_id),
+        (
+            "order.created",
+            &placed["order"]["id"].as_str().unwrap().to_string()
+        )
+    );
+    // Resuming after it gives the next one, not it again.
+    let mut resumed = client.follow_events(Some(event.id)).await.unwrap();
+    let second = s.place_tea_order(&shop, "follow-2").await;
+    let next = tokio::time::timeout(Duration::from_secs(20), resumed.next())
+        .await
+        .expect("an event")
+        .expect("stream open");
+    assert_eq!(next.entity_id, second["order"]["id"].as_str().unwrap());
+}

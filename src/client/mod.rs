@@ -1,10 +1,12 @@
 //! What a console needs to talk to a server: a typed REST client and where its sign-in is
 //! kept between runs.
 
+mod feed;
 mod mutation;
 mod rest;
 pub mod token_store;
 
+pub use feed::EventFeed;
 pub use mutation::{Change, Mutation};
 pub use rest::{Client, ClientError, OrderQuery};
 pub use token_store::{StoredSession, TokenStore};

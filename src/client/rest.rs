@@ -70,7 +70,6 @@ impl Client {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| ClientError::Unexpected(e.to_string()))?;
         Ok(Client {
@@ -88,6 +87,10 @@ impl Client {
     pub fn without_token(mut self) -> Client {
         self.token = None;
         self
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
     }
 
     pub fn base_url(&self) -> &str {
@@ -122,7 +125,11 @@ impl Client {
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let mut req = self.http.request(method, url);
+        // Ordinary requests give up after 15 s; the event stream has no such limit.
+        let mut req = self
+            .http
+            .request(method, url)
+            .timeout(Duration::from_secs(15));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -187,6 +194,37 @@ impl Client {
         self.send::<serde_json::Value>(Method::POST, "api/v1/auth/logout", &[], None::<&()>)
             .await
             .map(|_| ())
+    }
+
+    /// A streaming GET (server-sent events), resuming after `after`.
+    pub(super) async fn open_stream(
+        &self,
+        path: &str,
+        after: Option<i64>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut req = self.http.get(self.url(path)?);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(id) = after {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(without_url(&e)))?;
+        if res.status().is_success() {
+            return Ok(res);
+        }
+        let status = res.status();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(without_url(&e)))?;
+        Err(match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(problem) => ClientError::Problem(Box::new(problem)),
+            Err(_) => ClientError::Unexpected(format!("HTTP {status}")),
+        })
     }
 
     /// Sends a mutation with its id as the idempotency key; the answer is the changed order.

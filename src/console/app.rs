@@ -57,6 +57,10 @@ pub enum Effect {
     },
     /// A change to send through the client's one mutation path.
     Mutate(Mutation),
+    /// Fetch one order again: the event stream said it changed.
+    RefreshOrder {
+        id: String,
+    },
 }
 
 #[derive(Debug)]
@@ -84,6 +88,10 @@ pub enum Reply {
     },
     /// The answer to a mutation: the changed order.
     Mutated(Result<Box<OrderDetail>, ClientError>),
+    /// Something changed on the server (from the event stream).
+    Feed(Box<crate::api::FeedEvent>),
+    /// An order fetched again after an event.
+    OrderRefreshed(Result<Box<OrderDetail>, ClientError>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -543,6 +551,21 @@ impl App {
                 work.products.on_detail(request, result);
                 Vec::new()
             }
+            (Screen::Work(work), Reply::Feed(event)) => {
+                let about_orders =
+                    event.kind.starts_with("order.") || event.kind.starts_with("shipment.");
+                if about_orders && work.panes.contains(&PaneKind::Orders) {
+                    vec![Effect::RefreshOrder {
+                        id: event.entity_id,
+                    }]
+                } else {
+                    Vec::new()
+                }
+            }
+            (Screen::Work(work), Reply::OrderRefreshed(Ok(order))) => {
+                work.orders.upsert(*order);
+                Vec::new()
+            }
             (Screen::Work(work), Reply::Mutated(result)) => {
                 self.notice = Some(match result {
                     Ok(order) => {
@@ -577,7 +600,7 @@ fn reply_error(reply: &Reply) -> Option<&ClientError> {
         Reply::SignedIn(Err(e)) | Reply::Health(Err(e)) => Some(e),
         Reply::Orders { result: Err(e), .. } | Reply::Products { result: Err(e), .. } => Some(e),
         Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
-        Reply::Mutated(Err(e)) => Some(e),
+        Reply::Mutated(Err(e)) | Reply::OrderRefreshed(Err(e)) => Some(e),
         _ => None,
     }
 }

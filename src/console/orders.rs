@@ -115,6 +115,53 @@ impl OrdersPane {
         }
     }
 
+    /// Takes in an order that changed on the server: updated where it is, dropped if it no
+    /// longer fits the filter, or put on top if it is new and fits. The cursor stays on the
+    /// order it was on, however rows move around it.
+    pub fn upsert(&mut self, order: OrderDetail) {
+        let summary = order.order.clone();
+        let fits = self.fits(&summary);
+        match self.rows.iter().position(|r| r.id == summary.id) {
+            Some(i) if fits => self.rows[i] = summary,
+            Some(i) => {
+                self.rows.remove(i);
+                if i < self.cursor.selected {
+                    self.cursor.selected -= 1;
+                }
+                self.cursor.clamp(self.rows.len());
+            }
+            // A search is answered by the server; only orders already listed are updated then.
+            None if fits && self.loaded && self.search.is_empty() => {
+                let newer = self
+                    .rows
+                    .first()
+                    .is_none_or(|top| summary.created_at >= top.created_at);
+                if newer {
+                    let was_empty = self.rows.is_empty();
+                    self.rows.insert(0, summary);
+                    if !was_empty {
+                        self.cursor.selected += 1;
+                    }
+                }
+            }
+            None => {}
+        }
+        if let Some(view) = &mut self.open
+            && view.number == order.order.number
+        {
+            view.order = Some(order);
+        }
+    }
+
+    /// Whether an order belongs in the list under the current status filter.
+    fn fits(&self, order: &OrderSummary) -> bool {
+        let filters = status_filters();
+        let Some(filter) = filters.get(self.filter) else {
+            return true;
+        };
+        filter.statuses.is_empty() || filter.statuses.iter().any(|s| s.as_str() == order.status)
+    }
+
     /// Whether `action` does something in the pane's present state (for the footer).
     pub fn offers(&self, action: Action) -> bool {
         match action {

@@ -28,6 +28,9 @@ pub struct Runner {
     tx: mpsc::UnboundedSender<Reply>,
     rx: mpsc::UnboundedReceiver<Reply>,
     in_flight: usize,
+    /// Whether to follow the server's event stream while signed in.
+    follow: bool,
+    feed: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Runner {
@@ -40,11 +43,55 @@ impl Runner {
             tx,
             rx,
             in_flight: 0,
+            follow: false,
+            feed: None,
         }
     }
 
     pub fn in_flight(&self) -> usize {
         self.in_flight
+    }
+
+    /// Follows the event stream from now on (and after each sign-in), so lists update live.
+    pub fn follow_events(&mut self) {
+        self.follow = true;
+        self.restart_feed();
+    }
+
+    /// (Re)starts following with the current sign-in. It reconnects with the last event id
+    /// it saw, after a growing, jittered pause, so nothing is missed and a restarting
+    /// server is not stampeded.
+    fn restart_feed(&mut self) {
+        if let Some(old) = self.feed.take() {
+            old.abort();
+        }
+        if !self.follow || !self.client.has_token() {
+            return;
+        }
+        let client = self.client.clone();
+        let tx = self.tx.clone();
+        self.feed = Some(tokio::spawn(async move {
+            let mut last: Option<i64> = None;
+            let mut pause = Duration::from_secs(1);
+            loop {
+                match client.follow_events(last).await {
+                    Ok(mut feed) => {
+                        pause = Duration::from_secs(1);
+                        while let Some(event) = feed.next().await {
+                            last = Some(event.id);
+                            if tx.send(Reply::Feed(Box::new(event))).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) if e.is_unauthenticated() => return,
+                    Err(e) => tracing::debug!(error = %e, "event stream unavailable"),
+                }
+                let jitter = Duration::from_millis(rand::random::<u64>() % 500);
+                tokio::time::sleep(pause + jitter).await;
+                pause = (pause * 2).min(Duration::from_secs(30));
+            }
+        }));
     }
 
     fn execute(&mut self, effect: Effect) {
@@ -58,6 +105,7 @@ impl Runner {
                 tracing::warn!(error = %e, "could not delete the stored session");
             }
             self.client = self.client.clone().without_token();
+            self.restart_feed();
         }
         self.in_flight += 1;
         tokio::spawn(async move {
@@ -99,6 +147,9 @@ impl Runner {
                     append,
                     result: client.products(&text, cursor.as_deref(), limit).await,
                 },
+                Effect::RefreshOrder { id } => {
+                    Reply::OrderRefreshed(client.order(&id).await.map(Box::new))
+                }
                 Effect::Mutate(mutation) => {
                     Reply::Mutated(client.submit(&mutation).await.map(Box::new))
                 }
@@ -115,6 +166,7 @@ impl Runner {
     fn observe(&mut self, reply: &Reply) {
         if let Reply::SignedIn(Ok(login)) = reply {
             self.client = self.client.clone().with_token(login.token.expose());
+            self.restart_feed();
             if let Some(store) = &self.tokens {
                 let session = StoredSession {
                     server: self.client.base_url().to_string(),
@@ -213,6 +265,7 @@ pub async fn run_terminal(
 ) -> Result<(), ConsoleError> {
     let mut terminal = ratatui::try_init().map_err(|e| ConsoleError::Terminal(e.to_string()))?;
     let events = crossterm::event::EventStream::new();
+    runner.follow_events();
     let options = LoopOptions {
         tick: Some(Duration::from_secs(5)),
         wait_for_replies: false,
