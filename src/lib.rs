@@ -6,3 +6,4 @@ pub mod console;
 pub mod domain;
 pub mod server;
 pub mod store;
+pub mod storefront;

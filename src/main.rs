@@ -155,6 +155,9 @@ struct DemoArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     listen: SocketAddr,
+    /// Orders per minute the simulated storefront posts through the API (0: none).
+    #[arg(long, default_value_t = 4.0)]
+    order_rate: f64,
     #[command(flatten)]
     look: LookArgs,
 }
@@ -578,6 +581,14 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         }
         Err(e) => return Err(e.into()),
     }
+    let catalogue: Vec<(String, i64)> = store
+        .search_products(&backroom::store::ProductSearch {
+            limit: 500,
+            ..Default::default()
+        })?
+        .into_iter()
+        .map(|p| (p.sku, p.price.minor))
+        .collect();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -604,6 +615,24 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         let _ = stopped.await;
     }));
 
+    let shop = if args.order_rate > 0.0 {
+        let client = Client::new(&url)?;
+        let login = client
+            .login(
+                Role::Integration.as_str(),
+                &demo_password(Role::Integration),
+            )
+            .await?;
+        let every = Duration::from_secs_f64(60.0 / args.order_rate.min(600.0));
+        Some(tokio::spawn(backroom::storefront::run(
+            client.with_token(login.token.expose()),
+            catalogue,
+            every,
+            None,
+        )))
+    } else {
+        None
+    };
     if args.serve_only {
         let stop_signal = shutdown_signal();
         println!("backroom demo serving on {url}");
@@ -635,6 +664,9 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         let runner = Runner::new(client.with_token(login.token.expose()), None);
         let ended = run_terminal(app, runner, initial).await;
         tracing::info!(?ended, "console closed");
+    }
+    if let Some(shop) = shop {
+        shop.abort();
     }
     let _ = stop.send(());
     server.await??;

@@ -505,3 +505,44 @@ async fn the_shipping_note_lists_lines_with_pick_locations() {
         .unwrap();
     expect_problem(res, 409, "/problems/conflict").await;
 }
+
+#[tokio::test]
+async fn the_simulated_storefront_places_orders_that_trip_the_rules() {
+    let s = TestServer::start().await;
+    let login = backroom::client::Client::new(&s.base).unwrap();
+    let token = login
+        .login("integration", "backroom-integration")
+        .await
+        .unwrap()
+        .token;
+    let client = login.with_token(token.expose());
+    let catalogue: Vec<(String, i64)> = s
+        .store
+        .search_products(&backroom::store::ProductSearch {
+            limit: 500,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.sku, p.price.minor))
+        .collect();
+    let before = s.store.order_count().unwrap();
+    let placed = backroom::storefront::run(client, catalogue, std::time::Duration::ZERO, Some(30))
+        .await
+        .unwrap();
+    assert_eq!(placed, 30);
+    assert_eq!(s.store.order_count().unwrap(), before + 30);
+    let ops = s.token("ops").await;
+    let (_, page) = s.get(&ops, "/api/v1/orders?limit=30").await;
+    let mut rules = std::collections::HashSet::new();
+    for o in page["items"].as_array().unwrap() {
+        let (_, detail) = s
+            .get(
+                &ops,
+                &format!("/api/v1/orders/{}", o["number"].as_str().unwrap()),
+            )
+            .await;
+        rules.insert(detail["routing"]["rule"].as_str().unwrap_or("").to_string());
+    }
+    assert!(rules.len() >= 2, "one kind of order only: {rules:?}");
+}

@@ -6,6 +6,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
 use super::mutation::{Change, Mutation};
+use crate::api::OrderIn;
 use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, Page, Problem, ProblemType,
     Product, ProductDetail, StatusChangeIn,
@@ -225,6 +226,17 @@ impl Client {
             Ok(problem) => ClientError::Problem(Box::new(problem)),
             Err(_) => ClientError::Unexpected(format!("HTTP {status}")),
         })
+    }
+
+    /// Places an order as a storefront would, under the given idempotency key.
+    pub async fn place_order(
+        &self,
+        order: &OrderIn,
+        key: &str,
+    ) -> Result<OrderDetail, ClientError> {
+        self.send_once(Method::POST, "api/v1/orders", &[], Some(order), Some(key))
+            .await?
+            .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
     }
 
     /// Sends a mutation with its id as the idempotency key; the answer is the changed order.
