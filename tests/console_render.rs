@@ -649,6 +649,7 @@ fn mutation_of(effects: &[Effect]) -> (String, String, Option<String>) {
             backroom::client::Change::OrderStatus { order, to, reason } => {
                 (order.clone(), to.clone(), reason.clone())
             }
+            backroom::client::Change::Reroute { order } => (order.clone(), "reroute".into(), None),
         },
         other => panic!("expected one mutation, got {other:?}"),
     }
@@ -784,5 +785,16 @@ fn an_order_that_no_longer_fits_the_filter_leaves_the_list() {
     assert_eq!(
         work.orders.rows[work.orders.cursor.selected].number,
         selected
+    );
+}
+
+#[test]
+fn shift_r_reroutes_the_selected_order() {
+    let mut app = working_app(Role::Cs);
+    press(&mut app, "j");
+    let effects = app.update(key(KeyCode::Char('R')));
+    assert_eq!(
+        mutation_of(&effects),
+        ("SO-001199".into(), "reroute".into(), None)
     );
 }

@@ -12,6 +12,8 @@ pub enum Change {
         to: String,
         reason: Option<String>,
     },
+    /// Route an order again with the rules in force.
+    Reroute { order: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

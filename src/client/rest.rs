@@ -243,6 +243,13 @@ impl Client {
     pub async fn submit(&self, mutation: &Mutation) -> Result<OrderDetail, ClientError> {
         let key = mutation.id.to_string();
         match &mutation.change {
+            Change::Reroute { order } => {
+                let path = format!("api/v1/orders/{}/reroute", path_segment(order));
+
+                self.send_once(Method::POST, &path, &[], None::<&()>, Some(&key))
+                    .await?
+                    .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+            }
             Change::OrderStatus { order, to, reason } => {
                 let body = StatusChangeIn {
                     status: to.clone(),

@@ -449,7 +449,8 @@ impl App {
             Action::OrderApprove
             | Action::OrderHold
             | Action::OrderRelease
-            | Action::OrderCancel => {
+            | Action::OrderCancel
+            | Action::OrderReroute => {
                 if work.active != PaneKind::Orders {
                     return Vec::new();
                 }
@@ -477,6 +478,11 @@ impl App {
                             OrderStatus::Cancelled,
                         )));
                         Vec::new()
+                    }
+                    Action::OrderReroute => {
+                        vec![Effect::Mutate(Mutation::new(Change::Reroute {
+                            order: number,
+                        }))]
                     }
                     // Approving out of CS review and releasing a hold both send it to picking.
                     _ => vec![Effect::Mutate(Mutation::new(Change::OrderStatus {

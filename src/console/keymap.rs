@@ -48,10 +48,11 @@ pub enum Action {
     OrderHold,
     OrderRelease,
     OrderCancel,
+    OrderReroute,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -80,6 +81,7 @@ impl Action {
         Action::OrderHold,
         Action::OrderRelease,
         Action::OrderCancel,
+        Action::OrderReroute,
     ];
 
     pub fn name(self) -> &'static str {
@@ -112,6 +114,7 @@ impl Action {
             Action::OrderHold => "order.hold",
             Action::OrderRelease => "order.release",
             Action::OrderCancel => "order.cancel",
+            Action::OrderReroute => "order.reroute",
         }
     }
 
@@ -146,6 +149,7 @@ impl Action {
             Action::OrderHold => "Put the order on hold (asks for a reason)",
             Action::OrderRelease => "Release a held order to picking",
             Action::OrderCancel => "Cancel the order (asks for a reason, then to confirm)",
+            Action::OrderReroute => "Route the order again with the rules in force",
         }
     }
 
@@ -242,6 +246,7 @@ impl Context {
                 Action::OrderHold,
                 Action::OrderRelease,
                 Action::OrderCancel,
+                Action::OrderReroute,
             ],
             Context::Products => &[
                 Action::Search,

@@ -21,7 +21,8 @@ pub fn next_statuses(from: OrderStatus) -> &'static [OrderStatus] {
         CsReview => &[ReadyToPick, Hold, Cancelled],
         // Released to picking or to CS, or cancelled.
         Hold => &[ReadyToPick, CsReview, Cancelled],
-        ReadyToPick => &[Picking, Hold, Cancelled],
+        // Pulled back for a look (a changed rule, a doubt) before anyone picks it.
+        ReadyToPick => &[Picking, CsReview, Hold, Cancelled],
         // A pick can be abandoned (back to the queue) or stopped for a problem.
         Picking => &[Packed, ReadyToPick, Hold, Cancelled],
         Packed => &[Shipped, Hold, Cancelled],

@@ -245,3 +245,30 @@ pub async fn change_status(
         Idempotent::Mismatch => Err(ApiError::IdempotencyKeyReused(idempotency_key(&headers)?)),
     }
 }
+
+#[utoipa::path(post, path = "/api/v1/orders/{key}/reroute", tag = "orders",
+    params(("key" = String, Path, description = "Order id or number (SO-000123)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = OrderDetail, description = "Routed again with the rules in force"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Already picked, or not enough stock for picking"),
+    ))]
+pub async fn reroute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
+    caller.require(Permission::OrdersManage)?;
+    let wanted = key.clone();
+    let from = blocking(&state, move |s| s.order_status(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
+    let rules = state.rules();
+    let actor = caller.user.username.clone();
+    let routed = blocking(&state, move |s| {
+        s.reroute_order(&key, Some(from), &rules, &actor, Timestamp::now())
+    })
+    .await?;
+    state.ring();
+    Ok(Json(detail(routed, false)))
+}

@@ -153,6 +153,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::get_order))
         .routes(routes!(intake::create_order))
         .routes(routes!(intake::change_status))
+        .routes(routes!(intake::reroute))
         .routes(routes!(audit::list_audit))
         .routes(routes!(events::stream))
         .routes(routes!(tracking::post_event))

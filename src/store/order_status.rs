@@ -197,3 +197,70 @@ fn ship(tx: &Transaction, id: &str, actor: &str, now: Timestamp) -> Result<()> {
     tx.execute("DELETE FROM order_reservations WHERE order_id = ?1", [id])?;
     Ok(())
 }
+
+impl Store {
+    /// Runs the rules in force on an order not yet picked (after the rules changed, say):
+    /// it records the new rule, queue, priority, carrier and tags, and moves to the status
+    /// its queue means, reserving stock if it now goes to picking.
+    pub fn reroute_order(
+        &self,
+        key: &str,
+        expected: Option<OrderStatus>,
+        rules: &crate::domain::routing::RoutingRules,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<OrderDetailRow> {
+        use crate::domain::routing::Queue;
+        self.write(|tx| {
+            let (id, from) = find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
+            if let Some(expected) = expected.filter(|e| *e != from) {
+                return Err(StoreError::Conflict(format!(
+                    "the order changed meanwhile: it was {}, it is now {}",
+                    expected.label(),
+                    from.label()
+                )));
+            }
+            let Some(routed) = super::routing_facts::routed_orders(tx, Some(&id))?.into_iter().next() else {
+                return Err(StoreError::Conflict(format!(
+                    "an order that is {} is past routing; only orders not yet picked can be re-routed",
+                    from.label()
+                )));
+            };
+            let d = rules.route(&routed.facts);
+            let to = match d.queue {
+                Queue::Warehouse => OrderStatus::ReadyToPick,
+                Queue::CsReview => OrderStatus::CsReview,
+                Queue::Hold => OrderStatus::Hold,
+            };
+            let why = format!("re-routed by {actor}: rule {:?}: {}", d.rule, d.why);
+            if to != from {
+                check_transition(from, to, Some(&why))?;
+                let reserved: i64 = tx.query_row(
+                    "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
+                    [&id],
+                    |r| r.get(0),
+                )?;
+                if to == OrderStatus::ReadyToPick && reserved == 0 {
+                    reserve_or_refuse(tx, &id)?;
+                }
+                tx.execute("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), micros(now)])?;
+                record_change(tx, &id, Some(from), to, actor, Some(&why), now)?;
+            }
+            tx.execute(
+                "UPDATE orders SET queue = ?2, priority = ?3, carrier = ?4, tags = ?5, rule = ?6, rule_why = ?7, updated_at = ?8
+                 WHERE id = ?1",
+                params![id, d.queue.as_str(), d.priority.as_str(), d.carrier, d.tags.join(","), d.rule, why, micros(now)],
+            )?;
+            audit(tx, &AuditWrite {
+                at: now,
+                actor,
+                action: "order.reroute",
+                entity_kind: "order",
+                entity_id: &id,
+                detail: json!({ "from": from.as_str(), "to": to.as_str(), "rule": d.rule }),
+            })?;
+            event(tx, now, "order.routed", &id, &json!({ "from": from.as_str(), "to": to.as_str(), "rule": d.rule }))?;
+            load_detail(tx, &id)
+        })
+    }
+}
