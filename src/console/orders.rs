@@ -6,14 +6,14 @@ use jiff::tz::TimeZone;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id, scrolled};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{empty_list_line, input_line, money, muted_line, pane_block};
+use super::ui::{empty_list_line, input_line, list_table, money, muted_line, pane_block};
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
 use crate::domain::order::OrderStatus;
@@ -474,9 +474,7 @@ impl OrdersPane {
                 ],
             )
         };
-        let table = Table::new(rows, widths)
-            .header(Row::new(header).style(theme.style(ThemeRole::TableHeader)))
-            .column_spacing(1);
+        let table = list_table(theme, header, widths, rows);
         f.render_widget(table, list_area);
     }
 }

@@ -3,14 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::{SearchEdit, TextInput, search_key};
 use super::theme::{Theme, ThemeRole};
-use super::ui::{empty_list_line, input_line, money, muted_line, pane_block};
+use super::ui::{empty_list_line, input_line, list_table, money, muted_line, pane_block};
 use crate::api::{Page, Product, ProductDetail};
 use crate::client::ClientError;
 
@@ -310,9 +310,7 @@ impl ProductsPane {
                 ],
             )
         };
-        let table = Table::new(rows, widths)
-            .header(Row::new(header).style(theme.style(ThemeRole::TableHeader)))
-            .column_spacing(1);
+        let table = list_table(theme, header, widths, rows);
         f.render_widget(table, list_area);
     }
 
@@ -390,26 +388,22 @@ impl ProductsPane {
             ])
             .style(text)
         });
-        let table = Table::new(
-            rows,
-            [
-                Constraint::Length(8),
-                Constraint::Length(5),
-                Constraint::Length(5),
-                Constraint::Length(5),
-            ],
-        )
-        .header(
-            Row::new(["Where", "OnHd", "Rsvd", "Avl"].map(|h| {
+        let header = ["Where", "OnHd", "Rsvd", "Avl"]
+            .map(|h| {
                 if h == "Where" {
                     Line::from(h)
                 } else {
                     Line::from(h).right_aligned()
                 }
-            }))
-            .style(theme.style(ThemeRole::TableHeader)),
-        )
-        .column_spacing(1);
+            })
+            .to_vec();
+        let widths = vec![
+            Constraint::Length(8),
+            Constraint::Length(5),
+            Constraint::Length(5),
+            Constraint::Length(5),
+        ];
+        let table = list_table(theme, header, widths, rows);
         f.render_widget(table, table_area);
     }
 }

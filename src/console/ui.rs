@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 
 use super::app::{App, Overlay, PaneKind, Screen, Workspace};
 use super::keymap::{Action, Binding, Context, Keymap};
@@ -457,6 +457,18 @@ pub fn input_line(
 
 fn char_width(c: char) -> usize {
     unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+}
+
+/// A list table as every pane draws it: a styled header row, one space between columns.
+pub fn list_table<'a>(
+    theme: &Theme,
+    header: Vec<Line<'a>>,
+    widths: Vec<Constraint>,
+    rows: impl IntoIterator<Item = Row<'a>>,
+) -> Table<'a> {
+    Table::new(rows, widths)
+        .header(Row::new(header).style(theme.style(ThemeRole::TableHeader)))
+        .column_spacing(1)
 }
 
 /// What an empty list says: the error, that it is still loading, or that nothing matches.

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use super::order::OrderStatus;
 use super::settings_file::{SettingsError, SettingsSource};
 
 /// The rules that ship in the binary; `--rules FILE` replaces them.
@@ -32,6 +33,24 @@ impl Queue {
         [Queue::Warehouse, Queue::CsReview, Queue::Hold]
             .into_iter()
             .find(|q| q.as_str() == s)
+    }
+    /// The status an order routed to this queue takes.
+    pub fn status(self) -> OrderStatus {
+        match self {
+            Queue::Warehouse => OrderStatus::ReadyToPick,
+            Queue::CsReview => OrderStatus::CsReview,
+            Queue::Hold => OrderStatus::Hold,
+        }
+    }
+
+    /// The queue an order in this status waits in, if it waits in one.
+    pub fn of_status(status: OrderStatus) -> Option<Queue> {
+        match status {
+            OrderStatus::ReadyToPick => Some(Queue::Warehouse),
+            OrderStatus::CsReview => Some(Queue::CsReview),
+            OrderStatus::Hold => Some(Queue::Hold),
+            _ => None,
+        }
     }
 }
 
@@ -355,6 +374,14 @@ mod tests {
         let d = r.route(&facts());
         assert_eq!(d.queue, Queue::Warehouse);
         assert_eq!(d, RoutingRules::default_rules().route(&facts()));
+    }
+
+    #[test]
+    fn queues_and_statuses_map_both_ways() {
+        for q in [Queue::Warehouse, Queue::CsReview, Queue::Hold] {
+            assert_eq!(Queue::of_status(q.status()), Some(q));
+        }
+        assert_eq!(Queue::of_status(OrderStatus::Shipped), None);
     }
 
     #[test]

@@ -311,11 +311,7 @@ fn place_checked(
         decision.queue = Queue::Hold;
         why = format!("{why}; held: {}", short_text.join(", "));
     }
-    let target = match decision.queue {
-        Queue::Warehouse => OrderStatus::ReadyToPick,
-        Queue::CsReview => OrderStatus::CsReview,
-        Queue::Hold => OrderStatus::Hold,
-    };
+    let target = decision.queue.status();
     record_change(
         tx,
         &id,

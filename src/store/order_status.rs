@@ -14,6 +14,7 @@ use super::orders::load_detail;
 use super::{OrderDetailRow, Result, Store, StoreError, micros};
 use crate::domain::lifecycle::check_transition;
 use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::routing::Queue;
 
 impl Store {
     /// The current status of an order by id or number, if it exists.
@@ -71,34 +72,18 @@ fn change(
 ) -> Result<OrderDetailRow> {
     let (id, from) =
         find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
-    if let Some(expected) = expected.filter(|e| *e != from) {
-        return Err(StoreError::Conflict(format!(
-            "the order changed meanwhile: it was {}, it is now {}",
-            expected.label(),
-            from.label()
-        )));
-    }
+    unmoved(expected, from)?;
     check_transition(from, to, reason)?;
-    let reserved: i64 = tx.query_row(
-        "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
-        [&id],
-        |r| r.get(0),
-    )?;
     match to {
         OrderStatus::Cancelled => release_all(tx, &id)?,
         OrderStatus::Shipped => {
             ship(tx, &id, actor, now)?;
             super::shipments::create_for(tx, &id, now)?;
         }
-        OrderStatus::ReadyToPick if reserved == 0 => reserve_or_refuse(tx, &id)?,
+        OrderStatus::ReadyToPick => reserved_for_picking(tx, &id)?,
         _ => {}
     }
-    let queue = match to {
-        OrderStatus::CsReview => Some("cs_review"),
-        OrderStatus::Hold => Some("hold"),
-        OrderStatus::ReadyToPick => Some("warehouse"),
-        _ => None,
-    };
+    let queue = Queue::of_status(to).map(Queue::as_str);
     tx.execute(
         "UPDATE orders SET status = ?2, queue = COALESCE(?3, queue), updated_at = ?4 WHERE id = ?1",
         params![id, to.as_str(), queue, micros(now)],
@@ -141,6 +126,33 @@ fn find(c: &rusqlite::Connection, key: &str) -> Result<Option<(String, OrderStat
         Ok((id, status))
     })
     .transpose()
+}
+
+/// Refuses a change checked against a status the order no longer has.
+fn unmoved(expected: Option<OrderStatus>, from: OrderStatus) -> Result<()> {
+    match expected {
+        Some(expected) if expected != from => Err(StoreError::Conflict(format!(
+            "the order changed meanwhile: it was {}, it is now {}",
+            expected.label(),
+            from.label()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// An order going to picking holds its stock: if it holds none yet (it waited for stock),
+/// it is reserved now.
+fn reserved_for_picking(tx: &Transaction, id: &str) -> Result<()> {
+    let reserved: i64 = tx.query_row(
+        "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    if reserved == 0 {
+        reserve_or_refuse(tx, id)
+    } else {
+        Ok(())
+    }
 }
 
 /// An order released from hold needs its stock now; all of it, or it stays where it is.
@@ -210,16 +222,9 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<OrderDetailRow> {
-        use crate::domain::routing::Queue;
         self.write(|tx| {
             let (id, from) = find(tx, key)?.ok_or_else(|| StoreError::NotFound(format!("order {key:?}")))?;
-            if let Some(expected) = expected.filter(|e| *e != from) {
-                return Err(StoreError::Conflict(format!(
-                    "the order changed meanwhile: it was {}, it is now {}",
-                    expected.label(),
-                    from.label()
-                )));
-            }
+            unmoved(expected, from)?;
             let Some(routed) = super::routing_facts::routed_orders(tx, Some(&id))?.into_iter().next() else {
                 return Err(StoreError::Conflict(format!(
                     "an order that is {} is past routing; only orders not yet picked can be re-routed",
@@ -227,21 +232,12 @@ impl Store {
                 )));
             };
             let d = rules.route(&routed.facts);
-            let to = match d.queue {
-                Queue::Warehouse => OrderStatus::ReadyToPick,
-                Queue::CsReview => OrderStatus::CsReview,
-                Queue::Hold => OrderStatus::Hold,
-            };
+            let to = d.queue.status();
             let why = format!("re-routed by {actor}: rule {:?}: {}", d.rule, d.why);
             if to != from {
                 check_transition(from, to, Some(&why))?;
-                let reserved: i64 = tx.query_row(
-                    "SELECT COALESCE(sum(qty), 0) FROM order_reservations WHERE order_id = ?1",
-                    [&id],
-                    |r| r.get(0),
-                )?;
-                if to == OrderStatus::ReadyToPick && reserved == 0 {
-                    reserve_or_refuse(tx, &id)?;
+                if to == OrderStatus::ReadyToPick {
+                    reserved_for_picking(tx, &id)?;
                 }
                 tx.execute("UPDATE orders SET status = ?2, updated_at = ?3 WHERE id = ?1", params![id, to.as_str(), micros(now)])?;
                 record_change(tx, &id, Some(from), to, actor, Some(&why), now)?;

@@ -18,7 +18,7 @@ use crate::domain::barcode::complete_ean13;
 use crate::domain::intake::ShipByPolicy;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Role;
-use crate::domain::routing::{OrderFacts, Priority, RoutingRules};
+use crate::domain::routing::{OrderFacts, Priority, Queue, RoutingRules};
 use crate::domain::user::hash_password;
 use jiff::tz::TimeZone;
 
@@ -981,11 +981,10 @@ fn insert_orders(
             ),
             _ => (decision.rule.clone(), decision.why.clone()),
         };
-        let queue = match status {
-            OrderStatus::CsReview => "cs_review",
-            OrderStatus::Hold => "hold",
-            _ => "warehouse",
-        };
+        // Finished orders went through the warehouse.
+        let queue = Queue::of_status(status)
+            .unwrap_or(Queue::Warehouse)
+            .as_str();
         let priority = match dice.percent() {
             0..=1 => Priority::Urgent,
             2..=11 => Priority::High,
