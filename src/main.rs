@@ -17,15 +17,15 @@ use backroom::console::keymap::Keymap;
 use backroom::console::run::{Runner, run_terminal};
 use backroom::console::theme::Theme;
 use backroom::domain::role::Role;
-use backroom::domain::routing::RoutingRules;
 use backroom::domain::user::{
     check_display_name, check_new_password, hash_password, normalize_username,
 };
 use backroom::server::{
-    AppState, ServerConfig, load_rules, order_from_wire, serve, shutdown_signal, watch_rules,
+    AppState, ServerConfig, built_in_rules, load_rules, order_from_wire, serve, shutdown_signal,
+    watch_rules,
 };
 use backroom::store::seed::{DEMO_USERS, demo_password};
-use backroom::store::{NewUser, Store, StoreError};
+use backroom::store::{NewOrder, NewUser, Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -80,15 +80,21 @@ enum ImportCommand {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// Replay the rules against the stored open orders and print what would change.
-    /// Changes nothing.
+    /// Replay the rules against the stored open orders (or the orders of a CSV file) and
+    /// print what would change. Changes nothing.
     Test {
-        /// SQLite database file.
+        /// SQLite database file (its catalogue, stock and customers are used).
         #[arg(long, env = "BACKROOM_DB")]
         db: PathBuf,
         /// Rules file to test (default: the built-in rules).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Route the orders of this CSV file (import format) instead of the stored ones.
+        #[arg(long, value_name = "FILE.csv")]
+        orders: Option<PathBuf>,
+        /// With --orders: the rules to compare with (default: the built-in rules).
+        #[arg(long, value_name = "RULES.toml", requires = "orders")]
+        against: Option<PathBuf>,
     },
 }
 
@@ -100,7 +106,6 @@ struct ServeArgs {
     /// Address to listen on, e.g. 127.0.0.1:8080 (port 0 picks a free port).
     #[arg(long, env = "BACKROOM_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// How long a sign-in lasts, in hours.
     /// Routing rules file (default: the built-in rules). Reloaded when it changes or on
     /// SIGHUP; a broken edit is refused and the rules in force stay.
     #[arg(long, env = "BACKROOM_RULES")]
@@ -114,6 +119,7 @@ struct ServeArgs {
         value_delimiter = ','
     )]
     carrier_secrets: Vec<String>,
+    /// How long a sign-in lasts, in hours.
     #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     session_hours: u64,
 }
@@ -233,7 +239,18 @@ fn run() -> Result<()> {
         Command::Console(args) => runtime.block_on(run_console(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Admin(args) => run_admin(args),
-        Command::Rules(RulesCommand::Test { db, file }) => run_rules_test(&db, file.as_deref()),
+        Command::Rules(RulesCommand::Test {
+            db,
+            file,
+            orders: None,
+            ..
+        }) => run_rules_test(&db, file.as_deref()),
+        Command::Rules(RulesCommand::Test {
+            db,
+            file,
+            orders: Some(orders),
+            against,
+        }) => run_rules_test_csv(&db, file.as_deref(), &orders, against.as_deref()),
         Command::Import(ImportCommand::Orders {
             file,
             db,
@@ -277,7 +294,7 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
     let store = Store::open(&args.db)?;
     let rules = match &args.rules {
         Some(path) => load_rules(path)?,
-        None => RoutingRules::default_rules(),
+        None => built_in_rules(),
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -310,20 +327,75 @@ fn run_import_orders(
     rejects: Option<&Path>,
     rules: Option<&Path>,
 ) -> Result<()> {
-    use backroom::api::order_csv::{self, RowError};
-    use backroom::domain::intake::Refusal;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let rules = match rules {
         Some(path) => load_rules(path)?,
-        None => RoutingRules::default_rules(),
+        None => built_in_rules(),
     };
     let store = Store::open(db)?;
+    let CheckedCsv {
+        good,
+        errors,
+        rejected_lines,
+    } = check_csv_orders(&store, &text)?;
+    let good: Vec<NewOrder> = good.into_iter().map(|(o, _)| o).collect();
+    if !errors.is_empty() && !skip_bad {
+        for e in &errors {
+            eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+        }
+        bail!(
+            "{} problem(s) in {}; nothing was imported (fix them, or use --skip-bad)",
+            errors.len(),
+            file.display()
+        );
+    }
+    let actor = format!(
+        "import:{}",
+        file.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    );
+    let placed = store.place_orders(&good, &rules, &actor, Timestamp::now())?;
+    let duplicates = placed
+        .iter()
+        .filter(|p| matches!(p, backroom::store::Placed::Duplicate(_)))
+        .count();
+    println!(
+        "imported {} order(s) into {}; {duplicates} had been imported before and were skipped",
+        placed.len() - duplicates,
+        db.display()
+    );
+    if !errors.is_empty() {
+        let path = rejects
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| file.with_extension("rejects.csv"));
+        write_rejects(&text, &path, &rejected_lines, &errors)?;
+        println!(
+            "{} rejected row(s) written to {} with the reason",
+            rejected_lines.len(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Orders from a CSV file, checked against the catalogue: the good ones with their file
+/// lines, and every problem pointing at the line it is on.
+struct CheckedCsv {
+    good: Vec<(NewOrder, Vec<u64>)>,
+    errors: Vec<backroom::api::order_csv::RowError>,
+    rejected_lines: std::collections::BTreeSet<u64>,
+}
+
+fn check_csv_orders(store: &Store, text: &str) -> Result<CheckedCsv> {
+    use backroom::api::order_csv::{self, RowError};
+    use backroom::domain::intake::Refusal;
     let order_csv::Parsed {
         orders: parsed,
         mut errors,
         mut rejected_lines,
-    } = order_csv::parse(&text);
+    } = order_csv::parse(text);
     let mut candidates = Vec::new();
     for csv_order in parsed {
         match order_from_wire(csv_order.order) {
@@ -342,7 +414,7 @@ fn run_import_orders(
     let mut good = Vec::new();
     for ((order, lines), refused) in candidates.into_iter().zip(refusals) {
         if refused.is_empty() {
-            good.push(order);
+            good.push((order, lines));
             continue;
         }
         rejected_lines.extend(lines.iter().copied());
@@ -369,45 +441,11 @@ fn run_import_orders(
     }
     errors.sort_by_key(|e| e.line);
     rejected_lines.extend(errors.iter().map(|e| e.line));
-    if !errors.is_empty() && !skip_bad {
-        for e in &errors {
-            eprintln!("{}:{}: {}", file.display(), e.line, e.message);
-        }
-        bail!(
-            "{} problem(s) in {}; nothing was imported (fix them, or use --skip-bad)",
-            errors.len(),
-            file.display()
-        );
-    }
-    let policy = ServerConfig::default().intake;
-    let actor = format!(
-        "import:{}",
-        file.file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default()
-    );
-    let placed = store.place_orders(&good, &policy, &rules, &actor, Timestamp::now())?;
-    let duplicates = placed
-        .iter()
-        .filter(|p| matches!(p, backroom::store::Placed::Duplicate(_)))
-        .count();
-    println!(
-        "imported {} order(s) into {}; {duplicates} had been imported before and were skipped",
-        placed.len() - duplicates,
-        db.display()
-    );
-    if !errors.is_empty() {
-        let path = rejects
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| file.with_extension("rejects.csv"));
-        write_rejects(&text, &path, &rejected_lines, &errors)?;
-        println!(
-            "{} rejected row(s) written to {} with the reason",
-            rejected_lines.len(),
-            path.display()
-        );
-    }
-    Ok(())
+    Ok(CheckedCsv {
+        good,
+        errors,
+        rejected_lines,
+    })
 }
 
 /// Rejected rows as they were, with an `error` column, so they can be fixed and imported again.
@@ -463,7 +501,7 @@ fn carrier_secrets(pairs: &[String]) -> Result<std::collections::HashMap<String,
 fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
     let rules = match file {
         Some(path) => load_rules(path)?,
-        None => RoutingRules::default_rules(),
+        None => built_in_rules(),
     };
     let store = Store::open(db)?;
     let orders = store.open_orders_for_routing()?;
@@ -493,6 +531,73 @@ fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
     println!(
         "{changed} of {} open orders would be routed differently; nothing was changed.",
         orders.len()
+    );
+    Ok(())
+}
+
+/// Routes the orders of a CSV file under two rule sets, in transactions that are rolled
+/// back, and prints where each would go and what differs.
+fn run_rules_test_csv(
+    db: &Path,
+    file: Option<&Path>,
+    csv: &Path,
+    against: Option<&Path>,
+) -> Result<()> {
+    use backroom::store::{OrderDetailRow, Placed};
+    let load = |path: Option<&Path>| match path {
+        Some(path) => load_rules(path),
+        None => Ok(built_in_rules()),
+    };
+    let (proposed, baseline) = (load(file)?, load(against)?);
+    let text =
+        std::fs::read_to_string(csv).with_context(|| format!("cannot read {}", csv.display()))?;
+    let store = Store::open(db)?;
+    let checked = check_csv_orders(&store, &text)?;
+    for e in &checked.errors {
+        println!("{}:{}: {} (not routed)", csv.display(), e.line, e.message);
+    }
+    let orders: Vec<NewOrder> = checked.good.iter().map(|(o, _)| o.clone()).collect();
+    let now = Timestamp::now();
+    let new = store.rehearse_orders(&orders, &proposed, now)?;
+    let old = store.rehearse_orders(&orders, &baseline, now)?;
+    let route = |d: &OrderDetailRow| {
+        format!(
+            "{} by rule {:?}, priority {}, carrier {}",
+            d.order.status.label(),
+            d.rule.as_deref().unwrap_or("none"),
+            d.order.priority,
+            d.carrier.as_deref().unwrap_or("none")
+        )
+    };
+    let mut changed = 0;
+    for (((order, lines), new), old) in checked.good.iter().zip(&new).zip(&old) {
+        let label = match &order.channel_order_no {
+            Some(no) => format!("{} {no} (line {})", order.channel, lines[0]),
+            None => format!("{} order at line {}", order.channel, lines[0]),
+        };
+        match (new, old) {
+            (Placed::Created(new), Placed::Created(old)) => {
+                let (to, from) = (route(new), route(old));
+                let why = new.rule_why.as_deref().unwrap_or("");
+                if to == from {
+                    println!("{label}: {to} ({why})");
+                } else {
+                    changed += 1;
+                    println!("{label}: {from} → {to} ({why})");
+                }
+            }
+            (Placed::Duplicate(d), _) | (_, Placed::Duplicate(d)) => {
+                println!("{label}: already stored as {}", d.order.number);
+            }
+        }
+    }
+    println!(
+        "{changed} of {} order(s) in {} would be routed differently than under {}; nothing was stored.",
+        orders.len(),
+        csv.display(),
+        against.map_or("the built-in rules".to_string(), |p| p
+            .display()
+            .to_string()),
     );
     Ok(())
 }

@@ -649,3 +649,65 @@ fn csv_import_refuses_a_file_with_the_wrong_columns() {
         "{err}"
     );
 }
+
+#[test]
+fn rules_test_routes_the_orders_of_a_csv_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = seeded_db(dir.path());
+    let store = backroom::store::Store::open(&db).unwrap();
+    let (before, events_before) = (store.order_count().unwrap(), store.last_event_id().unwrap());
+    let available = |s: &backroom::store::Store| {
+        let (p, _) = s.product_with_stock("TEA-1001").unwrap().unwrap();
+        p.on_hand - p.reserved
+    };
+    let stock_before = available(&store);
+    let file = dir.path().join("orders.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{CSV_HEADER}{}{}",
+            csv_row("R-1", "TEA-1001", "1"),
+            csv_row("R-2", "NOPE-9", "1")
+        ),
+    )
+    .unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(&rules, EVERYTHING_TO_CS).unwrap();
+    let out = backroom()
+        .args(["rules", "test", "--db"])
+        .arg(&db)
+        .arg("--file")
+        .arg(&rules)
+        .arg("--orders")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("web R-1 (line 2): "))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        line.contains("→ CS review by rule \"everything to cs\""),
+        "{line}"
+    );
+    assert!(
+        report.contains(&format!(
+            "{}:3: unknown SKU \"NOPE-9\" (not routed)",
+            file.display()
+        )),
+        "{report}"
+    );
+    assert!(
+        report.contains("1 of 1 order(s)") && report.contains("nothing was stored"),
+        "{report}"
+    );
+    assert_eq!(store.order_count().unwrap(), before);
+    assert_eq!(store.last_event_id().unwrap(), events_before);
+    assert_eq!(available(&store), stock_before);
+}

@@ -231,6 +231,55 @@ async fn routing_sends_price_mismatches_to_cs_and_explains_why() {
     assert_eq!(statuses, vec!["received", "reserved", "cs_review"]);
 }
 
+#[tokio::test]
+async fn the_intake_table_sets_tolerance_stock_policy_and_cutoffs() {
+    let s = TestServer::start().await;
+    let token = s.token("integration").await;
+    let (sku, price) = product_with_stock(&s, 3);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.toml");
+    let rules = format!(
+        "[intake]\nprice_tolerance = \"10%\"\nwhen_short = \"backorder\"\ntimezone = \"UTC\"\nworking_days = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nlast_truck = \"23:59\"\ncutoff = {{ low = \"23:59\", normal = \"23:59\", high = \"23:59\", urgent = \"23:59\" }}\n\n{}",
+        backroom::domain::routing::DEFAULT_RULES
+            .split_once("[[rule]]")
+            .map(|(_, rest)| format!("[[rule]]{rest}"))
+            .unwrap()
+    );
+    std::fs::write(&path, rules).unwrap();
+    backroom::server::reload_rules(&s.state, &path).unwrap();
+
+    // 5 % under the catalogue price is inside a 10 % tolerance: no CS review.
+    let five_off = price - price / 20;
+    let res = post(&s, &token, "bo", &order(&sku, 5, five_off, "W-BO")).await;
+    assert_eq!(res.status(), 201);
+    let placed: Value = res.json().await.unwrap();
+    assert_eq!(placed["order"]["status"], "ready_to_pick", "{placed}");
+    assert!(
+        placed["routing"]["flags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("backordered")),
+        "{placed}"
+    );
+    assert_eq!(placed["lines"][0]["backordered"], 2);
+    assert_eq!(available(&s, &sku), 0);
+    // Cut-off at the end of an every-day week: ship-by is today at 23:59 UTC.
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    assert!(
+        placed["order"]["ship_by"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{today}T23:59")),
+        "{placed}"
+    );
+
+    // An unknown time zone is refused with the file's name, and the rules in force stay.
+    std::fs::write(&path, "[intake]\ntimezone = \"Mars/Olympus\"\n[[rule]]\nname = \"x\"\nthen = { queue = \"hold\" }\n").unwrap();
+    let err = backroom::server::reload_rules(&s.state, &path).unwrap_err();
+    assert!(err.to_string().contains("Mars/Olympus"), "{err}");
+    assert_eq!(s.state.rules().intake.price_tolerance_bp, 1000);
+}
+
 async fn set_status(
     s: &TestServer,
     token: &str,

@@ -1,12 +1,5 @@
 //! Checking an incoming order before it is stored: what makes it unacceptable (refused with
-//! every reason at once), and what only needs a person's eye (flags for routing). Also the
-//! time by which it must ship.
-
-use jiff::civil::{Time, Weekday};
-use jiff::tz::TimeZone;
-use jiff::{SignedDuration, Timestamp, ToSpan};
-
-use super::routing::Priority;
+//! every reason at once), and what only needs a person's eye (flags for routing).
 
 /// More lines than this is not a shop order but a mistake or an attack.
 pub const MAX_LINES: usize = 200;
@@ -163,64 +156,6 @@ pub fn country_ok(country: &str) -> bool {
     country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase())
 }
 
-/// When orders must leave: orders in by the cut-off of their priority ship that business
-/// day, later ones the next; ship-by is the end of that shipping day.
-#[derive(Debug, Clone)]
-pub struct ShipByPolicy {
-    pub tz: TimeZone,
-    /// Cut-off per priority (low, normal, high, urgent).
-    pub cutoffs: [Time; 4],
-    /// When the last truck leaves.
-    pub end_of_day: Time,
-    pub working_days: Vec<Weekday>,
-}
-
-impl ShipByPolicy {
-    pub fn standard(tz: TimeZone) -> ShipByPolicy {
-        ShipByPolicy {
-            tz,
-            cutoffs: [
-                Time::constant(12, 0, 0, 0),
-                Time::constant(14, 0, 0, 0),
-                Time::constant(15, 30, 0, 0),
-                Time::constant(16, 30, 0, 0),
-            ],
-            end_of_day: Time::constant(17, 30, 0, 0),
-            working_days: vec![
-                Weekday::Monday,
-                Weekday::Tuesday,
-                Weekday::Wednesday,
-                Weekday::Thursday,
-                Weekday::Friday,
-            ],
-        }
-    }
-
-    pub fn ship_by(&self, received: Timestamp, priority: Priority) -> Timestamp {
-        let local = received.to_zoned_datetime(self.tz.clone());
-        let cutoff = self.cutoffs[Priority::ALL
-            .iter()
-            .position(|p| *p == priority)
-            .unwrap_or(1)];
-        let mut day = local.date();
-        let today_counts = self.working_days.contains(&day.weekday()) && local.time() <= cutoff;
-        if !today_counts {
-            day = day.checked_add(1.day()).unwrap_or(day);
-        }
-        // A week has a working day unless the policy is empty; stop after a fortnight.
-        for _ in 0..14 {
-            if self.working_days.contains(&day.weekday()) {
-                break;
-            }
-            day = day.checked_add(1.day()).unwrap_or(day);
-        }
-        day.to_datetime(self.end_of_day)
-            .to_zoned_datetime(self.tz.clone())
-            .map(|z| z.timestamp())
-            .unwrap_or(received + SignedDuration::from_hours(24))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,34 +245,5 @@ mod tests {
         for bad in ["mei", "@x.tw", "mei@tw", "mei @x.tw", "mei@x."] {
             assert!(check_email(bad).is_some(), "{bad}");
         }
-    }
-
-    #[test]
-    fn ship_by_respects_cutoffs_and_weekends() {
-        let policy = ShipByPolicy::standard(TimeZone::UTC);
-        let at = |s: &str| s.parse::<Timestamp>().unwrap();
-        // Tuesday before the cut-off: same day.
-        assert_eq!(
-            policy.ship_by(at("2026-11-24T10:00:00Z"), Priority::Normal),
-            at("2026-11-24T17:30:00Z")
-        );
-        // Tuesday after the normal cut-off: Wednesday; but high priority still makes it.
-        assert_eq!(
-            policy.ship_by(at("2026-11-24T15:00:00Z"), Priority::Normal),
-            at("2026-11-25T17:30:00Z")
-        );
-        assert_eq!(
-            policy.ship_by(at("2026-11-24T15:00:00Z"), Priority::High),
-            at("2026-11-24T17:30:00Z")
-        );
-        // Friday evening and Saturday: Monday.
-        assert_eq!(
-            policy.ship_by(at("2026-11-27T18:00:00Z"), Priority::Urgent),
-            at("2026-11-30T17:30:00Z")
-        );
-        assert_eq!(
-            policy.ship_by(at("2026-11-28T09:00:00Z"), Priority::Normal),
-            at("2026-11-30T17:30:00Z")
-        );
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod barcode;
 pub mod intake;
+pub mod intake_policy;
 pub mod lifecycle;
 pub mod location;
 pub mod money;

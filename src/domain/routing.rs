@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use super::intake_policy::{IntakePolicy, IntakeTable};
 use super::order::OrderStatus;
 use super::settings_file::{SettingsError, SettingsSource};
 
@@ -96,16 +97,19 @@ pub enum Flag {
     AddressIncomplete,
     /// The customer is blocked.
     CustomerBlocked,
-    /// Not all units could be reserved.
+    /// Not all units could be reserved, so nothing was (the hold policy).
     StockShort,
+    /// Not all units could be reserved; what was there is, the rest is back-ordered.
+    Backordered,
 }
 
 impl Flag {
-    pub const ALL: [Flag; 4] = [
+    pub const ALL: [Flag; 5] = [
         Flag::PriceMismatch,
         Flag::AddressIncomplete,
         Flag::CustomerBlocked,
         Flag::StockShort,
+        Flag::Backordered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -114,6 +118,7 @@ impl Flag {
             Flag::AddressIncomplete => "address_incomplete",
             Flag::CustomerBlocked => "customer_blocked",
             Flag::StockShort => "stock_short",
+            Flag::Backordered => "backordered",
         }
     }
 
@@ -181,16 +186,21 @@ pub struct Rule {
     pub then: Outcome,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
     #[serde(rename = "rule", default)]
     rules: Vec<Rule>,
+    #[serde(default)]
+    intake: IntakeTable,
 }
 
+/// The rules file: where orders go, and (its `[intake]` table) how they are checked and
+/// when they must ship, so that ops tune order automation in one reloadable file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutingRules {
     pub rules: Vec<Rule>,
+    pub intake: IntakePolicy,
 }
 
 /// What routing knows about an order.
@@ -221,8 +231,12 @@ pub struct Decision {
 impl RoutingRules {
     pub fn default_rules() -> RoutingRules {
         // The shipped file is checked by a test; an error here is a build mistake.
-        RoutingRules::parse(&SettingsSource::built_in("rules", "default", DEFAULT_RULES))
-            .unwrap_or(RoutingRules { rules: Vec::new() })
+        RoutingRules::parse(&SettingsSource::built_in("rules", "default", DEFAULT_RULES)).unwrap_or(
+            RoutingRules {
+                rules: Vec::new(),
+                intake: IntakePolicy::default(),
+            },
+        )
     }
 
     pub fn parse(source: &SettingsSource) -> Result<RoutingRules, SettingsError> {
@@ -254,7 +268,20 @@ impl RoutingRules {
                 )));
             }
         }
-        Ok(RoutingRules { rules: file.rules })
+        let intake = file.intake.policy().map_err(|message| {
+            let span = source
+                .parse()
+                .ok()
+                .and_then(|t| t.get_ref().get("intake").map(|v| v.span()));
+            match span {
+                Some(span) => source.error_at(span, message),
+                None => source.error(message),
+            }
+        })?;
+        Ok(RoutingRules {
+            rules: file.rules,
+            intake,
+        })
     }
 
     /// The first rule that matches. The last rule always matches (checked when parsed).
@@ -374,6 +401,20 @@ mod tests {
         let d = r.route(&facts());
         assert_eq!(d.queue, Queue::Warehouse);
         assert_eq!(d, RoutingRules::default_rules().route(&facts()));
+        // The file documents the defaults; they must be the defaults.
+        assert_eq!(r.intake, IntakePolicy::default());
+    }
+
+    #[test]
+    fn an_inconsistent_intake_table_is_refused_at_its_line() {
+        let err = rules(
+            "[[rule]]\nname = \"all\"\nthen = { queue = \"warehouse\" }\n\n[intake]\nlast_truck = \"11:00\"\n",
+        )
+        .unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        assert!(err.message.contains("after the last truck"), "{err}");
+        let err = rules("[intake]\nwhen_short = \"wait\"\n").unwrap_err();
+        assert_eq!(err.line, 2, "{err}");
     }
 
     #[test]

@@ -110,7 +110,6 @@ pub async fn create_order(
     let scope = caller.user.id.clone();
     let actor = caller.user.username.clone();
     let rules = state.rules();
-    let policy = state.intake.clone();
     let outcome = blocking(&state, move |s| {
         s.place_order_once(
             &IdempotencyKey {
@@ -119,7 +118,6 @@ pub async fn create_order(
                 request_hash: &request_hash,
             },
             &order,
-            &policy,
             &rules,
             &actor,
             Timestamp::now(),

@@ -28,20 +28,17 @@ use utoipa_axum::routes;
 
 pub use error::ApiError;
 pub use intake::order_from_wire;
-pub use rules_file::{load_rules, reload_rules, watch_rules};
+pub use rules_file::{built_in_rules, load_rules, reload_rules, watch_rules};
 
 use std::sync::RwLock;
 
 use crate::api::Health;
-use crate::domain::intake::ShipByPolicy;
 use crate::domain::routing::RoutingRules;
-use crate::store::{IntakePolicy, StockPolicy, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Price tolerance, stock policy and ship-by cut-offs for incoming orders.
-    pub intake: IntakePolicy,
-    /// Where orders go.
+    /// Where orders go, and (`intake`) price tolerance, stock policy and ship-by cut-offs.
     pub rules: RoutingRules,
     /// Shared secret per carrier for its tracking webhook; a carrier without one is refused.
     pub carrier_secrets: std::collections::HashMap<String, crate::api::Secret>,
@@ -56,14 +53,7 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            intake: IntakePolicy {
-                price_tolerance_bp: 100,
-                stock: StockPolicy::Hold,
-                ship_by: ShipByPolicy::standard(
-                    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC),
-                ),
-            },
-            rules: RoutingRules::default_rules(),
+            rules: built_in_rules(),
             carrier_secrets: Default::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             free_login_attempts: 5,
@@ -77,7 +67,6 @@ pub struct AppState {
     store: Store,
     config: Arc<ServerConfig>,
     throttle: Arc<auth::LoginThrottle>,
-    intake: Arc<IntakePolicy>,
     /// Bounds concurrent password checks.
     hashing: Arc<tokio::sync::Semaphore>,
     /// Swapped whole when the rules file is reloaded.
@@ -94,7 +83,6 @@ impl AppState {
             config.free_login_attempts,
             config.login_lockout,
         ));
-        let intake = Arc::new(config.intake.clone());
         let rules = Arc::new(RwLock::new(Arc::new(config.rules.clone())));
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
@@ -104,7 +92,6 @@ impl AppState {
             store,
             config: Arc::new(config),
             throttle,
-            intake,
             hashing,
             rules,
             bell: Arc::new(tokio::sync::watch::channel(0).0),

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use jiff::tz::TimeZone;
+
 use super::AppState;
 use crate::domain::routing::RoutingRules;
 use crate::domain::settings_file::{SettingsError, SettingsSource};
@@ -19,10 +21,31 @@ pub fn load_rules(path: &Path) -> Result<RoutingRules, SettingsError> {
         column: 0,
         message: format!("cannot read: {e}"),
     })?;
-    RoutingRules::parse(&SettingsSource {
+    let source = SettingsSource {
         origin: path.display().to_string(),
         text,
-    })
+    };
+    let mut rules = RoutingRules::parse(&source)?;
+    rules.intake.ship_by.tz = match rules.intake.timezone.as_deref() {
+        Some(name) => TimeZone::get(name).map_err(|e| {
+            source.error(format!(
+                "[intake] timezone {name:?} is not a known time zone: {e}"
+            ))
+        })?,
+        None => local_zone(),
+    };
+    Ok(rules)
+}
+
+/// The rules that ship in the binary, with their cut-offs in the server's time zone.
+pub fn built_in_rules() -> RoutingRules {
+    let mut rules = RoutingRules::default_rules();
+    rules.intake.ship_by.tz = local_zone();
+    rules
+}
+
+fn local_zone() -> TimeZone {
+    TimeZone::try_system().unwrap_or(TimeZone::UTC)
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

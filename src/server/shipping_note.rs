@@ -60,7 +60,7 @@ pub async fn shipping_note(
             ),
         )));
     }
-    let text = render(&order, &state.intake.ship_by.tz);
+    let text = render(&order, &state.rules().intake.ship_by.tz);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 

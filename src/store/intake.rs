@@ -14,9 +14,9 @@ use super::events::append as event;
 use super::orders::load_detail;
 use super::{OrderDetailRow, Result, Store, StoreError, micros};
 use crate::domain::intake::{
-    AddressIn, LineIn, Refusal, ShipByPolicy, address_gaps, check_email, check_lines, country_ok,
-    price_ok,
+    AddressIn, LineIn, Refusal, address_gaps, check_email, check_lines, country_ok, price_ok,
 };
+use crate::domain::intake_policy::StockPolicy;
 use crate::domain::lifecycle::check_transition;
 use crate::domain::money::Currency;
 use crate::domain::order::OrderStatus;
@@ -39,32 +39,6 @@ pub struct NewOrder {
     pub payment_method: String,
     pub currency: Currency,
     pub lines: Vec<LineIn>,
-}
-
-/// What to do when not every unit can be reserved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockPolicy {
-    /// Reserve nothing and hold the order until stock comes.
-    Hold,
-    /// Reserve what is there and back-order the rest.
-    Backorder,
-}
-
-impl StockPolicy {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StockPolicy::Hold => "hold",
-            StockPolicy::Backorder => "backorder",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct IntakePolicy {
-    /// Allowed difference from the catalogue price, in basis points (100 = 1 %).
-    pub price_tolerance_bp: u32,
-    pub stock: StockPolicy,
-    pub ship_by: ShipByPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +71,6 @@ impl Store {
     pub fn place_orders(
         &self,
         orders: &[NewOrder],
-        policy: &IntakePolicy,
         rules: &RoutingRules,
         actor: &str,
         now: Timestamp,
@@ -105,7 +78,23 @@ impl Store {
         self.write(|tx| {
             orders
                 .iter()
-                .map(|o| place(tx, o, policy, rules, actor, now))
+                .map(|o| place(tx, o, rules, actor, now))
+                .collect()
+        })
+    }
+
+    /// What placing these orders would do (refusals, reservations, routing) worked out in
+    /// full and then rolled back: nothing is stored.
+    pub fn rehearse_orders(
+        &self,
+        orders: &[NewOrder],
+        rules: &RoutingRules,
+        now: Timestamp,
+    ) -> Result<Vec<Placed>> {
+        self.rehearse(|tx| {
+            orders
+                .iter()
+                .map(|o| place(tx, o, rules, "rehearsal", now))
                 .collect()
         })
     }
@@ -113,19 +102,17 @@ impl Store {
     pub fn place_order(
         &self,
         order: &NewOrder,
-        policy: &IntakePolicy,
         rules: &RoutingRules,
         actor: &str,
         now: Timestamp,
     ) -> Result<Placed> {
-        self.write(|tx| place(tx, order, policy, rules, actor, now))
+        self.write(|tx| place(tx, order, rules, actor, now))
     }
 }
 
 fn place(
     tx: &Transaction,
     order: &NewOrder,
-    policy: &IntakePolicy,
     rules: &RoutingRules,
     actor: &str,
     now: Timestamp,
@@ -146,7 +133,7 @@ fn place(
     if !refusals.is_empty() {
         return Err(StoreError::Refused(refusals));
     }
-    place_checked(tx, order, policy, rules, actor, now, catalogue)
+    place_checked(tx, order, rules, actor, now, catalogue)
 }
 
 /// Everything that makes an order unacceptable, with the catalogue entries it names.
@@ -184,12 +171,12 @@ fn refusals(
 fn place_checked(
     tx: &Transaction,
     order: &NewOrder,
-    policy: &IntakePolicy,
     rules: &RoutingRules,
     actor: &str,
     now: Timestamp,
     catalogue: HashMap<String, CatalogueItem>,
 ) -> Result<Placed> {
+    let policy = &rules.intake;
     let email = order.customer.email.trim().to_lowercase();
     let (customer_id, mut customer_tags, blocked) = find_or_add_customer(tx, order, &email, now)?;
     let earlier_orders: i64 = tx.query_row(
@@ -267,6 +254,9 @@ fn place_checked(
         .collect();
     if shortages.is_empty() || policy.stock == StockPolicy::Backorder {
         reserve_all(tx, &id)?;
+        if !shortages.is_empty() {
+            flags.push(Flag::Backordered);
+        }
         let reason =
             (!shortages.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
         record_change(
@@ -322,7 +312,9 @@ fn place_checked(
         now,
     )?;
 
-    let ship_by = policy.ship_by.ship_by(now, decision.priority);
+    let ship_by = policy
+        .ship_by
+        .ship_by(now, decision.priority, &order.channel);
     let flag_text: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
     tx.execute(
         "UPDATE orders SET status = ?2, queue = ?3, priority = ?4, carrier = ?5, tags = ?6, rule = ?7,
@@ -554,7 +546,6 @@ impl Store {
         &self,
         key: &IdempotencyKey,
         order: &NewOrder,
-        policy: &IntakePolicy,
         rules: &RoutingRules,
         actor: &str,
         now: Timestamp,
@@ -564,7 +555,7 @@ impl Store {
             if let Some(seen) = remembered(tx, key)? {
                 return Ok(seen);
             }
-            let placed = place(tx, order, policy, rules, actor, now)?;
+            let placed = place(tx, order, rules, actor, now)?;
             let (status, body) = respond(&placed);
             remember(tx, key, status, &body, now)?;
             Ok(Idempotent::Fresh { status, body })

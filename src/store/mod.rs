@@ -25,9 +25,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
 pub use events::EventRow;
-pub use intake::{
-    CustomerIn, IdempotencyKey, Idempotent, IntakePolicy, NewOrder, Placed, StockPolicy,
-};
+pub use intake::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed};
 pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
@@ -142,6 +140,15 @@ impl Store {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` as a write and rolls it back: what it would do, with nothing changed.
+    fn rehearse<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.rollback()?;
         Ok(value)
     }
 }

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::audit::{AuditWrite, append};
 use super::{Result, Store, StoreError, micros};
 use crate::domain::barcode::complete_ean13;
-use crate::domain::intake::ShipByPolicy;
+use crate::domain::intake_policy::ShipByPolicy;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Role;
 use crate::domain::routing::{OrderFacts, Priority, Queue, RoutingRules};
@@ -1001,7 +1001,7 @@ fn insert_orders(
                 decision.tags.join(","),
                 rule,
                 why,
-                micros(ship_by.ship_by(created, priority))
+                micros(ship_by.ship_by(created, priority, channel))
             ],
         )?;
         if status.holds_reservation() {
