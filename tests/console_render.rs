@@ -10,7 +10,7 @@ use backroom::console::app::{App, Effect, Msg, PaneKind, Reply, Screen};
 use backroom::console::keymap::Keymap;
 use backroom::console::theme::Theme;
 use backroom::domain::money::Currency;
-use backroom::domain::order::OrderStatus;
+use backroom::domain::order::{OrderSort, OrderStatus};
 use backroom::domain::role::Role;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::Terminal;
@@ -65,6 +65,17 @@ fn orders(n: usize, first_number: usize) -> Vec<OrderSummary> {
                     ][i % 3]
                         .into(),
                 ),
+                tags: if i % 5 == 0 {
+                    vec!["vip".into()]
+                } else {
+                    Vec::new()
+                },
+                // One shipped parcel the carrier reported a problem with.
+                shipment_state: match OrderStatus::ALL[i % OrderStatus::ALL.len()] {
+                    OrderStatus::Shipped if i < 11 => Some("exception".into()),
+                    OrderStatus::Shipped => Some("in_transit".into()),
+                    _ => None,
+                },
             }
         })
         .collect()
@@ -164,13 +175,25 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                 query,
             } => {
                 let all = orders(60, 1200);
-                let rows: Vec<_> = all
+                let mut rows: Vec<_> = all
                     .into_iter()
                     .filter(|o| query.statuses.is_empty() || query.statuses.contains(&o.status))
                     .filter(|o| {
                         o.number.contains(&query.text) || o.customer_name.contains(&query.text)
                     })
+                    .filter(|o| query.tag.as_ref().is_none_or(|t| o.tags.contains(t)))
+                    .filter(|o| {
+                        !query.carrier_exception || o.shipment_state.as_deref() == Some("exception")
+                    })
                     .collect();
+                match query.sort {
+                    OrderSort::Newest => {}
+                    OrderSort::Oldest => rows.reverse(),
+                    OrderSort::ShipBy => rows.sort_by(|a, b| a.ship_by.cmp(&b.ship_by)),
+                    OrderSort::Total => {
+                        rows.sort_by_key(|o| std::cmp::Reverse(o.total.amount_minor))
+                    }
+                }
                 Reply::Orders {
                     request,
                     append,
@@ -183,6 +206,10 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
             Effect::LoadOrder { request, key } => Reply::Order {
                 request,
                 result: Ok(Box::new(order_detail(&key))),
+            },
+            Effect::LoadShippingNote { request, key } => Reply::ShippingNote {
+                request,
+                result: Ok(shipping_note(&key)),
             },
             Effect::LoadProducts {
                 request,
@@ -796,5 +823,134 @@ fn shift_r_reroutes_the_selected_order() {
     assert_eq!(
         mutation_of(&effects),
         ("SO-001199".into(), "reroute".into(), None)
+    );
+}
+
+fn shipping_note(number: &str) -> String {
+    format!(
+        "SHIPPING NOTE 發貨單{number:>52}\n{}\nPlaced   2026-11-24 09:12    Ship by 2026-11-24 17:30\nCarrier  dhl\n\nShip to  林美玲\n         台北市大安區忠孝東路四段 100 號 5 樓\n         106 台北市, TW\n\nLine SKU        Qty  Item                           Pick from\n   1 TEA-1001     2  Alishan oolong, 100 g          A-03-09 ×2\n",
+        "=".repeat(72)
+    )
+}
+
+#[test]
+fn sort_cycles_through_keys_and_shows_in_the_title() {
+    let mut app = working_app(Role::Ops);
+    let mut sorts = Vec::new();
+    for _ in 0..4 {
+        let effects = app.update(key(KeyCode::Char('o')));
+        match effects.as_slice() {
+            [
+                Effect::LoadOrders {
+                    query,
+                    append: false,
+                    ..
+                },
+            ] => sorts.push(query.sort),
+            other => panic!("expected one reload, got {other:?}"),
+        }
+        answer(&mut app, effects);
+        if sorts.len() == 2 {
+            let work = app.workspace().unwrap();
+            let due: Vec<_> = work.orders.rows.iter().map(|o| o.ship_by.clone()).collect();
+            assert!(due.windows(2).all(|w| w[0] <= w[1]));
+            insta::assert_snapshot!("orders_by_ship_by_80x24", render(&app, 80, 24));
+            insta::assert_snapshot!("orders_by_ship_by_40x16", render(&app, 40, 16));
+        }
+    }
+    assert_eq!(
+        sorts,
+        vec![
+            OrderSort::Oldest,
+            OrderSort::ShipBy,
+            OrderSort::Total,
+            OrderSort::Newest
+        ]
+    );
+    assert!(render(&app, 80, 24).contains("Orders · All · 60 "));
+}
+
+#[test]
+fn carrier_exceptions_are_a_filter_and_an_alert() {
+    let mut app = working_app(Role::Cs);
+    press(&mut app, "sss");
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.rows.len(), 1);
+    assert_eq!(
+        work.orders.rows[0].shipment_state.as_deref(),
+        Some("exception")
+    );
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Orders · Carrier exceptions · 1"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("carrier_exceptions_80x24", screen);
+    insta::assert_snapshot!("carrier_exceptions_40x16", render(&app, 40, 16));
+
+    // A new exception from the event stream is said at once.
+    let Msg::Reply(Reply::Feed(mut event)) = feed("alert.carrier_exception", "id-1195") else {
+        unreachable!()
+    };
+    event.payload = serde_json::json!({ "number": "SO-001195", "carrier": "black-cat", "description": "address not found", "location": "Taichung" });
+    app.update(Msg::Reply(Reply::Feed(event)));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Carrier exception: SO-001195 (black-cat) · address not found · Taichung"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn a_hash_searches_by_tag() {
+    let mut app = working_app(Role::Cs);
+    press(&mut app, "/");
+    let mut last = Vec::new();
+    for c in "#vip".chars() {
+        last = app.update(key(KeyCode::Char(c)));
+        answer(&mut app, last.clone());
+    }
+    match last.as_slice() {
+        [Effect::LoadOrders { query, .. }] => {
+            assert_eq!(query.tag.as_deref(), Some("vip"));
+            assert_eq!(query.text, "");
+        }
+        other => panic!("expected a reload, got {other:?}"),
+    }
+    let work = app.workspace().unwrap();
+    assert_eq!(work.orders.rows.len(), 12);
+    assert!(work.orders.rows.iter().all(|o| o.tags == ["vip"]));
+}
+
+#[test]
+fn the_shipping_note_is_a_key_away_from_the_order() {
+    let mut app = working_app(Role::Warehouse);
+    press(&mut app, "jj");
+    press_code(&mut app, KeyCode::Enter);
+    let effects = app.update(key(KeyCode::Char('n')));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::LoadShippingNote { key, .. }] if key == "SO-001198"
+    ));
+    assert!(render(&app, 80, 24).contains("loading shipping note"));
+    answer(&mut app, effects);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("SO-001198 · shipping note") && screen.contains("A-03-09 ×2"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("shipping_note_80x24", screen);
+    insta::assert_snapshot!("shipping_note_40x16", render(&app, 40, 16));
+    press(&mut app, "n");
+    assert!(
+        render(&app, 80, 24).contains("Alishan oolong"),
+        "n again shows the order"
+    );
+    press(&mut app, "n");
+    press_code(&mut app, KeyCode::Esc);
+    let screen = render(&app, 80, 24);
+    assert!(
+        !screen.contains("shipping note") && screen.contains("SO-001198"),
+        "Esc leaves the note first"
     );
 }

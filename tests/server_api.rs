@@ -233,6 +233,105 @@ async fn order_pages_cover_every_order_once_newest_first() {
 }
 
 #[tokio::test]
+async fn every_sort_pages_through_every_order_once_in_its_order() {
+    let s = TestServer::start().await;
+    let token = s.token("ops").await;
+    let total = s.store.order_count().unwrap() as usize;
+    for sort in ["oldest", "ship_by", "total"] {
+        let mut seen = HashSet::new();
+        let mut keys: Vec<(i64, String)> = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/orders?limit=200&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let (status, page) = s.get(&token, &path).await;
+            assert_eq!(status, 200, "{sort}: {page}");
+            for o in page["items"].as_array().unwrap() {
+                assert!(seen.insert(o["number"].as_str().unwrap().to_string()));
+                let key = match sort {
+                    "oldest" => 0,
+                    "total" => -o["total"]["amount_minor"].as_i64().unwrap(),
+                    _ => i64::from(o["ship_by"].is_null()),
+                };
+                let text = match sort {
+                    "oldest" => o["created_at"].as_str().unwrap().to_string(),
+                    "ship_by" => o["ship_by"].as_str().unwrap_or("").to_string(),
+                    _ => String::new(),
+                };
+                keys.push((key, text));
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), total, "{sort}");
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{sort} out of order");
+    }
+    // A cursor belongs to its sort.
+    let (_, first) = s.get(&token, "/api/v1/orders?limit=5&sort=total").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let (status, body) = s
+        .get(&token, &format!("/api/v1/orders?limit=5&cursor={cursor}"))
+        .await;
+    assert_eq!(
+        (status, body["type"].as_str()),
+        (400, Some("/problems/bad-cursor"))
+    );
+    let (status, _) = s.get(&token, "/api/v1/orders?sort=cheapest").await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn orders_are_found_by_sku_and_by_tag() {
+    let s = TestServer::start().await;
+    let token = s.token("cs").await;
+    let (_, vip) = s.get(&token, "/api/v1/orders?tag=vip&limit=500").await;
+    let vip = vip["items"].as_array().unwrap();
+    assert!(!vip.is_empty(), "the sample shop has VIP orders");
+    assert!(vip.iter().all(|o| {
+        o["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("vip"))
+    }));
+    let (_, none) = s.get(&token, "/api/v1/orders?tag=vi").await;
+    assert!(
+        none["items"].as_array().unwrap().is_empty(),
+        "tags match whole"
+    );
+
+    let (_, detail) = s.get(&token, "/api/v1/orders/SO-000042").await;
+    let sku = detail["lines"][0]["sku"].as_str().unwrap().to_lowercase();
+    let (_, found) = s
+        .get(&token, &format!("/api/v1/orders?q={sku}&limit=500"))
+        .await;
+    let found = found["items"].as_array().unwrap();
+    assert!(
+        found.iter().any(|o| o["number"] == "SO-000042"),
+        "case does not matter"
+    );
+    for o in found.iter().take(5) {
+        let (_, d) = s
+            .get(
+                &token,
+                &format!("/api/v1/orders/{}", o["number"].as_str().unwrap()),
+            )
+            .await;
+        assert!(
+            d["lines"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["sku"].as_str().unwrap().eq_ignore_ascii_case(&sku)),
+            "{d}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn order_filters_and_detail() {
     let s = TestServer::start().await;
     let token = s.token("cs").await;

@@ -143,6 +143,20 @@ async fn tracking_events_need_the_carriers_secret_and_move_the_order() {
         .collect();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].payload["description"], "parcel damaged");
+    assert_eq!(alerts[0].payload["number"], order["order"]["number"]);
+    // CS's alert list: the order is among those with a carrier exception, and only such.
+    let cs = s.token("cs").await;
+    let (status, listed) = s
+        .get(&cs, "/api/v1/orders?carrier_exception=true&limit=500")
+        .await;
+    assert_eq!(status, 200);
+    let listed = listed["items"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|o| o["number"] == order["order"]["number"])
+    );
+    assert!(listed.iter().all(|o| o["shipment_state"] == "exception"));
 
     let res = post_event(
         &s,

@@ -23,6 +23,12 @@ pub struct OrderSummary {
     pub priority: String,
     /// When it must leave the warehouse; RFC 3339 UTC.
     pub ship_by: Option<String>,
+    /// Set by routing, e.g. `vip`.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The carrier's last word on the parcel once shipped: `in_transit`, `exception`, …
+    #[serde(default)]
+    pub shipment_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

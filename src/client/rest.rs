@@ -11,6 +11,7 @@ use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, Page, Problem, ProblemType,
     Product, ProductDetail, StatusChangeIn,
 };
+use crate::domain::order::OrderSort;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ClientError {
@@ -47,6 +48,10 @@ impl ClientError {
 pub struct OrderQuery {
     pub statuses: Vec<String>,
     pub text: String,
+    /// Only orders with this routing tag.
+    pub tag: Option<String>,
+    pub carrier_exception: bool,
+    pub sort: OrderSort,
     pub cursor: Option<String>,
     pub limit: u32,
 }
@@ -122,6 +127,34 @@ impl Client {
         body: Option<&impl serde::Serialize>,
         idempotency_key: Option<&str>,
     ) -> Result<Option<T>, ClientError> {
+        let answer = self
+            .exchange(
+                method,
+                path,
+                query,
+                body,
+                idempotency_key,
+                "application/json",
+            )
+            .await?;
+        match answer {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| ClientError::Unexpected(e.to_string())),
+        }
+    }
+
+    /// One request; the body of a successful answer (`None` for 204), or the problem.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&impl serde::Serialize>,
+        idempotency_key: Option<&str>,
+        accept: &str,
+    ) -> Result<Option<Vec<u8>>, ClientError> {
         let mut url = self.url(path)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -130,7 +163,8 @@ impl Client {
         let mut req = self
             .http
             .request(method, url)
-            .timeout(Duration::from_secs(15));
+            .timeout(Duration::from_secs(15))
+            .header(reqwest::header::ACCEPT, accept);
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -153,9 +187,7 @@ impl Client {
             .await
             .map_err(|e| ClientError::Unreachable(without_url(&e)))?;
         if status.is_success() {
-            return serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| ClientError::Unexpected(e.to_string()));
+            return Ok(Some(bytes.to_vec()));
         }
         match serde_json::from_slice::<Problem>(&bytes) {
             Ok(problem) => Err(ClientError::Problem(Box::new(problem))),
@@ -275,10 +307,29 @@ impl Client {
         if !q.text.trim().is_empty() {
             query.push(("q", q.text.trim().to_string()));
         }
+        if let Some(tag) = &q.tag {
+            query.push(("tag", tag.clone()));
+        }
+        if q.carrier_exception {
+            query.push(("carrier_exception", "true".into()));
+        }
+        if q.sort != OrderSort::default() {
+            query.push(("sort", q.sort.as_str().into()));
+        }
         if let Some(c) = &q.cursor {
             query.push(("cursor", c.clone()));
         }
         self.get("api/v1/orders", &query).await
+    }
+
+    /// The order's shipping note as text, ready to show or print.
+    pub async fn shipping_note(&self, key: &str) -> Result<String, ClientError> {
+        let path = format!("api/v1/orders/{}/shipping-note", path_segment(key));
+        let bytes = self
+            .exchange(Method::GET, &path, &[], None::<&()>, None, "text/plain")
+            .await?
+            .unwrap_or_default();
+        String::from_utf8(bytes).map_err(|e| ClientError::Unexpected(e.to_string()))
     }
 
     pub async fn order(&self, key: &str) -> Result<OrderDetail, ClientError> {

@@ -44,6 +44,10 @@ pub enum Effect {
         request: u64,
         key: String,
     },
+    LoadShippingNote {
+        request: u64,
+        key: String,
+    },
     LoadProducts {
         request: u64,
         text: String,
@@ -76,6 +80,10 @@ pub enum Reply {
     Order {
         request: u64,
         result: Result<Box<OrderDetail>, ClientError>,
+    },
+    ShippingNote {
+        request: u64,
+        result: Result<String, ClientError>,
     },
     Products {
         request: u64,
@@ -545,6 +553,10 @@ impl App {
                 work.orders.on_detail(request, result);
                 Vec::new()
             }
+            (Screen::Work(work), Reply::ShippingNote { request, result }) => {
+                work.orders.on_note(request, result);
+                Vec::new()
+            }
             (
                 Screen::Work(work),
                 Reply::Products {
@@ -558,6 +570,9 @@ impl App {
                 Vec::new()
             }
             (Screen::Work(work), Reply::Feed(event)) => {
+                if event.kind == "alert.carrier_exception" {
+                    self.notice = Some(carrier_alert(&event.payload));
+                }
                 let about_orders =
                     event.kind.starts_with("order.") || event.kind.starts_with("shipment.");
                 if about_orders && work.panes.contains(&PaneKind::Orders) {
@@ -601,11 +616,31 @@ impl App {
     }
 }
 
+/// What CS must hear at once when a carrier reports a problem with a parcel.
+fn carrier_alert(payload: &serde_json::Value) -> Notice {
+    let field = |name: &str| payload.get(name).and_then(|v| v.as_str()).unwrap_or("");
+    let mut text = format!(
+        "Carrier exception: {} ({})",
+        field("number"),
+        field("carrier")
+    );
+    for extra in [field("description"), field("location")] {
+        if !extra.is_empty() {
+            text.push_str(&format!(" · {extra}"));
+        }
+    }
+    Notice {
+        text,
+        is_error: true,
+    }
+}
+
 fn reply_error(reply: &Reply) -> Option<&ClientError> {
     match reply {
         Reply::SignedIn(Err(e)) | Reply::Health(Err(e)) => Some(e),
         Reply::Orders { result: Err(e), .. } | Reply::Products { result: Err(e), .. } => Some(e),
         Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
+        Reply::ShippingNote { result: Err(e), .. } => Some(e),
         Reply::Mutated(Err(e)) | Reply::OrderRefreshed(Err(e)) => Some(e),
         _ => None,
     }

@@ -39,6 +39,7 @@ pub enum Action {
     FilterStatus,
     FilterStatusBack,
     FilterClear,
+    SortNext,
     Open,
     Back,
     Complete,
@@ -49,10 +50,11 @@ pub enum Action {
     OrderRelease,
     OrderCancel,
     OrderReroute,
+    OrderNote,
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -72,6 +74,7 @@ impl Action {
         Action::FilterStatus,
         Action::FilterStatusBack,
         Action::FilterClear,
+        Action::SortNext,
         Action::Open,
         Action::Back,
         Action::Complete,
@@ -82,6 +85,7 @@ impl Action {
         Action::OrderRelease,
         Action::OrderCancel,
         Action::OrderReroute,
+        Action::OrderNote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +109,7 @@ impl Action {
             Action::FilterStatus => "filter.status",
             Action::FilterStatusBack => "filter.status_back",
             Action::FilterClear => "filter.clear",
+            Action::SortNext => "sort.next",
             Action::Open => "open",
             Action::Back => "back",
             Action::Complete => "complete",
@@ -115,6 +120,7 @@ impl Action {
             Action::OrderRelease => "order.release",
             Action::OrderCancel => "order.cancel",
             Action::OrderReroute => "order.reroute",
+            Action::OrderNote => "order.note",
         }
     }
 
@@ -140,6 +146,7 @@ impl Action {
             Action::FilterStatus => "Next status filter",
             Action::FilterStatusBack => "Previous status filter",
             Action::FilterClear => "Clear filter and search",
+            Action::SortNext => "Sort by the next key (newest, oldest, ship-by, total)",
             Action::Open => "Open the selected row",
             Action::Back => "Back",
             Action::Complete => "Complete",
@@ -150,6 +157,7 @@ impl Action {
             Action::OrderRelease => "Release a held order to picking",
             Action::OrderCancel => "Cancel the order (asks for a reason, then to confirm)",
             Action::OrderReroute => "Route the order again with the rules in force",
+            Action::OrderNote => "Show the order's shipping note (or the order again)",
         }
     }
 
@@ -240,6 +248,7 @@ impl Context {
                 Action::FilterStatus,
                 Action::FilterStatusBack,
                 Action::FilterClear,
+                Action::SortNext,
                 Action::Open,
                 Action::Back,
                 Action::OrderApprove,
@@ -247,6 +256,7 @@ impl Context {
                 Action::OrderRelease,
                 Action::OrderCancel,
                 Action::OrderReroute,
+                Action::OrderNote,
             ],
             Context::Products => &[
                 Action::Search,

@@ -1,5 +1,6 @@
-//! The order queue: newest first, filtered by status and search, loaded a page at a time as
-//! the cursor nears the end; Enter opens one order whole.
+//! The order queue: sorted newest first (or by age, ship-by, total), filtered by status,
+//! carrier exceptions and search (number, customer, SKU, `#tag`), loaded a page at a time as
+//! the cursor nears the end; Enter opens one order whole, with its shipping note a key away.
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -16,49 +17,72 @@ use super::theme::{Theme, ThemeRole};
 use super::ui::{empty_list_line, input_line, list_table, money, muted_line, pane_block};
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderSort, OrderStatus};
 
 const PAGE: u32 = 200;
 /// Load the next page when the cursor is this close to the last loaded row.
 const PREFETCH: usize = 40;
 
-/// Status filters, cycled with `filter.status`.
-pub struct StatusFilter {
+/// The queue's filters, cycled with `filter.status`.
+pub struct QueueFilter {
     pub label: &'static str,
     pub short: &'static str,
     pub statuses: Vec<OrderStatus>,
+    /// Only parcels the carrier reported a problem with: CS's alert list.
+    pub carrier_exception: bool,
 }
 
-pub fn status_filters() -> Vec<StatusFilter> {
+pub fn queue_filters() -> Vec<QueueFilter> {
+    let by_status = |label, short, statuses| QueueFilter {
+        label,
+        short,
+        statuses,
+        carrier_exception: false,
+    };
     let mut filters = vec![
-        StatusFilter {
-            label: "All",
-            short: "All",
-            statuses: Vec::new(),
-        },
-        StatusFilter {
-            label: "Open",
-            short: "Open",
-            statuses: OrderStatus::ALL
+        by_status("All", "All", Vec::new()),
+        by_status(
+            "Open",
+            "Open",
+            OrderStatus::ALL
                 .into_iter()
                 .filter(|s| !s.is_closed())
                 .collect(),
-        },
-        StatusFilter {
-            label: "Needs attention",
-            short: "Attn",
-            statuses: OrderStatus::ALL
+        ),
+        by_status(
+            "Needs attention",
+            "Attn",
+            OrderStatus::ALL
                 .into_iter()
                 .filter(|s| s.needs_attention())
                 .collect(),
+        ),
+        QueueFilter {
+            label: "Carrier exceptions",
+            short: "Exc",
+            statuses: Vec::new(),
+            carrier_exception: true,
         },
     ];
-    filters.extend(OrderStatus::ALL.into_iter().map(|s| StatusFilter {
-        label: s.label(),
-        short: s.short_label(),
-        statuses: vec![s],
-    }));
+    filters.extend(
+        OrderStatus::ALL
+            .into_iter()
+            .map(|s| by_status(s.label(), s.short_label(), vec![s])),
+    );
     filters
+}
+
+/// The search text `#vip` filters by the routing tag `vip`.
+fn searched_tag(text: &str) -> Option<&str> {
+    text.trim()
+        .strip_prefix('#')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// The carrier reported a problem with the parcel.
+fn has_exception(order: &OrderSummary) -> bool {
+    order.shipment_state.as_deref() == Some("exception")
 }
 
 #[derive(Debug, Default)]
@@ -70,11 +94,21 @@ pub struct OrderView {
     pub scroll: usize,
     /// How far the view can scroll, known once it has been drawn.
     pub max_scroll: std::cell::Cell<usize>,
+    /// The shipping note, shown instead of the order while set.
+    pub note: Option<NoteView>,
+}
+
+#[derive(Debug, Default)]
+pub struct NoteView {
+    pub request: u64,
+    /// The text, or why there is none (e.g. not ready to pick yet).
+    pub text: Option<Result<String, String>>,
 }
 
 #[derive(Debug, Default)]
 pub struct OrdersPane {
     pub filter: usize,
+    pub sort: OrderSort,
     pub search: TextInput,
     pub searching: bool,
     pub rows: Vec<OrderSummary>,
@@ -131,7 +165,12 @@ impl OrdersPane {
                 self.cursor.clamp(self.rows.len());
             }
             // A search is answered by the server; only orders already listed are updated then.
-            None if fits && self.loaded && self.search.is_empty() => {
+            // New orders go on top, which is their place only when the newest come first.
+            None if fits
+                && self.loaded
+                && self.sort == OrderSort::Newest
+                && (self.search.is_empty() || searched_tag(self.search.text()).is_some()) =>
+            {
                 let newer = self
                     .rows
                     .first()
@@ -153,13 +192,17 @@ impl OrdersPane {
         }
     }
 
-    /// Whether an order belongs in the list under the current status filter.
+    /// Whether an order belongs in the list under the current filter and tag.
     fn fits(&self, order: &OrderSummary) -> bool {
-        let filters = status_filters();
+        let filters = queue_filters();
         let Some(filter) = filters.get(self.filter) else {
             return true;
         };
-        filter.statuses.is_empty() || filter.statuses.iter().any(|s| s.as_str() == order.status)
+        let status_fits = filter.statuses.is_empty()
+            || filter.statuses.iter().any(|s| s.as_str() == order.status);
+        let tag_fits =
+            searched_tag(self.search.text()).is_none_or(|t| order.tags.iter().any(|o| o == t));
+        status_fits && tag_fits && (!filter.carrier_exception || has_exception(order))
     }
 
     /// Whether `action` does something in the pane's present state (for the footer).
@@ -172,14 +215,22 @@ impl OrdersPane {
     }
 
     fn query(&self, cursor: Option<String>) -> OrderQuery {
-        let filters = status_filters();
-        let statuses = filters
-            .get(self.filter)
+        let filters = queue_filters();
+        let filter = filters.get(self.filter);
+        let statuses = filter
             .map(|f| f.statuses.iter().map(|s| s.as_str().to_string()).collect())
             .unwrap_or_default();
+        let tag = searched_tag(self.search.text()).map(String::from);
         OrderQuery {
             statuses,
-            text: self.search.text().to_string(),
+            text: if tag.is_some() {
+                String::new()
+            } else {
+                self.search.text().to_string()
+            },
+            tag,
+            carrier_exception: filter.is_some_and(|f| f.carrier_exception),
+            sort: self.sort,
             cursor,
             limit: PAGE,
         }
@@ -197,7 +248,7 @@ impl OrdersPane {
     }
 
     pub fn set_filter(&mut self, index: usize, ids: &mut u64) -> Vec<Effect> {
-        self.filter = index % status_filters().len();
+        self.filter = index % queue_filters().len();
         self.open = None;
         self.cursor.reset();
         self.reload(ids)
@@ -240,12 +291,32 @@ impl OrdersPane {
     pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Vec<Effect> {
         if let Some(view) = &mut self.open {
             match action {
+                Action::Back if view.note.is_some() => {
+                    view.note = None;
+                    view.scroll = 0;
+                }
                 Action::Back => self.open = None,
+                Action::OrderNote if view.note.is_some() => {
+                    view.note = None;
+                    view.scroll = 0;
+                }
+                Action::OrderNote => {
+                    let request = next_id(ids);
+                    view.note = Some(NoteView {
+                        request,
+                        text: None,
+                    });
+                    view.scroll = 0;
+                    return vec![Effect::LoadShippingNote {
+                        request,
+                        key: view.number.clone(),
+                    }];
+                }
                 other => view.scroll = scrolled(view.scroll, other, view.max_scroll.get()),
             }
             return Vec::new();
         }
-        let filters = status_filters().len();
+        let filters = queue_filters().len();
         match action {
             Action::Search => {
                 self.searching = true;
@@ -256,7 +327,14 @@ impl OrdersPane {
             Action::FilterClear => {
                 self.search.clear();
                 self.searching = false;
+                self.sort = OrderSort::default();
                 self.set_filter(0, ids)
+            }
+            Action::SortNext => {
+                let at = OrderSort::ALL.iter().position(|s| *s == self.sort);
+                self.sort = OrderSort::ALL[at.map_or(0, |i| (i + 1) % OrderSort::ALL.len())];
+                self.cursor.reset();
+                self.reload(ids)
             }
             Action::Open => match self.rows.get(self.cursor.selected) {
                 Some(row) => {
@@ -319,6 +397,14 @@ impl OrdersPane {
         }
     }
 
+    pub fn on_note(&mut self, request: u64, result: Result<String, ClientError>) {
+        if let Some(note) = self.open.as_mut().and_then(|v| v.note.as_mut())
+            && note.request == request
+        {
+            note.text = Some(result.map_err(|e| e.to_string()));
+        }
+    }
+
     pub fn on_detail(&mut self, request: u64, result: Result<Box<OrderDetail>, ClientError>) {
         if let Some(view) = &mut self.open
             && view.request == request
@@ -344,18 +430,29 @@ impl OrdersPane {
             render_order(f, area, theme, view, compact, tz);
             return;
         }
-        let filters = status_filters();
+        let filters = queue_filters();
         let filter = filters.get(self.filter);
         let count = if self.next_cursor.is_some() {
             format!("{}+", self.rows.len())
         } else {
             self.rows.len().to_string()
         };
+        let sorted = if self.sort == OrderSort::Newest {
+            String::new()
+        } else if compact {
+            format!(" ↕{}", self.sort.as_str().replace('_', "-"))
+        } else {
+            format!(" · {}", self.sort.label())
+        };
         let title = if compact {
-            format!("{} {}", filter.map(|f| f.short).unwrap_or(""), count)
+            format!(
+                "{} {}{sorted}",
+                filter.map(|f| f.short).unwrap_or(""),
+                count
+            )
         } else {
             format!(
-                "Orders · {} · {}",
+                "Orders · {} · {}{sorted}",
                 filter.map(|f| f.label).unwrap_or(""),
                 count
             )
@@ -400,10 +497,14 @@ impl OrdersPane {
                 .map(status_role)
                 .map(|r| theme.style(r))
                 .unwrap_or_default();
-            let status_text = match (status, narrow) {
-                (Some(s), true) => s.short_label().to_string(),
-                (Some(s), false) => s.label().to_string(),
-                (None, _) => o.status.clone(),
+            let (status_text, status_style) = match (status, narrow) {
+                _ if has_exception(o) => (
+                    if narrow { "Exc!" } else { "Exception" }.to_string(),
+                    theme.style(ThemeRole::Error),
+                ),
+                (Some(s), true) => (s.short_label().to_string(), status_style),
+                (Some(s), false) => (s.label().to_string(), status_style),
+                (None, _) => (o.status.clone(), status_style),
             };
             let due = ship_by(o, status, clock, narrow);
             let due = Span::styled(due.0, theme.style(due.1));
@@ -576,6 +677,10 @@ fn render_order(
     compact: bool,
     tz: &TimeZone,
 ) {
+    if let Some(note) = &view.note {
+        render_note(f, area, theme, view, note, compact);
+        return;
+    }
     let block = pane_block(theme, &view.number, true, compact);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -729,6 +834,44 @@ fn render_order(
         }
         lines.push(Line::from(spans));
     }
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    let max = paragraph
+        .line_count(inner.width)
+        .saturating_sub(inner.height as usize);
+    view.max_scroll.set(max);
+    let scroll = view.scroll.min(max) as u16;
+    f.render_widget(paragraph.scroll((scroll, 0)), inner);
+}
+
+/// The shipping note as the server renders it, scrollable; monospace columns survive
+/// because the terminal is monospace too.
+fn render_note(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    view: &OrderView,
+    note: &NoteView,
+    compact: bool,
+) {
+    let title = if compact {
+        format!("{} note", view.number)
+    } else {
+        format!("{} · shipping note", view.number)
+    };
+    let block = pane_block(theme, &title, true, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let lines: Vec<Line> = match &note.text {
+        None => vec![muted_line(theme, "loading shipping note…")],
+        Some(Err(e)) => vec![Line::from(Span::styled(
+            e.clone(),
+            theme.style(ThemeRole::Error),
+        ))],
+        Some(Ok(text)) => text
+            .lines()
+            .map(|l| Line::from(Span::styled(l.to_string(), theme.style(ThemeRole::Text))))
+            .collect(),
+    };
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     let max = paragraph
         .line_count(inner.width)

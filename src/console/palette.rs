@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
 use super::app::PaneKind;
 use super::keymap::{Action, Context, Key, Keymap};
-use super::orders::status_filters;
+use super::orders::queue_filters;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::input_line;
@@ -16,7 +16,7 @@ use super::ui::input_line;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     Action(Action),
-    /// An order status filter, by index into `status_filters()`.
+    /// An order status filter, by index into `queue_filters()`.
     Filter(usize),
 }
 
@@ -88,7 +88,7 @@ impl Palette {
             });
         }
         if panes.contains(&PaneKind::Orders) {
-            for (i, filter) in status_filters().iter().enumerate() {
+            for (i, filter) in queue_filters().iter().enumerate() {
                 entries.push(Entry {
                     name: format!("status {}", filter.label.to_lowercase().replace(' ', "-")),
                     desc: format!("Show orders: {}", filter.label),

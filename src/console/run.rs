@@ -136,6 +136,10 @@ impl Runner {
                     request,
                     result: client.order(&key).await.map(Box::new),
                 },
+                Effect::LoadShippingNote { request, key } => Reply::ShippingNote {
+                    request,
+                    result: client.shipping_note(&key).await,
+                },
                 Effect::LoadProducts {
                     request,
                     text,

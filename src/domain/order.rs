@@ -23,6 +23,49 @@ pub enum OrderStatus {
 #[error("unknown order status {0:?}; expected one of: {list}", list = OrderStatus::names().join(", "))]
 pub struct UnknownStatus(pub String);
 
+/// How the order queue is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderSort {
+    #[default]
+    Newest,
+    Oldest,
+    /// Soonest ship-by first; orders without one last.
+    ShipBy,
+    /// Largest total first.
+    Total,
+}
+
+impl OrderSort {
+    pub const ALL: [OrderSort; 4] = [
+        OrderSort::Newest,
+        OrderSort::Oldest,
+        OrderSort::ShipBy,
+        OrderSort::Total,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderSort::Newest => "newest",
+            OrderSort::Oldest => "oldest",
+            OrderSort::ShipBy => "ship_by",
+            OrderSort::Total => "total",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrderSort> {
+        OrderSort::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderSort::Newest => "newest first",
+            OrderSort::Oldest => "oldest first",
+            OrderSort::ShipBy => "ship-by first",
+            OrderSort::Total => "largest first",
+        }
+    }
+}
+
 impl OrderStatus {
     pub const ALL: [OrderStatus; 11] = [
         OrderStatus::Received,

@@ -14,7 +14,7 @@ use crate::api::{
     Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
 };
 use crate::api::{PickLocation, Routing, Shipment, TrackingEvent};
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderSort, OrderStatus};
 use crate::domain::role::Permission;
 use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow, ShipmentRow};
 
@@ -22,8 +22,14 @@ use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow, ShipmentR
 pub struct OrderQuery {
     /// Comma-separated statuses, e.g. `hold,cs_review`.
     status: Option<String>,
-    /// Order number, customer name or e-mail, or channel order number.
+    /// Order number, customer name or e-mail, channel order number, or a SKU on a line.
     q: Option<String>,
+    /// Only orders routing gave this tag, e.g. `vip`.
+    tag: Option<String>,
+    /// `true`: only orders whose parcel's last carrier event is an exception.
+    carrier_exception: Option<bool>,
+    /// `newest` (default), `oldest`, `ship_by` (soonest first) or `total` (largest first).
+    sort: Option<String>,
     cursor: Option<String>,
     limit: Option<u32>,
 }
@@ -41,6 +47,8 @@ fn summary(row: OrderRow) -> OrderSummary {
         queue: row.queue,
         priority: row.priority,
         ship_by: row.ship_by.map(|t| t.to_string()),
+        tags: row.tags,
+        shipment_state: row.shipment_state,
     }
 }
 
@@ -125,7 +133,7 @@ pub fn detail(d: OrderDetailRow, duplicate: bool) -> OrderDetail {
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
     params(OrderQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<OrderSummary>, description = "Newest first"),
+    responses((status = 200, body = Page<OrderSummary>, description = "Newest first unless `sort` says otherwise"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_orders(
@@ -147,27 +155,39 @@ pub async fn list_orders(
                 .map_err(|e| ApiError::InvalidInput(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let sort = match query.sort.as_deref() {
+        None => OrderSort::default(),
+        Some(s) => OrderSort::parse(s).ok_or_else(|| {
+            ApiError::InvalidInput(format!(
+                "sort {s:?} is not one of newest, oldest, ship_by, total"
+            ))
+        })?,
+    };
     let cursor = match query.cursor.as_deref() {
         None => None,
-        Some(c) => Some(OrderCursor::decode(c).ok_or_else(|| {
-            ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))
-        })?),
+        Some(c) => Some(
+            OrderCursor::decode(c)
+                .filter(|c| c.sort == sort)
+                .ok_or_else(|| {
+                    ApiError::BadCursor(format!(
+                        "cursor {c:?} was not issued by this server for sort {}",
+                        sort.as_str()
+                    ))
+                })?,
+        ),
     };
     let filter = OrderFilter {
         statuses,
         text: query.q,
+        tag: query.tag,
+        carrier_exception: query.carrier_exception.unwrap_or(false),
+        sort,
     };
     let rows = blocking(&state, move |s| s.list_orders(&filter, cursor, limit + 1)).await?;
     Ok(Json(page(
         rows,
         limit,
-        |r| {
-            OrderCursor {
-                created_at_micros: r.created_at.as_microsecond(),
-                number: r.number.0,
-            }
-            .encode()
-        },
+        |r| OrderCursor::after(r, sort).encode(),
         summary,
     )))
 }

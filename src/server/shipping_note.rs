@@ -69,7 +69,7 @@ pub fn render(d: &OrderDetailRow, tz: &TimeZone) -> String {
     let when = |t: jiff::Timestamp| tz.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string();
     let o = &d.order;
     let mut out = String::new();
-    let _ = writeln!(out, "SHIPPING NOTE 發貨單{:>53}", o.number.to_string());
+    let _ = writeln!(out, "SHIPPING NOTE 發貨單{:>52}", o.number.to_string());
     let _ = writeln!(out, "{}", "=".repeat(72));
     let ship_by = o.ship_by.map(when).unwrap_or_else(|| "-".into());
     let _ = writeln!(

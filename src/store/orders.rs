@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Result, Store, StoreError, like_escape, timestamp};
 use crate::domain::money::{Currency, Money};
-use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::order::{OrderNumber, OrderSort, OrderStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
@@ -21,6 +21,10 @@ pub struct OrderRow {
     pub queue: Option<String>,
     pub priority: String,
     pub ship_by: Option<Timestamp>,
+    /// Set by routing, e.g. `vip`.
+    pub tags: Vec<String>,
+    /// The carrier's last word on the parcel, once shipped (`in_transit`, `exception`, …).
+    pub shipment_state: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,34 +83,71 @@ pub struct OrderDetailRow {
 pub struct OrderFilter {
     /// Any of these statuses; empty means all.
     pub statuses: Vec<OrderStatus>,
-    /// Order number, customer name or e-mail, or channel order number.
+    /// Order number, customer name or e-mail, channel order number, or a SKU on a line.
     pub text: Option<String>,
+    /// Routing gave the order this tag.
+    pub tag: Option<String>,
+    /// Only orders whose parcel the carrier reported a problem with (last event: exception).
+    pub carrier_exception: bool,
+    pub sort: OrderSort,
 }
 
-/// Position after the last order of a page (the queue is newest first).
+/// Position after the last order of a page: the sort it belongs to, the sort key of that
+/// order and its number (which breaks ties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderCursor {
-    pub created_at_micros: i64,
+    pub sort: OrderSort,
+    pub key: i64,
     pub number: u64,
 }
 
 impl OrderCursor {
+    /// The cursor after `order` in `sort`.
+    pub fn after(order: &OrderRow, sort: OrderSort) -> OrderCursor {
+        let key = match sort {
+            OrderSort::Newest | OrderSort::Oldest => order.created_at.as_microsecond(),
+            OrderSort::ShipBy => order
+                .ship_by
+                .map(|t| t.as_microsecond())
+                .unwrap_or(i64::MAX),
+            OrderSort::Total => order.total.minor,
+        };
+        OrderCursor {
+            sort,
+            key,
+            number: order.number.0,
+        }
+    }
+
     pub fn encode(&self) -> String {
-        format!("{}.{}", self.created_at_micros, self.number)
+        format!("{}.{}.{}", self.sort.as_str(), self.key, self.number)
     }
 
     pub fn decode(s: &str) -> Option<OrderCursor> {
-        let (t, n) = s.split_once('.')?;
-        Some(OrderCursor {
-            created_at_micros: t.parse().ok()?,
-            number: n.parse().ok()?,
-        })
+        let mut parts = s.split('.');
+        let cursor = OrderCursor {
+            sort: OrderSort::parse(parts.next()?)?,
+            key: parts.next()?.parse().ok()?,
+            number: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(cursor)
+    }
+}
+
+/// The SQL expression a sort orders by, and whether it runs downwards.
+fn sort_key(sort: OrderSort) -> (&'static str, bool) {
+    match sort {
+        OrderSort::Newest => ("o.created_at", true),
+        OrderSort::Oldest => ("o.created_at", false),
+        OrderSort::ShipBy => ("COALESCE(o.ship_by, 9223372036854775807)", false),
+        OrderSort::Total => ("o.total_minor", true),
     }
 }
 
 const ORDER_SELECT: &str = "SELECT o.id, o.number, o.channel, c.name, o.status, o.item_count,
-        o.total_minor, o.currency, o.created_at, o.queue, o.priority, o.ship_by
-    FROM orders o JOIN customers c ON c.id = o.customer_id";
+        o.total_minor, o.currency, o.created_at, o.queue, o.priority, o.ship_by, o.tags, s.state
+    FROM orders o JOIN customers c ON c.id = o.customer_id
+    LEFT JOIN shipments s ON s.order_id = o.id";
 
 struct RawOrder {
     id: String,
@@ -121,6 +162,8 @@ struct RawOrder {
     queue: Option<String>,
     priority: String,
     ship_by: Option<i64>,
+    tags: String,
+    shipment_state: Option<String>,
 }
 
 fn raw_order(r: &Row) -> rusqlite::Result<RawOrder> {
@@ -137,6 +180,8 @@ fn raw_order(r: &Row) -> rusqlite::Result<RawOrder> {
         queue: r.get(9)?,
         priority: r.get(10)?,
         ship_by: r.get(11)?,
+        tags: r.get(12)?,
+        shipment_state: r.get(13)?,
     })
 }
 
@@ -160,6 +205,8 @@ fn into_order(raw: RawOrder) -> Result<OrderRow> {
         item_count: raw.item_count,
         queue: raw.queue,
         priority: raw.priority,
+        tags: split_list(raw.tags),
+        shipment_state: raw.shipment_state,
     })
 }
 
@@ -195,20 +242,41 @@ impl Store {
             } else {
                 let pattern = format!("%{}%", like_escape(text));
                 sql.push_str(
-                    " AND (c.name LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\' OR o.channel_order_no = ?)",
+                    " AND (c.name LIKE ? ESCAPE '\\' OR c.email LIKE ? ESCAPE '\\' OR o.channel_order_no = ?
+                           OR o.id IN (SELECT order_id FROM order_lines WHERE sku = ? COLLATE NOCASE))",
                 );
                 args.push(pattern.clone().into());
                 args.push(pattern.into());
                 args.push(text.to_string().into());
+                args.push(text.to_string().into());
             }
         }
+        if let Some(tag) = filter
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            sql.push_str(" AND (',' || o.tags || ',') LIKE ? ESCAPE '\\'");
+            args.push(format!("%,{},%", like_escape(tag)).into());
+        }
+        if filter.carrier_exception {
+            sql.push_str(" AND s.state = 'exception'");
+        }
+        let (key, down) = sort_key(filter.sort);
         if let Some(cursor) = after {
-            sql.push_str(" AND (o.created_at < ? OR (o.created_at = ? AND o.number < ?))");
-            args.push(cursor.created_at_micros.into());
-            args.push(cursor.created_at_micros.into());
+            let beyond = if down { '<' } else { '>' };
+            sql.push_str(&format!(
+                " AND ({key} {beyond} ? OR ({key} = ? AND o.number {beyond} ?))"
+            ));
+            args.push(cursor.key.into());
+            args.push(cursor.key.into());
             args.push((cursor.number as i64).into());
         }
-        sql.push_str(" ORDER BY o.created_at DESC, o.number DESC LIMIT ?");
+        let direction = if down { "DESC" } else { "ASC" };
+        sql.push_str(&format!(
+            " ORDER BY {key} {direction}, o.number {direction} LIMIT ?"
+        ));
         args.push((limit as i64).into());
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;

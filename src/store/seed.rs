@@ -425,6 +425,8 @@ struct SampleCustomer {
     postal: String,
     region: Option<String>,
     country: &'static str,
+    /// `vip`, `blocked` or nothing.
+    tags: &'static str,
 }
 
 impl Store {
@@ -628,6 +630,7 @@ fn insert_customers(
                     postal: postal.to_string(),
                     region: None,
                     country: "TW",
+                    tags: "",
                 },
                 email,
                 phone,
@@ -673,18 +676,20 @@ fn insert_customers(
                     postal: postal.to_string(),
                     region: None,
                     country,
+                    tags: "",
                 },
                 email,
                 phone,
             )
         };
-        let (c, email, phone) = customer;
+        let (mut c, email, phone) = customer;
         let roll = dice.percent();
         let (tags, blocked) = match roll {
             0..=5 => ("vip", false),
             6 => ("blocked", true),
             _ => ("", false),
         };
+        c.tags = tags;
         let phone = (dice.percent() < 90).then_some(phone);
         stmt.execute(params![
             c.id,
@@ -959,6 +964,12 @@ fn insert_orders(
             item_count: items,
             country: customer.country.to_string(),
             payment: payment.to_string(),
+            customer_tags: customer
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
             ..OrderFacts::default()
         });
         let (rule, why) = match flagged {

@@ -9,7 +9,7 @@ use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
 use super::intake::record_change;
 use super::{Result, Store, StoreError, micros, timestamp};
-use crate::domain::order::OrderStatus;
+use crate::domain::order::{OrderNumber, OrderStatus};
 use crate::domain::tracking::TrackingKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -163,12 +163,14 @@ impl Store {
                 }
             }
             if event_in.kind == TrackingKind::Exception {
+                let number: i64 = tx.query_row("SELECT number FROM orders WHERE id = ?1", [&order_id], |r| r.get(0))?;
                 event(
                     tx,
                     now,
                     "alert.carrier_exception",
                     &order_id,
-                    &json!({ "shipment": id, "carrier": carrier, "description": event_in.description, "location": event_in.location }),
+                    &json!({ "number": OrderNumber(number as u64).to_string(), "shipment": id, "carrier": carrier,
+                            "description": event_in.description, "location": event_in.location }),
                 )?;
             }
             event(tx, now, "shipment.tracking", &order_id, &json!({ "shipment": id, "kind": kind }))?;
