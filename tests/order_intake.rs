@@ -529,6 +529,41 @@ async fn the_shipping_note_lists_lines_with_pick_locations() {
         .send()
         .await
         .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(text) = pdf_text(&pdf) {
+        for needle in [
+            number.as_str(),
+            sku.as_str(),
+            &format!("{bin}×2"),
+            "Lena Weber",
+            "10115 Berlin",
+            "發貨單",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{needle:?} missing from the PDF:\n{text}"
+            );
+        }
+    }
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/orders/{number}/shipping-note?format=pdf")))
+        .bearer_auth(&warehouse)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/orders/{number}/shipping-note")))
+        .bearer_auth(&warehouse)
+        .header("accept", "image/png")
+        .send()
+        .await
+        .unwrap();
     expect_problem(res, 406, "/problems/not-acceptable").await;
 
     // Not before it is ready to pick.
@@ -594,4 +629,35 @@ async fn the_simulated_storefront_places_orders_that_trip_the_rules() {
         rules.insert(detail["routing"]["rule"].as_str().unwrap_or("").to_string());
     }
     assert!(rules.len() >= 2, "one kind of order only: {rules:?}");
+}
+
+/// The text of a PDF as poppler's `pdftotext` reads it: proof that the words are really
+/// there (fonts embedded, text extractable). `.ci/run` installs poppler-utils; elsewhere the
+/// check is skipped with a note, unless CI is set.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("note.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    match std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "pdftotext refused the PDF: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "pdftotext is needed in CI: {e}"
+            );
+            eprintln!("pdftotext not installed ({e}); PDF text not checked");
+            None
+        }
+    }
 }
