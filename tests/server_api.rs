@@ -253,11 +253,15 @@ async fn every_sort_pages_through_every_order_once_in_its_order() {
                 let key = match sort {
                     "oldest" => 0,
                     "total" => -o["total"]["amount_minor"].as_i64().unwrap(),
-                    _ => i64::from(o["ship_by"].is_null()),
+                    _ => {
+                        let gone = ["shipped", "delivered", "cancelled", "returned"]
+                            .contains(&o["status"].as_str().unwrap());
+                        i64::from(gone || o["ship_by"].is_null())
+                    }
                 };
                 let text = match sort {
                     "oldest" => o["created_at"].as_str().unwrap().to_string(),
-                    "ship_by" => o["ship_by"].as_str().unwrap_or("").to_string(),
+                    "ship_by" if key == 0 => o["ship_by"].as_str().unwrap().to_string(),
                     _ => String::new(),
                 };
                 keys.push((key, text));

@@ -607,7 +607,7 @@ fn ship_by(
     clock: &Clock,
     narrow: bool,
 ) -> (String, ThemeRole) {
-    let gone = status.is_none_or(|s| s.is_closed() || s == OrderStatus::Shipped);
+    let gone = status.is_none_or(|s| !s.awaits_dispatch());
     let Some(due) = o
         .ship_by
         .as_deref()

@@ -29,7 +29,7 @@ pub enum OrderSort {
     #[default]
     Newest,
     Oldest,
-    /// Soonest ship-by first; orders without one last.
+    /// Soonest ship-by first among orders still to leave; the rest after them.
     ShipBy,
     /// Largest total first.
     Total,
@@ -141,6 +141,11 @@ impl OrderStatus {
             self,
             OrderStatus::Delivered | OrderStatus::Cancelled | OrderStatus::Returned
         )
+    }
+
+    /// Still to leave the warehouse: its ship-by time is a promise yet to keep.
+    pub fn awaits_dispatch(self) -> bool {
+        !self.is_closed() && self != OrderStatus::Shipped
     }
 
     /// Orders that hold reserved stock in the warehouse.

@@ -108,6 +108,7 @@ impl OrderCursor {
             OrderSort::Newest | OrderSort::Oldest => order.created_at.as_microsecond(),
             OrderSort::ShipBy => order
                 .ship_by
+                .filter(|_| order.status.awaits_dispatch())
                 .map(|t| t.as_microsecond())
                 .unwrap_or(i64::MAX),
             OrderSort::Total => order.total.minor,
@@ -134,13 +135,28 @@ impl OrderCursor {
     }
 }
 
-/// The SQL expression a sort orders by, and whether it runs downwards.
-fn sort_key(sort: OrderSort) -> (&'static str, bool) {
+/// The SQL expression a sort orders by (the same key `OrderCursor::after` takes), and
+/// whether it runs downwards.
+fn sort_key(sort: OrderSort) -> (String, bool) {
     match sort {
-        OrderSort::Newest => ("o.created_at", true),
-        OrderSort::Oldest => ("o.created_at", false),
-        OrderSort::ShipBy => ("COALESCE(o.ship_by, 9223372036854775807)", false),
-        OrderSort::Total => ("o.total_minor", true),
+        OrderSort::Newest => ("o.created_at".into(), true),
+        OrderSort::Oldest => ("o.created_at".into(), false),
+        // Orders gone or closed have kept or broken their promise: they sort last.
+        OrderSort::ShipBy => {
+            let gone: Vec<String> = OrderStatus::ALL
+                .iter()
+                .filter(|s| !s.awaits_dispatch())
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect();
+            let key = format!(
+                "CASE WHEN o.status IN ({}) THEN {} ELSE COALESCE(o.ship_by, {}) END",
+                gone.join(", "),
+                i64::MAX,
+                i64::MAX
+            );
+            (key, false)
+        }
+        OrderSort::Total => ("o.total_minor".into(), true),
     }
 }
 
