@@ -55,6 +55,18 @@ enum Command {
     /// Import data from files into a database.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Say what scans mean, one JSON object per line: kind, GTIN, each GS1 element, or why
+    /// the scan is invalid. For setting up scanners and label printers. Exits 1 if any scan
+    /// is invalid.
+    Barcode {
+        /// Scans as the scanner sends them (GS as 0x1D or a stand-in such as `<GS>`); `-`
+        /// reads one scan per line from standard input.
+        #[arg(required = true, value_name = "DATA")]
+        scans: Vec<String>,
+        /// Config file with a [scanner] table (default: ~/.config/backroom/config.toml).
+        #[arg(long, env = "BACKROOM_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -251,6 +263,12 @@ fn run() -> Result<()> {
             orders: Some(orders),
             against,
         }) => run_rules_test_csv(&db, file.as_deref(), &orders, against.as_deref()),
+        Command::Barcode { scans, config } => {
+            if !run_barcode(&scans, config.as_deref())? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
         Command::Import(ImportCommand::Orders {
             file,
             db,
@@ -600,6 +618,35 @@ fn run_rules_test_csv(
             .to_string()),
     );
     Ok(())
+}
+
+/// Prints a report per scan; says whether every scan was valid.
+fn run_barcode(scans: &[String], config: Option<&Path>) -> Result<bool> {
+    use backroom::domain::barcode::{ScanReport, read_scan};
+    use std::io::{BufRead, Write};
+    let settings = config::load(config)?.scanner;
+    let year = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .year();
+    let mut out = std::io::stdout().lock();
+    let mut all_valid = true;
+    let mut report = |input: &str| -> Result<()> {
+        let scan = read_scan(input, &settings, i32::from(year));
+        let report = ScanReport::new(input, &scan);
+        all_valid &= report.valid;
+        writeln!(out, "{}", serde_json::to_string(&report)?)?;
+        Ok(())
+    };
+    if scans == ["-"] {
+        for line in std::io::stdin().lock().lines() {
+            report(&line.context("reading scans from standard input")?)?;
+        }
+    } else {
+        for scan in scans {
+            report(scan)?;
+        }
+    }
+    Ok(all_valid)
 }
 
 /// Keymap and theme, loaded before the console takes the screen so errors can be printed.

@@ -711,3 +711,87 @@ fn rules_test_routes_the_orders_of_a_csv_and_stores_nothing() {
     assert_eq!(store.last_event_id().unwrap(), events_before);
     assert_eq!(available(&store), stock_before);
 }
+
+#[test]
+fn barcode_says_what_each_scan_means_as_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[scanner.labels]\nlocation = [\"@-##-##\"]\n").unwrap();
+    let out = backroom()
+        .args([
+            "barcode",
+            "4006381333931",
+            "]C101095011010209171719050810ABCD1234<GS>2112345",
+            "A-03-02",
+            "4006381333932",
+            "--config",
+        ])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "one scan is invalid");
+    let reports: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(reports.len(), 4);
+    assert_eq!(
+        (&reports[0]["kind"], &reports[0]["gtin14"]),
+        (
+            &serde_json::json!("gtin"),
+            &serde_json::json!("04006381333931")
+        )
+    );
+    assert_eq!(reports[1]["symbology"], "GS1-128");
+    assert_eq!(
+        reports[1]["ais"],
+        serde_json::json!([
+            ["01", "09501101020917"],
+            ["17", "190508"],
+            ["10", "ABCD1234"],
+            ["21", "12345"]
+        ])
+    );
+    assert_eq!(reports[2]["kind"], "location");
+    assert_eq!(reports[3]["valid"], false);
+    assert!(
+        reports[3]["error"]
+            .as_str()
+            .unwrap()
+            .contains("check digit should be 1"),
+        "{}",
+        reports[3]
+    );
+
+    let mut child = backroom()
+        .args(["barcode", "-", "--config"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"0101234567890128\n96385074\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(text.contains("\"gtin14\":\"00000096385074\""), "{text}");
+
+    std::fs::write(&config, "[scanner.labels]\nlocation = [\"@-##{2\"]\n").unwrap();
+    let out = backroom()
+        .args(["barcode", "A-03-02", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("config.toml:2:"),
+        "{err}"
+    );
+}

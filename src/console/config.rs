@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::settings_file::SettingsError;
+use crate::domain::barcode::ScanSettings;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +19,9 @@ pub struct ConfigFile {
     pub keymap: Option<String>,
     /// Theme name (`default`, `light`, `high-contrast`, `mono`) or path.
     pub theme: Option<String>,
+    /// How scans are read: label shapes, group-separator stand-ins, bare digits.
+    #[serde(default)]
+    pub scanner: ScanSettings,
 }
 
 /// The keymap and theme names to load. Flags (with their `BACKROOM_*` variables, which
