@@ -13,6 +13,7 @@ use backroom::api::Secret;
 use backroom::client::{Client, TokenStore};
 use backroom::console::app::App;
 use backroom::console::config;
+use backroom::console::cue::{AudioEnv, CuePlayer, Speaker};
 use backroom::console::keymap::Keymap;
 use backroom::console::run::{Runner, run_terminal};
 use backroom::console::theme::Theme;
@@ -649,6 +650,18 @@ fn run_barcode(scans: &[String], config: Option<&Path>) -> Result<bool> {
     Ok(all_valid)
 }
 
+/// The sound-cue player, started before the console takes the screen so that a theme's
+/// unreadable WAV file is reported as an error. The bell stands in over SSH or without a
+/// sound device.
+fn start_cues(theme: &Theme) -> Result<CuePlayer> {
+    Ok(CuePlayer::start(
+        &theme.sounds,
+        AudioEnv::from_env(),
+        Speaker::default(),
+        std::io::stdout(),
+    )?)
+}
+
 /// Keymap and theme, loaded before the console takes the screen so errors can be printed.
 fn load_look(look: &LookArgs) -> Result<(config::ConfigFile, Keymap, Theme)> {
     let file = config::load(look.config.as_deref())?;
@@ -677,6 +690,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
         log_to_file(&dir)?;
     }
     let tokens = TokenStore::in_user_cache();
+    let cues = start_cues(&theme)?;
     let mut app = App::new(keymap, theme, client.base_url(), user.as_deref());
     let mut runner_client = client.clone();
     let mut initial = vec![backroom::console::app::Effect::CheckHealth];
@@ -695,7 +709,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
             Err(e) => tracing::info!(error = %e, "kept session not usable; signing in"),
         }
     }
-    let runner = Runner::new(runner_client, tokens);
+    let runner = Runner::new(runner_client, tokens).with_cues(cues);
     run_terminal(app, runner, initial).await?;
     Ok(())
 }
@@ -810,10 +824,11 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
         let login = client
             .login(Role::Admin.as_str(), &demo_password(Role::Admin))
             .await?;
+        let cues = start_cues(&theme)?;
         let mut app = App::new(keymap, theme, client.base_url(), Some(Role::Admin.as_str()));
         let initial = app.signed_in(login.user);
         // The demo keeps no token on disk: it must leave nothing behind.
-        let runner = Runner::new(client.with_token(login.token.expose()), None);
+        let runner = Runner::new(client.with_token(login.token.expose()), None).with_cues(cues);
         let ended = run_terminal(app, runner, initial).await;
         tracing::info!(?ended, "console closed");
     }

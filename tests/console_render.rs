@@ -7,6 +7,7 @@ use backroom::api::{
 };
 use backroom::client::ClientError;
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply, Screen};
+use backroom::console::cue::Cue;
 use backroom::console::keymap::Keymap;
 use backroom::console::theme::Theme;
 use backroom::domain::money::Currency;
@@ -237,6 +238,7 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                     result: Ok(Box::new(product_detail(&p))),
                 }
             }
+            Effect::Cue(_) | Effect::Mute(_) => continue,
             other => panic!("unexpected effect {other:?}"),
         };
         let next = app.update(Msg::Reply(reply));
@@ -728,7 +730,8 @@ fn ops_approve_hold_and_cancel_from_the_queue() {
     // The answer updates the row where it is; the cursor stays on it.
     let mut changed = order_detail("SO-001198");
     changed.order.status = "cancelled".into();
-    app.update(Msg::Reply(Reply::Mutated(Ok(Box::new(changed)))));
+    let effects = app.update(Msg::Reply(Reply::Mutated(Ok(Box::new(changed)))));
+    assert_eq!(effects, vec![Effect::Cue(Cue::Ok)], "the change is heard");
     let work = app.workspace().unwrap();
     assert_eq!(work.orders.cursor.selected, 2);
     assert_eq!(work.orders.rows[2].status, "cancelled");
@@ -893,7 +896,8 @@ fn carrier_exceptions_are_a_filter_and_an_alert() {
         unreachable!()
     };
     event.payload = serde_json::json!({ "number": "SO-001195", "carrier": "black-cat", "description": "address not found", "location": "Taichung" });
-    app.update(Msg::Reply(Reply::Feed(event)));
+    let effects = app.update(Msg::Reply(Reply::Feed(event)));
+    assert!(effects.contains(&Effect::Cue(Cue::Warn)), "{effects:?}");
     let screen = render(&app, 80, 24);
     assert!(
         screen.contains("Carrier exception: SO-001195 (black-cat) · address not found · Taichung"),
@@ -953,4 +957,20 @@ fn the_shipping_note_is_a_key_away_from_the_order() {
         !screen.contains("shipping note") && screen.contains("SO-001198"),
         "Esc leaves the note first"
     );
+}
+
+#[test]
+fn a_refused_change_sounds_the_error_cue_and_f9_mutes() {
+    let mut app = working_app(Role::Ops);
+    let problem = Problem::new(
+        ProblemType::IllegalTransition,
+        "SO-001200 cannot go from Delivered to Hold".to_string(),
+    );
+    let effects = app.update(Msg::Reply(Reply::Mutated(Err(ClientError::Problem(
+        Box::new(problem),
+    )))));
+    assert_eq!(effects, vec![Effect::Cue(Cue::Error)]);
+    assert_eq!(app.update(key(KeyCode::F(9))), vec![Effect::Mute(true)]);
+    assert!(render(&app, 80, 24).contains("sound cues off"));
+    assert_eq!(app.update(key(KeyCode::F(9))), vec![Effect::Mute(false)]);
 }

@@ -5,6 +5,7 @@
 use crossterm::event::{KeyEvent, KeyEventKind};
 use jiff::tz::TimeZone;
 
+use super::cue::Cue;
 use super::keymap::{Action, Context, Key, Keymap};
 use super::order_change::{OrderChange, Step};
 use super::orders::OrdersPane;
@@ -65,6 +66,9 @@ pub enum Effect {
     RefreshOrder {
         id: String,
     },
+    /// Say something by sound (or the bell) without looking.
+    Cue(Cue),
+    Mute(bool),
 }
 
 #[derive(Debug)]
@@ -195,6 +199,8 @@ pub struct App {
     pub quit: bool,
     /// Something changed since the last frame.
     pub dirty: bool,
+    /// Sound cues are off.
+    pub muted: bool,
     next_request: u64,
 }
 
@@ -210,6 +216,7 @@ impl App {
             tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
             frozen_now: None,
             quit: false,
+            muted: false,
             dirty: true,
             next_request: 0,
         }
@@ -449,6 +456,18 @@ impl App {
                 });
                 effects
             }
+            Action::SoundMute => {
+                self.muted = !self.muted;
+                self.notice = Some(Notice {
+                    text: if self.muted {
+                        "sound cues off".into()
+                    } else {
+                        "sound cues on".into()
+                    },
+                    is_error: false,
+                });
+                vec![Effect::Mute(self.muted)]
+            }
             Action::SignOut => {
                 let username = work.me.username.clone();
                 self.screen = Screen::SignIn(SignIn::new(Some(&username)));
@@ -570,24 +589,26 @@ impl App {
                 Vec::new()
             }
             (Screen::Work(work), Reply::Feed(event)) => {
+                let mut effects = Vec::new();
                 if event.kind == "alert.carrier_exception" {
                     self.notice = Some(carrier_alert(&event.payload));
+                    effects.push(Effect::Cue(Cue::Warn));
                 }
                 let about_orders =
                     event.kind.starts_with("order.") || event.kind.starts_with("shipment.");
                 if about_orders && work.panes.contains(&PaneKind::Orders) {
-                    vec![Effect::RefreshOrder {
+                    effects.push(Effect::RefreshOrder {
                         id: event.entity_id,
-                    }]
-                } else {
-                    Vec::new()
+                    });
                 }
+                effects
             }
             (Screen::Work(work), Reply::OrderRefreshed(Ok(order))) => {
                 work.orders.upsert(*order);
                 Vec::new()
             }
             (Screen::Work(work), Reply::Mutated(result)) => {
+                let cue = if result.is_ok() { Cue::Ok } else { Cue::Error };
                 self.notice = Some(match result {
                     Ok(order) => {
                         let label = order
@@ -608,7 +629,7 @@ impl App {
                         is_error: true,
                     },
                 });
-                Vec::new()
+                vec![Effect::Cue(cue)]
             }
             // A late answer for a screen that is gone.
             _ => Vec::new(),

@@ -29,6 +29,7 @@ pub enum Action {
     PanePrev,
     Refresh,
     SignOut,
+    SoundMute,
     CursorUp,
     CursorDown,
     PageUp,
@@ -54,7 +55,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -64,6 +65,7 @@ impl Action {
         Action::PanePrev,
         Action::Refresh,
         Action::SignOut,
+        Action::SoundMute,
         Action::CursorUp,
         Action::CursorDown,
         Action::PageUp,
@@ -99,6 +101,7 @@ impl Action {
             Action::PanePrev => "pane.prev",
             Action::Refresh => "refresh",
             Action::SignOut => "sign_out",
+            Action::SoundMute => "sound.mute",
             Action::CursorUp => "cursor.up",
             Action::CursorDown => "cursor.down",
             Action::PageUp => "cursor.page_up",
@@ -136,6 +139,7 @@ impl Action {
             Action::PanePrev => "Previous pane",
             Action::Refresh => "Reload from the server",
             Action::SignOut => "Sign out and end the session",
+            Action::SoundMute => "Sound cues off / on",
             Action::CursorUp => "Move up",
             Action::CursorDown => "Move down",
             Action::PageUp => "Page up",
@@ -193,6 +197,7 @@ const GLOBAL_ACTIONS: &[Action] = &[
     Action::PanePrev,
     Action::Refresh,
     Action::SignOut,
+    Action::SoundMute,
 ];
 const CURSOR_ACTIONS: &[Action] = &[
     Action::CursorUp,

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod cue;
 pub mod keymap;
 mod list_cursor;
 pub mod order_change;

@@ -11,6 +11,7 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg, Reply};
+use super::cue::CuePlayer;
 use crate::client::{Client, StoredSession, TokenStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,8 @@ pub struct Runner {
     /// Whether to follow the server's event stream while signed in.
     follow: bool,
     feed: Option<tokio::task::JoinHandle<()>>,
+    /// Plays cues; `None` where nothing may make a sound (tests).
+    cues: Option<CuePlayer>,
 }
 
 impl Runner {
@@ -45,7 +48,14 @@ impl Runner {
             in_flight: 0,
             follow: false,
             feed: None,
+            cues: None,
         }
+    }
+
+    /// Plays the console's sound cues through `cues`.
+    pub fn with_cues(mut self, cues: CuePlayer) -> Runner {
+        self.cues = Some(cues);
+        self
     }
 
     pub fn in_flight(&self) -> usize {
@@ -95,6 +105,21 @@ impl Runner {
     }
 
     fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Cue(cue) => {
+                if let Some(cues) = &self.cues {
+                    cues.play(cue);
+                }
+                return;
+            }
+            Effect::Mute(muted) => {
+                if let Some(cues) = &self.cues {
+                    cues.set_muted(muted);
+                }
+                return;
+            }
+            _ => {}
+        }
         let client = self.client.clone();
         let tx = self.tx.clone();
         if effect == Effect::SignOut {
@@ -110,6 +135,8 @@ impl Runner {
         self.in_flight += 1;
         tokio::spawn(async move {
             let reply = match effect {
+                // Played at once above, never sent to the server.
+                Effect::Cue(_) | Effect::Mute(_) => return,
                 Effect::SignIn { username, password } => Reply::SignedIn(
                     client
                         .login(&username, password.expose())

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use ratatui::style::{Color, Modifier, Style};
 
+use super::cue::CueSounds;
 use super::settings_file::{
     SettingsError, SettingsSource, expect_str, expect_table, in_file_order,
 };
@@ -130,6 +131,8 @@ impl ThemeRole {
 pub struct Theme {
     pub name: String,
     styles: HashMap<ThemeRole, Style>,
+    /// The sound cues: built-in tones unless the theme (or one it inherits) has `[sounds]`.
+    pub sounds: CueSounds,
 }
 
 /// A colour reference before the palette is known, with where it was written.
@@ -150,6 +153,7 @@ struct RawStyle {
 struct RawTheme {
     palette: HashMap<String, (Color, SettingsError)>,
     styles: HashMap<ThemeRole, RawStyle>,
+    sounds: CueSounds,
 }
 
 impl Theme {
@@ -188,6 +192,7 @@ impl Theme {
         Ok(Theme {
             name: name.to_string(),
             styles,
+            sounds: raw.sounds,
         })
     }
 
@@ -243,7 +248,7 @@ fn parse_raw(
                     raw.styles.insert(role, parse_style(source, v)?);
                 }
             }
-            "sounds" => {} // Sound cues arrive with the scanner work; accepted so themes can carry them.
+            "sounds" => raw.sounds.read_table(source, value)?,
             other => {
                 return Err(source.error_at(
                     key.span(),
@@ -427,6 +432,11 @@ mod tests {
                 "unknown section",
             ),
             (
+                "inherits = \"default\"\n[sounds]\nerror = \"tone:5:90\"\n",
+                3,
+                "sound for \"error\": \"tone:5:90\": 5 Hz is outside 50–8000 Hz",
+            ),
+            (
                 "[styles]\n\"text\" = {}\n",
                 0,
                 "no style for role \"text.muted\"",
@@ -442,6 +452,45 @@ mod tests {
                 "{err} should say {needle}"
             );
             assert!(err.origin.ends_with("mine.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn sounds_come_from_the_theme_over_its_parents() {
+        use crate::console::cue::{Cue, CueSounds, Sound, Tone};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("done.wav"), b"RIFF").unwrap();
+        let parent = dir.path().join("parent.toml");
+        std::fs::write(
+            &parent,
+            "inherits = \"default\"\n[sounds]\nok = \"tone:440:50\"\ndone = \"wav:done.wav\"\n",
+        )
+        .unwrap();
+        let child = dir.path().join("child.toml");
+        std::fs::write(
+            &child,
+            format!(
+                "inherits = {:?}\n[sounds]\nok = \"tone:880:60\"\n",
+                parent.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let theme = Theme::load(child.to_str().unwrap(), None).unwrap();
+        assert_eq!(
+            theme.sounds.get(Cue::Ok),
+            &Sound::Tones(vec![Tone { hz: 880, ms: 60 }])
+        );
+        assert_eq!(
+            theme.sounds.get(Cue::Done),
+            &Sound::Wav(dir.path().join("done.wav"))
+        );
+        assert_eq!(
+            theme.sounds.get(Cue::Error),
+            CueSounds::default().get(Cue::Error)
+        );
+        for (name, _) in BUILT_IN {
+            let theme = Theme::load(name, None).unwrap();
+            assert_eq!(theme.sounds, CueSounds::default(), "{name}");
         }
     }
 
