@@ -522,7 +522,7 @@ fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
         Some(path) => load_rules(path)?,
         None => built_in_rules(),
     };
-    let store = Store::open(db)?;
+    let store = Store::open_existing(db)?;
     let orders = store.open_orders_for_routing()?;
     let mut changed = 0;
     for o in &orders {
@@ -570,7 +570,7 @@ fn run_rules_test_csv(
     let (proposed, baseline) = (load(file)?, load(against)?);
     let text =
         std::fs::read_to_string(csv).with_context(|| format!("cannot read {}", csv.display()))?;
-    let store = Store::open(db)?;
+    let store = Store::open_existing(db)?;
     let checked = check_csv_orders(&store, &text)?;
     for e in &checked.errors {
         println!("{}:{}: {} (not routed)", csv.display(), e.line, e.message);

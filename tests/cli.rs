@@ -710,6 +710,18 @@ fn rules_test_routes_the_orders_of_a_csv_and_stores_nothing() {
     assert_eq!(store.order_count().unwrap(), before);
     assert_eq!(store.last_event_id().unwrap(), events_before);
     assert_eq!(available(&store), stock_before);
+
+    // A mistyped database is refused, not created.
+    let missing = dir.path().join("typo.db");
+    let out = backroom()
+        .args(["rules", "test", "--db"])
+        .arg(&missing)
+        .arg("--orders")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!missing.exists());
 }
 
 #[test]

@@ -891,6 +891,23 @@ fn carrier_exceptions_are_a_filter_and_an_alert() {
     insta::assert_snapshot!("carrier_exceptions_80x24", screen);
     insta::assert_snapshot!("carrier_exceptions_40x16", render(&app, 40, 16));
 
+    // An older parcel with a fresh exception joins the list where it belongs.
+    let mut older = order_detail("SO-001150");
+    older.order.id = "id-1150".into();
+    older.order.status = "shipped".into();
+    older.order.created_at = "2026-11-20T10:00:00Z".into();
+    older.order.shipment_state = Some("exception".into());
+    app.update(Msg::Reply(Reply::OrderRefreshed(Ok(Box::new(older)))));
+    let numbers: Vec<_> = app
+        .workspace()
+        .unwrap()
+        .orders
+        .rows
+        .iter()
+        .map(|o| o.number.clone())
+        .collect();
+    assert_eq!(numbers, ["SO-001193", "SO-001150"]);
+
     // A new exception from the event stream is said at once.
     let Msg::Reply(Reply::Feed(mut event)) = feed("alert.carrier_exception", "id-1195") else {
         unreachable!()

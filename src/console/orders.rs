@@ -165,20 +165,25 @@ impl OrdersPane {
                 self.cursor.clamp(self.rows.len());
             }
             // A search is answered by the server; only orders already listed are updated then.
-            // New orders go on top, which is their place only when the newest come first.
+            // An order new to the list (just placed, or an old one that now fits the filter,
+            // such as a parcel with a fresh carrier exception) goes where newest-first puts
+            // it, if that is within what is loaded.
             None if fits
                 && self.loaded
                 && self.sort == OrderSort::Newest
                 && (self.search.is_empty() || searched_tag(self.search.text()).is_some()) =>
             {
-                let newer = self
-                    .rows
-                    .first()
-                    .is_none_or(|top| summary.created_at >= top.created_at);
-                if newer {
+                let key = |o: &OrderSummary| (o.created_at.clone(), o.number.clone());
+                let at = self.rows.iter().position(|r| key(r) < key(&summary));
+                let at = match at {
+                    Some(i) => Some(i),
+                    None if self.next_cursor.is_none() => Some(self.rows.len()),
+                    None => None,
+                };
+                if let Some(i) = at {
                     let was_empty = self.rows.is_empty();
-                    self.rows.insert(0, summary);
-                    if !was_empty {
+                    self.rows.insert(i, summary);
+                    if !was_empty && i <= self.cursor.selected {
                         self.cursor.selected += 1;
                     }
                 }
@@ -200,8 +205,8 @@ impl OrdersPane {
         };
         let status_fits = filter.statuses.is_empty()
             || filter.statuses.iter().any(|s| s.as_str() == order.status);
-        let tag_fits =
-            searched_tag(self.search.text()).is_none_or(|t| order.tags.iter().any(|o| o == t));
+        let tag_fits = searched_tag(self.search.text())
+            .is_none_or(|t| order.tags.iter().any(|o| o.eq_ignore_ascii_case(t)));
         status_fits && tag_fits && (!filter.carrier_exception || has_exception(order))
     }
 
@@ -834,13 +839,7 @@ fn render_order(
         }
         lines.push(Line::from(spans));
     }
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
-    let max = paragraph
-        .line_count(inner.width)
-        .saturating_sub(inner.height as usize);
-    view.max_scroll.set(max);
-    let scroll = view.scroll.min(max) as u16;
-    f.render_widget(paragraph.scroll((scroll, 0)), inner);
+    render_scrolled(f, inner, view, lines);
 }
 
 /// The shipping note as the server renders it, scrollable; monospace columns survive
@@ -872,6 +871,11 @@ fn render_note(
             .map(|l| Line::from(Span::styled(l.to_string(), theme.style(ThemeRole::Text))))
             .collect(),
     };
+    render_scrolled(f, inner, view, lines);
+}
+
+/// Wrapped lines at the view's scroll position, remembering how far it can scroll.
+fn render_scrolled(f: &mut Frame, inner: Rect, view: &OrderView, lines: Vec<Line>) {
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     let max = paragraph
         .line_count(inner.width)

@@ -180,6 +180,12 @@ impl IntakeTable {
             .into_iter()
             .map(|(channel, ClockTime(t))| (channel, t))
             .collect();
+        if ship.cutoffs.windows(2).any(|w| w[0] > w[1]) {
+            return Err(
+                "[intake] cutoff: a higher priority must not have an earlier cut-off (low ≤ normal ≤ high ≤ urgent)"
+                    .into(),
+            );
+        }
         let late = ship
             .cutoffs
             .iter()
@@ -377,12 +383,19 @@ mod tests {
             ("last_truck = \"5pm\"", "not a time of day"),
             ("working_days = [\"monday\"]", "not a weekday"),
             ("working_days = []", "working_days is empty"),
-            ("cutoff = { normal = \"18:00\" }", "after the last truck"),
+            (
+                "cutoff = { high = \"18:00\", urgent = \"18:00\" }",
+                "after the last truck",
+            ),
             (
                 "channel_cutoff = { shop = \"19:00\" }",
                 "channel_cutoff.shop",
             ),
             ("cutoff = { asap = \"10:00\" }", "unknown field"),
+            (
+                "cutoff = { urgent = \"10:00\" }",
+                "must not have an earlier cut-off",
+            ),
             ("tolerance = \"1%\"", "unknown field"),
         ] {
             let err = table(text).unwrap_err();

@@ -99,6 +99,28 @@ impl Store {
         })
     }
 
+    /// Opens a database that must exist and be up to date, creating and migrating nothing:
+    /// for tools that promise to change nothing.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        let writer = open_connection(path, false)?;
+        let version = migrate::schema_version(&writer)?;
+        if version != SCHEMA_VERSION {
+            return Err(StoreError::Open {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "schema version {version}, this backroom needs {SCHEMA_VERSION}; open it with `backroom serve` first"
+                ),
+            });
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }

@@ -252,8 +252,12 @@ impl Store {
             .filter(|t| !t.is_empty())
         {
             if let Some(number) = OrderNumber::parse(text) {
-                sql.push_str(" AND (o.number = ? OR o.channel_order_no = ?)");
+                sql.push_str(
+                    " AND (o.number = ? OR o.channel_order_no = ?
+                           OR o.id IN (SELECT order_id FROM order_lines WHERE sku = ? COLLATE NOCASE))",
+                );
                 args.push((number.0 as i64).into());
+                args.push(text.to_string().into());
                 args.push(text.to_string().into());
             } else {
                 let pattern = format!("%{}%", like_escape(text));

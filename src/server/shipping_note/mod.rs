@@ -117,15 +117,38 @@ fn chosen_format(query: Option<&str>, accept: Option<&str>) -> Result<NoteFormat
     let Some(accept) = accept.map(str::to_ascii_lowercase) else {
         return Ok(NoteFormat::Text);
     };
-    let offers = |m: &str| accept.split(',').any(|part| part.trim().starts_with(m));
-    if offers("text/plain") || offers("text/*") || offers("*/*") {
-        Ok(NoteFormat::Text)
-    } else if offers("application/pdf") || offers("application/*") {
-        Ok(NoteFormat::Pdf)
-    } else {
+    // Each media range with its quality (RFC 9110 §12.5.1).
+    let ranges: Vec<(&str, f32)> = accept
+        .split(',')
+        .map(|part| {
+            let mut params = part.split(';');
+            let range = params.next().unwrap_or("").trim();
+            let q = params
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (range, q)
+        })
+        .collect();
+    // The quality of a type is that of the most specific range that matches it.
+    let quality = |exact: &str, family: &str| {
+        [exact, family, "*/*"]
+            .iter()
+            .find_map(|m| ranges.iter().find(|(r, _)| r == m).map(|(_, q)| *q))
+            .unwrap_or(0.0)
+    };
+    let (text, pdf) = (
+        quality("text/plain", "text/*"),
+        quality("application/pdf", "application/*"),
+    );
+    if text <= 0.0 && pdf <= 0.0 {
         Err(ApiError::NotAcceptable(
             "a shipping note comes as text/plain or application/pdf".into(),
         ))
+    } else if pdf > text {
+        Ok(NoteFormat::Pdf)
+    } else {
+        Ok(NoteFormat::Text)
     }
 }
 
@@ -172,7 +195,10 @@ pub async fn shipping_note(
     let note = ShippingNote::of(&order, &state.rules().intake.ship_by.tz);
     match format {
         NoteFormat::Text => Ok((
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            [
+                (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (header::VARY, "accept"),
+            ],
             render_text(&note),
         )
             .into_response()),
@@ -187,6 +213,7 @@ pub async fn shipping_note(
                 [
                     (header::CONTENT_TYPE, "application/pdf".to_string()),
                     (header::CONTENT_DISPOSITION, disposition),
+                    (header::VARY, "accept".to_string()),
                 ],
                 bytes,
             )
@@ -211,6 +238,15 @@ mod tests {
         assert_eq!(pick(None, Some("*/*")), Some(NoteFormat::Text));
         assert_eq!(pick(Some("pdf"), Some("text/plain")), Some(NoteFormat::Pdf));
         assert_eq!(pick(None, Some("image/png")), None);
+        assert_eq!(
+            pick(None, Some("application/pdf, */*;q=0.1")),
+            Some(NoteFormat::Pdf)
+        );
+        assert_eq!(
+            pick(None, Some("text/plain;q=0, application/pdf")),
+            Some(NoteFormat::Pdf)
+        );
+        assert_eq!(pick(None, Some("text/plain;q=0")), None);
         assert_eq!(pick(Some("docx"), None), None);
     }
 }

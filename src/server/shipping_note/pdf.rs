@@ -138,7 +138,7 @@ fn paginate(note: &ShippingNote, pen: &Pen) -> Vec<Vec<Row>> {
                 .then(|| format!("{} back-ordered: ships later", l.backordered)),
         })
         .collect();
-    let first_top = heading_height(note) + table_header_height();
+    let first_top = heading_height(note, pen) + table_header_height();
     let next_top = MARGIN + 32.0 + table_header_height();
     let mut pages = vec![Vec::new()];
     let mut y = first_top;
@@ -161,9 +161,27 @@ fn paginate(note: &ShippingNote, pen: &Pen) -> Vec<Vec<Row>> {
     pages
 }
 
-fn heading_height(note: &ShippingNote) -> f32 {
+/// Where the address column starts, and how wide it is.
+const ADDRESS_X: f32 = PAGE_W / 2.0 + 10.0;
+const ADDRESS_W: f32 = PAGE_W - MARGIN - ADDRESS_X;
+
+/// The address as printed: the name larger, every line wrapped to the column.
+fn address_lines(note: &ShippingNote, pen: &Pen) -> Vec<(f32, String)> {
+    note.ship_to
+        .iter()
+        .enumerate()
+        .flat_map(|(i, line)| {
+            let size = if i == 0 { 14.0 } else { 11.0 };
+            pen.wrap(line, size, ADDRESS_W)
+                .into_iter()
+                .map(move |part| (size, part))
+        })
+        .collect()
+}
+
+fn heading_height(note: &ShippingNote, pen: &Pen) -> f32 {
     let facts = 6.0 * (LEADING + 2.0);
-    let address = 18.0 + note.ship_to.len() as f32 * (LEADING + 1.0);
+    let address = 18.0 + address_lines(note, pen).len() as f32 * (LEADING + 1.0);
     MARGIN + 40.0 + facts.max(address) + 12.0
 }
 
@@ -212,19 +230,14 @@ fn draw_heading(surface: &mut Surface, pen: &Pen, note: &ShippingNote) -> f32 {
         y += LEADING + 2.0;
     }
 
-    let x = PAGE_W / 2.0 + 10.0;
     let mut ay = top + 32.0;
-    pen.text(surface, x, ay, 9.0, Ink::Muted, "Ship to 收件人");
+    pen.text(surface, ADDRESS_X, ay, 9.0, Ink::Muted, "Ship to 收件人");
     ay += 18.0;
-    let width = PAGE_W - MARGIN - x;
-    for (i, line) in note.ship_to.iter().enumerate() {
-        let size = if i == 0 { 14.0 } else { 11.0 };
-        for part in pen.wrap(line, size, width) {
-            pen.text(surface, x, ay, size, Ink::Text, &part);
-            ay += LEADING + 1.0;
-        }
+    for (size, part) in address_lines(note, pen) {
+        pen.text(surface, ADDRESS_X, ay, size, Ink::Text, &part);
+        ay += LEADING + 1.0;
     }
-    heading_height(note)
+    heading_height(note, pen)
 }
 
 fn draw_table_header(surface: &mut Surface, pen: &Pen, y: f32) -> f32 {
@@ -251,38 +264,11 @@ fn draw_table_header(surface: &mut Surface, pen: &Pen, y: f32) -> f32 {
 fn draw_row(surface: &mut Surface, pen: &Pen, y: f32, row: &Row) -> f32 {
     let base = y + LEADING;
     pen.text(surface, COL_NO, base, BODY, Ink::Text, &row.no);
-    for (i, line) in row.sku.iter().enumerate() {
-        pen.text(
-            surface,
-            COL_SKU,
-            base + i as f32 * LEADING,
-            BODY,
-            Ink::Text,
-            line,
-        );
-    }
+    pen.column(surface, COL_SKU, base, &row.sku);
     let w = pen.width(&row.qty, BODY);
     pen.text(surface, COL_QTY_RIGHT - w, base, BODY, Ink::Text, &row.qty);
-    for (i, pick) in row.picks.iter().enumerate() {
-        pen.text(
-            surface,
-            COL_PICK,
-            base + i as f32 * LEADING,
-            BODY,
-            Ink::Text,
-            pick,
-        );
-    }
-    for (i, line) in row.item.iter().enumerate() {
-        pen.text(
-            surface,
-            COL_ITEM,
-            base + i as f32 * LEADING,
-            BODY,
-            Ink::Text,
-            line,
-        );
-    }
+    pen.column(surface, COL_PICK, base, &row.picks);
+    pen.column(surface, COL_ITEM, base, &row.item);
     if let Some(note) = &row.backordered {
         let at = base + row.item.len() as f32 * LEADING;
         pen.text(surface, COL_ITEM, at, 9.0, Ink::Warning, note);
@@ -411,6 +397,14 @@ impl Pen {
         );
     }
 
+    /// Lines of body text one under the other, the first on `base`.
+    fn column(&self, surface: &mut Surface, x: f32, base: f32, lines: &[String]) {
+        for (i, line) in lines.iter().enumerate() {
+            let y = base + i as f32 * LEADING;
+            self.text(surface, x, y, BODY, Ink::Text, line);
+        }
+    }
+
     /// The advance of `text` at `size` points, as the font's own metrics give it.
     fn width(&self, text: &str, size: f32) -> f32 {
         let charmap = self.metrics.charmap();
@@ -510,6 +504,23 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-") && pdf.trim_ascii_end().ends_with(b"%%EOF"));
         // Only the glyphs used are embedded: far smaller than the 5 MB font.
         assert!(pdf.len() < 200_000, "{} bytes", pdf.len());
+    }
+
+    #[test]
+    fn a_long_address_pushes_the_table_down() {
+        let pen = Pen::new().unwrap();
+        let short = note(1);
+        let mut long = note(1);
+        long.ship_to[1] =
+            "No. 100, Sec. 4, Zhongxiao E. Rd., Da'an Dist., 5F-2, behind the night market".into();
+        assert!(address_lines(&long, &pen).len() > address_lines(&short, &pen).len());
+        long.ship_to
+            .extend(["c/o front desk".into(), "+886 2 1234 5678".into()]);
+        // The table starts below the baseline of the last address line drawn.
+        let lines = address_lines(&long, &pen).len() as f32;
+        let address_bottom = MARGIN + 20.0 + 32.0 + 18.0 + (lines - 1.0) * (LEADING + 1.0);
+        assert!(heading_height(&long, &pen) > address_bottom);
+        assert!(heading_height(&long, &pen) > heading_height(&short, &pen));
     }
 
     #[test]
