@@ -18,6 +18,7 @@ use super::ui::{empty_list_line, input_line, list_table, money, muted_line, pane
 use crate::api::{OrderDetail, OrderSummary, Page};
 use crate::client::{ClientError, OrderQuery};
 use crate::domain::order::{OrderSort, OrderStatus};
+use crate::domain::tracking::TrackingKind;
 
 const PAGE: u32 = 200;
 /// Load the next page when the cursor is this close to the last loaded row.
@@ -32,7 +33,14 @@ pub struct QueueFilter {
     pub carrier_exception: bool,
 }
 
-pub fn queue_filters() -> Vec<QueueFilter> {
+/// Built once: the list is fixed, and the queue asks for it on every frame.
+pub fn queue_filters() -> &'static [QueueFilter] {
+    static FILTERS: std::sync::LazyLock<Vec<QueueFilter>> =
+        std::sync::LazyLock::new(build_queue_filters);
+    &FILTERS
+}
+
+fn build_queue_filters() -> Vec<QueueFilter> {
     let by_status = |label, short, statuses| QueueFilter {
         label,
         short,
@@ -82,7 +90,7 @@ fn searched_tag(text: &str) -> Option<&str> {
 
 /// The carrier reported a problem with the parcel.
 fn has_exception(order: &OrderSummary) -> bool {
-    order.shipment_state.as_deref() == Some("exception")
+    order.shipment_state.as_deref() == Some(TrackingKind::Exception.as_str())
 }
 
 #[derive(Debug, Default)]
@@ -805,7 +813,7 @@ fn render_order(
             text,
         )));
         for e in &sh.events {
-            let role = if e.kind == "exception" {
+            let role = if e.kind == TrackingKind::Exception.as_str() {
                 ThemeRole::Error
             } else {
                 ThemeRole::TextMuted

@@ -90,13 +90,17 @@ impl Store {
         }
         let mut writer = open_connection(path, true)?;
         migrate::migrate(&mut writer, path)?;
-        Ok(Store {
+        Ok(Store::with_writer(path, writer))
+    }
+
+    fn with_writer(path: &Path, writer: Connection) -> Store {
+        Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
             }),
-        })
+        }
     }
 
     /// Opens a database that must exist and be up to date, creating and migrating nothing:
@@ -112,13 +116,7 @@ impl Store {
                 ),
             });
         }
-        Ok(Store {
-            inner: Arc::new(Inner {
-                path: path.to_path_buf(),
-                writer: Mutex::new(writer),
-                readers: Mutex::new(Vec::new()),
-            }),
-        })
+        Ok(Store::with_writer(path, writer))
     }
 
     pub fn path(&self) -> &Path {

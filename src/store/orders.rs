@@ -6,6 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::{Result, Store, StoreError, like_escape, timestamp};
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderNumber, OrderSort, OrderStatus};
+use crate::domain::tracking::TrackingKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
@@ -281,7 +282,8 @@ impl Store {
             args.push(format!("%,{},%", like_escape(tag)).into());
         }
         if filter.carrier_exception {
-            sql.push_str(" AND s.state = 'exception'");
+            sql.push_str(" AND s.state = ?");
+            args.push(TrackingKind::Exception.as_str().to_string().into());
         }
         let (key, down) = sort_key(filter.sort);
         if let Some(cursor) = after {

@@ -405,46 +405,59 @@ impl Pen {
         }
     }
 
-    /// The advance of `text` at `size` points, as the font's own metrics give it.
-    fn width(&self, text: &str, size: f32) -> f32 {
+    /// The advance of each character at `size` points, as the font's own metrics give it;
+    /// the font's tables are looked up once per call, not once per character.
+    fn advances(&self, size: f32) -> impl Fn(char) -> f32 + '_ {
         let charmap = self.metrics.charmap();
         let metrics = self
             .metrics
             .glyph_metrics(Size::new(size), LocationRef::default());
-        text.chars()
-            .map(|c| {
-                charmap
-                    .map(c)
-                    .and_then(|g| metrics.advance_width(g))
-                    .unwrap_or(size)
-            })
-            .sum()
+        move |c| {
+            charmap
+                .map(c)
+                .and_then(|g| metrics.advance_width(g))
+                .unwrap_or(size)
+        }
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(self.advances(size)).sum()
     }
 
     /// `text` broken into lines no wider than `width`: at spaces where it can, anywhere in
-    /// runs without spaces (Chinese has none).
+    /// runs without spaces (Chinese has none). Each character is measured once.
     fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+        let advance = self.advances(size);
         let mut lines = Vec::new();
         let mut line = String::new();
+        // The width of `line` without its trailing spaces, and of those spaces.
+        let (mut line_w, mut spaces_w) = (0.0, 0.0);
         for word in text.split_inclusive(' ') {
-            let candidate = format!("{line}{word}");
-            if self.width(candidate.trim_end(), size) <= width {
-                line = candidate;
+            let body = word.trim_end();
+            let body_w: f32 = body.chars().map(&advance).sum();
+            let trailing_w: f32 = word[body.len()..].chars().map(&advance).sum();
+            if line_w + spaces_w + body_w <= width || line.trim().is_empty() && body.is_empty() {
+                line.push_str(word);
+                line_w += spaces_w + body_w;
+                spaces_w = trailing_w;
                 continue;
             }
             if !line.trim().is_empty() {
                 lines.push(line.trim_end().to_string());
-                line = String::new();
             }
-            for c in word.chars() {
-                let candidate = format!("{line}{c}");
-                if self.width(candidate.trim_end(), size) > width && !line.is_empty() {
-                    lines.push(line.trim_end().to_string());
-                    line = c.to_string();
-                } else {
-                    line = candidate;
+            line = String::new();
+            line_w = 0.0;
+            for c in body.chars() {
+                let c_w = advance(c);
+                if line_w + c_w > width && !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                    line_w = 0.0;
                 }
+                line.push(c);
+                line_w += c_w;
             }
+            line.push_str(&word[body.len()..]);
+            spaces_w = trailing_w;
         }
         if !line.trim().is_empty() || lines.is_empty() {
             lines.push(line.trim_end().to_string());
