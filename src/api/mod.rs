@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod order_csv;
 pub mod orders;
+pub mod picking;
 pub mod problem;
 
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use utoipa::ToSchema;
 pub use auth::*;
 pub use catalog::*;
 pub use orders::*;
+pub use picking::*;
 pub use problem::*;
 
 /// Path prefix of every API route.

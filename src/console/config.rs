@@ -61,7 +61,11 @@ pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
             _ => return Ok(ConfigFile::default()),
         },
     };
-    super::settings_lookup::read(&path)?.deserialize()
+    let source = super::settings_lookup::read(&path)?;
+    let file: ConfigFile = source.deserialize()?;
+    super::scan_input::ScanInput::from_settings(&file.scanner.keyboard)
+        .map_err(|e| source.error(e))?;
+    Ok(file)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod orders;
 pub mod palette;
 pub mod products;
 pub mod run;
+pub mod scan_input;
 pub use crate::domain::settings_file;
 pub mod settings_lookup;
 pub mod signin;

@@ -7,6 +7,7 @@ pub mod lifecycle;
 pub mod location;
 pub mod money;
 pub mod order;
+pub mod picking;
 pub mod role;
 pub mod routing;
 pub mod settings_file;

@@ -51,7 +51,9 @@ impl ApiError {
             }
             ApiError::MalformedBody(_) => ProblemType::MalformedBody,
             ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
-            ApiError::InvalidInput(_) => ProblemType::InvalidInput,
+            ApiError::InvalidInput(_) | ApiError::Store(StoreError::Invalid(_)) => {
+                ProblemType::InvalidInput
+            }
             ApiError::BadCursor(_) => ProblemType::BadCursor,
             ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
             ApiError::NotAcceptable(_) => ProblemType::NotAcceptable,

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::once::{answer, idempotency_key};
 use super::orders::detail;
 use super::{AppState, blocking};
 use crate::api::{OrderDetail, OrderIn, Problem, StatusChangeIn};
@@ -19,25 +20,7 @@ use crate::domain::lifecycle::needs_reason;
 use crate::domain::money::Currency;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
-use crate::store::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed, hex};
-
-/// Keys are opaque to us but must be sane: printable ASCII, at most 255 characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let value = headers.get("idempotency-key").ok_or_else(|| {
-        ApiError::InvalidInput("the Idempotency-Key header is required on this request".into())
-    })?;
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
-        .ok_or_else(|| {
-            ApiError::InvalidInput(
-                "Idempotency-Key must be 1–255 printable ASCII characters".into(),
-            )
-        })?;
-    Ok(key.to_string())
-}
+use crate::store::{CustomerIn, IdempotencyKey, NewOrder, Placed, hex};
 
 /// A wire order as the store takes it. Shared by the HTTP intake and the CSV import.
 pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
@@ -132,16 +115,7 @@ pub async fn create_order(
     })
     .await?;
     state.ring();
-    let (status, body) = match outcome {
-        Idempotent::Fresh { status, body } => (status, body),
-        Idempotent::Replay { status, body } => (status, body),
-        Idempotent::Mismatch => {
-            let key = idempotency_key(&headers)?;
-            return Err(ApiError::IdempotencyKeyReused(key));
-        }
-    };
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+    answer(outcome, &idempotency_key(&headers)?)
 }
 
 /// Warehouse moves belong to fulfilment; the rest is managing the order.
@@ -235,13 +209,7 @@ pub async fn change_status(
     })
     .await?;
     state.ring();
-    match outcome {
-        Idempotent::Fresh { status, body } | Idempotent::Replay { status, body } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
-        }
-        Idempotent::Mismatch => Err(ApiError::IdempotencyKeyReused(idempotency_key(&headers)?)),
-    }
+    answer(outcome, &idempotency_key(&headers)?)
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{key}/reroute", tag = "orders",

@@ -7,7 +7,9 @@ mod error;
 mod events;
 mod extract;
 mod intake;
+mod once;
 mod orders;
+mod picking;
 mod rules_file;
 mod shipping_note;
 mod tracking;
@@ -145,6 +147,13 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::stream))
         .routes(routes!(tracking::post_event))
         .routes(routes!(shipping_note::shipping_note))
+        .routes(routes!(picking::create_list))
+        .routes(routes!(picking::claim_list))
+        .routes(routes!(picking::list_lists))
+        .routes(routes!(picking::get_list))
+        .routes(routes!(picking::pick_line))
+        .routes(routes!(picking::short_line))
+        .routes(routes!(picking::finish_list))
 }
 
 /// The OpenAPI document, generated from the route annotations.

@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_order_automation.sql"),
     include_str!("migrations/0003_shipments.sql"),
     include_str!("migrations/0004_queue_views.sql"),
+    include_str!("migrations/0005_picking.sql"),
 ];
 
 /// The schema version this binary writes.

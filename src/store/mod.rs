@@ -10,6 +10,7 @@ mod intake;
 mod migrate;
 mod order_status;
 mod orders;
+mod picking;
 mod routing_facts;
 pub mod seed;
 mod shipments;
@@ -30,6 +31,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
 };
+pub use picking::{PickLineRow, PickListOrderRow, PickListRow, PickWrite, PickedLot};
 pub use routing_facts::RoutedOrder;
 pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};
 pub use users::{NewUser, User};
@@ -52,6 +54,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// The request itself cannot be right, whatever the state of things.
+    #[error("{0}")]
+    Invalid(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]

@@ -532,8 +532,8 @@ fn insert_products(
 ) -> Result<Vec<SampleProduct>> {
     let mut stmt = tx.prepare_cached(
         "INSERT INTO products (id, sku, name, category, barcode, price_minor, currency,
-                               safety_stock, reorder_qty, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'EUR', ?7, ?8, ?9, ?9)",
+                               safety_stock, reorder_qty, lot_tracked, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'EUR', ?7, ?8, ?9, ?10, ?10)",
     )?;
     let mut products = Vec::new();
     for category in CATEGORIES {
@@ -572,6 +572,8 @@ fn insert_products(
                     price,
                     safety,
                     reorder,
+                    // Food is traced by batch, so a recall can find every parcel.
+                    category.prefix == "TEA",
                     micros(t0)
                 ])?;
                 // Spread products over the bins so neighbouring SKUs are not in neighbouring bins.

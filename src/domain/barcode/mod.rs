@@ -21,6 +21,7 @@ mod measure;
 mod report;
 mod scan;
 mod symbology;
+mod wedge;
 
 pub use ai::{ApplicationIdentifier, Charset, Content, Length};
 pub use check_digit::gs1_check_digit;
@@ -34,3 +35,4 @@ pub use measure::Decimal;
 pub use report::{FieldReport, ScanReport};
 pub use scan::{BareDigits, Reading, Scan, ScanError, ScanKind, ScanSettings, read_scan};
 pub use symbology::Symbology;
+pub use wedge::{KeyboardWedge, PasteMode};

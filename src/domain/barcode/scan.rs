@@ -7,6 +7,7 @@ use super::element_string::{ElementString, ElementStringError, GROUP_SEPARATOR};
 use super::gtin::{Gtin, GtinError};
 use super::labels::{Label, LabelError, LabelKind, LabelPatterns};
 use super::symbology::Symbology;
+use super::wedge::KeyboardWedge;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScanError {
@@ -54,6 +55,8 @@ pub struct ScanSettings {
     /// `S` and `>` are all allowed there); the others cannot.
     pub separator_stand_ins: Vec<String>,
     pub bare_digits: BareDigits,
+    /// How the scanner types into the console: suffix, prefix, timing, paste.
+    pub keyboard: KeyboardWedge,
 }
 
 impl Default for ScanSettings {
@@ -64,6 +67,7 @@ impl Default for ScanSettings {
             // the C escape, and the Unicode picture of the character.
             separator_stand_ins: ["<GS>", "^]", "\\x1d", "\u{241d}"].map(String::from).into(),
             bare_digits: BareDigits::default(),
+            keyboard: KeyboardWedge::default(),
         }
     }
 }

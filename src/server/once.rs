@@ -1,0 +1,37 @@
+//! `Idempotency-Key` on mutating routes: a retry with the same key and body gets the first
+//! answer; the same key with another body is refused.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::store::Idempotent;
+
+/// Keys are opaque to us but must be sane: printable ASCII, at most 255 characters.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get("idempotency-key").ok_or_else(|| {
+        ApiError::InvalidInput("the Idempotency-Key header is required on this request".into())
+    })?;
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
+        .ok_or_else(|| {
+            ApiError::InvalidInput(
+                "Idempotency-Key must be 1–255 printable ASCII characters".into(),
+            )
+        })?;
+    Ok(key.to_string())
+}
+
+/// The stored or fresh answer as a response.
+pub fn answer(outcome: Idempotent, key: &str) -> Result<Response, ApiError> {
+    match outcome {
+        Idempotent::Fresh { status, body } | Idempotent::Replay { status, body } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            Ok((status, [(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        Idempotent::Mismatch => Err(ApiError::IdempotencyKeyReused(key.to_string())),
+    }
+}

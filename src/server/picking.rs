@@ -1,0 +1,349 @@
+//! Pick lists: planned by a supervisor or built when a picker asks for the next one;
+//! confirmed line by line from the floor, each confirmation once per Idempotency-Key.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiff::Timestamp;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{JsonBody, QueryParams, page_size};
+use super::once::{answer, idempotency_key};
+use super::{AppState, blocking};
+use crate::api::{
+    PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn,
+};
+use crate::domain::picking::{ListCaps, PickMode, ShortReason};
+use crate::domain::role::Permission;
+use crate::store::{
+    IdempotencyKey, PickListRow, PickWrite, PickedLot as StoredLot, StoreError, hex,
+};
+
+fn wire(list: PickListRow) -> PickList {
+    PickList {
+        id: list.id,
+        number: list.number.to_string(),
+        mode: list.mode.as_str().to_string(),
+        state: list.state,
+        picker: list.picker,
+        created_at: list.created_at.to_string(),
+        claimed_at: list.claimed_at.map(|t| t.to_string()),
+        finished_at: list.finished_at.map(|t| t.to_string()),
+        orders: list
+            .orders
+            .into_iter()
+            .map(|o| PickListOrder {
+                id: o.order_id,
+                number: o.number.to_string(),
+                slot: o.slot,
+                status: o.status,
+            })
+            .collect(),
+        lines: list
+            .lines
+            .into_iter()
+            .map(|l| PickLine {
+                seq: l.seq,
+                order: l.order_number.to_string(),
+                slot: l.slot,
+                line_no: l.line_no,
+                sku: l.sku,
+                name: l.name,
+                barcode: l.barcode,
+                lot_tracked: l.lot_tracked,
+                location: l.location,
+                qty: l.qty,
+                picked: l.picked,
+                short: l.short,
+                state: l.state,
+                lots: l
+                    .lots
+                    .into_iter()
+                    .map(|p| PickedLot {
+                        lot: p.lot,
+                        expiry: p.expiry,
+                        qty: p.qty,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn respond(list: &PickListRow) -> (u16, String) {
+    (
+        200,
+        serde_json::to_string(&wire(list.clone())).unwrap_or_default(),
+    )
+}
+
+fn plan(body: &PickListRequest) -> Result<(PickMode, ListCaps), ApiError> {
+    let mode = match body.mode.as_deref() {
+        None => PickMode::default(),
+        Some(m) => PickMode::parse(m)
+            .ok_or_else(|| ApiError::InvalidInput(format!("mode {m:?} is not single or batch")))?,
+    };
+    let defaults = ListCaps::default();
+    let caps = ListCaps {
+        max_orders: body.max_orders.unwrap_or(defaults.max_orders),
+        max_lines: body.max_lines.unwrap_or(defaults.max_lines),
+    }
+    .check()
+    .map_err(ApiError::InvalidInput)?;
+    Ok((mode, caps))
+}
+
+fn nothing_waiting() -> ApiError {
+    ApiError::Store(StoreError::Conflict(
+        "no orders are waiting to be picked".into(),
+    ))
+}
+
+/// Lots as the store keeps them; expiry dates must be real dates.
+fn stored_lots(lots: Vec<PickedLot>) -> Result<Vec<StoredLot>, ApiError> {
+    lots.into_iter()
+        .map(|l| {
+            if let Some(e) = &l.expiry {
+                e.parse::<jiff::civil::Date>().map_err(|_| {
+                    ApiError::InvalidInput(format!(
+                        "lot {}: expiry {e:?} is not a YYYY-MM-DD date",
+                        l.lot
+                    ))
+                })?;
+            }
+            Ok(StoredLot {
+                lot: l.lot.trim().to_string(),
+                expiry: l.expiry,
+                qty: l.qty,
+            })
+        })
+        .collect()
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists", tag = "picking",
+    request_body = PickListRequest, security(("bearer" = [])),
+    responses((status = 201, body = PickList, description = "Planned from the most urgent waiting orders"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "No order waits")))]
+pub async fn create_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PickListRequest>,
+) -> Result<(StatusCode, Json<PickList>), ApiError> {
+    caller.require(Permission::OrdersManage)?;
+    let (mode, caps) = plan(&body)?;
+    let actor = caller.user.username.clone();
+    let list = blocking(&state, move |s| {
+        s.create_pick_list(mode, caps, &actor, Timestamp::now())
+    })
+    .await?
+    .ok_or_else(nothing_waiting)?;
+    Ok((StatusCode::CREATED, Json(wire(list))))
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists/claim", tag = "picking",
+    request_body = PickListRequest, security(("bearer" = [])),
+    responses((status = 200, body = PickList, description = "The list the picker holds, the oldest planned one, or a new one"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing to pick")))]
+pub async fn claim_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PickListRequest>,
+) -> Result<Json<PickList>, ApiError> {
+    caller.require(Permission::OrdersFulfil)?;
+    let (mode, caps) = plan(&body)?;
+    let picker = caller.user.username.clone();
+    let list = blocking(&state, move |s| {
+        s.claim_pick_list(&picker, mode, caps, Timestamp::now())
+    })
+    .await?
+    .ok_or_else(nothing_waiting)?;
+    state.ring();
+    Ok(Json(wire(list)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListQuery {
+    /// `open` (default), `claimed` or `done`.
+    state: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/pick-lists", tag = "picking",
+    params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<PickList>, description = "Oldest first")))]
+pub async fn list_lists(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Vec<PickList>>, ApiError> {
+    caller.require(Permission::OrdersRead)?;
+    let wanted = query.state.unwrap_or_else(|| "open".into());
+    if !["open", "claimed", "done"].contains(&wanted.as_str()) {
+        return Err(ApiError::InvalidInput(format!(
+            "state {wanted:?} is not open, claimed or done"
+        )));
+    }
+    let limit = page_size(query.limit)?;
+    let lists = blocking(&state, move |s| s.pick_lists(&wanted, limit as u32)).await?;
+    Ok(Json(lists.into_iter().map(wire).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/pick-lists/{key}", tag = "picking",
+    params(("key" = String, Path, description = "Pick list id or number (PL-000042)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = PickList),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<PickList>, ApiError> {
+    caller.require(Permission::OrdersRead)?;
+    let wanted = key.clone();
+    let list = blocking(&state, move |s| s.pick_list(&wanted))
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("pick list {key:?}")))?;
+    Ok(Json(wire(list)))
+}
+
+/// The key, scoped to the caller, with a hash of what the request asks.
+fn once_key(
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: &str,
+) -> Result<(String, String, String), ApiError> {
+    Ok((
+        caller.user.id.clone(),
+        idempotency_key(headers)?,
+        hex(&Sha256::digest(request.as_bytes())),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists/{key}/lines/{seq}/pick", tag = "picking",
+    params(("key" = String, Path, description = "Pick list id or number"),
+        ("seq" = i64, Path, description = "The line's place in the walk"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = PickIn, security(("bearer" = [])),
+    responses((status = 200, body = PickList),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Not your list, the line was reported short, or the order changed")))]
+pub async fn pick_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, seq)): Path<(String, i64)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PickIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::OrdersFulfil)?;
+    let (scope, once, hash) = once_key(&caller, &headers, &format!("pick|{key}|{seq}|{body:?}"))?;
+    let lots = stored_lots(body.lots)?;
+    let picker = caller.user.username.clone();
+    let sent = once.clone();
+    let outcome = blocking(&state, move |s| {
+        s.confirm_pick(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &sent,
+                request_hash: &hash,
+            },
+            &PickWrite {
+                list: &key,
+                seq,
+                picker: &picker,
+                now: Timestamp::now(),
+            },
+            body.picked,
+            &lots,
+            respond,
+        )
+    })
+    .await?;
+    answer(outcome, &once)
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists/{key}/lines/{seq}/short", tag = "picking",
+    params(("key" = String, Path, description = "Pick list id or number"),
+        ("seq" = i64, Path, description = "The line's place in the walk"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ShortIn, security(("bearer" = [])),
+    responses((status = 200, body = PickList, description = "With lines from other bins added at the end of the walk when stock was found"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn short_line(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, seq)): Path<(String, i64)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ShortIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::OrdersFulfil)?;
+    let (scope, once, hash) = once_key(&caller, &headers, &format!("short|{key}|{seq}|{body:?}"))?;
+    let reason = ShortReason::parse(&body.reason).ok_or_else(|| {
+        ApiError::InvalidInput(format!(
+            "reason {:?} is not empty, short or damaged",
+            body.reason
+        ))
+    })?;
+    let lots = stored_lots(body.lots)?;
+    let picker = caller.user.username.clone();
+    let sent = once.clone();
+    let outcome = blocking(&state, move |s| {
+        s.report_short(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &sent,
+                request_hash: &hash,
+            },
+            &PickWrite {
+                list: &key,
+                seq,
+                picker: &picker,
+                now: Timestamp::now(),
+            },
+            body.picked,
+            reason,
+            &lots,
+            respond,
+        )
+    })
+    .await?;
+    state.ring();
+    answer(outcome, &once)
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists/{key}/finish", tag = "picking",
+    params(("key" = String, Path, description = "Pick list id or number"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = PickList, description = "Done; orders with units no bin had are on hold"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Lines are still open")))]
+pub async fn finish_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::OrdersFulfil)?;
+    let (scope, once, hash) = once_key(&caller, &headers, &format!("finish|{key}"))?;
+    let picker = caller.user.username.clone();
+    let sent = once.clone();
+    let outcome = blocking(&state, move |s| {
+        s.finish_pick_list(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &sent,
+                request_hash: &hash,
+            },
+            &key,
+            &picker,
+            Timestamp::now(),
+            respond,
+        )
+    })
+    .await?;
+    state.ring();
+    answer(outcome, &once)
+}
