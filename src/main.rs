@@ -15,7 +15,9 @@ use backroom::console::app::App;
 use backroom::console::config;
 use backroom::console::cue::{AudioEnv, CuePlayer, Speaker};
 use backroom::console::keymap::Keymap;
+use backroom::console::label_printer::LabelPrinter;
 use backroom::console::run::{Runner, run_terminal};
+use backroom::console::scan_input::ScanInput;
 use backroom::console::theme::Theme;
 use backroom::domain::role::Role;
 use backroom::domain::user::{
@@ -662,6 +664,21 @@ fn start_cues(theme: &Theme) -> Result<CuePlayer> {
     )?)
 }
 
+/// Scanner, pick and pack settings from the config file (checked when it was loaded).
+fn fit_for_the_floor(
+    app: &mut App,
+    file: &config::ConfigFile,
+) -> Result<(ScanInput, LabelPrinter)> {
+    app.scanner = file.scanner.clone();
+    app.pick_mode = file.picking.mode.clone();
+    if let Some(packages) = &file.packing.packages {
+        app.packages = packages.clone();
+    }
+    let scanner = ScanInput::from_settings(&file.scanner.keyboard).map_err(|e| anyhow!(e))?;
+    let printer = LabelPrinter::from_settings(&file.printer).map_err(|e| anyhow!(e))?;
+    Ok((scanner, printer))
+}
+
 /// Keymap and theme, loaded before the console takes the screen so errors can be printed.
 fn load_look(look: &LookArgs) -> Result<(config::ConfigFile, Keymap, Theme)> {
     let file = config::load(look.config.as_deref())?;
@@ -682,9 +699,9 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
     let (file, keymap, theme) = load_look(&args.look)?;
     let server = args
         .server
-        .or(file.server)
+        .or(file.server.clone())
         .ok_or_else(|| anyhow!("no server: pass --server URL, set BACKROOM_SERVER, or put server = \"…\" in the config file"))?;
-    let user = args.user.or(file.user);
+    let user = args.user.or(file.user.clone());
     let client = Client::new(&server)?;
     if let Some(dir) = config::log_dir() {
         log_to_file(&dir)?;
@@ -692,6 +709,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
     let tokens = TokenStore::in_user_cache();
     let cues = start_cues(&theme)?;
     let mut app = App::new(keymap, theme, client.base_url(), user.as_deref());
+    let (scanner, printer) = fit_for_the_floor(&mut app, &file)?;
     let mut runner_client = client.clone();
     let mut initial = vec![backroom::console::app::Effect::CheckHealth];
     // Resume a kept session if it is for the same user and the server still accepts it.
@@ -710,12 +728,12 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
         }
     }
     let runner = Runner::new(runner_client, tokens).with_cues(cues);
-    run_terminal(app, runner, initial).await?;
+    run_terminal(app, runner.with_printer(printer), initial, scanner).await?;
     Ok(())
 }
 
 async fn run_demo(args: DemoArgs) -> Result<()> {
-    let (_, keymap, theme) = load_look(&args.look)?;
+    let (file, keymap, theme) = load_look(&args.look)?;
     let temp = match &args.keep {
         Some(_) => None,
         None => Some(
@@ -826,10 +844,13 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
             .await?;
         let cues = start_cues(&theme)?;
         let mut app = App::new(keymap, theme, client.base_url(), Some(Role::Admin.as_str()));
+        let (scanner, printer) = fit_for_the_floor(&mut app, &file)?;
         let initial = app.signed_in(login.user);
         // The demo keeps no token on disk: it must leave nothing behind.
-        let runner = Runner::new(client.with_token(login.token.expose()), None).with_cues(cues);
-        let ended = run_terminal(app, runner, initial).await;
+        let runner = Runner::new(client.with_token(login.token.expose()), None)
+            .with_cues(cues)
+            .with_printer(printer);
+        let ended = run_terminal(app, runner, initial, scanner).await;
         tracing::info!(?ended, "console closed");
     }
     if let Some(shop) = shop {

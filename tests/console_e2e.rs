@@ -40,6 +40,7 @@ fn scripted() -> LoopOptions {
     LoopOptions {
         tick: None,
         wait_for_replies: true,
+        scanner: None,
     }
 }
 
@@ -183,6 +184,7 @@ async fn quitting_ends_the_loop_with_answers_outstanding() {
     let options = LoopOptions {
         tick: None,
         wait_for_replies: false,
+        scanner: None,
     };
     event_loop(&mut terminal, &mut app, &mut runner, quit, initial, options)
         .await

@@ -613,6 +613,12 @@ fn rf_keymap_works_with_digits_and_function_keys() {
     let mut app = app_with("rf", "mono");
     let effects = app.signed_in(me(Role::Warehouse));
     answer(&mut app, effects);
+    assert_eq!(
+        app.workspace().unwrap().active,
+        PaneKind::Pick,
+        "the floor starts at picking"
+    );
+    press_code(&mut app, KeyCode::F(1));
     press(&mut app, "22");
     assert_eq!(app.workspace().unwrap().orders.cursor.selected, 2);
     press_code(&mut app, KeyCode::F(6));
@@ -679,6 +685,7 @@ fn mutation_of(effects: &[Effect]) -> (String, String, Option<String>) {
                 (order.clone(), to.clone(), reason.clone())
             }
             backroom::client::Change::Reroute { order } => (order.clone(), "reroute".into(), None),
+            other => panic!("expected an order change, got {other:?}"),
         },
         other => panic!("expected one mutation, got {other:?}"),
     }
@@ -730,7 +737,14 @@ fn ops_approve_hold_and_cancel_from_the_queue() {
     // The answer updates the row where it is; the cursor stays on it.
     let mut changed = order_detail("SO-001198");
     changed.order.status = "cancelled".into();
-    let effects = app.update(Msg::Reply(Reply::Mutated(Ok(Box::new(changed)))));
+    let effects = app.update(Msg::Reply(Reply::Mutated {
+        change: backroom::client::Change::OrderStatus {
+            order: "SO-001198".into(),
+            to: "cancelled".into(),
+            reason: Some("customer asked".into()),
+        },
+        result: Ok(backroom::client::Applied::Order(Box::new(changed))),
+    }));
     assert_eq!(effects, vec![Effect::Cue(Cue::Ok)], "the change is heard");
     let work = app.workspace().unwrap();
     assert_eq!(work.orders.cursor.selected, 2);
@@ -741,6 +755,7 @@ fn ops_approve_hold_and_cancel_from_the_queue() {
 #[test]
 fn a_role_without_orders_manage_cannot_change_orders() {
     let mut app = working_app(Role::Warehouse);
+    press_code(&mut app, KeyCode::F(1));
     let effects = app.update(key(KeyCode::Char('c')));
     assert!(effects.is_empty());
     assert!(render(&app, 80, 24).contains("your role (warehouse) cannot change orders"));
@@ -946,6 +961,7 @@ fn a_hash_searches_by_tag() {
 #[test]
 fn the_shipping_note_is_a_key_away_from_the_order() {
     let mut app = working_app(Role::Warehouse);
+    press_code(&mut app, KeyCode::F(1));
     press(&mut app, "jj");
     press_code(&mut app, KeyCode::Enter);
     let effects = app.update(key(KeyCode::Char('n')));
@@ -983,9 +999,14 @@ fn a_refused_change_sounds_the_error_cue_and_f9_mutes() {
         ProblemType::IllegalTransition,
         "SO-001200 cannot go from Delivered to Hold".to_string(),
     );
-    let effects = app.update(Msg::Reply(Reply::Mutated(Err(ClientError::Problem(
-        Box::new(problem),
-    )))));
+    let effects = app.update(Msg::Reply(Reply::Mutated {
+        change: backroom::client::Change::OrderStatus {
+            order: "SO-001200".into(),
+            to: "hold".into(),
+            reason: Some("checking".into()),
+        },
+        result: Err(ClientError::Problem(Box::new(problem))),
+    }));
     assert_eq!(effects, vec![Effect::Cue(Cue::Error)]);
     assert_eq!(app.update(key(KeyCode::F(9))), vec![Effect::Mute(true)]);
     assert!(render(&app, 80, 24).contains("sound cues off"));

@@ -129,7 +129,7 @@ async fn ok(res: reqwest::Response) -> Value {
     body
 }
 
-fn line<'a>(list: &'a Value, seq: i64) -> &'a Value {
+fn line(list: &Value, seq: i64) -> &Value {
     list["lines"]
         .as_array()
         .expect("lines")

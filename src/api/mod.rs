@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod order_csv;
 pub mod orders;
+pub mod packing;
 pub mod picking;
 pub mod problem;
 
@@ -14,6 +15,7 @@ use utoipa::ToSchema;
 pub use auth::*;
 pub use catalog::*;
 pub use orders::*;
+pub use packing::*;
 pub use picking::*;
 pub use problem::*;
 

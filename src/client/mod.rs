@@ -7,6 +7,6 @@ mod rest;
 pub mod token_store;
 
 pub use feed::EventFeed;
-pub use mutation::{Change, Mutation};
+pub use mutation::{Applied, Change, Mutation};
 pub use rest::{Client, ClientError, OrderQuery};
 pub use token_store::{StoredSession, TokenStore};

@@ -4,6 +4,8 @@
 
 use uuid::Uuid;
 
+use crate::api::{OrderDetail, PackedItem, Parcel, PickList, PickedLot};
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Move an order along its lifecycle: approve, hold, release, cancel, …
@@ -13,7 +15,50 @@ pub enum Change {
         reason: Option<String>,
     },
     /// Route an order again with the rules in force.
-    Reroute { order: String },
+    Reroute {
+        order: String,
+    },
+    /// The list this picker holds, or the next one (`mode`: `single` or `batch`).
+    ClaimPickList {
+        mode: Option<String>,
+    },
+    /// How many units of a pick line are in the cart now, with their lots.
+    Pick {
+        list: String,
+        seq: i64,
+        picked: i64,
+        lots: Vec<PickedLot>,
+    },
+    /// Fewer than the line wants were there.
+    PickShort {
+        list: String,
+        seq: i64,
+        picked: i64,
+        reason: String,
+        lots: Vec<PickedLot>,
+    },
+    FinishPickList {
+        list: String,
+    },
+    /// A verified order into its parcel: packed, with a tracking number and label.
+    Pack {
+        order: String,
+        package: String,
+        weight_grams: u32,
+        items: Vec<PackedItem>,
+    },
+    /// The parcel handed over to the carrier.
+    Ship {
+        order: String,
+    },
+}
+
+/// What the server answered a change with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Applied {
+    Order(Box<OrderDetail>),
+    PickList(Box<PickList>),
+    Parcel(Box<Parcel>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

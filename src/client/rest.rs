@@ -5,11 +5,11 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
-use super::mutation::{Change, Mutation};
+use super::mutation::{Applied, Change, Mutation};
 use crate::api::OrderIn;
 use crate::api::{
-    Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, Page, Problem, ProblemType,
-    Product, ProductDetail, StatusChangeIn,
+    Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, PackIn, PackTask, Page,
+    PickIn, PickListRequest, Problem, ProblemType, Product, ProductDetail, ShortIn, StatusChangeIn,
 };
 use crate::domain::order::OrderSort;
 
@@ -272,15 +272,20 @@ impl Client {
     }
 
     /// Sends a mutation with its id as the idempotency key; the answer is the changed order.
-    pub async fn submit(&self, mutation: &Mutation) -> Result<OrderDetail, ClientError> {
+    pub async fn submit(&self, mutation: &Mutation) -> Result<Applied, ClientError> {
         let key = mutation.id.to_string();
-        match &mutation.change {
+        let key = Some(key.as_str());
+        let none = None::<&()>;
+        let list_line = |list: &str, seq: i64, what: &str| {
+            format!(
+                "api/v1/pick-lists/{}/lines/{seq}/{what}",
+                path_segment(list)
+            )
+        };
+        let applied = match &mutation.change {
             Change::Reroute { order } => {
                 let path = format!("api/v1/orders/{}/reroute", path_segment(order));
-
-                self.send_once(Method::POST, &path, &[], None::<&()>, Some(&key))
-                    .await?
-                    .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+                Applied::Order(self.post_once(&path, none, key).await?)
             }
             Change::OrderStatus { order, to, reason } => {
                 let body = StatusChangeIn {
@@ -288,11 +293,97 @@ impl Client {
                     reason: reason.clone(),
                 };
                 let path = format!("api/v1/orders/{}/status", path_segment(order));
-                self.send_once(Method::POST, &path, &[], Some(&body), Some(&key))
-                    .await?
-                    .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+                Applied::Order(self.post_once(&path, Some(&body), key).await?)
             }
-        }
+            Change::Ship { order } => {
+                let body = StatusChangeIn {
+                    status: "shipped".into(),
+                    reason: None,
+                };
+                let path = format!("api/v1/orders/{}/status", path_segment(order));
+                Applied::Order(self.post_once(&path, Some(&body), key).await?)
+            }
+            Change::ClaimPickList { mode } => {
+                let body = PickListRequest {
+                    mode: mode.clone(),
+                    ..PickListRequest::default()
+                };
+                Applied::PickList(
+                    self.post_once("api/v1/pick-lists/claim", Some(&body), key)
+                        .await?,
+                )
+            }
+            Change::Pick {
+                list,
+                seq,
+                picked,
+                lots,
+            } => {
+                let body = PickIn {
+                    picked: *picked,
+                    lots: lots.clone(),
+                };
+                Applied::PickList(
+                    self.post_once(&list_line(list, *seq, "pick"), Some(&body), key)
+                        .await?,
+                )
+            }
+            Change::PickShort {
+                list,
+                seq,
+                picked,
+                reason,
+                lots,
+            } => {
+                let body = ShortIn {
+                    picked: *picked,
+                    reason: reason.clone(),
+                    lots: lots.clone(),
+                };
+                Applied::PickList(
+                    self.post_once(&list_line(list, *seq, "short"), Some(&body), key)
+                        .await?,
+                )
+            }
+            Change::FinishPickList { list } => {
+                let path = format!("api/v1/pick-lists/{}/finish", path_segment(list));
+                Applied::PickList(self.post_once(&path, none, key).await?)
+            }
+            Change::Pack {
+                order,
+                package,
+                weight_grams,
+                items,
+            } => {
+                let body = PackIn {
+                    package: package.clone(),
+                    weight_grams: *weight_grams,
+                    items: items.clone(),
+                };
+                let path = format!("api/v1/orders/{}/pack", path_segment(order));
+                Applied::Parcel(self.post_once(&path, Some(&body), key).await?)
+            }
+        };
+        Ok(applied)
+    }
+
+    /// A POST whose answer has a body, sent with the mutation's key.
+    async fn post_once<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&impl serde::Serialize>,
+        key: Option<&str>,
+    ) -> Result<Box<T>, ClientError> {
+        self.send_once(Method::POST, path, &[], body, key)
+            .await?
+            .map(Box::new)
+            .ok_or_else(|| ClientError::Unexpected("empty answer".into()))
+    }
+
+    /// What a scanned pick list, tote or order label stands for at the packing bench.
+    pub async fn pack_task(&self, code: &str) -> Result<PackTask, ClientError> {
+        self.get(&format!("api/v1/pack/{}", path_segment(code)), &[])
+            .await
     }
 
     pub async fn me(&self) -> Result<Me, ClientError> {

@@ -2,25 +2,32 @@
 //! (requests for the runner to perform). The terminal loop and the tests drive the same
 //! `App::update`.
 
-use crossterm::event::{KeyEvent, KeyEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::tz::TimeZone;
 
 use super::cue::Cue;
 use super::keymap::{Action, Context, Key, Keymap};
 use super::order_change::{OrderChange, Step};
 use super::orders::OrdersPane;
+use super::pack::PackPane;
 use super::palette::{Command, Palette};
+use super::pick::PickPane;
 use super::products::ProductsPane;
 use super::signin::SignIn;
 use super::theme::Theme;
-use crate::api::{LoginResponse, Me, OrderDetail, OrderSummary, Page, Product, ProductDetail};
-use crate::client::{Change, ClientError, Mutation, OrderQuery};
+use crate::api::{
+    LoginResponse, Me, OrderDetail, OrderSummary, PackTask, Page, Product, ProductDetail,
+};
+use crate::client::{Applied, Change, ClientError, Mutation, OrderQuery};
+use crate::domain::barcode::{Reading, Scan, ScanKind, ScanSettings, read_scan};
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
 
 #[derive(Debug)]
 pub enum Msg {
     Key(KeyEvent),
+    /// One code from the barcode scanner, as the scan detector told it from typing.
+    Scan(String),
     Reply(Reply),
     /// Periodic: time to check that the server is reachable.
     Tick,
@@ -66,6 +73,16 @@ pub enum Effect {
     RefreshOrder {
         id: String,
     },
+    /// What a pick list or order label stands for at the packing bench.
+    LoadPackTask {
+        request: u64,
+        code: String,
+    },
+    /// Send a shipping label to the configured printer (or file).
+    PrintLabel {
+        order: String,
+        zpl: String,
+    },
     /// Say something by sound (or the bell) without looking.
     Cue(Cue),
     Mute(bool),
@@ -98,8 +115,17 @@ pub enum Reply {
         request: u64,
         result: Result<Box<ProductDetail>, ClientError>,
     },
-    /// The answer to a mutation: the changed order.
-    Mutated(Result<Box<OrderDetail>, ClientError>),
+    /// The answer to a mutation, with the change it answers.
+    Mutated {
+        change: Change,
+        result: Result<Applied, ClientError>,
+    },
+    PackTask {
+        request: u64,
+        result: Result<PackTask, ClientError>,
+    },
+    /// Where the label went, or why it could not be printed.
+    Printed(Result<String, String>),
     /// Something changed on the server (from the event stream).
     Feed(Box<crate::api::FeedEvent>),
     /// An order fetched again after an event.
@@ -110,15 +136,24 @@ pub enum Reply {
 pub enum PaneKind {
     Orders,
     Products,
+    Pick,
+    Pack,
 }
 
 impl PaneKind {
-    pub const ALL: [PaneKind; 2] = [PaneKind::Orders, PaneKind::Products];
+    pub const ALL: [PaneKind; 4] = [
+        PaneKind::Orders,
+        PaneKind::Products,
+        PaneKind::Pick,
+        PaneKind::Pack,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             PaneKind::Orders => "Orders",
             PaneKind::Products => "Products",
+            PaneKind::Pick => "Pick",
+            PaneKind::Pack => "Pack",
         }
     }
 
@@ -126,6 +161,8 @@ impl PaneKind {
         match self {
             PaneKind::Orders => "Ord",
             PaneKind::Products => "Prod",
+            PaneKind::Pick => "Pick",
+            PaneKind::Pack => "Pack",
         }
     }
 
@@ -133,6 +170,8 @@ impl PaneKind {
         match self {
             PaneKind::Orders => Context::Orders,
             PaneKind::Products => Context::Products,
+            PaneKind::Pick => Context::Pick,
+            PaneKind::Pack => Context::Pack,
         }
     }
 
@@ -140,6 +179,8 @@ impl PaneKind {
         match self {
             PaneKind::Orders => Action::PaneOrders,
             PaneKind::Products => Action::PaneProducts,
+            PaneKind::Pick => Action::PanePick,
+            PaneKind::Pack => Action::PanePack,
         }
     }
 
@@ -148,7 +189,12 @@ impl PaneKind {
         match self {
             PaneKind::Orders => Permission::OrdersRead,
             PaneKind::Products => Permission::CatalogRead,
+            PaneKind::Pick | PaneKind::Pack => Permission::OrdersFulfil,
         }
+    }
+
+    fn of_action(action: Action) -> Option<PaneKind> {
+        PaneKind::ALL.into_iter().find(|p| p.action() == action)
     }
 }
 
@@ -170,7 +216,20 @@ pub struct Workspace {
     pub active: PaneKind,
     pub orders: OrdersPane,
     pub products: ProductsPane,
+    pub pick: PickPane,
+    pub pack: PackPane,
     pub overlay: Option<Overlay>,
+}
+
+impl Workspace {
+    pub fn is_typing(&self) -> bool {
+        match self.active {
+            PaneKind::Orders => self.orders.is_typing(),
+            PaneKind::Products => self.products.is_typing(),
+            PaneKind::Pick => self.pick.is_typing(),
+            PaneKind::Pack => self.pack.is_typing(),
+        }
+    }
 }
 
 pub enum Screen {
@@ -201,6 +260,12 @@ pub struct App {
     pub dirty: bool,
     /// Sound cues are off.
     pub muted: bool,
+    /// How scans are read (labels, separators) and how the scanner types.
+    pub scanner: ScanSettings,
+    /// `single` or `batch`: the kind of pick list this console asks for.
+    pub pick_mode: Option<String>,
+    /// Parcel types offered at packing.
+    pub packages: Vec<String>,
     next_request: u64,
 }
 
@@ -217,6 +282,9 @@ impl App {
             frozen_now: None,
             quit: false,
             muted: false,
+            scanner: ScanSettings::default(),
+            pick_mode: None,
+            packages: default_packages(),
             dirty: true,
             next_request: 0,
         }
@@ -228,13 +296,21 @@ impl App {
             .into_iter()
             .filter(|p| me.permissions.iter().any(|m| m == p.permission().as_str()))
             .collect();
-        let active = panes.first().copied().unwrap_or(PaneKind::Orders);
+        // People on the floor start where they work.
+        let floor = me.role == "warehouse" && panes.contains(&PaneKind::Pick);
+        let active = if floor {
+            PaneKind::Pick
+        } else {
+            panes.first().copied().unwrap_or(PaneKind::Orders)
+        };
         let mut work = Workspace {
             me,
             panes,
             active,
             orders: OrdersPane::default(),
             products: ProductsPane::default(),
+            pick: PickPane::default(),
+            pack: PackPane::default(),
             overlay: None,
         };
         let mut effects = vec![Effect::CheckHealth];
@@ -242,6 +318,7 @@ impl App {
             effects.extend(match pane {
                 PaneKind::Orders => work.orders.reload(&mut self.next_request),
                 PaneKind::Products => work.products.reload(&mut self.next_request),
+                PaneKind::Pick | PaneKind::Pack => Vec::new(),
             });
         }
         self.screen = Screen::Work(Box::new(work));
@@ -271,6 +348,11 @@ impl App {
                 self.notice = None;
                 self.on_key(Key::from_event(&ev))
             }
+            Msg::Scan(text) => {
+                self.dirty = true;
+                self.notice = None;
+                self.on_scan(&text)
+            }
             Msg::Reply(reply) => {
                 self.dirty = true;
                 self.on_reply(reply)
@@ -283,7 +365,70 @@ impl App {
         }
     }
 
+    /// Reads a scan as configured.
+    fn read(&self, text: &str) -> Scan {
+        read_scan(text, &self.scanner, i32::from(self.today().year()))
+    }
+
+    fn today(&self) -> jiff::civil::Date {
+        self.tz.to_datetime(self.now()).date()
+    }
+
+    /// A scan goes to the active pane, whatever has focus there.
+    fn on_scan(&mut self, text: &str) -> Vec<Effect> {
+        if matches!(self.screen, Screen::SignIn(_)) {
+            // Password managers type as fast as scanners: on the sign-in form it is typing.
+            let suffix = Key::parse(&self.scanner.keyboard.suffix)
+                .unwrap_or(Key::new(KeyCode::Enter, KeyModifiers::NONE));
+            let keys: Vec<Key> = text
+                .chars()
+                .map(|c| Key::new(KeyCode::Char(c), KeyModifiers::NONE))
+                .chain([suffix])
+                .collect();
+            return keys.into_iter().flat_map(|k| self.on_key(k)).collect();
+        }
+        let scan = self.read(text);
+        let today = self.today();
+        let ids = &mut self.next_request;
+        let Screen::Work(work) = &mut self.screen else {
+            return Vec::new();
+        };
+        if matches!(
+            work.overlay,
+            Some(Overlay::Help { .. }) | Some(Overlay::Palette(_))
+        ) {
+            work.overlay = None;
+        }
+        let wanted = match work.active {
+            PaneKind::Pick => return work.pick.on_scan(&scan, today),
+            PaneKind::Pack => return work.pack.on_scan(&scan, ids),
+            PaneKind::Orders => match &scan.reading {
+                Ok(Reading::Label(label)) if scan.kind() == ScanKind::Order => {
+                    return work.orders.find(&label.text, ids);
+                }
+                _ => "an order label",
+            },
+            PaneKind::Products => match scan.gtin() {
+                Some(gtin) => return work.products.find(gtin.as_scanned(), ids),
+                None => "a product barcode",
+            },
+        };
+        let text = match &scan.reading {
+            Err(e) => format!("unreadable scan: {e}"),
+            Ok(_) => format!("this pane takes {wanted}; scan it, or go to picking or packing"),
+        };
+        self.notice = Some(Notice {
+            text,
+            is_error: true,
+        });
+        vec![Effect::Cue(Cue::Error)]
+    }
+
     fn on_key(&mut self, key: Key) -> Vec<Effect> {
+        let today = self.today();
+        let scanner = &self.scanner;
+        let year = i32::from(today.year());
+        let reader = |text: &str| read_scan(text, scanner, year);
         let ids = &mut self.next_request;
         match &mut self.screen {
             Screen::SignIn(form) => {
@@ -346,17 +491,31 @@ impl App {
                         }
                     }
                     None => {
-                        let typing = match work.active {
-                            PaneKind::Orders => work.orders.is_typing(),
-                            PaneKind::Products => work.products.is_typing(),
+                        let entered = match work.active {
+                            PaneKind::Pick => work.pick.on_entry_key(key),
+                            PaneKind::Pack => work.pack.on_entry_key(key),
+                            _ => false,
                         };
-                        if typing {
+                        if entered {
+                            return Vec::new();
+                        }
+                        if work.is_typing() {
                             let input_action = self.keymap.action(Context::Input, key);
                             let handled = match work.active {
                                 PaneKind::Orders => work.orders.on_typing(input_action, key, ids),
                                 PaneKind::Products => {
                                     work.products.on_typing(input_action, key, ids)
                                 }
+                                PaneKind::Pick => {
+                                    work.pick.on_typing(input_action, key, &reader, today)
+                                }
+                                PaneKind::Pack => work.pack.on_typing(
+                                    input_action,
+                                    key,
+                                    &reader,
+                                    &self.packages,
+                                    ids,
+                                ),
                             };
                             if let Some(effects) = handled {
                                 return effects;
@@ -396,6 +555,10 @@ impl App {
     }
 
     fn run_action(&mut self, action: Action) -> Vec<Effect> {
+        let today = self.today();
+        let scanner = &self.scanner;
+        let year = i32::from(today.year());
+        let reader = |text: &str| read_scan(text, scanner, year);
         let ids = &mut self.next_request;
         let Screen::Work(work) = &mut self.screen else {
             return Vec::new();
@@ -420,11 +583,9 @@ impl App {
                 )));
                 Vec::new()
             }
-            Action::PaneOrders | Action::PaneProducts => {
-                let wanted = if action == Action::PaneOrders {
-                    PaneKind::Orders
-                } else {
-                    PaneKind::Products
+            Action::PaneOrders | Action::PaneProducts | Action::PanePick | Action::PanePack => {
+                let Some(wanted) = PaneKind::of_action(action) else {
+                    return Vec::new();
                 };
                 if work.panes.contains(&wanted) {
                     work.active = wanted;
@@ -453,6 +614,7 @@ impl App {
                 effects.extend(match work.active {
                     PaneKind::Orders => work.orders.reload(ids),
                     PaneKind::Products => work.products.reload(ids),
+                    PaneKind::Pick | PaneKind::Pack => Vec::new(),
                 });
                 effects
             }
@@ -531,6 +693,11 @@ impl App {
                 match work.active {
                     PaneKind::Orders => work.orders.on_action(other, ids),
                     PaneKind::Products => work.products.on_action(other, ids),
+                    PaneKind::Pick => {
+                        work.pick
+                            .on_action(other, self.pick_mode.as_deref(), &reader, today)
+                    }
+                    PaneKind::Pack => work.pack.on_action(other, &reader, ids),
                 }
             }
         }
@@ -588,6 +755,18 @@ impl App {
                 work.products.on_detail(request, result);
                 Vec::new()
             }
+            (Screen::Work(work), Reply::PackTask { request, result }) => {
+                work.pack.on_task(request, result)
+            }
+            (Screen::Work(work), Reply::Printed(result)) => {
+                let failed = result.is_err();
+                work.pack.on_printed(result);
+                if failed {
+                    vec![Effect::Cue(Cue::Warn)]
+                } else {
+                    Vec::new()
+                }
+            }
             (Screen::Work(work), Reply::Feed(event)) => {
                 let mut effects = Vec::new();
                 if event.kind == "alert.carrier_exception" {
@@ -607,30 +786,58 @@ impl App {
                 work.orders.upsert(*order);
                 Vec::new()
             }
-            (Screen::Work(work), Reply::Mutated(result)) => {
-                let cue = if result.is_ok() { Cue::Ok } else { Cue::Error };
-                self.notice = Some(match result {
-                    Ok(order) => {
-                        let label = order
-                            .order
-                            .status
-                            .parse::<OrderStatus>()
-                            .map(|s| s.label())
-                            .unwrap_or("changed");
-                        let text = format!("{} is now {label}", order.order.number);
-                        work.orders.apply_changed(*order);
-                        Notice {
-                            text,
-                            is_error: false,
+            (Screen::Work(work), Reply::Mutated { change, result }) => match change {
+                Change::ClaimPickList { .. }
+                | Change::Pick { .. }
+                | Change::PickShort { .. }
+                | Change::FinishPickList { .. } => match result {
+                    Ok(Applied::PickList(list)) => work.pick.on_list(*list),
+                    Ok(_) => Vec::new(),
+                    Err(e) => work.pick.on_refused(&e),
+                },
+                Change::Pack { .. } | Change::Ship { .. } => {
+                    // The queue shows the order's new status too.
+                    match &result {
+                        Ok(Applied::Order(order)) => work.orders.apply_changed((**order).clone()),
+                        Ok(Applied::Parcel(parcel)) => {
+                            work.orders.apply_changed(parcel.order.clone())
                         }
+                        _ => {}
                     }
-                    Err(e) => Notice {
-                        text: e.to_string(),
-                        is_error: true,
-                    },
-                });
-                vec![Effect::Cue(cue)]
-            }
+                    work.pack.on_applied(result)
+                }
+                Change::OrderStatus { .. } | Change::Reroute { .. } => {
+                    let (notice, cue) = match result {
+                        Ok(Applied::Order(order)) => {
+                            let label = order
+                                .order
+                                .status
+                                .parse::<OrderStatus>()
+                                .map(|s| s.label())
+                                .unwrap_or("changed");
+                            let text = format!("{} is now {label}", order.order.number);
+                            work.orders.apply_changed(*order);
+                            (
+                                Notice {
+                                    text,
+                                    is_error: false,
+                                },
+                                Cue::Ok,
+                            )
+                        }
+                        Ok(_) => return Vec::new(),
+                        Err(e) => (
+                            Notice {
+                                text: e.to_string(),
+                                is_error: true,
+                            },
+                            Cue::Error,
+                        ),
+                    };
+                    self.notice = Some(notice);
+                    vec![Effect::Cue(cue)]
+                }
+            },
             // A late answer for a screen that is gone.
             _ => Vec::new(),
         }
@@ -661,8 +868,10 @@ fn reply_error(reply: &Reply) -> Option<&ClientError> {
         Reply::SignedIn(Err(e)) | Reply::Health(Err(e)) => Some(e),
         Reply::Orders { result: Err(e), .. } | Reply::Products { result: Err(e), .. } => Some(e),
         Reply::Order { result: Err(e), .. } | Reply::Product { result: Err(e), .. } => Some(e),
-        Reply::ShippingNote { result: Err(e), .. } => Some(e),
-        Reply::Mutated(Err(e)) | Reply::OrderRefreshed(Err(e)) => Some(e),
+        Reply::ShippingNote { result: Err(e), .. } | Reply::PackTask { result: Err(e), .. } => {
+            Some(e)
+        }
+        Reply::Mutated { result: Err(e), .. } | Reply::OrderRefreshed(Err(e)) => Some(e),
         _ => None,
     }
 }
@@ -685,4 +894,11 @@ pub fn scrolled(scroll: usize, action: Action, max: usize) -> usize {
 pub fn next_id(ids: &mut u64) -> u64 {
     *ids += 1;
     *ids
+}
+
+/// Parcel types a packing bench offers unless the config file names its own.
+pub fn default_packages() -> Vec<String> {
+    ["box-s", "box-m", "box-l", "mailer"]
+        .map(String::from)
+        .into()
 }

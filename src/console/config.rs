@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::label_printer::PrinterSettings;
 use super::settings_file::SettingsError;
 use crate::domain::barcode::ScanSettings;
 
@@ -19,9 +20,32 @@ pub struct ConfigFile {
     pub keymap: Option<String>,
     /// Theme name (`default`, `light`, `high-contrast`, `mono`) or path.
     pub theme: Option<String>,
-    /// How scans are read: label shapes, group-separator stand-ins, bare digits.
+    /// How scans are read: label shapes, group-separator stand-ins, bare digits, and
+    /// (`[scanner.keyboard]`) how the scanner types.
     #[serde(default)]
     pub scanner: ScanSettings,
+    #[serde(default)]
+    pub picking: PickingSettings,
+    #[serde(default)]
+    pub packing: PackingSettings,
+    /// Where shipping labels go.
+    #[serde(default)]
+    pub printer: PrinterSettings,
+}
+
+/// `[picking]`: the kind of list this terminal asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PickingSettings {
+    /// `single` (one order per list) or `batch` (several orders, one walk).
+    pub mode: Option<String>,
+}
+
+/// `[packing]`: the parcel types this bench offers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackingSettings {
+    pub packages: Option<Vec<String>>,
 }
 
 /// The keymap and theme names to load. Flags (with their `BACKROOM_*` variables, which
@@ -65,6 +89,21 @@ pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, SettingsError> {
     let file: ConfigFile = source.deserialize()?;
     super::scan_input::ScanInput::from_settings(&file.scanner.keyboard)
         .map_err(|e| source.error(e))?;
+    super::label_printer::LabelPrinter::from_settings(&file.printer)
+        .map_err(|e| source.error(e))?;
+    if let Some(mode) = &file.picking.mode
+        && crate::domain::picking::PickMode::parse(mode).is_none()
+    {
+        return Err(source.error(format!("picking.mode {mode:?} is not single or batch")));
+    }
+    if file
+        .packing
+        .packages
+        .as_ref()
+        .is_some_and(|p| p.is_empty() || p.iter().any(|p| p.trim().is_empty()))
+    {
+        return Err(source.error("packing.packages must name at least one parcel type, none empty"));
+    }
     Ok(file)
 }
 

@@ -25,6 +25,8 @@ pub enum Action {
     Palette,
     PaneOrders,
     PaneProducts,
+    PanePick,
+    PanePack,
     PaneNext,
     PanePrev,
     Refresh,
@@ -52,15 +54,23 @@ pub enum Action {
     OrderCancel,
     OrderReroute,
     OrderNote,
+    PickClaim,
+    PickShort,
+    PickSkip,
+    PickPrevious,
+    PickFinish,
+    PackHandover,
 }
 
 impl Action {
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 40] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
         Action::PaneOrders,
         Action::PaneProducts,
+        Action::PanePick,
+        Action::PanePack,
         Action::PaneNext,
         Action::PanePrev,
         Action::Refresh,
@@ -88,6 +98,12 @@ impl Action {
         Action::OrderCancel,
         Action::OrderReroute,
         Action::OrderNote,
+        Action::PickClaim,
+        Action::PickShort,
+        Action::PickSkip,
+        Action::PickPrevious,
+        Action::PickFinish,
+        Action::PackHandover,
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +113,8 @@ impl Action {
             Action::Palette => "palette",
             Action::PaneOrders => "pane.orders",
             Action::PaneProducts => "pane.products",
+            Action::PanePick => "pane.pick",
+            Action::PanePack => "pane.pack",
             Action::PaneNext => "pane.next",
             Action::PanePrev => "pane.prev",
             Action::Refresh => "refresh",
@@ -124,6 +142,12 @@ impl Action {
             Action::OrderCancel => "order.cancel",
             Action::OrderReroute => "order.reroute",
             Action::OrderNote => "order.note",
+            Action::PickClaim => "pick.claim",
+            Action::PickShort => "pick.short",
+            Action::PickSkip => "pick.skip",
+            Action::PickPrevious => "pick.previous",
+            Action::PickFinish => "pick.finish",
+            Action::PackHandover => "pack.handover",
         }
     }
 
@@ -135,6 +159,8 @@ impl Action {
             Action::Palette => "Command palette",
             Action::PaneOrders => "Go to the order queue",
             Action::PaneProducts => "Go to products",
+            Action::PanePick => "Go to picking",
+            Action::PanePack => "Go to packing",
             Action::PaneNext => "Next pane",
             Action::PanePrev => "Previous pane",
             Action::Refresh => "Reload from the server",
@@ -162,6 +188,12 @@ impl Action {
             Action::OrderCancel => "Cancel the order (asks for a reason, then to confirm)",
             Action::OrderReroute => "Route the order again with the rules in force",
             Action::OrderNote => "Show the order's shipping note (or the order again)",
+            Action::PickClaim => "Take the next pick list (or the one you hold)",
+            Action::PickShort => "Report the line short (asks to confirm)",
+            Action::PickSkip => "Skip to the next open line (comes back later)",
+            Action::PickPrevious => "Back to the previous line",
+            Action::PickFinish => "Finish the pick list",
+            Action::PackHandover => "Hand the packed parcel over to the carrier (shipped)",
         }
     }
 
@@ -182,6 +214,8 @@ pub enum Context {
     Global,
     Orders,
     Products,
+    Pick,
+    Pack,
     Help,
     Palette,
     Input,
@@ -193,6 +227,8 @@ const GLOBAL_ACTIONS: &[Action] = &[
     Action::Palette,
     Action::PaneOrders,
     Action::PaneProducts,
+    Action::PanePick,
+    Action::PanePack,
     Action::PaneNext,
     Action::PanePrev,
     Action::Refresh,
@@ -209,10 +245,12 @@ const CURSOR_ACTIONS: &[Action] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 6] = [
+    pub const ALL: [Context; 8] = [
         Context::Global,
         Context::Orders,
         Context::Products,
+        Context::Pick,
+        Context::Pack,
         Context::Help,
         Context::Palette,
         Context::Input,
@@ -223,6 +261,8 @@ impl Context {
             Context::Global => "global",
             Context::Orders => "orders",
             Context::Products => "products",
+            Context::Pick => "pick",
+            Context::Pack => "pack",
             Context::Help => "help",
             Context::Palette => "palette",
             Context::Input => "input",
@@ -234,6 +274,8 @@ impl Context {
             Context::Global => "Everywhere",
             Context::Orders => "Order queue",
             Context::Products => "Products",
+            Context::Pick => "Picking",
+            Context::Pack => "Packing",
             Context::Help => "This help",
             Context::Palette => "Command palette",
             Context::Input => "Text fields",
@@ -267,6 +309,22 @@ impl Context {
                 Action::Search,
                 Action::FilterClear,
                 Action::Open,
+                Action::Back,
+            ],
+            Context::Pick => &[
+                Action::PickClaim,
+                Action::PickShort,
+                Action::PickSkip,
+                Action::PickPrevious,
+                Action::PickFinish,
+                Action::Search,
+                Action::Submit,
+                Action::Back,
+            ],
+            Context::Pack => &[
+                Action::PackHandover,
+                Action::Search,
+                Action::Submit,
                 Action::Back,
             ],
             Context::Help => &[Action::Back],

@@ -296,6 +296,13 @@ impl OrdersPane {
         }
     }
 
+    /// Shows what a scan named: the search is set to it.
+    pub fn find(&mut self, text: &str, ids: &mut u64) -> Vec<Effect> {
+        self.searching = false;
+        self.search.set(text);
+        self.restart(ids)
+    }
+
     fn restart(&mut self, ids: &mut u64) -> Vec<Effect> {
         self.cursor.reset();
         self.reload(ids)

@@ -62,6 +62,13 @@ impl ProductsPane {
         }]
     }
 
+    /// Shows what a scan named: the search is set to it.
+    pub fn find(&mut self, text: &str, ids: &mut u64) -> Vec<Effect> {
+        self.searching = false;
+        self.search.set(text);
+        self.restart(ids)
+    }
+
     fn restart(&mut self, ids: &mut u64) -> Vec<Effect> {
         self.cursor.reset();
         self.reload(ids)

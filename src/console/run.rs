@@ -2,7 +2,7 @@
 //! something changed, and performs the app's effects with the REST client.
 
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossterm::event::Event;
 use futures_util::{Stream, StreamExt};
@@ -12,6 +12,8 @@ use tokio::sync::mpsc;
 
 use super::app::{App, Effect, Msg, Reply};
 use super::cue::CuePlayer;
+use super::label_printer::LabelPrinter;
+use super::scan_input::{Input, ScanInput};
 use crate::client::{Client, StoredSession, TokenStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,7 @@ pub struct Runner {
     feed: Option<tokio::task::JoinHandle<()>>,
     /// Plays cues; `None` where nothing may make a sound (tests).
     cues: Option<CuePlayer>,
+    printer: LabelPrinter,
 }
 
 impl Runner {
@@ -49,7 +52,14 @@ impl Runner {
             follow: false,
             feed: None,
             cues: None,
+            printer: LabelPrinter::ScreenOnly,
         }
+    }
+
+    /// Sends shipping labels to `printer`.
+    pub fn with_printer(mut self, printer: LabelPrinter) -> Runner {
+        self.printer = printer;
+        self
     }
 
     /// Plays the console's sound cues through `cues`.
@@ -122,6 +132,7 @@ impl Runner {
         }
         let client = self.client.clone();
         let tx = self.tx.clone();
+        let printer = self.printer.clone();
         if effect == Effect::SignOut {
             // Forget locally at once; telling the server may fail if it is unreachable.
             if let Some(store) = &self.tokens
@@ -181,8 +192,16 @@ impl Runner {
                 Effect::RefreshOrder { id } => {
                     Reply::OrderRefreshed(client.order(&id).await.map(Box::new))
                 }
-                Effect::Mutate(mutation) => {
-                    Reply::Mutated(client.submit(&mutation).await.map(Box::new))
+                Effect::Mutate(mutation) => Reply::Mutated {
+                    result: client.submit(&mutation).await,
+                    change: mutation.change,
+                },
+                Effect::LoadPackTask { request, code } => Reply::PackTask {
+                    request,
+                    result: client.pack_task(&code).await,
+                },
+                Effect::PrintLabel { order, zpl } => {
+                    Reply::Printed(printer.print(&order, &zpl).await)
                 }
                 Effect::LoadProduct { request, key } => Reply::Product {
                     request,
@@ -218,6 +237,30 @@ pub struct LoopOptions {
     pub tick: Option<Duration>,
     /// Scripted input (tests): take the next event only when no reply is outstanding.
     pub wait_for_replies: bool,
+    /// Tells scans from typing; `None` passes every key on as typed.
+    pub scanner: Option<ScanInput>,
+}
+
+/// A terminal event through the scan detector: what the app sees, in order.
+fn read_event(scanner: &mut Option<ScanInput>, event: Event, at: Instant) -> Vec<Msg> {
+    let inputs = match (scanner.as_mut(), event) {
+        (Some(s), Event::Key(key)) => s.key(key, at),
+        (Some(s), Event::Paste(text)) => s.paste(&text, at),
+        (None, Event::Key(key)) => vec![Input::Key(key)],
+        (None, Event::Paste(text)) => vec![Input::Scan(text)],
+        (_, Event::Resize(_, _)) => return vec![Msg::Resize],
+        _ => Vec::new(),
+    };
+    inputs.into_iter().map(Msg::from).collect()
+}
+
+impl From<Input> for Msg {
+    fn from(input: Input) -> Msg {
+        match input {
+            Input::Key(key) => Msg::Key(key),
+            Input::Scan(text) => Msg::Scan(text),
+        }
+    }
 }
 
 /// Runs until the app quits or the input ends (and, then, every outstanding reply is in).
@@ -243,6 +286,7 @@ where
         t
     });
     let mut input_done = false;
+    let mut scanner = options.scanner;
     loop {
         if app.dirty {
             terminal
@@ -255,30 +299,39 @@ where
         }
         let waiting = options.wait_for_replies && runner.in_flight > 0;
         let may_read = !input_done && !waiting;
-        let msg = tokio::select! {
+        // Keys held back as a possible scan come out when the burst is over.
+        let held_until = scanner.as_ref().and_then(ScanInput::deadline);
+        let msgs = tokio::select! {
             event = events.next(), if may_read => match event {
-                Some(Ok(Event::Key(key))) => Some(Msg::Key(key)),
-                Some(Ok(Event::Resize(_, _))) => Some(Msg::Resize),
-                Some(Ok(_)) => None,
+                Some(Ok(event)) => read_event(&mut scanner, event, Instant::now()),
                 Some(Err(e)) => return Err(ConsoleError::Input(e)),
                 None => {
                     input_done = true;
-                    None
+                    // Whatever was held is typing: nothing more will come.
+                    scanner.as_mut().map_or_else(Vec::new, ScanInput::finish)
+                        .into_iter().map(Msg::from).collect()
                 }
             },
             Some(reply) = runner.rx.recv() => {
                 runner.in_flight = runner.in_flight.saturating_sub(1);
                 runner.observe(&reply);
-                Some(Msg::Reply(reply))
+                vec![Msg::Reply(reply)]
             },
+            _ = async {
+                match held_until {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending::<()>().await,
+                }
+            } => scanner.as_mut().map_or_else(Vec::new, |s| s.expire(Instant::now()))
+                .into_iter().map(Msg::from).collect(),
             _ = async {
                 match tick.as_mut() {
                     Some(t) => { t.tick().await; }
                     None => std::future::pending::<()>().await,
                 }
-            } => Some(Msg::Tick),
+            } => vec![Msg::Tick],
         };
-        if let Some(msg) = msg {
+        for msg in msgs {
             for effect in app.update(msg) {
                 runner.execute(effect);
             }
@@ -293,13 +346,19 @@ pub async fn run_terminal(
     mut app: App,
     mut runner: Runner,
     initial: Vec<Effect>,
+    scanner: ScanInput,
 ) -> Result<(), ConsoleError> {
     let mut terminal = ratatui::try_init().map_err(|e| ConsoleError::Terminal(e.to_string()))?;
+    // Scanners (and phone apps) that paste arrive whole, as one scan.
+    if let Err(e) = crossterm::execute!(io::stdout(), crossterm::event::EnableBracketedPaste) {
+        tracing::warn!(error = %e, "bracketed paste unavailable");
+    }
     let events = crossterm::event::EventStream::new();
     runner.follow_events();
     let options = LoopOptions {
         tick: Some(Duration::from_secs(5)),
         wait_for_replies: false,
+        scanner: Some(scanner),
     };
     let (result, hung_up) = tokio::select! {
         r = event_loop(&mut terminal, &mut app, &mut runner, events, initial, options) => (r, false),
@@ -314,6 +373,7 @@ pub async fn run_terminal(
         // process before it cleans up.
         std::mem::forget(terminal);
     } else {
+        let _ = crossterm::execute!(io::stdout(), crossterm::event::DisableBracketedPaste);
         ratatui::restore();
     }
     result

@@ -197,6 +197,13 @@ impl ScanInput {
         out
     }
 
+    /// Gives back whatever is pending: the input has ended, so nothing more will come.
+    pub fn finish(&mut self) -> Vec<Input> {
+        let mut out = Vec::new();
+        self.close(None, &mut out);
+        out
+    }
+
     /// Takes a character into what is pending, if that will have it; false when it is a key.
     fn hold(&mut self, ev: KeyEvent, c: char, at: Instant, out: &mut Vec<Input>) -> bool {
         let full = match &mut self.pending {

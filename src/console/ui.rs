@@ -81,6 +81,18 @@ pub fn draw(f: &mut Frame, app: &App) {
                         work.products
                             .render(f, body, theme, compact, work.overlay.is_none())
                     }
+                    PaneKind::Pick => {
+                        work.pick
+                            .render(f, body, theme, compact, work.overlay.is_none())
+                    }
+                    PaneKind::Pack => work.pack.render(
+                        f,
+                        body,
+                        theme,
+                        compact,
+                        work.overlay.is_none(),
+                        &app.packages,
+                    ),
                 }
             }
             match &work.overlay {
@@ -219,10 +231,7 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
                 contexts.push(Context::Input);
             }
             None => {
-                typing = match w.active {
-                    PaneKind::Orders => w.orders.is_typing(),
-                    PaneKind::Products => w.products.is_typing(),
-                };
+                typing = w.is_typing();
                 if typing {
                     contexts.push(Context::Input);
                 }
@@ -240,6 +249,8 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
             let applies = match (ctx, pane) {
                 (Context::Orders, Some((_, w))) => w.orders.offers(b.action),
                 (Context::Products, Some((_, w))) => w.products.offers(b.action),
+                (Context::Pick, Some((_, w))) => w.pick.offers(b.action),
+                (Context::Pack, Some((_, w))) => w.pack.offers(b.action),
                 // The key for the pane already shown is no use.
                 (Context::Global, Some((active, _))) if b.action == active.action() => false,
                 (Context::Global, _) => {

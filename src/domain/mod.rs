@@ -1,15 +1,19 @@
 //! Pure business rules: types, validation, state, arithmetic. No I/O, no async, no SQL.
 
 pub mod barcode;
+pub mod carrier;
 pub mod intake;
 pub mod intake_policy;
 pub mod lifecycle;
 pub mod location;
 pub mod money;
 pub mod order;
+pub mod parcel_weight;
 pub mod picking;
 pub mod role;
 pub mod routing;
 pub mod settings_file;
+pub mod shipping_label;
+pub mod shipping_label_zpl;
 pub mod tracking;
 pub mod user;

@@ -6,9 +6,14 @@ use std::fmt;
 
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use super::carrier::CarrierSettings;
 use super::intake_policy::{IntakePolicy, IntakeTable};
 use super::order::OrderStatus;
 use super::settings_file::{SettingsError, SettingsSource};
+use super::shipping_label::Address;
+use super::shipping_label_zpl::ZplFont;
 
 /// The rules that ship in the binary; `--rules FILE` replaces them.
 pub const DEFAULT_RULES: &str = include_str!("default_rules.toml");
@@ -193,6 +198,59 @@ struct RulesFile {
     rules: Vec<Rule>,
     #[serde(default)]
     intake: IntakeTable,
+    #[serde(default)]
+    carriers: BTreeMap<String, CarrierSettings>,
+    #[serde(default)]
+    shipping: ShippingTable,
+}
+
+/// `[shipping]`: who parcels come from, and how labels are printed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippingTable {
+    sender: Option<SenderTable>,
+    #[serde(default)]
+    zpl_font: ZplFont,
+    default_carrier: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SenderTable {
+    name: String,
+    line1: String,
+    line2: Option<String>,
+    postal_code: String,
+    city: String,
+    region: Option<String>,
+    country: String,
+}
+
+/// How parcels leave: the sender on every label, the printer's font, the carrier of orders
+/// routing gave none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Shipping {
+    pub sender: Address,
+    pub zpl_font: ZplFont,
+    pub default_carrier: Option<String>,
+}
+
+impl Default for Shipping {
+    fn default() -> Shipping {
+        Shipping {
+            sender: Address {
+                name: "backroom shop".into(),
+                line1: "Warehouse".into(),
+                line2: None,
+                postal_code: "".into(),
+                city: "".into(),
+                region: None,
+                country: "".into(),
+            },
+            zpl_font: ZplFont::default(),
+            default_carrier: None,
+        }
+    }
 }
 
 /// The rules file: where orders go, and (its `[intake]` table) how they are checked and
@@ -201,6 +259,9 @@ struct RulesFile {
 pub struct RoutingRules {
     pub rules: Vec<Rule>,
     pub intake: IntakePolicy,
+    /// Carriers by the code rules use (`carrier = "dhl"`): names and tracking numbers.
+    pub carriers: BTreeMap<String, CarrierSettings>,
+    pub shipping: Shipping,
 }
 
 /// What routing knows about an order.
@@ -235,6 +296,8 @@ impl RoutingRules {
             RoutingRules {
                 rules: Vec::new(),
                 intake: IntakePolicy::default(),
+                carriers: BTreeMap::new(),
+                shipping: Shipping::default(),
             },
         )
     }
@@ -278,9 +341,64 @@ impl RoutingRules {
                 None => source.error(message),
             }
         })?;
+        let table_error = |table: &str, message: String| {
+            let span = source
+                .parse()
+                .ok()
+                .and_then(|t| t.get_ref().get(table).map(|v| v.span()));
+            match span {
+                Some(span) => source.error_at(span, message),
+                None => source.error(message),
+            }
+        };
+        for (code, carrier) in &file.carriers {
+            carrier
+                .validate()
+                .map_err(|e| table_error("carriers", format!("carrier {code:?}: {e}")))?;
+        }
+        let named = file
+            .rules
+            .iter()
+            .filter_map(|r| r.then.carrier.as_deref().map(|c| (r.name.as_str(), c)))
+            .chain(
+                file.shipping
+                    .default_carrier
+                    .as_deref()
+                    .map(|c| ("[shipping] default_carrier", c)),
+            );
+        if !file.carriers.is_empty() {
+            for (by, carrier) in named {
+                if !file.carriers.contains_key(carrier) {
+                    return Err(table_error(
+                        "carriers",
+                        format!(
+                            "{by:?} names carrier {carrier:?}, which has no [carriers.{carrier}] table"
+                        ),
+                    ));
+                }
+            }
+        }
+        let shipping = Shipping {
+            sender: file.shipping.sender.map_or_else(
+                || Shipping::default().sender,
+                |s| Address {
+                    name: s.name,
+                    line1: s.line1,
+                    line2: s.line2,
+                    postal_code: s.postal_code,
+                    city: s.city,
+                    region: s.region,
+                    country: s.country,
+                },
+            ),
+            zpl_font: file.shipping.zpl_font,
+            default_carrier: file.shipping.default_carrier,
+        };
         Ok(RoutingRules {
             rules: file.rules,
             intake,
+            carriers: file.carriers,
+            shipping,
         })
     }
 

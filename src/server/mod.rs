@@ -9,6 +9,7 @@ mod extract;
 mod intake;
 mod once;
 mod orders;
+mod packing;
 mod picking;
 mod rules_file;
 mod shipping_note;
@@ -154,6 +155,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(picking::pick_line))
         .routes(routes!(picking::short_line))
         .routes(routes!(picking::finish_list))
+        .routes(routes!(packing::pack_task))
+        .routes(routes!(packing::pack))
+        .routes(routes!(packing::shipping_label))
 }
 
 /// The OpenAPI document, generated from the route annotations.

@@ -10,6 +10,7 @@ mod intake;
 mod migrate;
 mod order_status;
 mod orders;
+mod packing;
 mod picking;
 mod routing_facts;
 pub mod seed;
@@ -31,6 +32,7 @@ pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
 };
+pub use packing::{PackItemRow, PackOrderRow, PackTaskRow, PackWrite, ParcelRow};
 pub use picking::{PickLineRow, PickListOrderRow, PickListRow, PickWrite, PickedLot};
 pub use routing_facts::RoutedOrder;
 pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};

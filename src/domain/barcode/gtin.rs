@@ -120,6 +120,14 @@ impl Gtin {
     pub fn gtin14(&self) -> &str {
         &self.gtin14
     }
+
+    /// Whether this scan is the trade item whose barcode the catalogue holds: an EAN-13 on
+    /// the shelf and the same GTIN in a GS1-128 (AI 01) are one item.
+    pub fn is_item(&self, catalogue_barcode: Option<&str>) -> bool {
+        catalogue_barcode
+            .and_then(|b| Gtin::parse(b).ok())
+            .is_some_and(|g| g.gtin14 == self.gtin14)
+    }
 }
 
 fn only_digits(code: &str) -> Result<(), GtinError> {
