@@ -1,21 +1,21 @@
 //! Console renders (TestBackend + insta) and key sequences through `App::update`, the
 //! function the terminal loop drives, on fixed data.
 
+mod console_support;
+
+use console_support::{app_with, key, me, render};
+
 use backroom::api::{
-    Address, Me, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, ProblemType,
-    Product, ProductDetail, StatusChange, StockLevel,
+    Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, ProblemType, Product,
+    ProductDetail, StatusChange, StockLevel,
 };
 use backroom::client::ClientError;
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply, Screen};
 use backroom::console::cue::Cue;
-use backroom::console::keymap::Keymap;
-use backroom::console::theme::Theme;
 use backroom::domain::money::Currency;
 use backroom::domain::order::{OrderSort, OrderStatus};
 use backroom::domain::role::Role;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
 const NAMES: &[&str] = &[
     "Anna Müller",
@@ -129,32 +129,6 @@ fn product_detail(p: &Product) -> ProductDetail {
             },
         ],
     }
-}
-
-fn me(role: Role) -> Me {
-    Me {
-        id: "u1".into(),
-        username: role.as_str().into(),
-        display_name: "Morgan Reyes".into(),
-        role: role.as_str().into(),
-        permissions: role
-            .permissions()
-            .iter()
-            .map(|p| p.as_str().to_string())
-            .collect(),
-    }
-}
-
-fn app_with(keymap: &str, theme: &str) -> App {
-    let mut app = App::new(
-        Keymap::load(keymap, None).unwrap(),
-        Theme::load(theme, None).unwrap(),
-        "http://127.0.0.1:8080",
-        None,
-    );
-    app.tz = jiff::tz::TimeZone::UTC;
-    app.frozen_now = Some("2026-11-24T23:30:00Z".parse().unwrap());
-    app
 }
 
 /// Signs in and answers the first loads, as a server would.
@@ -329,10 +303,6 @@ fn order_detail(number: &str) -> OrderDetail {
     }
 }
 
-fn key(code: KeyCode) -> Msg {
-    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
-}
-
 fn press(app: &mut App, keys: &str) {
     for c in keys.chars() {
         let effects = app.update(key(KeyCode::Char(c)));
@@ -343,14 +313,6 @@ fn press(app: &mut App, keys: &str) {
 fn press_code(app: &mut App, code: KeyCode) {
     let effects = app.update(key(code));
     answer(app, effects);
-}
-
-fn render(app: &App, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|f| backroom::console::ui::draw(f, app))
-        .unwrap();
-    terminal.backend().to_string()
 }
 
 #[test]

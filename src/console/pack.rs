@@ -137,7 +137,14 @@ impl PackPane {
                 self.package = (self.package + 1).min(packages.len().saturating_sub(1));
                 Some(Vec::new())
             }
-            _ => self.weight.edit(key).then(Vec::new),
+            _ => {
+                let edited = self.weight.edit(key);
+                if edited {
+                    // The last complaint was about the weight as it was.
+                    self.prompt = None;
+                }
+                edited.then(Vec::new)
+            }
         }
     }
 
