@@ -30,6 +30,7 @@ fn pen() -> String {
     ean("471234500100")
 }
 
+#[allow(clippy::too_many_arguments)]
 fn line(
     seq: i64,
     order: &str,
