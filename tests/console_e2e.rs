@@ -12,6 +12,7 @@ use backroom::console::run::{LoopOptions, Runner, event_loop};
 use backroom::console::theme::Theme;
 use common::TestServer;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -190,4 +191,57 @@ async fn quitting_ends_the_loop_with_answers_outstanding() {
         .await
         .unwrap();
     assert!(app.quit);
+}
+
+/// Keys through the real loop with the scan detector on: a scripted stream comes as fast as
+/// a scanner, so each code ending in Enter is one scan for the active pane.
+#[tokio::test]
+async fn scans_reach_the_pick_pane_through_the_detector() {
+    let server = TestServer::start().await;
+    let client = Client::new(&server.base).unwrap();
+    let mut app = app(client.base_url());
+    let mut runner = Runner::new(client, None);
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let wedge = backroom::domain::barcode::KeyboardWedge::default();
+    let options = LoopOptions {
+        scanner: Some(backroom::console::scan_input::ScanInput::from_settings(&wedge).unwrap()),
+        ..scripted()
+    };
+    // On the sign-in form a burst is typing, as from a password manager.
+    let mut script = typed("warehouse");
+    script.push(KeyCode::Enter);
+    script.extend(typed("backroom-warehouse"));
+    script.push(KeyCode::Enter);
+    // A person presses the claim key; the scan comes a moment later.
+    script.push(KeyCode::Char('n'));
+    script.push(KeyCode::Null);
+    script.extend(typed("ZZ-99-99"));
+    script.push(KeyCode::Enter);
+    let paced = keys(&script).filter_map(|event| async move {
+        match event {
+            Ok(Event::Key(KeyEvent {
+                code: KeyCode::Null,
+                ..
+            })) => {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                None
+            }
+            other => Some(other),
+        }
+    });
+    event_loop(
+        &mut terminal,
+        &mut app,
+        &mut runner,
+        Box::pin(paced),
+        Vec::new(),
+        options,
+    )
+    .await
+    .unwrap();
+    let screen = terminal.backend().to_string();
+    assert!(
+        screen.contains("Wrong location ZZ-99-99: go to"),
+        "{screen}"
+    );
 }
