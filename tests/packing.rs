@@ -3,58 +3,12 @@
 
 mod common;
 
-use backroom::domain::order::OrderStatus;
-use backroom::store::OrderFilter;
-use common::{TestServer, expect_problem};
-use jiff::Timestamp;
+use common::{TestServer, expect_problem, ok};
 use serde_json::{Value, json};
-
-fn park_waiting_orders(s: &TestServer) {
-    let filter = OrderFilter {
-        statuses: vec![OrderStatus::ReadyToPick],
-        ..OrderFilter::default()
-    };
-    for order in s.store.list_orders(&filter, None, 10_000).expect("orders") {
-        s.store
-            .change_order_status(
-                &order.id,
-                None,
-                OrderStatus::Hold,
-                Some("out of the way"),
-                "test",
-                Timestamp::now(),
-            )
-            .expect("park");
-    }
-}
-
-async fn post(
-    s: &TestServer,
-    token: &str,
-    path: &str,
-    key: &str,
-    body: Value,
-) -> reqwest::Response {
-    s.http
-        .post(s.url(path))
-        .bearer_auth(token)
-        .header("idempotency-key", key)
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn ok(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let body: Value = res.json().await.expect("body");
-    assert_eq!(status, 200, "{body}");
-    body
-}
 
 /// An order of two units of BOO-1001 picked completely on its own list.
 async fn picked_order(s: &TestServer, warehouse: &str) -> (String, String) {
-    park_waiting_orders(s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let price = s
         .store
@@ -87,22 +41,28 @@ async fn picked_order(s: &TestServer, warehouse: &str) -> (String, String) {
         .as_str()
         .expect("number")
         .to_string();
-    let list = ok(post(s, warehouse, "/api/v1/pick-lists/claim", "c-1", json!({})).await).await;
+    let list = ok(s
+        .post(
+            warehouse,
+            "/api/v1/pick-lists/claim",
+            Some("c-1"),
+            json!({}),
+        )
+        .await)
+    .await;
     let list_number = list["number"].as_str().expect("number").to_string();
-    ok(post(
-        s,
+    ok(s.post(
         warehouse,
         &format!("/api/v1/pick-lists/{list_number}/lines/1/pick"),
-        "p-1",
+        Some("p-1"),
         json!({ "picked": 2 }),
     )
     .await)
     .await;
-    ok(post(
-        s,
+    ok(s.post(
         warehouse,
         &format!("/api/v1/pick-lists/{list_number}/finish"),
-        "f-1",
+        Some("f-1"),
         json!({}),
     )
     .await)
@@ -133,7 +93,7 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
 
     let path = format!("/api/v1/orders/{number}/pack");
     // One unit short in the parcel: refused, nothing changes.
-    let res = post(&s, &warehouse, &path, "k-0",
+    let res = s.post(&warehouse, &path, Some("k-0"),
         json!({ "package": "box-s", "weight_grams": 850, "items": [{ "sku": "BOO-1001", "qty": 1 }] })).await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
@@ -143,12 +103,12 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
             .contains("must hold 2× BOO-1001"),
         "{problem}"
     );
-    let res = post(&s, &warehouse, &path, "k-1",
+    let res = s.post(&warehouse, &path, Some("k-1"),
         json!({ "package": "box-s", "weight_grams": 0, "items": [{ "sku": "BOO-1001", "qty": 2 }] })).await;
     expect_problem(res, 400, "/problems/invalid-input").await;
 
     let body = json!({ "package": "box-s", "weight_grams": 850, "items": [{ "sku": "BOO-1001", "qty": 2 }] });
-    let parcel = ok(post(&s, &warehouse, &path, "k-2", body.clone()).await).await;
+    let parcel = ok(s.post(&warehouse, &path, Some("k-2"), body.clone()).await).await;
     assert_eq!(parcel["order"]["order"]["status"], "packed");
     assert_eq!(
         parcel["carrier"], "black-cat",
@@ -171,9 +131,9 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
         "{text}"
     );
     // Sent again: the same parcel, no second tracking number.
-    let again = ok(post(&s, &warehouse, &path, "k-2", body.clone()).await).await;
+    let again = ok(s.post(&warehouse, &path, Some("k-2"), body.clone()).await).await;
     assert_eq!(again, parcel);
-    let res = post(&s, &warehouse, &path, "k-3", body).await;
+    let res = s.post(&warehouse, &path, Some("k-3"), body).await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
         problem["detail"]
@@ -207,14 +167,14 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
     );
     assert_eq!(res.text().await.expect("zpl"), zpl);
 
-    let handed = ok(post(
-        &s,
-        &warehouse,
-        &format!("/api/v1/orders/{number}/status"),
-        "h-1",
-        json!({ "status": "shipped" }),
-    )
-    .await)
+    let handed = ok(s
+        .post(
+            &warehouse,
+            &format!("/api/v1/orders/{number}/status"),
+            Some("h-1"),
+            json!({ "status": "shipped" }),
+        )
+        .await)
     .await;
     assert_eq!(handed["order"]["status"], "shipped");
     assert_eq!(
@@ -228,15 +188,22 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
 async fn an_order_still_on_a_list_or_unknown_is_not_packed() {
     let s = TestServer::start().await;
     let warehouse = s.token("warehouse").await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let (status, _) = s.get(&warehouse, "/api/v1/pack/PL-999999").await;
     assert_eq!(status, 404);
     let (status, _) = s.get(&warehouse, "/api/v1/pack/SO-999999").await;
     assert_eq!(status, 404);
     let order = s.place_tea_order(&s.token("ops").await, "lot").await;
     let number = order["order"]["number"].as_str().expect("number");
-    ok(post(&s, &warehouse, "/api/v1/pick-lists/claim", "c-1", json!({})).await).await;
-    let res = post(&s, &warehouse, &format!("/api/v1/orders/{number}/pack"), "k-1",
+    ok(s.post(
+        &warehouse,
+        "/api/v1/pick-lists/claim",
+        Some("c-1"),
+        json!({}),
+    )
+    .await)
+    .await;
+    let res = s.post(&warehouse, &format!("/api/v1/orders/{number}/pack"), Some("k-1"),
         json!({ "package": "box-s", "weight_grams": 300, "items": [{ "sku": "TEA-1001", "qty": 1 }] })).await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(

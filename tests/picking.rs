@@ -6,33 +6,12 @@ mod common;
 use std::collections::{BTreeMap, HashSet};
 
 use backroom::domain::location::BinCode;
-use backroom::domain::order::OrderStatus;
 use backroom::domain::picking::WalkKey;
-use backroom::store::{OrderFilter, StockFilter};
-use common::{TestServer, expect_problem};
-use jiff::Timestamp;
+use backroom::store::StockFilter;
+use common::{TestServer, expect_problem, ok};
 use serde_json::{Value, json};
 
 /// Puts the sample shop's waiting orders on hold, so lists hold only this test's orders.
-fn park_waiting_orders(s: &TestServer) {
-    let filter = OrderFilter {
-        statuses: vec![OrderStatus::ReadyToPick],
-        ..OrderFilter::default()
-    };
-    for order in s.store.list_orders(&filter, None, 10_000).expect("orders") {
-        s.store
-            .change_order_status(
-                &order.id,
-                None,
-                OrderStatus::Hold,
-                Some("out of the way of the test"),
-                "test",
-                Timestamp::now(),
-            )
-            .expect("park");
-    }
-}
-
 /// Free stock per bin of each product that is not lot-tracked (lots are tested apart).
 fn free_bins(s: &TestServer) -> BTreeMap<String, Vec<(String, i64)>> {
     let mut bins: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -102,31 +81,10 @@ async fn place(s: &TestServer, token: &str, label: &str, lines: &[(&str, i64)]) 
     order
 }
 
-async fn post(
-    s: &TestServer,
-    token: &str,
-    path: &str,
-    key: Option<&str>,
-    body: Value,
-) -> reqwest::Response {
-    let mut req = s.http.post(s.url(path)).bearer_auth(token).json(&body);
-    if let Some(key) = key {
-        req = req.header("idempotency-key", key);
-    }
-    req.send().await.expect("request")
-}
-
 async fn claim(s: &TestServer, token: &str, body: Value) -> Value {
-    let res = post(s, token, "/api/v1/pick-lists/claim", None, body).await;
+    let res = s.post(token, "/api/v1/pick-lists/claim", None, body).await;
     assert_eq!(res.status(), 200);
     res.json().await.expect("list")
-}
-
-async fn ok(res: reqwest::Response) -> Value {
-    let status = res.status();
-    let body: Value = res.json().await.expect("body");
-    assert_eq!(status, 200, "{body}");
-    body
 }
 
 fn line(list: &Value, seq: i64) -> &Value {
@@ -153,7 +111,7 @@ fn free_at(s: &TestServer, sku: &str, location: &str) -> (i64, i64) {
 #[tokio::test]
 async fn two_pickers_never_claim_the_same_list() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let sku = sku_in_bins(&s, 1);
     place(&s, &ops, "a", &[(&sku, 1)]).await;
@@ -176,7 +134,9 @@ async fn two_pickers_never_claim_the_same_list() {
     assert_eq!(again["id"], one["id"]);
     // Nothing left for a third picker.
     let admin = s.token("admin").await;
-    let res = post(&s, &admin, "/api/v1/pick-lists/claim", None, json!({})).await;
+    let res = s
+        .post(&admin, "/api/v1/pick-lists/claim", None, json!({}))
+        .await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
         problem["detail"]
@@ -190,20 +150,20 @@ async fn two_pickers_never_claim_the_same_list() {
 #[tokio::test]
 async fn batch_lists_follow_the_walk_within_their_caps() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let skus: Vec<String> = free_bins(&s).into_keys().take(6).collect();
     place(&s, &ops, "a", &[(&skus[0], 1), (&skus[1], 1)]).await;
     place(&s, &ops, "b", &[(&skus[2], 1), (&skus[3], 1)]).await;
     place(&s, &ops, "c", &[(&skus[4], 1), (&skus[5], 1)]).await;
-    let res = post(
-        &s,
-        &ops,
-        "/api/v1/pick-lists",
-        None,
-        json!({ "mode": "batch", "max_orders": 2, "max_lines": 40 }),
-    )
-    .await;
+    let res = s
+        .post(
+            &ops,
+            "/api/v1/pick-lists",
+            None,
+            json!({ "mode": "batch", "max_orders": 2, "max_lines": 40 }),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let list: Value = res.json().await.expect("list");
     assert_eq!(list["state"], "open");
@@ -229,30 +189,25 @@ async fn batch_lists_follow_the_walk_within_their_caps() {
     let next = claim(&s, &ops, json!({})).await;
     assert_eq!(next["orders"].as_array().expect("orders").len(), 1);
 
-    let res = post(
-        &s,
-        &ops,
-        "/api/v1/pick-lists",
-        None,
-        json!({ "mode": "zigzag" }),
-    )
-    .await;
+    let res = s
+        .post(
+            &ops,
+            "/api/v1/pick-lists",
+            None,
+            json!({ "mode": "zigzag" }),
+        )
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
-    let res = post(
-        &s,
-        &ops,
-        "/api/v1/pick-lists",
-        None,
-        json!({ "max_orders": 0 }),
-    )
-    .await;
+    let res = s
+        .post(&ops, "/api/v1/pick-lists", None, json!({ "max_orders": 0 }))
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
 }
 
 #[tokio::test]
 async fn a_confirmation_sent_twice_is_applied_once() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let sku = sku_in_bins(&s, 1);
     place(&s, &ops, "a", &[(&sku, 2)]).await;
@@ -261,22 +216,35 @@ async fn a_confirmation_sent_twice_is_applied_once() {
     let number = list["number"].as_str().expect("number").to_string();
     let path = format!("/api/v1/pick-lists/{number}/lines/1/pick");
 
-    let first = ok(post(&s, &warehouse, &path, Some("m-1"), json!({ "picked": 1 })).await).await;
+    let first = ok(s
+        .post(&warehouse, &path, Some("m-1"), json!({ "picked": 1 }))
+        .await)
+    .await;
     assert_eq!(line(&first, 1)["picked"], 1);
     assert_eq!(
         line(&first, 1)["state"],
         "open",
         "progress is kept per line"
     );
-    let replay = ok(post(&s, &warehouse, &path, Some("m-1"), json!({ "picked": 1 })).await).await;
+    let replay = ok(s
+        .post(&warehouse, &path, Some("m-1"), json!({ "picked": 1 }))
+        .await)
+    .await;
     assert_eq!(first, replay);
-    let done = ok(post(&s, &warehouse, &path, Some("m-2"), json!({ "picked": 2 })).await).await;
+    let done = ok(s
+        .post(&warehouse, &path, Some("m-2"), json!({ "picked": 2 }))
+        .await)
+    .await;
     assert_eq!(line(&done, 1)["state"], "picked");
     // The same key with another body is a client bug, not a retry.
-    let res = post(&s, &warehouse, &path, Some("m-2"), json!({ "picked": 1 })).await;
+    let res = s
+        .post(&warehouse, &path, Some("m-2"), json!({ "picked": 1 }))
+        .await;
     expect_problem(res, 422, "/problems/idempotency-key-reused").await;
     // Only the picker who holds the list confirms on it.
-    let res = post(&s, &ops, &path, Some("m-3"), json!({ "picked": 2 })).await;
+    let res = s
+        .post(&ops, &path, Some("m-3"), json!({ "picked": 2 }))
+        .await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
         problem["detail"]
@@ -285,15 +253,19 @@ async fn a_confirmation_sent_twice_is_applied_once() {
             .contains("warehouse")
     );
     // More than the line wants, or no key at all, is refused.
-    let res = post(&s, &warehouse, &path, Some("m-4"), json!({ "picked": 3 })).await;
+    let res = s
+        .post(&warehouse, &path, Some("m-4"), json!({ "picked": 3 }))
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
-    let res = post(&s, &warehouse, &path, None, json!({ "picked": 2 })).await;
+    let res = s
+        .post(&warehouse, &path, None, json!({ "picked": 2 }))
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
 
     let finish = format!("/api/v1/pick-lists/{number}/finish");
-    let finished = ok(post(&s, &warehouse, &finish, Some("m-5"), json!({})).await).await;
+    let finished = ok(s.post(&warehouse, &finish, Some("m-5"), json!({})).await).await;
     assert_eq!(finished["state"], "done");
-    let again = ok(post(&s, &warehouse, &finish, Some("m-5"), json!({})).await).await;
+    let again = ok(s.post(&warehouse, &finish, Some("m-5"), json!({})).await).await;
     assert_eq!(finished, again);
     assert_eq!(
         finished["orders"][0]["status"], "picking",
@@ -304,7 +276,7 @@ async fn a_confirmation_sent_twice_is_applied_once() {
 #[tokio::test]
 async fn a_short_pick_takes_the_rest_from_another_bin() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let sku = sku_in_bins(&s, 2);
     place(&s, &ops, "a", &[(&sku, 2)]).await;
@@ -319,14 +291,14 @@ async fn a_short_pick_takes_the_rest_from_another_bin() {
     let before = free_at(&s, &sku, &empty_bin);
 
     let path = format!("/api/v1/pick-lists/{number}/lines/1/short");
-    let after = ok(post(
-        &s,
-        &warehouse,
-        &path,
-        Some("s-1"),
-        json!({ "picked": 0, "reason": "empty" }),
-    )
-    .await)
+    let after = ok(s
+        .post(
+            &warehouse,
+            &path,
+            Some("s-1"),
+            json!({ "picked": 0, "reason": "empty" }),
+        )
+        .await)
     .await;
     assert_eq!(line(&after, 1)["state"], "short");
     assert_eq!(line(&after, 1)["short"], 2);
@@ -337,20 +309,20 @@ async fn a_short_pick_takes_the_rest_from_another_bin() {
     // What was not there is written off and no longer reserved there.
     assert_eq!(free_at(&s, &sku, &empty_bin), (before.0 - 2, before.1 - 2));
     // Sent again: the same answer, no second write-off.
-    let replay = ok(post(
-        &s,
-        &warehouse,
-        &path,
-        Some("s-1"),
-        json!({ "picked": 0, "reason": "empty" }),
-    )
-    .await)
+    let replay = ok(s
+        .post(
+            &warehouse,
+            &path,
+            Some("s-1"),
+            json!({ "picked": 0, "reason": "empty" }),
+        )
+        .await)
     .await;
     assert_eq!(after, replay);
     assert_eq!(free_at(&s, &sku, &empty_bin), (before.0 - 2, before.1 - 2));
 
     let finish = format!("/api/v1/pick-lists/{number}/finish");
-    let res = post(&s, &warehouse, &finish, Some("f-1"), json!({})).await;
+    let res = s.post(&warehouse, &finish, Some("f-1"), json!({})).await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
         problem["detail"]
@@ -359,8 +331,12 @@ async fn a_short_pick_takes_the_rest_from_another_bin() {
             .contains("still has lines to pick: 2")
     );
     let pick = format!("/api/v1/pick-lists/{number}/lines/2/pick");
-    ok(post(&s, &warehouse, &pick, Some("p-2"), json!({ "picked": 2 })).await).await;
-    let done = ok(post(&s, &warehouse, &finish, Some("f-2"), json!({})).await).await;
+    ok(
+        s.post(&warehouse, &pick, Some("p-2"), json!({ "picked": 2 }))
+            .await,
+    )
+    .await;
+    let done = ok(s.post(&warehouse, &finish, Some("f-2"), json!({})).await).await;
     assert_eq!(
         done["orders"][0]["status"], "picking",
         "complete, on to packing"
@@ -370,7 +346,7 @@ async fn a_short_pick_takes_the_rest_from_another_bin() {
 #[tokio::test]
 async fn a_short_pick_with_no_stock_elsewhere_sends_the_order_to_ops() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let sku = sku_in_bins(&s, 1);
     let order = place(&s, &ops, "a", &[(&sku, 2)]).await;
@@ -378,32 +354,32 @@ async fn a_short_pick_with_no_stock_elsewhere_sends_the_order_to_ops() {
     let list = claim(&s, &warehouse, json!({})).await;
     let number = list["number"].as_str().expect("number").to_string();
     let path = format!("/api/v1/pick-lists/{number}/lines/1/short");
-    let res = post(
-        &s,
-        &warehouse,
-        &path,
-        Some("s-0"),
-        json!({ "picked": 2, "reason": "short" }),
-    )
-    .await;
+    let res = s
+        .post(
+            &warehouse,
+            &path,
+            Some("s-0"),
+            json!({ "picked": 2, "reason": "short" }),
+        )
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
-    let res = post(
-        &s,
-        &warehouse,
-        &path,
-        Some("s-x"),
-        json!({ "picked": 1, "reason": "lost" }),
-    )
-    .await;
+    let res = s
+        .post(
+            &warehouse,
+            &path,
+            Some("s-x"),
+            json!({ "picked": 1, "reason": "lost" }),
+        )
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
-    let after = ok(post(
-        &s,
-        &warehouse,
-        &path,
-        Some("s-1"),
-        json!({ "picked": 1, "reason": "short" }),
-    )
-    .await)
+    let after = ok(s
+        .post(
+            &warehouse,
+            &path,
+            Some("s-1"),
+            json!({ "picked": 1, "reason": "short" }),
+        )
+        .await)
     .await;
     assert_eq!(
         after["lines"].as_array().expect("lines").len(),
@@ -411,7 +387,7 @@ async fn a_short_pick_with_no_stock_elsewhere_sends_the_order_to_ops() {
         "no other bin"
     );
     let finish = format!("/api/v1/pick-lists/{number}/finish");
-    let done = ok(post(&s, &warehouse, &finish, Some("f-1"), json!({})).await).await;
+    let done = ok(s.post(&warehouse, &finish, Some("f-1"), json!({})).await).await;
     assert_eq!(done["orders"][0]["status"], "hold");
     let key = order["order"]["number"].as_str().expect("number");
     let (_, detail) = s.get(&ops, &format!("/api/v1/orders/{key}")).await;
@@ -441,7 +417,7 @@ async fn a_short_pick_with_no_stock_elsewhere_sends_the_order_to_ops() {
 #[tokio::test]
 async fn an_order_cancelled_while_picking_is_not_picked_further() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     let sku = sku_in_bins(&s, 1);
     let order = place(&s, &ops, "a", &[(&sku, 1)]).await;
@@ -449,17 +425,19 @@ async fn an_order_cancelled_while_picking_is_not_picked_further() {
     let list = claim(&s, &warehouse, json!({})).await;
     let number = list["number"].as_str().expect("number").to_string();
     let key = order["order"]["number"].as_str().expect("number");
-    let res = post(
-        &s,
-        &ops,
-        &format!("/api/v1/orders/{key}/status"),
-        None,
-        json!({ "status": "cancelled", "reason": "customer changed their mind" }),
-    )
-    .await;
+    let res = s
+        .post(
+            &ops,
+            &format!("/api/v1/orders/{key}/status"),
+            None,
+            json!({ "status": "cancelled", "reason": "customer changed their mind" }),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let path = format!("/api/v1/pick-lists/{number}/lines/1/pick");
-    let res = post(&s, &warehouse, &path, Some("p-1"), json!({ "picked": 1 })).await;
+    let res = s
+        .post(&warehouse, &path, Some("p-1"), json!({ "picked": 1 }))
+        .await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;
     assert!(
         problem["detail"]
@@ -470,13 +448,13 @@ async fn an_order_cancelled_while_picking_is_not_picked_further() {
     );
     // The list can still be closed: nothing is left to pick for orders still picking.
     let finish = format!("/api/v1/pick-lists/{number}/finish");
-    ok(post(&s, &warehouse, &finish, Some("f-1"), json!({})).await).await;
+    ok(s.post(&warehouse, &finish, Some("f-1"), json!({})).await).await;
 }
 
 #[tokio::test]
 async fn lot_tracked_products_are_confirmed_with_their_lots() {
     let s = TestServer::start().await;
-    park_waiting_orders(&s);
+    s.park_waiting_orders();
     let ops = s.token("ops").await;
     place(&s, &ops, "a", &[("TEA-1001", 2)]).await;
     let warehouse = s.token("warehouse").await;
@@ -484,7 +462,9 @@ async fn lot_tracked_products_are_confirmed_with_their_lots() {
     assert_eq!(line(&list, 1)["lot_tracked"], true);
     let number = list["number"].as_str().expect("number").to_string();
     let path = format!("/api/v1/pick-lists/{number}/lines/1/pick");
-    let res = post(&s, &warehouse, &path, Some("p-1"), json!({ "picked": 2 })).await;
+    let res = s
+        .post(&warehouse, &path, Some("p-1"), json!({ "picked": 2 }))
+        .await;
     let problem = expect_problem(res, 400, "/problems/invalid-input").await;
     assert!(
         problem["detail"]
@@ -492,25 +472,25 @@ async fn lot_tracked_products_are_confirmed_with_their_lots() {
             .expect("detail")
             .contains("lot-tracked")
     );
-    let res = post(
-        &s,
-        &warehouse,
-        &path,
-        Some("p-2"),
-        json!({ "picked": 2, "lots": [{ "lot": "B1", "expiry": "2027-02-30", "qty": 2 }] }),
-    )
-    .await;
+    let res = s
+        .post(
+            &warehouse,
+            &path,
+            Some("p-2"),
+            json!({ "picked": 2, "lots": [{ "lot": "B1", "expiry": "2027-02-30", "qty": 2 }] }),
+        )
+        .await;
     expect_problem(res, 400, "/problems/invalid-input").await;
-    let done = ok(post(
-        &s,
-        &warehouse,
-        &path,
-        Some("p-3"),
-        json!({ "picked": 2, "lots": [
+    let done = ok(s
+        .post(
+            &warehouse,
+            &path,
+            Some("p-3"),
+            json!({ "picked": 2, "lots": [
         { "lot": "B1", "expiry": "2027-03-31", "qty": 1 }, { "lot": "B2", "qty": 1 }
     ] }),
-    )
-    .await)
+        )
+        .await)
     .await;
     assert_eq!(line(&done, 1)["state"], "picked");
     assert_eq!(line(&done, 1)["lots"][1]["lot"], "B2");

@@ -14,7 +14,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::app::{Effect, next_id};
 use super::cue::Cue;
 use super::keymap::{Action, Key};
-use super::pick::{Prompt, say};
+use super::pick::{Prompt, code_key, entry_key, say};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, muted_line, pane_block};
@@ -82,19 +82,7 @@ impl PackPane {
 
     /// Digits of a barcode typed by hand (a torn label), confirmed with Enter.
     pub fn on_entry_key(&mut self, key: Key) -> bool {
-        if self.is_typing() {
-            return false;
-        }
-        match key.code {
-            crossterm::event::KeyCode::Char(c) if c.is_ascii_digit() && key.is_text() => {
-                if self.entry.len() < 14 {
-                    self.entry.push(c);
-                }
-                true
-            }
-            crossterm::event::KeyCode::Backspace => self.entry.pop().is_some(),
-            _ => false,
-        }
+        !self.is_typing() && entry_key(&mut self.entry, key)
     }
 
     pub fn on_typing(
@@ -106,23 +94,9 @@ impl PackPane {
         ids: &mut u64,
     ) -> Option<Vec<Effect>> {
         if self.typing_code {
-            return match input {
-                Some(Action::Submit) => {
-                    self.typing_code = false;
-                    let text = self.code.text().to_string();
-                    self.code.clear();
-                    Some(if text.trim().is_empty() {
-                        Vec::new()
-                    } else {
-                        self.on_scan(&scan(&text), ids)
-                    })
-                }
-                Some(Action::Cancel) => {
-                    self.typing_code = false;
-                    self.code.clear();
-                    Some(Vec::new())
-                }
-                _ => self.code.edit(key).then(Vec::new),
+            return match code_key(&mut self.code, &mut self.typing_code, input, key)? {
+                Some(text) => Some(self.on_scan(&scan(&text), ids)),
+                None => Some(Vec::new()),
             };
         }
         // Parcel details: arrows choose the type, the field takes the weight.

@@ -99,19 +99,7 @@ impl PickPane {
 
     /// Keys the pane takes before the keymap: digits of a count and their correction.
     pub fn on_entry_key(&mut self, key: Key) -> bool {
-        if self.list.is_none() || self.typing_code || !key.is_text() && !is_backspace(key) {
-            return false;
-        }
-        match key.code {
-            crossterm::event::KeyCode::Char(c) if c.is_ascii_digit() => {
-                if self.entry.len() < 14 {
-                    self.entry.push(c);
-                }
-                true
-            }
-            crossterm::event::KeyCode::Backspace => self.entry.pop().is_some(),
-            _ => false,
-        }
+        self.list.is_some() && !self.typing_code && entry_key(&mut self.entry, key)
     }
 
     pub fn on_typing(
@@ -121,23 +109,9 @@ impl PickPane {
         scan: &dyn Fn(&str) -> Scan,
         today: jiff::civil::Date,
     ) -> Option<Outcome> {
-        match input {
-            Some(Action::Submit) => {
-                self.typing_code = false;
-                let text = self.code.text().to_string();
-                self.code.clear();
-                Some(if text.trim().is_empty() {
-                    Vec::new()
-                } else {
-                    self.on_scan(&scan(&text), today)
-                })
-            }
-            Some(Action::Cancel) => {
-                self.typing_code = false;
-                self.code.clear();
-                Some(Vec::new())
-            }
-            _ => self.code.edit(key).then(Vec::new),
+        match code_key(&mut self.code, &mut self.typing_code, input, key)? {
+            Some(text) => Some(self.on_scan(&scan(&text), today)),
+            None => Some(Vec::new()),
         }
     }
 
@@ -711,8 +685,44 @@ impl PickPane {
     }
 }
 
-fn is_backspace(key: Key) -> bool {
-    key.code == crossterm::event::KeyCode::Backspace
+/// Digits typed on the floor (a count, or a barcode read off a torn label) and their
+/// correction; false for any other key.
+pub fn entry_key(entry: &mut String, key: Key) -> bool {
+    match key.code {
+        crossterm::event::KeyCode::Char(c) if c.is_ascii_digit() && key.is_text() => {
+            // The longest code typed by hand is a GTIN-14.
+            if entry.len() < 14 {
+                entry.push(c);
+            }
+            true
+        }
+        crossterm::event::KeyCode::Backspace => entry.pop().is_some(),
+        _ => false,
+    }
+}
+
+/// A key for the field where any code is typed by hand: `Some(Some(code))` when one was
+/// entered, `Some(None)` when the key was the field's, `None` when it is not.
+pub fn code_key(
+    code: &mut TextInput,
+    typing: &mut bool,
+    input: Option<Action>,
+    key: Key,
+) -> Option<Option<String>> {
+    match input {
+        Some(Action::Submit) => {
+            *typing = false;
+            let text = code.text().trim().to_string();
+            code.clear();
+            Some((!text.is_empty()).then_some(text))
+        }
+        Some(Action::Cancel) => {
+            *typing = false;
+            code.clear();
+            Some(None)
+        }
+        _ => code.edit(key).then_some(None),
+    }
 }
 
 fn list_sku_of(list: &PickList, gtin: &Gtin) -> Option<String> {

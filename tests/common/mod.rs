@@ -82,6 +82,50 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Puts the sample shop's waiting orders on hold, so pick lists hold only a test's orders.
+    pub fn park_waiting_orders(&self) {
+        use backroom::domain::order::OrderStatus;
+        let filter = backroom::store::OrderFilter {
+            statuses: vec![OrderStatus::ReadyToPick],
+            ..Default::default()
+        };
+        for order in self
+            .store
+            .list_orders(&filter, None, 10_000)
+            .expect("orders")
+        {
+            self.store
+                .change_order_status(
+                    &order.id,
+                    None,
+                    OrderStatus::Hold,
+                    Some("out of the way of the test"),
+                    "test",
+                    Timestamp::now(),
+                )
+                .expect("park");
+        }
+    }
+
+    /// A POST with an idempotency key when one is given.
+    pub async fn post(
+        &self,
+        token: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body);
+        if let Some(key) = key {
+            req = req.header("idempotency-key", key);
+        }
+        req.send().await.expect("request")
+    }
+
     /// Places a one-line order of TEA-1001 at its catalogue price; `label` makes it unique.
     pub async fn place_tea_order(&self, token: &str, label: &str) -> Value {
         let price = self
@@ -127,5 +171,13 @@ pub async fn expect_problem(res: reqwest::Response, status: u16, kind: &str) -> 
     let body: Value = res.json().await.expect("problem body");
     assert_eq!(body["type"], kind, "{body}");
     assert_eq!(body["status"], status);
+    body
+}
+
+/// The body of a 200 answer (the test fails on anything else, showing the body).
+pub async fn ok(res: reqwest::Response) -> Value {
+    let status = res.status();
+    let body: Value = res.json().await.expect("body");
+    assert_eq!(status, 200, "{body}");
     body
 }
