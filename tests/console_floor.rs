@@ -75,12 +75,14 @@ fn pick_list() -> PickList {
                 number: "SO-001201".into(),
                 slot: 1,
                 status: "picking".into(),
+                tote: None,
             },
             PickListOrder {
                 id: "o2".into(),
                 number: "SO-001202".into(),
                 slot: 2,
                 status: "picking".into(),
+                tote: None,
             },
         ],
         lines: vec![
@@ -330,6 +332,28 @@ fn a_short_pick_asks_first_and_takes_lines_from_other_bins() {
 }
 
 #[test]
+fn a_tote_scanned_while_picking_holds_that_line_s_order() {
+    let mut app = claimed("default", KeyCode::Char('n'));
+    let effects = scan(&mut app, "TOTE-0042");
+    assert_eq!(cues(&effects), [Cue::Ok]);
+    assert_eq!(
+        changes(&effects),
+        [Change::AssignTote {
+            list: "PL-000007".into(),
+            slot: 1,
+            tote: "TOTE-0042".into()
+        }]
+    );
+    assert!(render(&app, 80, 24).contains("→ TOTE-0042"));
+    // The same tote cannot take the other slot's order too.
+    app.update(key(KeyCode::Char(' ')));
+    app.update(key(KeyCode::Char(' ')));
+    let effects = scan(&mut app, "TOTE-0042");
+    assert_eq!(cues(&effects), [Cue::Error]);
+    assert!(render(&app, 80, 24).contains("TOTE-0042 already holds SO-001201 (slot 1)"));
+}
+
+#[test]
 fn a_refused_confirmation_is_heard_and_shown() {
     let mut app = claimed("default", KeyCode::Char('n'));
     let problem = backroom::api::Problem::new(
@@ -442,6 +466,16 @@ fn packing_verifies_every_item_then_labels_and_hands_over() {
     assert_eq!(app.workspace().unwrap().active, PaneKind::Pack);
     let effects = scan(&mut app, &book());
     assert_eq!(cues(&effects), [Cue::Error], "a label first");
+    let effects = scan(&mut app, "TOTE-0042");
+    assert!(
+        matches!(effects.as_slice(), [Effect::LoadPackTask { code, .. }] if code == "TOTE-0042")
+    );
+    assert_eq!(
+        cues(&scan(&mut app, "PL-000007")),
+        [Cue::Error],
+        "one lookup at a time"
+    );
+    app.update(key(KeyCode::Esc));
     let effects = scan(&mut app, "PL-000007");
     let [Effect::LoadPackTask { request, code }] = effects.as_slice() else {
         panic!("expected a lookup, got {effects:?}");

@@ -51,6 +51,16 @@ async fn picked_order(s: &TestServer, warehouse: &str) -> (String, String) {
         .await)
     .await;
     let list_number = list["number"].as_str().expect("number").to_string();
+    let tote = ok(s
+        .post(
+            warehouse,
+            &format!("/api/v1/pick-lists/{list_number}/slots/1/tote"),
+            Some("t-1"),
+            json!({ "tote": "TOTE-0042" }),
+        )
+        .await)
+    .await;
+    assert_eq!(tote["orders"][0]["tote"], "TOTE-0042");
     ok(s.post(
         warehouse,
         &format!("/api/v1/pick-lists/{list_number}/lines/1/pick"),
@@ -82,6 +92,13 @@ async fn a_verified_order_is_packed_labelled_and_handed_over() {
     assert_eq!(task["orders"][0]["number"], number.as_str());
     assert_eq!(task["orders"][0]["items"][0]["qty"], 2);
     assert!(task["orders"][0]["items"][0]["barcode"].as_str().is_some());
+    let (status, by_tote) = s.get(&warehouse, "/api/v1/pack/TOTE-0042").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        by_tote["orders"][0]["number"],
+        number.as_str(),
+        "the tote stands for its order"
+    );
     let (status, by_order) = s.get(&warehouse, &format!("/api/v1/pack/{number}")).await;
     assert_eq!(status, 200);
     assert_eq!(by_order["orders"][0]["items"], task["orders"][0]["items"]);
@@ -193,16 +210,52 @@ async fn an_order_still_on_a_list_or_unknown_is_not_packed() {
     assert_eq!(status, 404);
     let (status, _) = s.get(&warehouse, "/api/v1/pack/SO-999999").await;
     assert_eq!(status, 404);
-    let order = s.place_tea_order(&s.token("ops").await, "lot").await;
+    let ops = s.token("ops").await;
+    let order = s.place_tea_order(&ops, "lot").await;
     let number = order["order"]["number"].as_str().expect("number");
-    ok(s.post(
-        &warehouse,
-        "/api/v1/pick-lists/claim",
-        Some("c-1"),
-        json!({}),
-    )
-    .await)
+    let list = ok(s
+        .post(
+            &warehouse,
+            "/api/v1/pick-lists/claim",
+            Some("c-1"),
+            json!({}),
+        )
+        .await)
     .await;
+    let list = list["number"].as_str().expect("number").to_string();
+    let tote = format!("/api/v1/pick-lists/{list}/slots/1/tote");
+    ok(
+        s.post(&warehouse, &tote, Some("t-1"), json!({ "tote": "TOTE-7" }))
+            .await,
+    )
+    .await;
+    // A tote holds one order until it is packed.
+    s.place_tea_order(&ops, "lot-2").await;
+    let other = ok(s
+        .post(&ops, "/api/v1/pick-lists/claim", Some("c-2"), json!({}))
+        .await)
+    .await;
+    let other = other["number"].as_str().expect("number").to_string();
+    let res = s
+        .post(
+            &ops,
+            &format!("/api/v1/pick-lists/{other}/slots/1/tote"),
+            Some("t-2"),
+            json!({ "tote": "TOTE-7" }),
+        )
+        .await;
+    let problem = expect_problem(res, 409, "/problems/conflict").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("detail")
+            .contains(&format!("TOTE-7 holds {number}")),
+        "{problem}"
+    );
+    let res = s
+        .post(&warehouse, &tote, Some("t-3"), json!({ "tote": "" }))
+        .await;
+    expect_problem(res, 400, "/problems/invalid-input").await;
     let res = s.post(&warehouse, &format!("/api/v1/orders/{number}/pack"), Some("k-1"),
         json!({ "package": "box-s", "weight_grams": 300, "items": [{ "sku": "TEA-1001", "qty": 1 }] })).await;
     let problem = expect_problem(res, 409, "/problems/conflict").await;

@@ -29,6 +29,9 @@ pub struct PickListOrder {
     /// Its place on the cart.
     pub slot: i64,
     pub status: String,
+    /// The tote label the picker put it in.
+    #[serde(default)]
+    pub tote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -98,4 +101,11 @@ pub struct ShortIn {
     pub reason: String,
     #[serde(default)]
     pub lots: Vec<PickedLot>,
+}
+
+/// The tote label scanned for a cart slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ToteIn {
+    pub tote: String,
 }

@@ -40,6 +40,12 @@ pub enum Change {
     FinishPickList {
         list: String,
     },
+    /// The order in cart slot `slot` goes into the tote with this label.
+    AssignTote {
+        list: String,
+        slot: i64,
+        tote: String,
+    },
     /// A verified order into its parcel: packed, with a tracking number and label.
     Pack {
         order: String,

@@ -10,6 +10,7 @@ use crate::api::OrderIn;
 use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, PackIn, PackTask, Page,
     PickIn, PickListRequest, Problem, ProblemType, Product, ProductDetail, ShortIn, StatusChangeIn,
+    ToteIn,
 };
 use crate::domain::order::OrderSort;
 
@@ -344,6 +345,11 @@ impl Client {
                     self.post_once(&list_line(list, *seq, "short"), Some(&body), key)
                         .await?,
                 )
+            }
+            Change::AssignTote { list, slot, tote } => {
+                let path = format!("api/v1/pick-lists/{}/slots/{slot}/tote", path_segment(list));
+                let body = ToteIn { tote: tote.clone() };
+                Applied::PickList(self.post_once(&path, Some(&body), key).await?)
             }
             Change::FinishPickList { list } => {
                 let path = format!("api/v1/pick-lists/{}/finish", path_segment(list));

@@ -790,7 +790,8 @@ impl App {
                 Change::ClaimPickList { .. }
                 | Change::Pick { .. }
                 | Change::PickShort { .. }
-                | Change::FinishPickList { .. } => match result {
+                | Change::FinishPickList { .. }
+                | Change::AssignTote { .. } => match result {
                     Ok(Applied::PickList(list)) => work.pick.on_list(*list),
                     Ok(_) => Vec::new(),
                     Err(e) => work.pick.on_refused(&e),

@@ -163,14 +163,18 @@ impl PackPane {
         match (self.phase, scan.kind(), label) {
             (Phase::Verifying, ScanKind::Gtin | ScanKind::Gs1, _) => self.verify(scan),
             (Phase::Packed, _, _) if self.is_tracking_number(scan) => self.hand_over(),
-            (Phase::Verifying | Phase::Details, ScanKind::PickList | ScanKind::Order, _) => {
+            (
+                Phase::Verifying | Phase::Details,
+                ScanKind::PickList | ScanKind::Order | ScanKind::Tote,
+                _,
+            ) => {
                 let number = self.order().map(|o| o.number.clone()).unwrap_or_default();
                 self.say(
                     format!("Finish {number} first, or put it aside (Esc)"),
                     Cue::Error,
                 )
             }
-            (_, ScanKind::PickList | ScanKind::Order, Some(code)) => {
+            (_, ScanKind::PickList | ScanKind::Order | ScanKind::Tote, Some(code)) => {
                 self.request = next_id(ids);
                 self.waiting = true;
                 self.prompt = None;
@@ -179,12 +183,8 @@ impl PackPane {
                     code,
                 }]
             }
-            (_, ScanKind::Tote, _) => self.say(
-                "Scan the pick list or the order label; totes are not linked yet",
-                Cue::Error,
-            ),
             (Phase::Label | Phase::Packed, _, _) => {
-                self.say("Scan a pick list or an order label", Cue::Error)
+                self.say("Scan a pick list, a tote or an order label", Cue::Error)
             }
             (Phase::Details, _, _) => self.say(
                 "All verified: choose the parcel type, type the weight, Enter",
@@ -430,7 +430,7 @@ impl PackPane {
                 if self.waiting {
                     "Looking it up…"
                 } else {
-                    "Scan a pick list or an order label."
+                    "Scan a pick list, a tote or an order label."
                 },
             )],
             (Phase::Verifying, Some(order)) => {

@@ -242,6 +242,11 @@ impl PickPane {
             );
         }
         if let Ok(Reading::Label(label)) = &scan.reading
+            && scan.kind() == ScanKind::Tote
+        {
+            return self.put_in_tote(&label.text, &line);
+        }
+        if let Ok(Reading::Label(label)) = &scan.reading
             && scan.kind() == ScanKind::Location
         {
             if label.text == line.location {
@@ -324,6 +329,38 @@ impl PickPane {
         }
         self.count += units;
         self.counted(&line)
+    }
+
+    /// The order of the line in hand goes into this tote (its cart slot does).
+    fn put_in_tote(&mut self, tote: &str, line: &PickLine) -> Outcome {
+        let Some(list) = &mut self.list else {
+            return Vec::new();
+        };
+        if let Some(other) = list
+            .orders
+            .iter()
+            .find(|o| o.tote.as_deref() == Some(tote) && o.slot != line.slot)
+        {
+            let text = format!(
+                "{tote} already holds {} (slot {})",
+                other.number, other.slot
+            );
+            return self.say(text, Cue::Error);
+        }
+        if let Some(order) = list.orders.iter_mut().find(|o| o.slot == line.slot) {
+            order.tote = Some(tote.to_string());
+        }
+        let mutation = Mutation::new(Change::AssignTote {
+            list: list.number.clone(),
+            slot: line.slot,
+            tote: tote.to_string(),
+        });
+        let mut effects = vec![Effect::Mutate(mutation)];
+        effects.extend(self.say(
+            format!("{tote} holds {} (slot {})", line.order, line.slot),
+            Cue::Ok,
+        ));
+        effects
     }
 
     /// After the count of the line in hand changed: done when all are there.
@@ -599,10 +636,15 @@ impl PickPane {
         } else {
             big.add_modifier(Modifier::REVERSED)
         };
-        let slot = if list.orders.len() > 1 {
-            format!(" → slot {}", line.slot)
-        } else {
-            String::new()
+        let tote = list
+            .orders
+            .iter()
+            .find(|o| o.slot == line.slot)
+            .and_then(|o| o.tote.clone());
+        let slot = match (list.orders.len() > 1, tote) {
+            (_, Some(tote)) => format!(" → {tote}"),
+            (true, None) => format!(" → slot {}", line.slot),
+            (false, None) => String::new(),
         };
         let count = format!("{} of {}", self.count, line.qty);
         let mut lines = if compact {

@@ -155,6 +155,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(picking::pick_line))
         .routes(routes!(picking::short_line))
         .routes(routes!(picking::finish_list))
+        .routes(routes!(picking::assign_tote))
         .routes(routes!(packing::pack_task))
         .routes(routes!(packing::pack))
         .routes(routes!(packing::shipping_label))

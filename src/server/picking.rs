@@ -16,7 +16,7 @@ use super::extract::{JsonBody, QueryParams, page_size};
 use super::once::{answer, idempotency_key};
 use super::{AppState, blocking};
 use crate::api::{
-    PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn,
+    PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn, ToteIn,
 };
 use crate::domain::picking::{ListCaps, PickMode, ShortReason};
 use crate::domain::role::Permission;
@@ -42,6 +42,7 @@ fn wire(list: PickListRow) -> PickList {
                 number: o.number.to_string(),
                 slot: o.slot,
                 status: o.status,
+                tote: o.tote,
             })
             .collect(),
         lines: list
@@ -345,5 +346,48 @@ pub async fn finish_list(
     })
     .await?;
     state.ring();
+    answer(outcome, &once)
+}
+
+#[utoipa::path(post, path = "/api/v1/pick-lists/{key}/slots/{slot}/tote", tag = "picking",
+    params(("key" = String, Path, description = "Pick list id or number"),
+        ("slot" = i64, Path, description = "The cart slot"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ToteIn, security(("bearer" = [])),
+    responses((status = 200, body = PickList),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The tote holds another order still to be packed")))]
+pub async fn assign_tote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, slot)): Path<(String, i64)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ToteIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::OrdersFulfil)?;
+    let tote = body.tote.trim().to_string();
+    if tote.is_empty() || tote.len() > 40 || !tote.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::InvalidInput(format!(
+            "tote {tote:?} is not a tote label (1–40 printable characters)"
+        )));
+    }
+    let (scope, once, hash) = once_key(&caller, &headers, &format!("tote|{key}|{slot}|{tote}"))?;
+    let picker = caller.user.username.clone();
+    let sent = once.clone();
+    let outcome = blocking(&state, move |s| {
+        s.assign_tote(
+            &IdempotencyKey {
+                scope: &scope,
+                key: &sent,
+                request_hash: &hash,
+            },
+            &key,
+            slot,
+            &tote,
+            &picker,
+            Timestamp::now(),
+            respond,
+        )
+    })
+    .await?;
     answer(outcome, &once)
 }

@@ -98,9 +98,14 @@ impl Store {
                 }));
             }
             let number = OrderNumber::parse(code).map(|n| n.0 as i64).unwrap_or(-1);
+            // A tote stands for the order in it that waits for packing.
             let id: Option<String> = c
                 .query_row(
-                    "SELECT id FROM orders WHERE id = ?1 OR number = ?2",
+                    "SELECT id FROM orders WHERE id = ?1 OR number = ?2
+                     UNION ALL
+                     SELECT p.order_id FROM pick_list_orders p JOIN orders o ON o.id = p.order_id
+                     WHERE p.tote = ?1 AND o.status = 'picking'
+                     LIMIT 1",
                     params![code, number],
                     |r| r.get(0),
                 )

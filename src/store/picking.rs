@@ -37,6 +37,7 @@ pub struct PickListOrderRow {
     pub number: OrderNumber,
     pub slot: i64,
     pub status: String,
+    pub tote: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -264,6 +265,46 @@ impl Store {
                 params![id, micros(now)],
             )?;
             event(tx, now, "pick_list.finished", &id, &json!({ "number": number.to_string(), "picker": picker }))?;
+            Ok(id)
+        })
+    }
+
+    /// Puts the order in cart slot `slot` into tote `tote`. A tote holds one order until
+    /// that order is packed; the same assignment again changes nothing.
+    pub fn assign_tote(
+        &self,
+        once: &IdempotencyKey,
+        list: &str,
+        slot: i64,
+        tote: &str,
+        picker: &str,
+        now: Timestamp,
+        respond: impl FnOnce(&PickListRow) -> (u16, String),
+    ) -> Result<Idempotent> {
+        self.once(once, now, respond, |tx| {
+            let id = find(tx, list)?.ok_or_else(|| StoreError::NotFound(format!("pick list {list:?}")))?;
+            holder(tx, &id, picker)?;
+            let in_use: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT o.number, p.slot FROM pick_list_orders p JOIN orders o ON o.id = p.order_id
+                     WHERE p.tote = ?1 AND o.status = 'picking' AND NOT (p.list_id = ?2 AND p.slot = ?3)",
+                    params![tote, id, slot],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if let Some((number, _)) = in_use {
+                return Err(StoreError::Conflict(format!(
+                    "{tote} holds {} until it is packed; take another tote",
+                    OrderNumber(number as u64)
+                )));
+            }
+            let changed = tx.execute(
+                "UPDATE pick_list_orders SET tote = ?3 WHERE list_id = ?1 AND slot = ?2",
+                params![id, slot, tote],
+            )?;
+            if changed != 1 {
+                return Err(StoreError::NotFound(format!("slot {slot} on {list}")));
+            }
             Ok(id)
         })
     }
@@ -761,7 +802,7 @@ fn load(c: &Connection, id: &str) -> Result<PickListRow> {
     )?;
     let orders = c
         .prepare_cached(
-            "SELECT p.order_id, o.number, p.slot, o.status FROM pick_list_orders p JOIN orders o ON o.id = p.order_id
+            "SELECT p.order_id, o.number, p.slot, o.status, p.tote FROM pick_list_orders p JOIN orders o ON o.id = p.order_id
              WHERE p.list_id = ?1 ORDER BY p.slot",
         )?
         .query_map([id], |r| {
@@ -770,6 +811,7 @@ fn load(c: &Connection, id: &str) -> Result<PickListRow> {
                 number: OrderNumber(r.get::<_, i64>(1)? as u64),
                 slot: r.get(2)?,
                 status: r.get(3)?,
+                tote: r.get(4)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
