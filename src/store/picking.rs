@@ -271,6 +271,7 @@ impl Store {
 
     /// Puts the order in cart slot `slot` into tote `tote`. A tote holds one order until
     /// that order is packed; the same assignment again changes nothing.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign_tote(
         &self,
         once: &IdempotencyKey,
