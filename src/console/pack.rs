@@ -9,7 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
@@ -501,16 +501,7 @@ impl PackPane {
         };
         f.render_widget(Paragraph::new(lines), body);
         if let Some(p) = &self.prompt {
-            let role = if p.is_error {
-                ThemeRole::Error
-            } else {
-                ThemeRole::Ok
-            };
-            f.render_widget(
-                Paragraph::new(Span::styled(p.text.clone(), theme.style(role)))
-                    .wrap(Wrap { trim: true }),
-                prompt_area,
-            );
+            p.render(f, prompt_area, theme);
         }
         if self.typing_code {
             input_line(f, entry_area, theme, "Code", 6, &self.code, true);

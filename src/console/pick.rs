@@ -50,6 +50,22 @@ pub struct PickPane {
     pub prompt: Option<Prompt>,
 }
 
+impl Prompt {
+    /// What happened last, red when it was refused, wrapped to the width it has.
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let role = if self.is_error {
+            ThemeRole::Error
+        } else {
+            ThemeRole::Ok
+        };
+        f.render_widget(
+            Paragraph::new(Span::styled(self.text.clone(), theme.style(role)))
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+}
+
 /// Tells the person on the floor what happened, by ear and on screen.
 pub fn say(prompt: &mut Option<Prompt>, text: impl Into<String>, cue: Cue) -> Vec<Effect> {
     *prompt = Some(Prompt {
@@ -595,16 +611,7 @@ impl PickPane {
             (Some(_), None) => {}
         }
         if let Some(p) = &self.prompt {
-            let role = if p.is_error {
-                ThemeRole::Error
-            } else {
-                ThemeRole::Ok
-            };
-            f.render_widget(
-                Paragraph::new(Span::styled(p.text.clone(), theme.style(role)))
-                    .wrap(Wrap { trim: true }),
-                prompt_area,
-            );
+            p.render(f, prompt_area, theme);
         }
         if self.typing_code {
             input_line(f, entry_area, theme, "Code", 6, &self.code, true);
