@@ -128,11 +128,19 @@ impl Runner {
                 }
                 return;
             }
+            Effect::PrintLabel { order, zpl } => {
+                // The printer on the bench, not the server: no client is needed.
+                let (printer, tx) = (self.printer.clone(), self.tx.clone());
+                self.in_flight += 1;
+                tokio::spawn(async move {
+                    let _ = tx.send(Reply::Printed(printer.print(&order, &zpl).await));
+                });
+                return;
+            }
             _ => {}
         }
         let client = self.client.clone();
         let tx = self.tx.clone();
-        let printer = self.printer.clone();
         if effect == Effect::SignOut {
             // Forget locally at once; telling the server may fail if it is unreachable.
             if let Some(store) = &self.tokens
@@ -146,8 +154,8 @@ impl Runner {
         self.in_flight += 1;
         tokio::spawn(async move {
             let reply = match effect {
-                // Played at once above, never sent to the server.
-                Effect::Cue(_) | Effect::Mute(_) => return,
+                // Handled above, never sent to the server.
+                Effect::Cue(_) | Effect::Mute(_) | Effect::PrintLabel { .. } => return,
                 Effect::SignIn { username, password } => Reply::SignedIn(
                     client
                         .login(&username, password.expose())
@@ -200,9 +208,6 @@ impl Runner {
                     request,
                     result: client.pack_task(&code).await,
                 },
-                Effect::PrintLabel { order, zpl } => {
-                    Reply::Printed(printer.print(&order, &zpl).await)
-                }
                 Effect::LoadProduct { request, key } => Reply::Product {
                     request,
                     result: client.product(&key).await.map(Box::new),

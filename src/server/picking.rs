@@ -21,7 +21,8 @@ use crate::api::{
 use crate::domain::picking::{ListCaps, PickMode, ShortReason};
 use crate::domain::role::Permission;
 use crate::store::{
-    IdempotencyKey, PickListRow, PickWrite, PickedLot as StoredLot, StoreError, hex,
+    IdempotencyKey, Idempotent, PickListRow, PickWrite, PickedLot as StoredLot, Store, StoreError,
+    hex,
 };
 
 fn wire(list: PickListRow) -> PickList {
@@ -212,17 +213,33 @@ pub async fn get_list(
     Ok(Json(wire(list)))
 }
 
-/// The key, scoped to the caller, with a hash of what the request asks.
-fn once_key(
+/// One change from the floor, at most once per Idempotency-Key: `request` says what is
+/// asked (a retry must ask the same); `write` makes it as the picker, now.
+async fn once(
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
-    request: &str,
-) -> Result<(String, String, String), ApiError> {
-    Ok((
-        caller.user.id.clone(),
-        idempotency_key(headers)?,
-        hex(&Sha256::digest(request.as_bytes())),
-    ))
+    request: String,
+    write: impl FnOnce(&Store, &IdempotencyKey, &str, Timestamp) -> Result<Idempotent, StoreError>
+    + Send
+    + 'static,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(headers)?;
+    let scope = caller.user.id.clone();
+    let hash = hex(&Sha256::digest(request.as_bytes()));
+    let picker = caller.user.username.clone();
+    let sent = key.clone();
+    let outcome = blocking(state, move |s| {
+        let once = IdempotencyKey {
+            scope: &scope,
+            key: &sent,
+            request_hash: &hash,
+        };
+        write(s, &once, &picker, Timestamp::now())
+    })
+    .await?;
+    state.ring();
+    answer(outcome, &key)
 }
 
 #[utoipa::path(post, path = "/api/v1/pick-lists/{key}/lines/{seq}/pick", tag = "picking",
@@ -240,30 +257,24 @@ pub async fn pick_line(
     JsonBody(body): JsonBody<PickIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let (scope, once, hash) = once_key(&caller, &headers, &format!("pick|{key}|{seq}|{body:?}"))?;
+    let request = format!("pick|{key}|{seq}|{body:?}");
     let lots = stored_lots(body.lots)?;
-    let picker = caller.user.username.clone();
-    let sent = once.clone();
-    let outcome = blocking(&state, move |s| {
-        s.confirm_pick(
-            &IdempotencyKey {
-                scope: &scope,
-                key: &sent,
-                request_hash: &hash,
-            },
-            &PickWrite {
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, picker, now| {
+            let at = PickWrite {
                 list: &key,
                 seq,
-                picker: &picker,
-                now: Timestamp::now(),
-            },
-            body.picked,
-            &lots,
-            respond,
-        )
-    })
-    .await?;
-    answer(outcome, &once)
+                picker,
+                now,
+            };
+            s.confirm_pick(once, &at, body.picked, &lots, respond)
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/pick-lists/{key}/lines/{seq}/short", tag = "picking",
@@ -281,7 +292,7 @@ pub async fn short_line(
     JsonBody(body): JsonBody<ShortIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let (scope, once, hash) = once_key(&caller, &headers, &format!("short|{key}|{seq}|{body:?}"))?;
+    let request = format!("short|{key}|{seq}|{body:?}");
     let reason = ShortReason::parse(&body.reason).ok_or_else(|| {
         ApiError::InvalidInput(format!(
             "reason {:?} is not empty, short or damaged",
@@ -289,30 +300,22 @@ pub async fn short_line(
         ))
     })?;
     let lots = stored_lots(body.lots)?;
-    let picker = caller.user.username.clone();
-    let sent = once.clone();
-    let outcome = blocking(&state, move |s| {
-        s.report_short(
-            &IdempotencyKey {
-                scope: &scope,
-                key: &sent,
-                request_hash: &hash,
-            },
-            &PickWrite {
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, picker, now| {
+            let at = PickWrite {
                 list: &key,
                 seq,
-                picker: &picker,
-                now: Timestamp::now(),
-            },
-            body.picked,
-            reason,
-            &lots,
-            respond,
-        )
-    })
-    .await?;
-    state.ring();
-    answer(outcome, &once)
+                picker,
+                now,
+            };
+            s.report_short(once, &at, body.picked, reason, &lots, respond)
+        },
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/pick-lists/{key}/finish", tag = "picking",
@@ -328,25 +331,15 @@ pub async fn finish_list(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let (scope, once, hash) = once_key(&caller, &headers, &format!("finish|{key}"))?;
-    let picker = caller.user.username.clone();
-    let sent = once.clone();
-    let outcome = blocking(&state, move |s| {
-        s.finish_pick_list(
-            &IdempotencyKey {
-                scope: &scope,
-                key: &sent,
-                request_hash: &hash,
-            },
-            &key,
-            &picker,
-            Timestamp::now(),
-            respond,
-        )
-    })
-    .await?;
-    state.ring();
-    answer(outcome, &once)
+    let request = format!("finish|{key}");
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, picker, now| s.finish_pick_list(once, &key, picker, now, respond),
+    )
+    .await
 }
 
 #[utoipa::path(post, path = "/api/v1/pick-lists/{key}/slots/{slot}/tote", tag = "picking",
@@ -370,24 +363,13 @@ pub async fn assign_tote(
             "tote {tote:?} is not a tote label (1–40 printable characters)"
         )));
     }
-    let (scope, once, hash) = once_key(&caller, &headers, &format!("tote|{key}|{slot}|{tote}"))?;
-    let picker = caller.user.username.clone();
-    let sent = once.clone();
-    let outcome = blocking(&state, move |s| {
-        s.assign_tote(
-            &IdempotencyKey {
-                scope: &scope,
-                key: &sent,
-                request_hash: &hash,
-            },
-            &key,
-            slot,
-            &tote,
-            &picker,
-            Timestamp::now(),
-            respond,
-        )
-    })
-    .await?;
-    answer(outcome, &once)
+    let request = format!("tote|{key}|{slot}|{tote}");
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, picker, now| s.assign_tote(once, &key, slot, &tote, picker, now, respond),
+    )
+    .await
 }

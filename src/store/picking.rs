@@ -226,7 +226,7 @@ impl Store {
     ) -> Result<Idempotent> {
         self.once(once, now, respond, |tx| {
             let id = find(tx, list)?.ok_or_else(|| StoreError::NotFound(format!("pick list {list:?}")))?;
-            let (number, _) = holder(tx, &id, picker)?;
+            let number = holder(tx, &id, picker)?;
             let open: Vec<i64> = tx
                 .prepare_cached(
                     "SELECT l.seq FROM pick_lines l JOIN orders o ON o.id = l.order_id
@@ -243,7 +243,7 @@ impl Store {
             }
             let unfilled: Vec<(String, String)> = tx
                 .prepare_cached(
-                    "SELECT DISTINCT o.id, group_concat(ol.sku || ' short by ' || ol.backordered, ', ')
+                    "SELECT o.id, group_concat(ol.sku || ' short by ' || ol.backordered, ', ')
                      FROM pick_list_orders p JOIN orders o ON o.id = p.order_id
                      JOIN order_lines ol ON ol.order_id = o.id AND ol.backordered > 0
                      WHERE p.list_id = ?1 AND o.status = 'picking' AND instr(',' || o.flags || ',', ',short_pick,') > 0
@@ -390,14 +390,17 @@ struct Outstanding {
     qty: i64,
 }
 
+/// Units of a reservation `r` that no list has picked yet.
+const STILL_TO_PICK: &str = "r.qty - COALESCE((SELECT sum(p.picked) FROM pick_lines p
+    WHERE p.order_id = r.order_id AND p.line_no = r.line_no AND p.location_id = r.location_id), 0)";
+
 fn outstanding(tx: &Transaction, order_id: &str) -> Result<Vec<Outstanding>> {
     let rows = tx
-        .prepare_cached(
-            "SELECT r.line_no, r.location_id, loc.code, r.qty - COALESCE((SELECT sum(p.picked) FROM pick_lines p
-                 WHERE p.order_id = r.order_id AND p.line_no = r.line_no AND p.location_id = r.location_id), 0)
+        .prepare_cached(&format!(
+            "SELECT r.line_no, r.location_id, loc.code, {STILL_TO_PICK}
              FROM order_reservations r JOIN locations loc ON loc.id = r.location_id
-             WHERE r.order_id = ?1",
-        )?
+             WHERE r.order_id = ?1"
+        ))?
         .query_map([order_id], |r| {
             Ok(Outstanding {
                 order_id: order_id.to_string(),
@@ -411,7 +414,7 @@ fn outstanding(tx: &Transaction, order_id: &str) -> Result<Vec<Outstanding>> {
     Ok(rows.into_iter().filter(|o| o.qty > 0).collect())
 }
 
-/// Most urgent first: priority, then the soonest ship-by, then the oldest.
+/// How many waiting orders a new list is chosen from.
 const WAITING_LOOKAHEAD: i64 = 500;
 
 fn build(
@@ -421,31 +424,26 @@ fn build(
     actor: &str,
     now: Timestamp,
 ) -> Result<Option<String>> {
-    let candidates: Vec<String> = tx
+    // Most urgent first: priority, then the soonest ship-by, then the oldest; each with the
+    // number of lines it would add, counted in one statement.
+    let waiting: Vec<Waiting> = tx
         .prepare_cached(&format!(
-            "SELECT o.id FROM orders o
+            "SELECT o.id, (SELECT count(*) FROM order_reservations r WHERE r.order_id = o.id AND {STILL_TO_PICK} > 0)
+             FROM orders o
              WHERE o.status = 'ready_to_pick'
                AND NOT EXISTS (SELECT 1 FROM pick_list_orders p JOIN pick_lists l ON l.id = p.list_id
                                WHERE p.order_id = o.id AND l.state <> 'done')
              ORDER BY {PRIORITY_RANK}, o.ship_by IS NULL, o.ship_by, o.created_at, o.number
              LIMIT ?1"
         ))?
-        .query_map([WAITING_LOOKAHEAD], |r| r.get(0))?
+        .query_map([WAITING_LOOKAHEAD], |r| {
+            Ok(Waiting {
+                order_id: r.get(0)?,
+                lines: r.get(1)?,
+            })
+        })?
+        .filter(|w| w.as_ref().map_or(true, |w| w.lines > 0))
         .collect::<rusqlite::Result<_>>()?;
-    let mut needs = Vec::new();
-    for id in candidates {
-        let lines = outstanding(tx, &id)?;
-        if !lines.is_empty() {
-            needs.push((id, lines));
-        }
-    }
-    let waiting: Vec<Waiting> = needs
-        .iter()
-        .map(|(id, lines)| Waiting {
-            order_id: id.clone(),
-            lines: lines.len() as u32,
-        })
-        .collect();
     let chosen: Vec<String> = next_list(&waiting, mode, caps)
         .into_iter()
         .map(|w| w.order_id.clone())
@@ -470,13 +468,11 @@ fn build(
             "INSERT INTO pick_list_orders (list_id, order_id, slot) VALUES (?1, ?2, ?3)",
             params![id, order_id, slot],
         )?;
-        if let Some((_, lines)) = needs.iter_mut().find(|(o, _)| o == order_id) {
-            walk.extend(
-                std::mem::take(lines)
-                    .into_iter()
-                    .map(|l| (WalkKey::of(&l.location), slot, l)),
-            );
-        }
+        walk.extend(
+            outstanding(tx, order_id)?
+                .into_iter()
+                .map(|l| (WalkKey::of(&l.location), slot, l)),
+        );
     }
     walk.sort_by(|a, b| (&a.0, a.1, a.2.line_no).cmp(&(&b.0, b.1, b.2.line_no)));
     for (seq, (_, _, line)) in walk.iter().enumerate() {
@@ -563,8 +559,8 @@ fn claim(tx: &Transaction, id: &str, picker: &str, now: Timestamp) -> Result<()>
     Ok(())
 }
 
-/// The list's number and picker, refusing anyone but the picker who holds it.
-fn holder(tx: &Transaction, id: &str, picker: &str) -> Result<(PickListNumber, String)> {
+/// The list's number, refusing anyone but the picker who holds it.
+fn holder(tx: &Transaction, id: &str, picker: &str) -> Result<PickListNumber> {
     let (number, state, holder): (i64, String, Option<String>) = tx.query_row(
         "SELECT number, state, picker FROM pick_lists WHERE id = ?1",
         [id],
@@ -572,7 +568,7 @@ fn holder(tx: &Transaction, id: &str, picker: &str) -> Result<(PickListNumber, S
     )?;
     let number = PickListNumber(number as u64);
     match (state.as_str(), holder) {
-        ("claimed", Some(h)) if h == picker => Ok((number, h)),
+        ("claimed", Some(h)) if h == picker => Ok(number),
         ("claimed", Some(h)) => Err(StoreError::Conflict(format!(
             "{number} is being picked by {h}"
         ))),
@@ -585,6 +581,7 @@ fn holder(tx: &Transaction, id: &str, picker: &str) -> Result<(PickListNumber, S
 
 struct HeldLine {
     list_id: String,
+    list_number: PickListNumber,
     order_id: String,
     order_number: OrderNumber,
     line_no: i64,
@@ -601,7 +598,7 @@ struct HeldLine {
 fn held_line(tx: &Transaction, at: &PickWrite) -> Result<HeldLine> {
     let id = find(tx, at.list)?
         .ok_or_else(|| StoreError::NotFound(format!("pick list {:?}", at.list)))?;
-    let (number, _) = holder(tx, &id, at.picker)?;
+    let number = holder(tx, &id, at.picker)?;
     let line = tx
         .query_row(
             "SELECT l.order_id, o.number, l.line_no, ol.product_id, ol.sku, p.lot_tracked, l.location_id, loc.code,
@@ -615,6 +612,7 @@ fn held_line(tx: &Transaction, at: &PickWrite) -> Result<HeldLine> {
                 Ok((
                     HeldLine {
                         list_id: id.clone(),
+                        list_number: number,
                         order_id: r.get(0)?,
                         order_number: OrderNumber(r.get::<_, i64>(1)? as u64),
                         line_no: r.get(2)?,
@@ -680,14 +678,7 @@ fn short(
     lots: &[PickedLot],
 ) -> Result<()> {
     let missing = line.qty - picked;
-    let reference = {
-        let number: i64 = tx.query_row(
-            "SELECT number FROM pick_lists WHERE id = ?1",
-            [&line.list_id],
-            |r| r.get(0),
-        )?;
-        PickListNumber(number as u64).to_string()
-    };
+    let reference = line.list_number.to_string();
     let lots_json =
         serde_json::to_string(lots).map_err(|e| StoreError::Corrupt(format!("lots: {e}")))?;
     tx.execute(
