@@ -563,6 +563,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Makes `change` at most once per key: a replay gets the stored answer. `respond`
+    /// turns what the change returns into the answer, inside the transaction, so the key,
+    /// the change and the answer commit together or not at all.
+    pub(super) fn write_once<T>(
+        &self,
+        key: &IdempotencyKey,
+        now: Timestamp,
+        change: impl FnOnce(&Transaction) -> Result<T>,
+        respond: impl FnOnce(&T) -> (u16, String),
+    ) -> Result<Idempotent> {
+        self.write(|tx| {
+            if let Some(seen) = remembered(tx, key)? {
+                return Ok(seen);
+            }
+            let done = change(tx)?;
+            let (status, body) = respond(&done);
+            remember(tx, key, status, &body, now)?;
+            Ok(Idempotent::Fresh { status, body })
+        })
+    }
+}
+
 /// The stored answer for a key seen before: a replay for the same request, a mismatch for another.
 pub(super) fn remembered(tx: &Transaction, key: &IdempotencyKey) -> Result<Option<Idempotent>> {
     let seen: Option<(String, u16, String)> = tx

@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_queue_views.sql"),
     include_str!("migrations/0005_picking.sql"),
     include_str!("migrations/0006_totes.sql"),
+    include_str!("migrations/0007_inventory.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -7,14 +7,19 @@ mod audit;
 mod catalog;
 mod events;
 mod intake;
+mod inventory;
+mod ledger;
 mod migrate;
 mod order_status;
 mod orders;
 mod packing;
 mod picking;
+mod receiving;
+mod replenishment;
 mod routing_facts;
 pub mod seed;
 mod shipments;
+mod stocktake;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -28,14 +33,21 @@ pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
 pub use events::EventRow;
 pub use intake::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed};
+pub use inventory::{Adjustment, LedgerGap, MovementFilter, MovementRow, StockMove};
 pub use migrate::SCHEMA_VERSION;
 pub use orders::{
     OrderCursor, OrderDetailRow, OrderFilter, OrderLineRow, OrderRow, StatusChangeRow,
 };
 pub use packing::{PackItemRow, PackOrderRow, PackTaskRow, PackWrite, ParcelRow};
 pub use picking::{PickLineRow, PickListOrderRow, PickListRow, PickWrite, PickedLot};
+pub use receiving::{ReceiptLineRow, ReceiptRow, ReceivedItem};
+pub use replenishment::{AlertDecision, AlertRow, PurchaseRequestRow, RequestStep};
 pub use routing_facts::RoutedOrder;
 pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};
+pub use stocktake::{
+    CountEntry, CountLineRow, CountLocationRow, LedgerLineRow, LineKeys, NewStocktake,
+    StocktakeReport, StocktakeRow,
+};
 pub use users::{NewUser, User};
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +178,8 @@ impl Store {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
+        // Whatever moved stock, the alerts follow in the same commit.
+        replenishment::review_touched(&tx, Timestamp::now())?;
         tx.commit()?;
         Ok(value)
     }

@@ -195,15 +195,21 @@ fn ship(tx: &Transaction, id: &str, actor: &str, now: Timestamp) -> Result<()> {
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
         .collect::<rusqlite::Result<_>>()?;
     for (product_id, location_id, qty, number) in rows {
-        tx.execute(
-            "UPDATE stock_balances SET on_hand = on_hand - ?3, reserved = reserved - ?3, version = version + 1
-             WHERE product_id = ?1 AND location_id = ?2",
-            params![product_id, location_id, qty],
-        )?;
-        tx.execute(
-            "INSERT INTO stock_movements (at, product_id, from_location_id, to_location_id, qty, kind, reference, actor)
-             VALUES (?1, ?2, ?3, NULL, ?4, 'ship', ?5, ?6)",
-            params![micros(now), product_id, location_id, qty, format!("SO-{number:06}"), actor],
+        super::ledger::post(
+            tx,
+            &super::ledger::Movement {
+                product_id: &product_id,
+                from: Some(&location_id),
+                to: None,
+                qty,
+                units: super::ledger::Units::Reserved,
+                kind: crate::domain::stock::MovementKind::Ship,
+                reference: Some(&format!("SO-{number:06}")),
+                lot: None,
+                expiry: None,
+                actor,
+                at: now,
+            },
         )?;
     }
     tx.execute("DELETE FROM order_reservations WHERE order_id = ?1", [id])?;

@@ -10,12 +10,14 @@ use uuid::Uuid;
 
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
-use super::intake::{IdempotencyKey, Idempotent, record_change, remember, remembered};
+use super::intake::{IdempotencyKey, Idempotent, record_change};
+use super::ledger::{self, Movement, Units};
 use super::{Result, Store, StoreError, micros, timestamp};
 use crate::domain::order::{OrderNumber, OrderStatus};
 use crate::domain::picking::{
     ListCaps, PickListNumber, PickMode, ShortReason, Waiting, WalkKey, next_list,
 };
+use crate::domain::stock::MovementKind;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PickListRow {
@@ -170,6 +172,7 @@ impl Store {
                 )));
             }
             check_lots(&line, picked, lots)?;
+            carry(tx, &line, at, picked, lots)?;
             let state = if picked == line.qty { "picked" } else { "open" };
             let lots = serde_json::to_string(lots)
                 .map_err(|e| StoreError::Corrupt(format!("lots: {e}")))?;
@@ -209,6 +212,7 @@ impl Store {
                 )));
             }
             check_lots(&line, picked, lots)?;
+            carry(tx, &line, at, picked, lots)?;
             short(tx, &line, at, picked, reason, lots)?;
             Ok(line.list_id)
         })
@@ -318,15 +322,15 @@ impl Store {
         respond: impl FnOnce(&PickListRow) -> (u16, String),
         change: impl FnOnce(&Transaction) -> Result<String>,
     ) -> Result<Idempotent> {
-        self.write(|tx| {
-            if let Some(seen) = remembered(tx, key)? {
-                return Ok(seen);
-            }
-            let id = change(tx)?;
-            let (status, body) = respond(&load(tx, &id)?);
-            remember(tx, key, status, &body, now)?;
-            Ok(Idempotent::Fresh { status, body })
-        })
+        self.write_once(
+            key,
+            now,
+            |tx| {
+                let id = change(tx)?;
+                load(tx, &id)
+            },
+            respond,
+        )
     }
 }
 
@@ -591,6 +595,8 @@ struct HeldLine {
     location_id: String,
     location: String,
     qty: i64,
+    picked: i64,
+    lots: Vec<PickedLot>,
     state: String,
 }
 
@@ -602,7 +608,7 @@ fn held_line(tx: &Transaction, at: &PickWrite) -> Result<HeldLine> {
     let line = tx
         .query_row(
             "SELECT l.order_id, o.number, l.line_no, ol.product_id, ol.sku, p.lot_tracked, l.location_id, loc.code,
-                    l.qty, l.state, o.status
+                    l.qty, l.state, o.status, l.picked, l.lots
              FROM pick_lines l JOIN orders o ON o.id = l.order_id
              JOIN order_lines ol ON ol.order_id = l.order_id AND ol.line_no = l.line_no
              JOIN products p ON p.id = ol.product_id JOIN locations loc ON loc.id = l.location_id
@@ -622,15 +628,20 @@ fn held_line(tx: &Transaction, at: &PickWrite) -> Result<HeldLine> {
                         location_id: r.get(6)?,
                         location: r.get(7)?,
                         qty: r.get(8)?,
+                        picked: r.get(11)?,
+                        lots: Vec::new(),
                         state: r.get(9)?,
                     },
                     r.get::<_, String>(10)?,
+                    r.get::<_, String>(12)?,
                 ))
             },
         )
         .optional()?;
-    let (line, status) =
+    let (mut line, status, lots) =
         line.ok_or_else(|| StoreError::NotFound(format!("line {} on {number}", at.seq)))?;
+    line.lots = serde_json::from_str(&lots)
+        .map_err(|e| StoreError::Corrupt(format!("lots of line {}: {e}", at.seq)))?;
     if status != OrderStatus::Picking.as_str() {
         let label = status
             .parse::<OrderStatus>()
@@ -695,16 +706,24 @@ fn short(
         params![line.order_id, line.line_no, line.location_id, missing],
     )?;
     // …and they are not there: the bin's figure is corrected so nobody else is sent for them.
-    tx.execute(
-        "UPDATE stock_balances SET on_hand = on_hand - ?3, reserved = reserved - ?3, version = version + 1
-         WHERE product_id = ?1 AND location_id = ?2",
-        params![line.product_id, line.location_id, missing],
-    )?;
-    tx.execute(
-        "INSERT INTO stock_movements (at, product_id, from_location_id, to_location_id, qty, kind, reference, actor)
-         VALUES (?1, ?2, ?3, NULL, ?4, 'pick_short', ?5, ?6)",
-        params![micros(at.now), line.product_id, line.location_id, missing, format!("{reference} {}", reason.as_str()), at.picker],
-    )?;
+    if missing > 0 {
+        ledger::post(
+            tx,
+            &Movement {
+                product_id: &line.product_id,
+                from: Some(&line.location_id),
+                to: None,
+                qty: missing,
+                units: Units::Reserved,
+                kind: MovementKind::PickShort,
+                reference: Some(&format!("{reference} {}", reason.as_str())),
+                lot: None,
+                expiry: None,
+                actor: at.picker,
+                at: at.now,
+            },
+        )?;
+    }
     let mut needed = missing;
     let others: Vec<(String, i64)> = tx
         .prepare_cached(
@@ -858,4 +877,115 @@ fn load(c: &Connection, id: &str) -> Result<PickListRow> {
         orders,
         lines,
     })
+}
+
+/// Picked units leave the bin for the shipping dock as they go on the cart (and come back
+/// if the picker lowers the count), still reserved for their order: the bin's figure is
+/// true the moment the picker confirms, which is what a stocktake there compares with.
+fn carry(
+    tx: &Transaction,
+    line: &HeldLine,
+    at: &PickWrite,
+    picked: i64,
+    lots: &[PickedLot],
+) -> Result<()> {
+    if picked == line.picked {
+        return Ok(());
+    }
+    let dock: String = tx
+        .query_row(
+            "SELECT id FROM locations WHERE kind = 'shipping' ORDER BY code LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            StoreError::Conflict("there is no shipping location to take picked units to".into())
+        })?;
+    // Per lot, what changed since the last confirmation; units without a lot make up the rest.
+    let mut changes: Vec<(Option<&PickedLot>, i64)> = Vec::new();
+    for lot in lots {
+        let before: i64 = line
+            .lots
+            .iter()
+            .filter(|l| l.lot == lot.lot)
+            .map(|l| l.qty)
+            .sum();
+        changes.push((Some(lot), lot.qty - before));
+    }
+    for old in &line.lots {
+        if !lots.iter().any(|l| l.lot == old.lot) {
+            changes.push((Some(old), -old.qty));
+        }
+    }
+    let by_lot: i64 = changes.iter().map(|(_, d)| d).sum();
+    changes.push((None, picked - line.picked - by_lot));
+    let reference = line.list_number.to_string();
+    for (lot, delta) in changes.into_iter().filter(|(_, d)| *d != 0) {
+        let (from, to) = if delta > 0 {
+            (line.location_id.as_str(), dock.as_str())
+        } else {
+            (dock.as_str(), line.location_id.as_str())
+        };
+        let qty = delta.abs();
+        ledger::post(
+            tx,
+            &Movement {
+                product_id: &line.product_id,
+                from: Some(from),
+                to: Some(to),
+                qty,
+                units: Units::Reserved,
+                kind: MovementKind::Pick,
+                reference: Some(&reference),
+                lot: lot.map(|l| l.lot.as_str()),
+                expiry: lot.and_then(|l| l.expiry.as_deref()),
+                actor: at.picker,
+                at: at.now,
+            },
+        )?;
+        move_reservation(tx, &line.order_id, line.line_no, from, to, qty)?;
+    }
+    Ok(())
+}
+
+/// The order's claim on `qty` units goes with them from one location to another.
+fn move_reservation(
+    tx: &Transaction,
+    order_id: &str,
+    line_no: i64,
+    from: &str,
+    to: &str,
+    qty: i64,
+) -> Result<()> {
+    let held: i64 = tx
+        .query_row(
+            "SELECT qty FROM order_reservations WHERE order_id = ?1 AND line_no = ?2 AND location_id = ?3",
+            params![order_id, line_no, from],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0);
+    if held < qty {
+        return Err(StoreError::Conflict(format!(
+            "the order holds {held} units there, not {qty}"
+        )));
+    }
+    if held == qty {
+        tx.execute(
+            "DELETE FROM order_reservations WHERE order_id = ?1 AND line_no = ?2 AND location_id = ?3",
+            params![order_id, line_no, from],
+        )?;
+    } else {
+        tx.execute(
+            "UPDATE order_reservations SET qty = qty - ?4 WHERE order_id = ?1 AND line_no = ?2 AND location_id = ?3",
+            params![order_id, line_no, from, qty],
+        )?;
+    }
+    tx.execute(
+        "INSERT INTO order_reservations (order_id, line_no, location_id, qty) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (order_id, line_no, location_id) DO UPDATE SET qty = qty + excluded.qty",
+        params![order_id, line_no, to, qty],
+    )?;
+    Ok(())
 }
