@@ -3,21 +3,25 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod inventory;
 pub mod order_csv;
 pub mod orders;
 pub mod packing;
 pub mod picking;
 pub mod problem;
+pub mod stocktake;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use auth::*;
 pub use catalog::*;
+pub use inventory::*;
 pub use orders::*;
 pub use packing::*;
 pub use picking::*;
 pub use problem::*;
+pub use stocktake::*;
 
 /// Path prefix of every API route.
 pub const PREFIX: &str = "/api/v1";

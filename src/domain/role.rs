@@ -10,6 +10,8 @@ pub enum Role {
     Ops,
     Cs,
     Warehouse,
+    /// Runs the floor: stocktakes, their review, adjustments.
+    Supervisor,
     Purchasing,
     Analyst,
     Auditor,
@@ -37,6 +39,16 @@ pub enum Permission {
     OrdersManage,
     /// Move orders through picking, packing and shipping.
     OrdersFulfil,
+    /// Receive goods, put them away, move them between bins.
+    StockMove,
+    /// Correct stock by hand with a reason.
+    StockAdjust,
+    /// Count locations in a stocktake.
+    StocktakeCount,
+    /// Plan stocktakes, see expected quantities, approve variances or send them to recount.
+    StocktakeManage,
+    /// Turn replenishment alerts into purchase requests or dismiss them; order and cancel.
+    PurchasingManage,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,11 +56,12 @@ pub enum Permission {
 pub struct UnknownRole(pub String);
 
 impl Role {
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Admin,
         Role::Ops,
         Role::Cs,
         Role::Warehouse,
+        Role::Supervisor,
         Role::Purchasing,
         Role::Analyst,
         Role::Auditor,
@@ -61,6 +74,7 @@ impl Role {
             Role::Ops => "ops",
             Role::Cs => "cs",
             Role::Warehouse => "warehouse",
+            Role::Supervisor => "supervisor",
             Role::Purchasing => "purchasing",
             Role::Analyst => "analyst",
             Role::Auditor => "auditor",
@@ -86,6 +100,11 @@ impl Role {
                 OrdersCreate,
                 OrdersManage,
                 OrdersFulfil,
+                StockMove,
+                StockAdjust,
+                StocktakeCount,
+                StocktakeManage,
+                PurchasingManage,
             ],
             Role::Ops => &[
                 CatalogRead,
@@ -95,6 +114,8 @@ impl Role {
                 OrdersCreate,
                 OrdersManage,
                 OrdersFulfil,
+                StockAdjust,
+                StocktakeManage,
             ],
             // Agents answer "is it in stock / where is my order", not "which bin".
             Role::Cs => &[CatalogRead, StockRead, OrdersRead, OrdersManage],
@@ -104,9 +125,24 @@ impl Role {
                 StockRead,
                 OrdersRead,
                 OrdersFulfil,
+                StockMove,
+                StocktakeCount,
+            ],
+            // Counts too, but approves only what others counted: the store refuses a
+            // recount by the first counter, and review is by a person with this role.
+            Role::Supervisor => &[
+                CatalogRead,
+                LocationsRead,
+                StockRead,
+                OrdersRead,
+                OrdersFulfil,
+                StockMove,
+                StockAdjust,
+                StocktakeCount,
+                StocktakeManage,
             ],
             // Purchasing works from stock levels, not from customer orders.
-            Role::Purchasing => &[CatalogRead, LocationsRead, StockRead],
+            Role::Purchasing => &[CatalogRead, LocationsRead, StockRead, PurchasingManage],
             Role::Analyst => &[CatalogRead, StockRead, OrdersRead],
             // Auditors may look at everything but change nothing.
             Role::Auditor => &[CatalogRead, LocationsRead, StockRead, OrdersRead, AuditRead],
@@ -137,7 +173,7 @@ impl FromStr for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 14] = [
         Permission::CatalogRead,
         Permission::LocationsRead,
         Permission::StockRead,
@@ -147,6 +183,11 @@ impl Permission {
         Permission::OrdersCreate,
         Permission::OrdersManage,
         Permission::OrdersFulfil,
+        Permission::StockMove,
+        Permission::StockAdjust,
+        Permission::StocktakeCount,
+        Permission::StocktakeManage,
+        Permission::PurchasingManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +201,11 @@ impl Permission {
             Permission::OrdersCreate => "orders.create",
             Permission::OrdersManage => "orders.manage",
             Permission::OrdersFulfil => "orders.fulfil",
+            Permission::StockMove => "stock.move",
+            Permission::StockAdjust => "stock.adjust",
+            Permission::StocktakeCount => "stocktake.count",
+            Permission::StocktakeManage => "stocktake.manage",
+            Permission::PurchasingManage => "purchasing.manage",
         }
     }
 
@@ -197,6 +243,14 @@ mod tests {
             assert!(Role::ALL.iter().any(|r| r.allows(p)), "{p} has no role");
             assert_eq!(Permission::parse(p.as_str()), Some(p));
         }
+    }
+
+    #[test]
+    fn a_counter_cannot_approve_counts() {
+        assert!(Role::Warehouse.allows(Permission::StocktakeCount));
+        assert!(!Role::Warehouse.allows(Permission::StocktakeManage));
+        assert!(!Role::Warehouse.allows(Permission::StockAdjust));
+        assert!(Role::Supervisor.allows(Permission::StocktakeManage));
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct EventQuery {
 /// The permission an event kind needs to be seen.
 fn permission_for(kind: &str) -> Permission {
     match kind.split('.').next() {
-        Some("stock") => Permission::StockRead,
+        Some("stock" | "purchase" | "stocktake") => Permission::StockRead,
         _ => Permission::OrdersRead,
     }
 }

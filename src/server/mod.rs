@@ -7,12 +7,15 @@ mod error;
 mod events;
 mod extract;
 mod intake;
+mod inventory;
 mod once;
 mod orders;
 mod packing;
 mod picking;
+mod replenishment;
 mod rules_file;
 mod shipping_note;
+mod stocktake;
 mod tracking;
 
 use std::future::Future;
@@ -159,6 +162,32 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(packing::pack_task))
         .routes(routes!(packing::pack))
         .routes(routes!(packing::shipping_label))
+        .routes(routes!(inventory::list_movements))
+        .routes(routes!(inventory::move_stock))
+        .routes(routes!(inventory::adjust_stock))
+        .routes(routes!(inventory::list_receipts, inventory::open_receipt))
+        .routes(routes!(inventory::get_receipt))
+        .routes(routes!(inventory::receive_item))
+        .routes(routes!(inventory::close_receipt))
+        .routes(routes!(replenishment::list_alerts))
+        .routes(routes!(replenishment::get_alert))
+        .routes(routes!(replenishment::request_from_alert))
+        .routes(routes!(replenishment::dismiss_alert))
+        .routes(routes!(
+            replenishment::list_requests,
+            replenishment::create_request
+        ))
+        .routes(routes!(replenishment::get_request))
+        .routes(routes!(replenishment::order_request))
+        .routes(routes!(replenishment::cancel_request))
+        .routes(routes!(stocktake::list, stocktake::create))
+        .routes(routes!(stocktake::get))
+        .routes(routes!(stocktake::start))
+        .routes(routes!(stocktake::count))
+        .routes(routes!(stocktake::close))
+        .routes(routes!(stocktake::approve))
+        .routes(routes!(stocktake::recount))
+        .routes(routes!(stocktake::get_report))
 }
 
 /// The OpenAPI document, generated from the route annotations.

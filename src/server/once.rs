@@ -4,8 +4,13 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+use super::auth::Caller;
 use super::error::ApiError;
-use crate::store::Idempotent;
+use super::{AppState, blocking};
+use crate::store::{IdempotencyKey, Idempotent, Store, StoreError, hex};
 
 /// Keys are opaque to us but must be sane: printable ASCII, at most 255 characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -34,4 +39,33 @@ pub fn answer(outcome: Idempotent, key: &str) -> Result<Response, ApiError> {
         }
         Idempotent::Mismatch => Err(ApiError::IdempotencyKeyReused(key.to_string())),
     }
+}
+
+/// One change, at most once per Idempotency-Key: `request` says what is asked (a retry
+/// must ask the same); `write` makes it as the caller, now.
+pub async fn once(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: String,
+    write: impl FnOnce(&Store, &IdempotencyKey, &str, Timestamp) -> Result<Idempotent, StoreError>
+    + Send
+    + 'static,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(headers)?;
+    let scope = caller.user.id.clone();
+    let hash = hex(&Sha256::digest(request.as_bytes()));
+    let actor = caller.user.username.clone();
+    let sent = key.clone();
+    let outcome = blocking(state, move |s| {
+        let once = IdempotencyKey {
+            scope: &scope,
+            key: &sent,
+            request_hash: &hash,
+        };
+        write(s, &once, &actor, Timestamp::now())
+    })
+    .await?;
+    state.ring();
+    answer(outcome, &key)
 }

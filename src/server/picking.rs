@@ -7,23 +7,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{JsonBody, QueryParams, page_size};
-use super::once::{answer, idempotency_key};
+use super::once::once;
 use super::{AppState, blocking};
 use crate::api::{
     PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn, ToteIn,
 };
 use crate::domain::picking::{ListCaps, PickMode, ShortReason};
 use crate::domain::role::Permission;
-use crate::store::{
-    IdempotencyKey, Idempotent, PickListRow, PickWrite, PickedLot as StoredLot, Store, StoreError,
-    hex,
-};
+use crate::store::{PickListRow, PickWrite, PickedLot as StoredLot, StoreError};
 
 fn wire(list: PickListRow) -> PickList {
     PickList {
@@ -211,35 +207,6 @@ pub async fn get_list(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("pick list {key:?}")))?;
     Ok(Json(wire(list)))
-}
-
-/// One change from the floor, at most once per Idempotency-Key: `request` says what is
-/// asked (a retry must ask the same); `write` makes it as the picker, now.
-async fn once(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    request: String,
-    write: impl FnOnce(&Store, &IdempotencyKey, &str, Timestamp) -> Result<Idempotent, StoreError>
-    + Send
-    + 'static,
-) -> Result<Response, ApiError> {
-    let key = idempotency_key(headers)?;
-    let scope = caller.user.id.clone();
-    let hash = hex(&Sha256::digest(request.as_bytes()));
-    let picker = caller.user.username.clone();
-    let sent = key.clone();
-    let outcome = blocking(state, move |s| {
-        let once = IdempotencyKey {
-            scope: &scope,
-            key: &sent,
-            request_hash: &hash,
-        };
-        write(s, &once, &picker, Timestamp::now())
-    })
-    .await?;
-    state.ring();
-    answer(outcome, &key)
 }
 
 #[utoipa::path(post, path = "/api/v1/pick-lists/{key}/lines/{seq}/pick", tag = "picking",

@@ -55,6 +55,10 @@ pub const DEMO_USERS: &[DemoUser] = &[
         display_name: "Tomasz Kowalski",
     },
     DemoUser {
+        role: Role::Supervisor,
+        display_name: "Ana Souza",
+    },
+    DemoUser {
         role: Role::Purchasing,
         display_name: "陳威廷 Wei-ting Chen",
     },

@@ -1,0 +1,188 @@
+//! Stock ledger, moves, adjustments, receipts, replenishment alerts and purchase requests.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One line of the stock ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StockMovement {
+    /// Ledger position: larger is later.
+    pub id: i64,
+    pub at: String,
+    pub sku: String,
+    pub product_name: String,
+    /// Location code the units left; absent when they came from outside (a receipt).
+    pub from: Option<String>,
+    /// Location code they went to; absent when they left the warehouse (shipped).
+    pub to: Option<String>,
+    pub qty: i64,
+    /// receipt, put_away, move, pick, pick_short, ship, return, adjustment, count.
+    pub kind: String,
+    pub reference: Option<String>,
+    pub lot: Option<String>,
+    pub expiry: Option<String>,
+    pub actor: String,
+}
+
+/// Move units between locations; from receiving into a bin it is a put-away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MoveIn {
+    /// SKU or barcode.
+    pub product: String,
+    pub from: String,
+    pub to: String,
+    pub qty: i64,
+    #[serde(default)]
+    pub lot: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub expiry: Option<String>,
+}
+
+/// Correct stock by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentIn {
+    pub product: String,
+    pub location: String,
+    /// Units added (positive) or taken away (negative).
+    pub delta: i64,
+    /// damaged, expired, lost, found, sample or correction.
+    pub reason: String,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub lot: Option<String>,
+}
+
+/// Open a receipt for a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiptIn {
+    /// A receiving location; the first one when absent.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// Purchase requests (`PR-000012`) the delivery is expected to bring.
+    #[serde(default)]
+    pub expected: Vec<String>,
+    #[serde(default)]
+    pub supplier: Option<String>,
+}
+
+/// Units scanned in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiveIn {
+    pub product: String,
+    pub qty: i64,
+    #[serde(default)]
+    pub lot: Option<String>,
+    #[serde(default)]
+    pub expiry: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    pub id: String,
+    /// `RC-000001`.
+    pub number: String,
+    pub location: String,
+    /// open or closed.
+    pub state: String,
+    pub supplier: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub closed_at: Option<String>,
+    pub expected: Vec<PurchaseRequest>,
+    pub lines: Vec<ReceiptLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReceiptLine {
+    pub sku: String,
+    pub name: String,
+    pub received: i64,
+    /// Still outstanding on the expected purchase requests.
+    pub expected: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReplenishmentAlert {
+    pub id: String,
+    /// `RA-000001`.
+    pub number: String,
+    pub sku: String,
+    pub name: String,
+    /// open, requested or dismissed.
+    pub state: String,
+    pub raised_at: String,
+    pub available_when_raised: i64,
+    pub available: i64,
+    pub on_order: i64,
+    pub safety_stock: i64,
+    pub suggested_qty: i64,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+    /// When stock recovered; absent while it is still below safety stock.
+    pub cleared_at: Option<String>,
+    /// The purchase request made from it (`PR-…`).
+    pub purchase_request: Option<String>,
+}
+
+/// Turn an alert into a purchase request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRequestIn {
+    /// The suggested quantity when absent.
+    #[serde(default)]
+    pub qty: Option<i64>,
+    #[serde(default)]
+    pub supplier: Option<String>,
+}
+
+/// Why an alert or a request is set aside.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonIn {
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseRequest {
+    pub id: String,
+    /// `PR-000001`.
+    pub number: String,
+    pub sku: String,
+    pub name: String,
+    pub qty: i64,
+    pub received_qty: i64,
+    /// suggested, ordered, received or cancelled.
+    pub state: String,
+    pub supplier: Option<String>,
+    /// The alert it came from (`RA-…`).
+    pub alert: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub ordered_at: Option<String>,
+    pub received_at: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A purchase request made by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseRequestIn {
+    pub product: String,
+    pub qty: i64,
+    #[serde(default)]
+    pub supplier: Option<String>,
+}
+
+/// Place a purchase request with the supplier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseOrderIn {
+    #[serde(default)]
+    pub supplier: Option<String>,
+}

@@ -1,0 +1,178 @@
+//! Stocktakes: planned by a supervisor, counted location by location, reviewed.
+//!
+//! A blind count's expected quantities never reach its counters: `expected`, `variance`,
+//! `value` and `ledger` are absent for them, whatever the screen shows.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Plan a count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StocktakeIn {
+    /// zone, locations, products or cycle.
+    pub scope: String,
+    /// For scope zone.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// For scope locations: location codes.
+    #[serde(default)]
+    pub locations: Vec<String>,
+    /// For scope products: SKUs or barcodes.
+    #[serde(default)]
+    pub products: Vec<String>,
+    /// For scope cycle: at most this many products, the most overdue first (default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+    /// Hide expected quantities from counters; true when absent.
+    #[serde(default)]
+    pub blind: Option<bool>,
+    /// User names who may count; anyone with the permission when empty.
+    #[serde(default)]
+    pub counters: Vec<String>,
+    /// Units either way before a recount (default 1).
+    #[serde(default)]
+    pub tolerance_qty: Option<i64>,
+    /// Value in minor units either way before a recount (default 2000).
+    #[serde(default)]
+    pub tolerance_value: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Stocktake {
+    pub id: String,
+    /// `ST-000001`.
+    pub number: String,
+    /// zone, locations, products, cycle or recount.
+    pub scope: String,
+    pub scope_detail: Vec<String>,
+    pub blind: bool,
+    /// counting, review, done or cancelled.
+    pub state: String,
+    pub tolerance_qty: i64,
+    pub tolerance_value: i64,
+    /// For a recount: the stocktake whose lines it counts again.
+    pub recount_of: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+    pub counters: Vec<String>,
+    pub locations: Vec<CountLocation>,
+    pub lines: Vec<CountLine>,
+    /// What the ledger holds at these locations now; absent for blind counters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<Vec<LedgerLine>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CountLocation {
+    pub code: String,
+    pub seq: i64,
+    /// pending, counting or closed.
+    pub state: String,
+    pub counter: Option<String>,
+    /// Who may not count it: the first counter of a recounted line.
+    pub not_counter: Option<String>,
+    pub started_at: Option<String>,
+    pub closed_at: Option<String>,
+    /// Closed as confirmed empty.
+    pub empty: bool,
+    /// SKUs the count is limited to here; everything found when empty.
+    pub products: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CountLine {
+    pub location: String,
+    pub sku: String,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub counted: i64,
+    /// counting, matched, variance, outdated, recount or approved.
+    pub state: String,
+    pub counted_by: Option<String>,
+    pub reviewed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<i64>,
+    /// Counted minus expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variance: Option<i64>,
+    /// The variance's value in minor units (at cost, or price when no cost is kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LedgerLine {
+    pub location: String,
+    pub sku: String,
+    pub name: String,
+    pub barcode: Option<String>,
+    pub on_hand: i64,
+}
+
+/// A scan or a typed quantity at the location being counted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountIn {
+    /// SKU or barcode.
+    pub product: String,
+    /// Units scanned (added), or the counted total when `set`.
+    pub qty: i64,
+    #[serde(default)]
+    pub set: bool,
+}
+
+/// Close a location.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseIn {
+    /// Nothing was there: required when nothing was counted.
+    #[serde(default)]
+    pub empty: bool,
+}
+
+/// Lines a review decision is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewIn {
+    /// Every line in question when absent.
+    #[serde(default)]
+    pub lines: Option<Vec<LineKey>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineKey {
+    pub location: String,
+    pub sku: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StocktakeReport {
+    pub stocktake: Stocktake,
+    pub locations_total: usize,
+    pub locations_counted: usize,
+    pub lines_counted: usize,
+    pub lines_without_variance: usize,
+    pub variance_units: i64,
+    pub variance_units_abs: i64,
+    pub variance_value: i64,
+    pub variance_value_abs: i64,
+    pub expected_value: i64,
+    /// Share of lines with no variance, 0–1.
+    pub line_accuracy: f64,
+    /// 1 − absolute variance value / expected value, 0–1.
+    pub value_accuracy: f64,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub minutes_taken: Option<i64>,
+    pub counters: Vec<CounterFigures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CounterFigures {
+    pub counter: String,
+    pub locations: usize,
+    pub lines: usize,
+}

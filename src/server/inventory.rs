@@ -1,0 +1,417 @@
+//! The stock ledger over HTTP: movement history, moves and put-away, adjustments, and
+//! purchase receipts.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use jiff::Timestamp;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{JsonBody, QueryParams, page_size};
+use super::once::once;
+use super::replenishment::purchase_request;
+use super::{AppState, blocking};
+use crate::api::{
+    AdjustmentIn, MoveIn, Page, Problem, Receipt, ReceiptIn, ReceiptLine, ReceiveIn, StockMovement,
+};
+use crate::domain::role::Permission;
+use crate::domain::stock::{AdjustmentReason, Document, MovementKind};
+use crate::store::{Adjustment, MovementFilter, MovementRow, ReceiptRow, ReceivedItem, StockMove};
+
+fn movement(row: MovementRow) -> StockMovement {
+    StockMovement {
+        id: row.id,
+        at: row.at.to_string(),
+        sku: row.sku,
+        product_name: row.product_name,
+        from: row.from,
+        to: row.to,
+        qty: row.qty,
+        kind: row.kind,
+        reference: row.reference,
+        lot: row.lot,
+        expiry: row.expiry,
+        actor: row.actor,
+    }
+}
+
+fn json<T: serde::Serialize>(status: u16, body: &T) -> (u16, String) {
+    (status, serde_json::to_string(body).unwrap_or_default())
+}
+
+/// A lot as scanned: trimmed, printable, at most 20 characters (GS1 AI 10's limit).
+pub(super) fn lot(lot: Option<String>) -> Result<Option<String>, ApiError> {
+    match lot.map(|l| l.trim().to_string()) {
+        None => Ok(None),
+        Some(l) if !l.is_empty() && l.chars().count() <= 20 && !l.chars().any(char::is_control) => {
+            Ok(Some(l))
+        }
+        Some(l) => Err(ApiError::InvalidInput(format!(
+            "lot {l:?} is not a lot number (1–20 printable characters)"
+        ))),
+    }
+}
+
+/// An expiry date must be a real `YYYY-MM-DD` date.
+pub(super) fn expiry(expiry: Option<String>) -> Result<Option<String>, ApiError> {
+    match expiry {
+        None => Ok(None),
+        Some(e) => e
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map(|d| Some(d.to_string()))
+            .map_err(|_| ApiError::InvalidInput(format!("expiry {e:?} is not a YYYY-MM-DD date"))),
+    }
+}
+
+fn quantity(qty: i64) -> Result<i64, ApiError> {
+    if (1..=1_000_000).contains(&qty) {
+        Ok(qty)
+    } else {
+        Err(ApiError::InvalidInput(format!(
+            "qty {qty} is not a number of units (1 to 1,000,000)"
+        )))
+    }
+}
+
+fn time(name: &str, value: Option<String>) -> Result<Option<Timestamp>, ApiError> {
+    value
+        .map(|v| {
+            v.parse::<Timestamp>().map_err(|_| {
+                ApiError::InvalidInput(format!("{name} {v:?} is not an RFC 3339 time"))
+            })
+        })
+        .transpose()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MovementQuery {
+    /// SKU or barcode.
+    product: Option<String>,
+    /// Location code: movements into or out of it.
+    location: Option<String>,
+    /// receipt, put_away, move, pick, pick_short, ship, return, adjustment or count.
+    kind: Option<String>,
+    /// E.g. `SO-001234`, `PL-000012`, `RC-000003`, `ST-000002`.
+    reference: Option<String>,
+    /// From this time (RFC 3339), inclusive.
+    since: Option<String>,
+    /// Before this time, exclusive.
+    until: Option<String>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stock/movements", tag = "inventory",
+    params(MovementQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<StockMovement>, description = "Newest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
+pub async fn list_movements(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<MovementQuery>,
+) -> Result<Json<Page<StockMovement>>, ApiError> {
+    caller.require(Permission::StockRead)?;
+    let limit = page_size(query.limit)?;
+    let kind = query
+        .kind
+        .as_deref()
+        .map(|k| {
+            MovementKind::parse(k).ok_or_else(|| {
+                ApiError::InvalidInput(format!(
+                    "kind {k:?} is not one of {}",
+                    MovementKind::names().join(", ")
+                ))
+            })
+        })
+        .transpose()?;
+    let before = query
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>().map_err(|_| {
+                ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))
+            })
+        })
+        .transpose()?;
+    let since = time("since", query.since)?;
+    let until = time("until", query.until)?;
+    let rows = blocking(&state, move |s| {
+        s.stock_movements(&MovementFilter {
+            product: query.product.as_deref(),
+            location: query.location.as_deref(),
+            kind,
+            reference: query.reference.as_deref(),
+            since,
+            until,
+            before,
+            limit: limit + 1,
+        })
+    })
+    .await?;
+    Ok(Json(super::catalog::page(
+        rows,
+        limit,
+        |r| r.id.to_string(),
+        movement,
+    )))
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/moves", tag = "inventory",
+    params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = MoveIn, security(("bearer" = [])),
+    responses((status = 201, body = StockMovement, description = "A put-away from receiving or returns into a bin, otherwise a move"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The source does not hold that many free units")))]
+pub async fn move_stock(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<MoveIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StockMove)?;
+    let request = format!("move|{body:?}");
+    let qty = quantity(body.qty)?;
+    let lot = lot(body.lot)?;
+    let expiry = expiry(body.expiry)?;
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            let m = StockMove {
+                product: &body.product,
+                from: &body.from,
+                to: &body.to,
+                qty,
+                lot: lot.as_deref(),
+                expiry: expiry.as_deref(),
+            };
+            s.move_stock(once, &m, actor, now, |row| {
+                json(201, &movement(row.clone()))
+            })
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/stock/adjustments", tag = "inventory",
+    params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = AdjustmentIn, security(("bearer" = [])),
+    responses((status = 201, body = StockMovement),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "Unknown reason, or a reason that goes the other way"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn adjust_stock(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<AdjustmentIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StockAdjust)?;
+    let request = format!("adjust|{body:?}");
+    let reason = AdjustmentReason::parse(&body.reason).ok_or_else(|| {
+        ApiError::InvalidInput(format!(
+            "reason {:?} is not one of {}",
+            body.reason,
+            AdjustmentReason::names().join(", ")
+        ))
+    })?;
+    if body.delta == 0 || body.delta.abs() > 1_000_000 {
+        return Err(ApiError::InvalidInput(format!(
+            "delta {} is not a change of stock",
+            body.delta
+        )));
+    }
+    let lot = lot(body.lot)?;
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            let a = Adjustment {
+                product: &body.product,
+                location: &body.location,
+                delta: body.delta,
+                reason,
+                note: body.note.as_deref(),
+                lot: lot.as_deref(),
+            };
+            s.adjust_stock(once, &a, actor, now, |row| {
+                json(201, &movement(row.clone()))
+            })
+        },
+    )
+    .await
+}
+
+pub(super) fn receipt(row: &ReceiptRow) -> Receipt {
+    Receipt {
+        id: row.id.clone(),
+        number: Document::Receipt.number(row.number),
+        location: row.location.clone(),
+        state: row.state.clone(),
+        supplier: row.supplier.clone(),
+        created_by: row.created_by.clone(),
+        created_at: row.created_at.to_string(),
+        closed_at: row.closed_at.map(|t| t.to_string()),
+        expected: row.expected.iter().map(purchase_request).collect(),
+        lines: row
+            .lines
+            .iter()
+            .map(|l| ReceiptLine {
+                sku: l.sku.clone(),
+                name: l.name.clone(),
+                received: l.received,
+                expected: l.expected,
+            })
+            .collect(),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReceiptQuery {
+    /// open or closed; both when absent.
+    state: Option<String>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/receipts", tag = "inventory",
+    params(ReceiptQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Receipt>, description = "Open ones first, then newest")))]
+pub async fn list_receipts(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<ReceiptQuery>,
+) -> Result<Json<Vec<Receipt>>, ApiError> {
+    caller.require(Permission::StockRead)?;
+    if let Some(s) = query
+        .state
+        .as_deref()
+        .filter(|s| !["open", "closed"].contains(s))
+    {
+        return Err(ApiError::InvalidInput(format!(
+            "state {s:?} is not open or closed"
+        )));
+    }
+    let limit = page_size(query.limit)?;
+    let rows = blocking(&state, move |s| s.receipts(query.state.as_deref(), limit)).await?;
+    Ok(Json(rows.iter().map(receipt).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/receipts/{key}", tag = "inventory",
+    params(("key" = String, Path, description = "Receipt id or number (RC-000001)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Receipt),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Receipt>, ApiError> {
+    caller.require(Permission::StockRead)?;
+    let row = blocking(&state, move |s| s.receipt(&key)).await?;
+    Ok(Json(receipt(&row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/receipts", tag = "inventory",
+    params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ReceiptIn, security(("bearer" = [])),
+    responses((status = 201, body = Receipt),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "An expected request is not ordered")))]
+pub async fn open_receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReceiptIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StockMove)?;
+    let request = format!("receipt|{body:?}");
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            s.open_receipt(
+                once,
+                body.location.as_deref(),
+                &body.expected,
+                body.supplier.as_deref(),
+                actor,
+                now,
+                |row| json(201, &receipt(row)),
+            )
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/receipts/{key}/items", tag = "inventory",
+    params(("key" = String, Path, description = "Receipt id or number"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ReceiveIn, security(("bearer" = [])),
+    responses((status = 200, body = Receipt),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "A lot-tracked product without its lot"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The receipt is closed")))]
+pub async fn receive_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReceiveIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StockMove)?;
+    let request = format!("receive|{key}|{body:?}");
+    let qty = quantity(body.qty)?;
+    let lot = lot(body.lot)?;
+    let expiry = expiry(body.expiry)?;
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            let item = ReceivedItem {
+                product: &body.product,
+                qty,
+                lot: lot.as_deref(),
+                expiry: expiry.as_deref(),
+            };
+            s.receive_item(once, &key, &item, actor, now, |row| {
+                json(200, &receipt(row))
+            })
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/receipts/{key}/close", tag = "inventory",
+    params(("key" = String, Path, description = "Receipt id or number"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Receipt, description = "Closed; the purchase requests it settled are received"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn close_receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StockMove)?;
+    let request = format!("close|{key}");
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            s.close_receipt(once, &key, actor, now, |row| json(200, &receipt(row)))
+        },
+    )
+    .await
+}

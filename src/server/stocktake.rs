@@ -1,0 +1,531 @@
+//! Stocktakes over HTTP. Blind counts: whoever may not see expected quantities gets none,
+//! in any answer, including the stored answers of replayed requests.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{JsonBody, QueryParams, page_size};
+use super::once::once;
+use super::{AppState, blocking};
+use crate::api::{
+    CloseIn, CountIn, CountLine, CountLocation, CounterFigures, LedgerLine, Problem, ReviewIn,
+    Stocktake, StocktakeIn, StocktakeReport,
+};
+use crate::domain::role::Permission;
+use crate::domain::stock::Document;
+use crate::domain::stocktake::{CountScope, CycleSchedule, Tolerance};
+use crate::store::{
+    CountEntry, LineKeys, NewStocktake, StocktakeReport as ReportRow, StocktakeRow,
+};
+
+/// Expected quantities are for supervisors and auditors, and for everyone on an open count.
+fn sees_expected(caller: &Caller, blind: bool) -> bool {
+    !blind
+        || caller.user.role.allows(Permission::StocktakeManage)
+        || caller.user.role.allows(Permission::AuditRead)
+}
+
+fn wire(row: &StocktakeRow, expected: bool) -> Stocktake {
+    Stocktake {
+        id: row.id.clone(),
+        number: Document::Stocktake.number(row.number),
+        scope: row.scope.clone(),
+        scope_detail: row.scope_detail.clone(),
+        blind: row.blind,
+        state: row.state.clone(),
+        tolerance_qty: row.tolerance.qty,
+        tolerance_value: row.tolerance.value,
+        recount_of: row.recount_of.map(|n| Document::Stocktake.number(n)),
+        created_by: row.created_by.clone(),
+        created_at: row.created_at.to_string(),
+        finished_at: row.finished_at.map(|t| t.to_string()),
+        counters: row.counters.clone(),
+        locations: row
+            .locations
+            .iter()
+            .map(|l| CountLocation {
+                code: l.code.clone(),
+                seq: l.seq,
+                state: l.state.clone(),
+                counter: l.counter.clone(),
+                not_counter: l.not_counter.clone(),
+                started_at: l.started_at.map(|t| t.to_string()),
+                closed_at: l.closed_at.map(|t| t.to_string()),
+                empty: l.empty,
+                products: l.products.clone(),
+            })
+            .collect(),
+        lines: row
+            .lines
+            .iter()
+            .map(|l| {
+                let shown = expected.then_some(l.expected).flatten();
+                CountLine {
+                    location: l.location.clone(),
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    barcode: l.barcode.clone(),
+                    counted: l.counted,
+                    state: l.state.clone(),
+                    counted_by: l.counted_by.clone(),
+                    reviewed_by: l.reviewed_by.clone(),
+                    expected: shown,
+                    variance: shown.map(|e| l.counted - e),
+                    value: shown.and_then(|e| Some((l.counted - e).saturating_mul(l.unit_value?))),
+                }
+            })
+            .collect(),
+        ledger: expected.then(|| {
+            row.ledger
+                .iter()
+                .map(|l| LedgerLine {
+                    location: l.location.clone(),
+                    sku: l.sku.clone(),
+                    name: l.name.clone(),
+                    barcode: l.barcode.clone(),
+                    on_hand: l.on_hand,
+                })
+                .collect()
+        }),
+    }
+}
+
+/// How a stored answer looks to this caller.
+fn responder(caller: &Caller) -> impl Fn(&StocktakeRow) -> (u16, String) + Send + 'static {
+    let manager = sees_expected(caller, true);
+    move |row| {
+        let body = wire(row, manager || !row.blind);
+        (200, serde_json::to_string(&body).unwrap_or_default())
+    }
+}
+
+fn scope(body: &StocktakeIn) -> Result<CountScope, ApiError> {
+    let listed = |items: &[String], what: &str| -> Result<Vec<String>, ApiError> {
+        let items: Vec<String> = items
+            .iter()
+            .map(|i| i.trim().to_string())
+            .filter(|i| !i.is_empty())
+            .collect();
+        if items.is_empty() || items.len() > 1000 {
+            return Err(ApiError::InvalidInput(format!(
+                "name 1–1000 {what} to count"
+            )));
+        }
+        Ok(items)
+    };
+    match body.scope.as_str() {
+        "zone" => match body
+            .zone
+            .as_deref()
+            .map(str::trim)
+            .filter(|z| !z.is_empty())
+        {
+            Some(zone) => Ok(CountScope::Zone(zone.to_string())),
+            None => Err(ApiError::InvalidInput("scope zone needs a zone".into())),
+        },
+        "locations" => Ok(CountScope::Locations(listed(&body.locations, "locations")?)),
+        "products" => Ok(CountScope::Products(listed(&body.products, "products")?)),
+        "cycle" => Ok(CountScope::Cycle),
+        other => Err(ApiError::InvalidInput(format!(
+            "scope {other:?} is not zone, locations, products or cycle"
+        ))),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes", tag = "stocktakes",
+    params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = StocktakeIn, security(("bearer" = [])),
+    responses((status = 201, body = Stocktake),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing to count")))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<StocktakeIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeManage)?;
+    let request = format!("stocktake|{body:?}");
+    let scope = scope(&body)?;
+    let defaults = Tolerance::default();
+    let tolerance = Tolerance {
+        qty: body.tolerance_qty.unwrap_or(defaults.qty),
+        value: body.tolerance_value.unwrap_or(defaults.value),
+    };
+    if tolerance.qty < 0 || tolerance.value < 0 {
+        return Err(ApiError::InvalidInput("tolerances are 0 or more".into()));
+    }
+    let limit = body.limit.unwrap_or(20);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::InvalidInput(format!(
+            "limit {limit} is not 1–500 products"
+        )));
+    }
+    let counters: Vec<String> = body
+        .counters
+        .iter()
+        .map(|c| c.trim().to_lowercase())
+        .collect();
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            let new = NewStocktake {
+                scope: &scope,
+                blind: body.blind.unwrap_or(true),
+                counters: &counters,
+                tolerance,
+                cycle_limit: limit,
+                schedule: CycleSchedule::default(),
+            };
+            s.create_stocktake(once, &new, actor, now, |row| {
+                (
+                    201,
+                    serde_json::to_string(&wire(row, true)).unwrap_or_default(),
+                )
+            })
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StocktakeQuery {
+    /// counting, review, done or cancelled; all when absent.
+    state: Option<String>,
+    /// Only counts the caller may work on.
+    mine: Option<bool>,
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stocktakes", tag = "stocktakes",
+    params(StocktakeQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Stocktake>, description = "Newest first")))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<StocktakeQuery>,
+) -> Result<Json<Vec<Stocktake>>, ApiError> {
+    caller.require(Permission::StockRead)?;
+    if let Some(s) = query
+        .state
+        .as_deref()
+        .filter(|s| !["counting", "review", "done", "cancelled"].contains(s))
+    {
+        return Err(ApiError::InvalidInput(format!(
+            "state {s:?} is not counting, review, done or cancelled"
+        )));
+    }
+    let limit = page_size(query.limit)?;
+    let me = query
+        .mine
+        .unwrap_or(false)
+        .then(|| caller.user.username.clone());
+    let rows = blocking(&state, move |s| {
+        s.stocktakes(query.state.as_deref(), me.as_deref(), limit)
+    })
+    .await?;
+    Ok(Json(
+        rows.iter()
+            .map(|r| wire(r, sees_expected(&caller, r.blind)))
+            .collect(),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/stocktakes/{key}", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number (ST-000001)")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Stocktake),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+) -> Result<Json<Stocktake>, ApiError> {
+    caller.require(Permission::StockRead)?;
+    let row = blocking(&state, move |s| s.stocktake(&key)).await?;
+    Ok(Json(wire(&row, sees_expected(&caller, row.blind))))
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes/{key}/locations/{code}/start", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"),
+        ("code" = String, Path, description = "Location code"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Stocktake),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Someone else counts it, it was counted, or you counted it before a recount")))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, code)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeCount)?;
+    let request = format!("count-start|{key}|{code}");
+    let respond = responder(&caller);
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| s.start_count(once, &key, &code, actor, now, respond),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes/{key}/locations/{code}/count", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"),
+        ("code" = String, Path, description = "Location code"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = CountIn, security(("bearer" = [])),
+    responses((status = 200, body = Stocktake),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The location is not being counted by you, or the product is not part of this count")))]
+pub async fn count(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, code)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CountIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeCount)?;
+    let request = format!("count|{key}|{code}|{body:?}");
+    let entry = match (body.set, body.qty) {
+        (true, n) if (0..=1_000_000).contains(&n) => CountEntry::Set(n),
+        (false, n) if (1..=1_000_000).contains(&n) => CountEntry::Add(n),
+        (_, n) => {
+            return Err(ApiError::InvalidInput(format!(
+                "qty {n} is not a count (1 to 1,000,000 added, or 0 to 1,000,000 set)"
+            )));
+        }
+    };
+    let respond = responder(&caller);
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            s.count_entry(once, &key, &code, &body.product, entry, actor, now, respond)
+        },
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes/{key}/locations/{code}/close", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"),
+        ("code" = String, Path, description = "Location code"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = CloseIn, security(("bearer" = [])),
+    responses((status = 200, body = Stocktake, description = "Counted lines judged; variances beyond tolerance sent to a recount"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing counted and not confirmed empty")))]
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, code)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<CloseIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeCount)?;
+    let request = format!("count-close|{key}|{code}|{body:?}");
+    let respond = responder(&caller);
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| {
+            s.close_count(once, &key, &code, body.empty, actor, now, respond)
+        },
+    )
+    .await
+}
+
+fn line_keys(body: ReviewIn) -> LineKeys {
+    body.lines
+        .map(|lines| lines.into_iter().map(|l| (l.location, l.sku)).collect())
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes/{key}/approve", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ReviewIn, security(("bearer" = [])),
+    responses((status = 200, body = Stocktake, description = "Each approved variance is now a count movement"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "A line is not a variance, or the units are reserved")))]
+pub async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReviewIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeManage)?;
+    let request = format!("approve|{key}|{body:?}");
+    let lines = line_keys(body);
+    let respond = responder(&caller);
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| s.approve_variances(once, &key, &lines, actor, now, respond),
+    )
+    .await
+}
+
+#[utoipa::path(post, path = "/api/v1/stocktakes/{key}/recount", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"),
+        ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
+    request_body = ReviewIn, security(("bearer" = [])),
+    responses((status = 200, body = Stocktake, description = "The lines wait for a recount by someone else"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn recount(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ReviewIn>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::StocktakeManage)?;
+    let request = format!("recount|{key}|{body:?}");
+    let lines = line_keys(body);
+    let respond = responder(&caller);
+    once(
+        &state,
+        &caller,
+        &headers,
+        request,
+        move |s, once, actor, now| s.recount_lines(once, &key, &lines, actor, now, respond),
+    )
+    .await
+}
+
+fn report(row: ReportRow) -> StocktakeReport {
+    let a = row.accuracy;
+    let minutes_taken = match (row.started_at, row.finished_at) {
+        (Some(s), Some(f)) => Some(f.duration_since(s).as_secs() / 60),
+        _ => None,
+    };
+    StocktakeReport {
+        stocktake: wire(&row.stocktake, true),
+        locations_total: row.locations_total,
+        locations_counted: row.locations_counted,
+        lines_counted: a.lines,
+        lines_without_variance: a.exact_lines,
+        variance_units: a.variance_units,
+        variance_units_abs: a.variance_units_abs,
+        variance_value: a.variance_value,
+        variance_value_abs: a.variance_value_abs,
+        expected_value: a.expected_value,
+        line_accuracy: a.line_accuracy,
+        value_accuracy: a.value_accuracy,
+        started_at: row.started_at.map(|t| t.to_string()),
+        finished_at: row.finished_at.map(|t| t.to_string()),
+        minutes_taken,
+        counters: row
+            .counters
+            .into_iter()
+            .map(|(counter, locations, lines)| CounterFigures {
+                counter,
+                locations,
+                lines,
+            })
+            .collect(),
+    }
+}
+
+/// The lines as CSV, one row per counted product and location.
+fn report_csv(report: &StocktakeReport) -> Result<String, ApiError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let internal = |e: csv::Error| ApiError::Internal(format!("writing CSV: {e}"));
+    out.write_record([
+        "stocktake",
+        "location",
+        "sku",
+        "name",
+        "expected",
+        "counted",
+        "variance",
+        "value_minor",
+        "state",
+        "counted_by",
+        "reviewed_by",
+    ])
+    .map_err(internal)?;
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for l in &report.stocktake.lines {
+        out.write_record([
+            report.stocktake.number.as_str(),
+            &l.location,
+            &l.sku,
+            &l.name,
+            &opt(l.expected),
+            &l.counted.to_string(),
+            &opt(l.variance),
+            &opt(l.value),
+            &l.state,
+            l.counted_by.as_deref().unwrap_or(""),
+            l.reviewed_by.as_deref().unwrap_or(""),
+        ])
+        .map_err(internal)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| ApiError::Internal(format!("writing CSV: {e}")))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// json (default) or csv: the lines, one row each.
+    format: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/stocktakes/{key}/report", tag = "stocktakes",
+    params(("key" = String, Path, description = "Stocktake id or number"), ReportQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = StocktakeReport),
+        (status = 200, content_type = "text/csv", body = String, description = "With format=csv"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn get_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    QueryParams(query): QueryParams<ReportQuery>,
+) -> Result<Response, ApiError> {
+    if !sees_expected(&caller, true) {
+        return Err(ApiError::Forbidden(Permission::StocktakeManage));
+    }
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(ApiError::InvalidInput(format!(
+                "format {other:?} is not json or csv"
+            )));
+        }
+    };
+    let row = blocking(&state, move |s| s.stocktake_report(&key)).await?;
+    let report = report(row);
+    if csv {
+        let name = format!("attachment; filename=\"{}.csv\"", report.stocktake.number);
+        let body = report_csv(&report)?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            body,
+        )
+            .into_response())
+    } else {
+        Ok(Json(report).into_response())
+    }
+}
