@@ -88,7 +88,8 @@ pub struct CountLine {
     pub name: String,
     pub barcode: Option<String>,
     pub counted: i64,
-    /// counting, matched, variance, outdated, recount or approved.
+    /// counting, matched, variance, outdated, recount, approved, or recounted (a recount's
+    /// line, judged in the stocktake it counts again).
     pub state: String,
     pub counted_by: Option<String>,
     pub reviewed_by: Option<String>,

@@ -4,7 +4,10 @@
 
 use uuid::Uuid;
 
-use crate::api::{OrderDetail, PackedItem, Parcel, PickList, PickedLot};
+use crate::api::{
+    OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
+    ReplenishmentAlert, StockMovement, Stocktake,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -57,6 +60,70 @@ pub enum Change {
     Ship {
         order: String,
     },
+    /// Stock, counts and purchasing.
+    Stock(StockChange),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockChange {
+    /// Begin counting a location of a stocktake.
+    StartCount {
+        stocktake: String,
+        location: String,
+    },
+    /// A scan (`qty` more) or a typed total (`set`) of a product at the location.
+    Count {
+        stocktake: String,
+        location: String,
+        product: String,
+        qty: i64,
+        set: bool,
+    },
+    /// Done with a location; `empty` confirms nothing was there.
+    CloseCount {
+        stocktake: String,
+        location: String,
+        empty: bool,
+    },
+    /// Approve variances (all of them when `lines` is empty), or send them to recount.
+    Review {
+        stocktake: String,
+        lines: Vec<(String, String)>,
+        approve: bool,
+    },
+    /// Units from one location to another (a put-away from receiving).
+    Move {
+        product: String,
+        from: String,
+        to: String,
+        qty: i64,
+        lot: Option<String>,
+        expiry: Option<String>,
+    },
+    /// A delivery arriving, without expected purchase requests.
+    OpenReceipt,
+    Receive {
+        receipt: String,
+        product: String,
+        qty: i64,
+        lot: Option<String>,
+        expiry: Option<String>,
+    },
+    CloseReceipt {
+        receipt: String,
+    },
+    /// Purchasing's answer to an alert: a request (of the suggested quantity) or a dismissal.
+    RequestPurchase {
+        alert: String,
+    },
+    DismissAlert {
+        alert: String,
+        reason: String,
+    },
+    /// A suggested purchase request placed with the supplier.
+    OrderPurchase {
+        request: String,
+    },
 }
 
 /// What the server answered a change with.
@@ -65,6 +132,11 @@ pub enum Applied {
     Order(Box<OrderDetail>),
     PickList(Box<PickList>),
     Parcel(Box<Parcel>),
+    Stocktake(Box<Stocktake>),
+    Movement(Box<StockMovement>),
+    Receipt(Box<Receipt>),
+    Alert(Box<ReplenishmentAlert>),
+    PurchaseRequest(Box<PurchaseRequest>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -196,7 +196,7 @@ impl Client {
         }
     }
 
-    async fn get<T: DeserializeOwned>(
+    pub(super) async fn get<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -369,12 +369,13 @@ impl Client {
                 let path = format!("api/v1/orders/{}/pack", path_segment(order));
                 Applied::Parcel(self.post_once(&path, Some(&body), key).await?)
             }
+            Change::Stock(change) => self.submit_stock(change, key).await?,
         };
         Ok(applied)
     }
 
     /// A POST whose answer has a body, sent with the mutation's key.
-    async fn post_once<T: DeserializeOwned>(
+    pub(super) async fn post_once<T: DeserializeOwned>(
         &self,
         path: &str,
         body: Option<&impl serde::Serialize>,
@@ -457,7 +458,7 @@ impl Client {
 }
 
 /// Percent-encodes a path segment (SKUs and order numbers are plain, but be safe).
-fn path_segment(s: &str) -> String {
+pub(super) fn path_segment(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -14,11 +14,12 @@ use super::palette::{Command, Palette};
 use super::pick::PickPane;
 use super::products::ProductsPane;
 use super::signin::SignIn;
+use super::stocktake::StocktakePane;
 use super::theme::Theme;
 use crate::api::{
     LoginResponse, Me, OrderDetail, OrderSummary, PackTask, Page, Product, ProductDetail,
 };
-use crate::client::{Applied, Change, ClientError, Mutation, OrderQuery};
+use crate::client::{Applied, Change, ClientError, Loaded, Lookup, Mutation, OrderQuery};
 use crate::domain::barcode::{Reading, Scan, ScanKind, ScanSettings, read_scan};
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
@@ -73,6 +74,11 @@ pub enum Effect {
     RefreshOrder {
         id: String,
     },
+    /// Something the stock, replenishment or stocktake pane reads.
+    Load {
+        request: u64,
+        lookup: Lookup,
+    },
     /// What a pick list or order label stands for at the packing bench.
     LoadPackTask {
         request: u64,
@@ -124,6 +130,10 @@ pub enum Reply {
         request: u64,
         result: Result<PackTask, ClientError>,
     },
+    Loaded {
+        request: u64,
+        result: Result<Loaded, ClientError>,
+    },
     /// Where the label went, or why it could not be printed.
     Printed(Result<String, String>),
     /// Something changed on the server (from the event stream).
@@ -138,14 +148,16 @@ pub enum PaneKind {
     Products,
     Pick,
     Pack,
+    Stocktake,
 }
 
 impl PaneKind {
-    pub const ALL: [PaneKind; 4] = [
+    pub const ALL: [PaneKind; 5] = [
         PaneKind::Orders,
         PaneKind::Products,
         PaneKind::Pick,
         PaneKind::Pack,
+        PaneKind::Stocktake,
     ];
 
     pub fn title(self) -> &'static str {
@@ -154,6 +166,7 @@ impl PaneKind {
             PaneKind::Products => "Products",
             PaneKind::Pick => "Pick",
             PaneKind::Pack => "Pack",
+            PaneKind::Stocktake => "Stocktake",
         }
     }
 
@@ -163,6 +176,7 @@ impl PaneKind {
             PaneKind::Products => "Prod",
             PaneKind::Pick => "Pick",
             PaneKind::Pack => "Pack",
+            PaneKind::Stocktake => "Count",
         }
     }
 
@@ -172,6 +186,7 @@ impl PaneKind {
             PaneKind::Products => Context::Products,
             PaneKind::Pick => Context::Pick,
             PaneKind::Pack => Context::Pack,
+            PaneKind::Stocktake => Context::Stocktake,
         }
     }
 
@@ -181,6 +196,7 @@ impl PaneKind {
             PaneKind::Products => Action::PaneProducts,
             PaneKind::Pick => Action::PanePick,
             PaneKind::Pack => Action::PanePack,
+            PaneKind::Stocktake => Action::PaneStocktake,
         }
     }
 
@@ -190,6 +206,7 @@ impl PaneKind {
             PaneKind::Orders => Permission::OrdersRead,
             PaneKind::Products => Permission::CatalogRead,
             PaneKind::Pick | PaneKind::Pack => Permission::OrdersFulfil,
+            PaneKind::Stocktake => Permission::StocktakeCount,
         }
     }
 
@@ -218,6 +235,7 @@ pub struct Workspace {
     pub products: ProductsPane,
     pub pick: PickPane,
     pub pack: PackPane,
+    pub stocktake: StocktakePane,
     pub overlay: Option<Overlay>,
 }
 
@@ -228,6 +246,7 @@ impl Workspace {
             PaneKind::Products => self.products.is_typing(),
             PaneKind::Pick => self.pick.is_typing(),
             PaneKind::Pack => self.pack.is_typing(),
+            PaneKind::Stocktake => self.stocktake.is_typing(),
         }
     }
 }
@@ -303,6 +322,10 @@ impl App {
         } else {
             panes.first().copied().unwrap_or(PaneKind::Orders)
         };
+        let supervisor = me
+            .permissions
+            .iter()
+            .any(|p| p == Permission::StocktakeManage.as_str());
         let mut work = Workspace {
             me,
             panes,
@@ -311,6 +334,7 @@ impl App {
             products: ProductsPane::default(),
             pick: PickPane::default(),
             pack: PackPane::default(),
+            stocktake: StocktakePane::new(supervisor),
             overlay: None,
         };
         let mut effects = vec![Effect::CheckHealth];
@@ -318,6 +342,7 @@ impl App {
             effects.extend(match pane {
                 PaneKind::Orders => work.orders.reload(&mut self.next_request),
                 PaneKind::Products => work.products.reload(&mut self.next_request),
+                PaneKind::Stocktake => work.stocktake.reload(&mut self.next_request),
                 PaneKind::Pick | PaneKind::Pack => Vec::new(),
             });
         }
@@ -402,6 +427,7 @@ impl App {
         let wanted = match work.active {
             PaneKind::Pick => return work.pick.on_scan(&scan, today),
             PaneKind::Pack => return work.pack.on_scan(&scan, ids),
+            PaneKind::Stocktake => return work.stocktake.on_scan(text, &scan),
             PaneKind::Orders => match &scan.reading {
                 Ok(Reading::Label(label)) if scan.kind() == ScanKind::Order => {
                     return work.orders.find(&label.text, ids);
@@ -494,6 +520,7 @@ impl App {
                         let entered = match work.active {
                             PaneKind::Pick => work.pick.on_entry_key(key),
                             PaneKind::Pack => work.pack.on_entry_key(key),
+                            PaneKind::Stocktake => work.stocktake.on_entry_key(key),
                             _ => false,
                         };
                         if entered {
@@ -516,6 +543,9 @@ impl App {
                                     &self.packages,
                                     ids,
                                 ),
+                                PaneKind::Stocktake => {
+                                    work.stocktake.on_typing(input_action, key, &reader)
+                                }
                             };
                             if let Some(effects) = handled {
                                 return effects;
@@ -583,7 +613,13 @@ impl App {
                 )));
                 Vec::new()
             }
-            Action::PaneOrders | Action::PaneProducts | Action::PanePick | Action::PanePack => {
+            Action::PaneOrders
+            | Action::PaneProducts
+            | Action::PanePick
+            | Action::PanePack
+            | Action::PaneStock
+            | Action::PaneReplenishment
+            | Action::PaneStocktake => {
                 let Some(wanted) = PaneKind::of_action(action) else {
                     return Vec::new();
                 };
@@ -614,6 +650,7 @@ impl App {
                 effects.extend(match work.active {
                     PaneKind::Orders => work.orders.reload(ids),
                     PaneKind::Products => work.products.reload(ids),
+                    PaneKind::Stocktake => work.stocktake.reload(ids),
                     PaneKind::Pick | PaneKind::Pack => Vec::new(),
                 });
                 effects
@@ -698,6 +735,7 @@ impl App {
                             .on_action(other, self.pick_mode.as_deref(), &reader, today)
                     }
                     PaneKind::Pack => work.pack.on_action(other, &reader, ids),
+                    PaneKind::Stocktake => work.stocktake.on_action(other, ids),
                 }
             }
         }
@@ -758,6 +796,9 @@ impl App {
             (Screen::Work(work), Reply::PackTask { request, result }) => {
                 work.pack.on_task(request, result)
             }
+            (Screen::Work(work), Reply::Loaded { request, result }) => {
+                work.stocktake.on_loaded(request, result)
+            }
             (Screen::Work(work), Reply::Printed(result)) => {
                 let failed = result.is_err();
                 work.pack.on_printed(result);
@@ -796,6 +837,7 @@ impl App {
                     Ok(_) => Vec::new(),
                     Err(e) => work.pick.on_refused(&e),
                 },
+                Change::Stock(change) => work.stocktake.on_applied(&change, result),
                 Change::Pack { .. } | Change::Ship { .. } => {
                     // The queue shows the order's new status too.
                     match &result {
@@ -872,6 +914,7 @@ fn reply_error(reply: &Reply) -> Option<&ClientError> {
         Reply::ShippingNote { result: Err(e), .. } | Reply::PackTask { result: Err(e), .. } => {
             Some(e)
         }
+        Reply::Loaded { result: Err(e), .. } => Some(e),
         Reply::Mutated { result: Err(e), .. } | Reply::OrderRefreshed(Err(e)) => Some(e),
         _ => None,
     }

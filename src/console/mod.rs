@@ -18,6 +18,7 @@ pub mod scan_input;
 pub use crate::domain::settings_file;
 pub mod settings_lookup;
 pub mod signin;
+pub mod stocktake;
 mod text_input;
 pub mod theme;
 pub mod ui;

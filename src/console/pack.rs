@@ -388,7 +388,7 @@ impl PackPane {
                 }
                 effects
             }
-            Ok(Applied::PickList(_)) => Vec::new(),
+            Ok(_) => Vec::new(),
             Err(e) => self.say(e.to_string(), Cue::Error),
         }
     }

@@ -781,7 +781,7 @@ fn list_sku_of(list: &PickList, gtin: &Gtin) -> Option<String> {
         .map(|l| l.sku.clone())
 }
 
-fn element(scan: &Scan, ai: &str) -> Option<String> {
+pub fn element(scan: &Scan, ai: &str) -> Option<String> {
     match &scan.reading {
         Ok(Reading::ElementString(es)) => es.get(ai).map(|e| e.value.clone()),
         _ => None,
@@ -789,7 +789,7 @@ fn element(scan: &Scan, ai: &str) -> Option<String> {
 }
 
 /// Best before (15) or expiry (17) as `YYYY-MM-DD`; expiry wins.
-fn expiry_of(scan: &Scan) -> Option<String> {
+pub fn expiry_of(scan: &Scan) -> Option<String> {
     let Ok(Reading::ElementString(es)) = &scan.reading else {
         return None;
     };
@@ -802,7 +802,7 @@ fn expiry_of(scan: &Scan) -> Option<String> {
 }
 
 /// A GS1 label may say how many units it stands for (AI 30); one otherwise.
-fn units_in(scan: &Scan) -> i64 {
+pub fn units_in(scan: &Scan) -> i64 {
     element(scan, "30")
         .and_then(|v| v.parse().ok())
         .filter(|n| *n > 0)

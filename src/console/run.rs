@@ -204,6 +204,10 @@ impl Runner {
                     result: client.submit(&mutation).await,
                     change: mutation.change,
                 },
+                Effect::Load { request, lookup } => Reply::Loaded {
+                    request,
+                    result: client.load(&lookup).await,
+                },
                 Effect::LoadPackTask { request, code } => Reply::PackTask {
                     request,
                     result: client.pack_task(&code).await,

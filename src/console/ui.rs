@@ -93,6 +93,10 @@ pub fn draw(f: &mut Frame, app: &App) {
                         work.overlay.is_none(),
                         &app.packages,
                     ),
+                    PaneKind::Stocktake => {
+                        work.stocktake
+                            .render(f, body, theme, compact, work.overlay.is_none())
+                    }
                 }
             }
             match &work.overlay {
@@ -251,6 +255,7 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
                 (Context::Products, Some((_, w))) => w.products.offers(b.action),
                 (Context::Pick, Some((_, w))) => w.pick.offers(b.action),
                 (Context::Pack, Some((_, w))) => w.pack.offers(b.action),
+                (Context::Stocktake, Some((_, w))) => w.stocktake.offers(b.action),
                 // The key for the pane already shown is no use.
                 (Context::Global, Some((active, _))) if b.action == active.action() => false,
                 (Context::Global, _) => {

@@ -493,6 +493,38 @@ impl Store {
             })?;
             Ok(summary)
         })
+        .and_then(|summary| {
+            self.seed_stocktake(now)?;
+            Ok(summary)
+        })
+    }
+
+    /// A blind count of the first bins holding stock, waiting for any counter.
+    fn seed_stocktake(&self, now: Timestamp) -> Result<()> {
+        let codes: Vec<String> = self.read(|c| {
+            Ok(c.prepare(
+                "SELECT DISTINCT l.code FROM locations l JOIN stock_balances b ON b.location_id = l.id
+                 WHERE l.kind = 'bin' AND b.on_hand > 0 ORDER BY l.code LIMIT 6",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?)
+        })?;
+        let scope = crate::domain::stocktake::CountScope::Locations(codes);
+        let once = super::IdempotencyKey {
+            scope: "seed",
+            key: "sample-stocktake",
+            request_hash: "",
+        };
+        let new = super::NewStocktake {
+            scope: &scope,
+            blind: true,
+            counters: &[],
+            tolerance: crate::domain::stocktake::Tolerance::default(),
+            cycle_limit: 0,
+            schedule: crate::domain::stocktake::CycleSchedule::default(),
+        };
+        self.create_stocktake(&once, &new, "supervisor", now, |_| (201, String::new()))?;
+        Ok(())
     }
 }
 

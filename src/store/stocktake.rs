@@ -1005,7 +1005,12 @@ impl Store {
                         counted(tx, &product_id, now)?;
                     }
                     if let Some(parent) = &place.recount_of {
-                        // The recount's figure replaces the first count's.
+                        // The recount's figure replaces the first count's, and is reviewed there.
+                        tx.execute(
+                            "UPDATE stocktake_lines SET state = 'recounted'
+                             WHERE stocktake_id = ?1 AND location_id = ?2 AND product_id = ?3",
+                            params![place.stocktake_id, place.id, product_id],
+                        )?;
                         tx.execute(
                             "UPDATE stocktake_lines SET counted = ?4, expected = ?5, unit_value = ?6, state = ?7, counted_by = ?8, counted_at = ?9
                              WHERE stocktake_id = ?1 AND location_id = ?2 AND product_id = ?3",
@@ -1044,13 +1049,20 @@ impl Store {
             now,
             |tx| {
                 let id = find(tx, key)?;
-                let (number, state): (i64, String) = tx.query_row(
-                    "SELECT number, state FROM stocktakes WHERE id = ?1",
+                let (number, state, recount_of): (i64, String, Option<String>) = tx.query_row(
+                    "SELECT number, state, recount_of FROM stocktakes WHERE id = ?1",
                     [&id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )?;
                 if state == "cancelled" {
                     return Err(StoreError::Conflict(format!("{} was cancelled", Document::Stocktake.number(number))));
+                }
+                // A recount's figures replaced the lines of the stocktake it belongs to and
+                // are approved there; approving them here too would post them twice.
+                if recount_of.is_some() {
+                    return Err(StoreError::Conflict(
+                        "review the stocktake this recount belongs to".into(),
+                    ));
                 }
                 let chosen = line_keys(tx, &id, &["variance"], lines)?;
                 let reference = Document::Stocktake.number(number);

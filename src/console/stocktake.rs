@@ -1,0 +1,1025 @@
+//! The stocktake pane. A counter, keyboard only: opens a count, scans a location, scans
+//! each item (one scan, one unit; a typed number then a scan sets the count), sees the
+//! running count, closes the location, moves on. A blind count never shows what the
+//! ledger expects — the server does not even send it. A supervisor reviews variances
+//! here: approve (stock changes now) or send to recount, and reads the report.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Wrap};
+
+use super::app::{Effect, next_id};
+use super::cue::Cue;
+use super::keymap::{Action, Key};
+use super::list_cursor::ListCursor;
+use super::pick::{Prompt, code_key, entry_key, say, units_in};
+use super::text_input::TextInput;
+use super::theme::{Theme, ThemeRole};
+use super::ui::{input_line, list_table, muted_line, pane_block};
+use crate::api::{Stocktake, StocktakeReport};
+use crate::client::{Applied, ClientError, Loaded, Lookup, Mutation, StockChange};
+use crate::domain::barcode::{Reading, Scan, ScanKind};
+
+type Outcome = Vec<Effect>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The counts one can work on.
+    #[default]
+    Tasks,
+    /// Counting the open stocktake.
+    Count,
+    /// A supervisor's review of variances.
+    Review,
+    Report,
+}
+
+/// The running count of one product at the location in hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// What was scanned (a barcode) or the SKU: what the server is told.
+    pub product: String,
+    pub sku: Option<String>,
+    pub name: String,
+    pub counted: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct StocktakePane {
+    pub view: View,
+    pub tasks: Vec<Stocktake>,
+    cursor: ListCursor,
+    request: u64,
+    loading: bool,
+    pub open: Option<Stocktake>,
+    /// The location being counted.
+    pub at: Option<String>,
+    pub tallies: Vec<Tally>,
+    /// Count changes sent and not yet answered: until none are, this console's own tally
+    /// is newer than the server's answers.
+    in_flight: usize,
+    last_item: Option<String>,
+    entry: String,
+    code: TextInput,
+    typing_code: bool,
+    confirming_empty: bool,
+    report: Option<StocktakeReport>,
+    /// May review and approve (the role holds stocktake.manage).
+    pub supervisor: bool,
+    pub prompt: Option<Prompt>,
+}
+
+impl StocktakePane {
+    pub fn new(supervisor: bool) -> StocktakePane {
+        StocktakePane {
+            supervisor,
+            ..StocktakePane::default()
+        }
+    }
+
+    pub fn is_typing(&self) -> bool {
+        self.typing_code
+    }
+
+    pub fn offers(&self, action: Action) -> bool {
+        match (self.view, action) {
+            (_, Action::CountReport) => {
+                self.supervisor && (self.open.is_some() || !self.tasks.is_empty())
+            }
+            (View::Tasks, Action::Open) => !self.tasks.is_empty(),
+            (View::Count, Action::CountClose) => self.at.is_some(),
+            (View::Count, Action::Search | Action::Back) => true,
+            (View::Review, Action::CountApprove | Action::CountRecount | Action::Back) => true,
+            (View::Report, Action::Back) => true,
+            _ => false,
+        }
+    }
+
+    pub fn reload(&mut self, ids: &mut u64) -> Outcome {
+        self.request = next_id(ids);
+        self.loading = true;
+        vec![Effect::Load {
+            request: self.request,
+            lookup: Lookup::Stocktakes {
+                mine: !self.supervisor,
+            },
+        }]
+    }
+
+    fn say(&mut self, text: impl Into<String>, cue: Cue) -> Outcome {
+        say(&mut self.prompt, text, cue)
+    }
+
+    /// Digits of a count, while a location is being counted.
+    pub fn on_entry_key(&mut self, key: Key) -> bool {
+        self.view == View::Count
+            && self.at.is_some()
+            && !self.typing_code
+            && entry_key(&mut self.entry, key)
+    }
+
+    pub fn on_typing(
+        &mut self,
+        input: Option<Action>,
+        key: Key,
+        scan: &dyn Fn(&str) -> Scan,
+    ) -> Option<Outcome> {
+        match code_key(&mut self.code, &mut self.typing_code, input, key)? {
+            Some(text) => Some(self.on_scan(&text, &scan(&text))),
+            None => Some(Vec::new()),
+        }
+    }
+
+    pub fn on_loaded(&mut self, request: u64, result: Result<Loaded, ClientError>) -> Outcome {
+        match result {
+            Ok(Loaded::Stocktakes(list)) if request == self.request => {
+                self.loading = false;
+                self.tasks = list;
+                self.cursor.clamp(self.tasks.len());
+                Vec::new()
+            }
+            Ok(Loaded::Stocktake(st)) if request == self.request => {
+                self.loading = false;
+                self.adopt(*st);
+                Vec::new()
+            }
+            Ok(Loaded::StocktakeReport(report)) if request == self.request => {
+                self.loading = false;
+                self.report = Some(*report);
+                self.view = View::Report;
+                Vec::new()
+            }
+            Err(e) if request == self.request => {
+                self.loading = false;
+                self.say(e.to_string(), Cue::Error)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn selected_task(&self) -> Option<&Stocktake> {
+        self.tasks.get(self.cursor.selected)
+    }
+
+    /// Opens a stocktake: counting for counters, review for a supervisor once counted.
+    fn enter(&mut self, st: Stocktake) -> Outcome {
+        self.view = if self.supervisor && st.state != "counting" {
+            View::Review
+        } else {
+            View::Count
+        };
+        // A location left half counted is taken up again by scanning it.
+        self.at = None;
+        self.tallies.clear();
+        self.cursor.reset();
+        let text = match self.view {
+            View::Review => format!("{}: review the variances", st.number),
+            _ => match next_location(&st) {
+                Some(code) => format!("{}: scan location {code}", st.number),
+                None => format!("{}: every location is counted", st.number),
+            },
+        };
+        self.open = Some(st);
+        self.say(text, Cue::Ok)
+    }
+
+    /// A fresh answer from the server becomes what the pane shows.
+    fn adopt(&mut self, st: Stocktake) {
+        if self.in_flight == 0 {
+            self.tallies = match &self.at {
+                Some(code) => tallies_at(&st, code),
+                None => Vec::new(),
+            };
+        }
+        if let Some(i) = self.tasks.iter().position(|t| t.id == st.id) {
+            self.tasks[i] = st.clone();
+        }
+        self.open = Some(st);
+    }
+
+    pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Outcome {
+        if self.confirming_empty {
+            self.confirming_empty = false;
+            return match action {
+                Action::Open | Action::Submit | Action::CountClose => self.close(true),
+                _ => self.say("Go on counting", Cue::Ok),
+            };
+        }
+        match (self.view, action) {
+            (View::Tasks, Action::Open) => match self.selected_task().cloned() {
+                Some(st) => self.enter(st),
+                None => self.say("No stocktake to open", Cue::Error),
+            },
+            (View::Tasks, _) if self.cursor.apply(action, self.tasks.len()) => Vec::new(),
+            (View::Count, Action::Search) => {
+                self.typing_code = true;
+                Vec::new()
+            }
+            (View::Count, Action::Open | Action::Submit) => self.submit_entry(),
+            (View::Count, Action::CountClose) => match self.at.clone() {
+                Some(_) if self.tallies.iter().all(|t| t.counted == 0) => {
+                    self.confirming_empty = true;
+                    let code = self.at.clone().unwrap_or_default();
+                    self.prompt = Some(Prompt {
+                        text: format!("{code}: nothing counted. Empty? Enter yes, Esc no"),
+                        is_error: false,
+                    });
+                    vec![Effect::Cue(Cue::Warn)]
+                }
+                Some(_) => self.close(false),
+                None => self.say("Scan a location first", Cue::Error),
+            },
+            (View::Count, Action::Back) => {
+                if !self.entry.is_empty() {
+                    self.entry.clear();
+                    return Vec::new();
+                }
+                match self.at.take() {
+                    Some(code) => {
+                        self.tallies.clear();
+                        self.say(format!("Left {code}; scan it again to go on"), Cue::Ok)
+                    }
+                    None => self.back_to_tasks(ids),
+                }
+            }
+            (View::Review, Action::CountApprove | Action::CountRecount) => {
+                let approve = action == Action::CountApprove;
+                let Some(st) = &self.open else {
+                    return Vec::new();
+                };
+                let Some(line) = review_lines(st).get(self.cursor.selected).copied().cloned()
+                else {
+                    return self.say("Nothing waits for review", Cue::Error);
+                };
+                if approve && line.state != "variance" {
+                    return self.say(
+                        format!(
+                            "{} at {} is {}: send it to recount",
+                            line.sku, line.location, line.state
+                        ),
+                        Cue::Error,
+                    );
+                }
+                vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
+                    StockChange::Review {
+                        stocktake: st.number.clone(),
+                        lines: vec![(line.location.clone(), line.sku.clone())],
+                        approve,
+                    },
+                )))]
+            }
+            (View::Review | View::Count, Action::CountReport) if self.supervisor => {
+                let Some(st) = &self.open else {
+                    return Vec::new();
+                };
+                self.request = next_id(ids);
+                self.loading = true;
+                vec![Effect::Load {
+                    request: self.request,
+                    lookup: Lookup::StocktakeReport(st.number.clone()),
+                }]
+            }
+            (View::Tasks, Action::CountReport) if self.supervisor => {
+                let Some(st) = self.selected_task() else {
+                    return Vec::new();
+                };
+                let number = st.number.clone();
+                self.open = Some(st.clone());
+                self.request = next_id(ids);
+                self.loading = true;
+                vec![Effect::Load {
+                    request: self.request,
+                    lookup: Lookup::StocktakeReport(number),
+                }]
+            }
+            (View::Review, Action::Back) => self.back_to_tasks(ids),
+            (View::Review, _) => {
+                let len = self.open.as_ref().map_or(0, |st| review_lines(st).len());
+                self.cursor.apply(action, len);
+                Vec::new()
+            }
+            (View::Report, Action::Back) => {
+                self.view = if self.open.as_ref().is_some_and(|st| st.state != "counting") {
+                    View::Review
+                } else {
+                    View::Tasks
+                };
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn back_to_tasks(&mut self, ids: &mut u64) -> Outcome {
+        self.view = View::Tasks;
+        self.open = None;
+        self.at = None;
+        self.tallies.clear();
+        self.prompt = None;
+        self.reload(ids)
+    }
+
+    /// A typed number with Enter sets the count of the item scanned last.
+    fn submit_entry(&mut self) -> Outcome {
+        let typed = std::mem::take(&mut self.entry);
+        if typed.is_empty() {
+            return Vec::new();
+        }
+        if typed.len() > 6 {
+            // A barcode typed by hand.
+            return self.count_item(&typed, 1, None);
+        }
+        let Ok(n) = typed.parse::<i64>() else {
+            return Vec::new();
+        };
+        match self.last_item.clone() {
+            Some(product) => self.count_item(&product, n, Some(n)),
+            None => self.say("Type the count, then scan the item", Cue::Error),
+        }
+    }
+
+    /// A scan, wherever focus is.
+    pub fn on_scan(&mut self, text: &str, scan: &Scan) -> Outcome {
+        self.confirming_empty = false;
+        let typed = std::mem::take(&mut self.entry);
+        // Count sheets are ours, not one of the configured label shapes.
+        let trimmed = text.trim();
+        if trimmed.to_ascii_uppercase().starts_with("ST-") {
+            let Some(st) = self
+                .tasks
+                .iter()
+                .find(|t| t.number.eq_ignore_ascii_case(trimmed))
+                .cloned()
+            else {
+                return self.say(
+                    format!("{trimmed} is not a count you can work on"),
+                    Cue::Error,
+                );
+            };
+            return self.enter(st);
+        }
+        if let Err(e) = &scan.reading {
+            return self.say(format!("Unreadable: {e}"), Cue::Error);
+        }
+        if self.view != View::Count {
+            return self.say(
+                "Open a stocktake first (Enter), then scan locations",
+                Cue::Error,
+            );
+        }
+        let Some(st) = self.open.clone() else {
+            return Vec::new();
+        };
+        if let Ok(Reading::Label(label)) = &scan.reading
+            && scan.kind() == ScanKind::Location
+        {
+            return self.at_location(&st, &label.text);
+        }
+        if self.at.is_none() {
+            return self.say(
+                match next_location(&st) {
+                    Some(code) => format!("Scan a location first (next: {code})"),
+                    None => "Every location is counted".to_string(),
+                },
+                Cue::Error,
+            );
+        }
+        let Some(gtin) = scan.gtin() else {
+            return self.say(
+                "Not an item: scan a product barcode, or a location",
+                Cue::Error,
+            );
+        };
+        let product = gtin.as_scanned().to_string();
+        match typed.parse::<i64>() {
+            Ok(n) if !typed.is_empty() => self.count_item(&product, n, Some(n)),
+            _ => self.count_item(&product, units_in(scan), None),
+        }
+    }
+
+    fn at_location(&mut self, st: &Stocktake, code: &str) -> Outcome {
+        if self.at.as_deref() == Some(code) {
+            // The same label again: done here.
+            return self.on_action(Action::CountClose, &mut 0);
+        }
+        if let Some(current) = &self.at {
+            return self.say(
+                format!("Close {current} first, or scan it again to close it"),
+                Cue::Error,
+            );
+        }
+        let Some(place) = st.locations.iter().find(|l| l.code == code) else {
+            return self.say(format!("{code} is not part of {}", st.number), Cue::Error);
+        };
+        if place.state == "closed" {
+            return self.say(format!("{code} was counted already"), Cue::Error);
+        }
+        self.at = Some(code.to_string());
+        self.tallies = tallies_at(st, code);
+        self.last_item = None;
+        self.in_flight += 1;
+        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
+            StockChange::StartCount {
+                stocktake: st.number.clone(),
+                location: code.to_string(),
+            },
+        )))];
+        effects.extend(self.say(format!("At {code}: scan each item"), Cue::Ok));
+        effects
+    }
+
+    /// Adds `units` (or sets the count to `set`) of a product, here at once and on the server.
+    fn count_item(&mut self, product: &str, units: i64, set: Option<i64>) -> Outcome {
+        let (Some(st), Some(code)) = (self.open.as_ref(), self.at.clone()) else {
+            return self.say("Scan a location first", Cue::Error);
+        };
+        if !(0..=100_000).contains(&units) {
+            return self.say(format!("{units} is not a count"), Cue::Error);
+        }
+        let number = st.number.clone();
+        let index = match self.tallies.iter().position(|t| same_item(t, product)) {
+            Some(i) => i,
+            None => {
+                let (sku, name) = describe(st, product);
+                self.tallies.push(Tally {
+                    product: product.to_string(),
+                    sku,
+                    name,
+                    counted: 0,
+                });
+                self.tallies.len() - 1
+            }
+        };
+        let tally = &mut self.tallies[index];
+        tally.counted = match set {
+            Some(n) => n,
+            None => tally.counted + units,
+        };
+        let label = tally.sku.clone().unwrap_or_else(|| tally.product.clone());
+        let text = format!("{label}: {}", tally.counted);
+        self.last_item = Some(product.to_string());
+        self.in_flight += 1;
+        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
+            StockChange::Count {
+                stocktake: number,
+                location: code,
+                product: product.to_string(),
+                qty: set.unwrap_or(units),
+                set: set.is_some(),
+            },
+        )))];
+        effects.extend(self.say(text, Cue::Ok));
+        effects
+    }
+
+    fn close(&mut self, empty: bool) -> Outcome {
+        let (Some(st), Some(code)) = (self.open.as_ref(), self.at.clone()) else {
+            return Vec::new();
+        };
+        self.in_flight += 1;
+        let effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
+            StockChange::CloseCount {
+                stocktake: st.number.clone(),
+                location: code.clone(),
+                empty,
+            },
+        )))];
+        self.prompt = Some(Prompt {
+            text: format!("Closing {code}…"),
+            is_error: false,
+        });
+        effects
+    }
+
+    /// The server's answer to one of this pane's changes.
+    pub fn on_applied(
+        &mut self,
+        change: &StockChange,
+        result: Result<Applied, ClientError>,
+    ) -> Outcome {
+        let counting = matches!(
+            change,
+            StockChange::StartCount { .. }
+                | StockChange::Count { .. }
+                | StockChange::CloseCount { .. }
+        );
+        if counting {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        match result {
+            Ok(Applied::Stocktake(st)) => {
+                let st = *st;
+                if let StockChange::CloseCount {
+                    location, empty, ..
+                } = change
+                {
+                    if self.at.as_deref() == Some(location.as_str()) {
+                        self.at = None;
+                        self.tallies.clear();
+                        self.last_item = None;
+                    }
+                    let items = st.lines.iter().filter(|l| &l.location == location).count();
+                    let next = next_location(&st);
+                    let done = if *empty {
+                        format!("{location} closed as empty")
+                    } else {
+                        format!("{location} closed: {items} item(s)")
+                    };
+                    let text = match next {
+                        Some(code) => format!("{done}. Next: {code}"),
+                        None => format!("{done}. Every location of {} is counted", st.number),
+                    };
+                    self.adopt(st);
+                    return self.say(text, Cue::Done);
+                }
+                if let StockChange::Review { approve, .. } = change {
+                    let text = if *approve {
+                        "Approved: stock corrected"
+                    } else {
+                        "Sent to recount"
+                    };
+                    self.adopt(st);
+                    let len = self.open.as_ref().map_or(0, |st| review_lines(st).len());
+                    self.cursor.clamp(len);
+                    return self.say(text, Cue::Done);
+                }
+                self.adopt(st);
+                Vec::new()
+            }
+            Ok(_) => Vec::new(),
+            Err(e) => {
+                match change {
+                    // What the server refused is not counted: back to its figure.
+                    StockChange::Count {
+                        product, qty, set, ..
+                    } => {
+                        if let Some(t) = self.tallies.iter_mut().find(|t| same_item(t, product)) {
+                            if *set {
+                                t.counted = 0;
+                            } else {
+                                t.counted = (t.counted - qty).max(0);
+                            }
+                        }
+                        self.tallies.retain(|t| t.counted > 0 || t.sku.is_some());
+                    }
+                    StockChange::StartCount { location, .. }
+                        if self.at.as_deref() == Some(location.as_str()) =>
+                    {
+                        self.at = None;
+                        self.tallies.clear();
+                    }
+                    _ => {}
+                }
+                self.say(e.to_string(), Cue::Error)
+            }
+        }
+    }
+
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool, active: bool) {
+        let title = match (&self.open, self.view) {
+            (Some(st), View::Count | View::Review | View::Report) => {
+                let closed = st.locations.iter().filter(|l| l.state == "closed").count();
+                let blind = if st.blind && !compact {
+                    " · blind"
+                } else {
+                    ""
+                };
+                format!("{} {closed}/{}{blind}", st.number, st.locations.len())
+            }
+            _ => "Stocktake".to_string(),
+        };
+        let block = pane_block(theme, &title, active, compact);
+        let inner = block.inner(area);
+        f.render_widget(block, area);
+        let prompt_height = if compact { 3 } else { 2 };
+        let [body, prompt_area, entry_area] = Layout::vertical([
+            Constraint::Min(1),
+            Constraint::Length(prompt_height),
+            Constraint::Length(1),
+        ])
+        .areas(inner);
+        match (self.view, &self.open) {
+            (View::Tasks, _) | (_, None) => self.render_tasks(f, body, theme, compact),
+            (View::Count, Some(st)) => self.render_count(f, body, theme, compact, st),
+            (View::Review, Some(st)) => self.render_review(f, body, theme, compact, st),
+            (View::Report, Some(_)) => self.render_report(f, body, theme),
+        }
+        if let Some(p) = &self.prompt {
+            p.render(f, prompt_area, theme);
+        }
+        if self.typing_code {
+            input_line(f, entry_area, theme, "Code", 6, &self.code, true);
+        } else if !self.entry.is_empty() {
+            f.render_widget(
+                Line::from(vec![
+                    Span::styled("Count ", theme.style(ThemeRole::TextMuted)),
+                    Span::styled(self.entry.clone(), theme.style(ThemeRole::InputFocus)),
+                ]),
+                entry_area,
+            );
+        }
+    }
+
+    fn render_tasks(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool) {
+        if self.tasks.is_empty() {
+            let text = if self.loading {
+                "Loading counts…"
+            } else if self.supervisor {
+                "No stocktakes. Plan one with POST /api/v1/stocktakes."
+            } else {
+                "No count is waiting for you."
+            };
+            f.render_widget(
+                Paragraph::new(muted_line(theme, text)).wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let range = self
+            .cursor
+            .window(self.tasks.len(), area.height.saturating_sub(1) as usize);
+        let rows: Vec<Row> = self.tasks[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let closed = st.locations.iter().filter(|l| l.state == "closed").count();
+                let what = match st.scope.as_str() {
+                    "recount" => format!("recount {}", st.recount_of.clone().unwrap_or_default()),
+                    scope => format!("{scope} {}", st.scope_detail.join(" ")),
+                };
+                let cells = if compact {
+                    vec![
+                        st.number.clone(),
+                        format!("{closed}/{}", st.locations.len()),
+                    ]
+                } else {
+                    vec![
+                        st.number.clone(),
+                        what,
+                        format!("{closed}/{}", st.locations.len()),
+                        if st.blind {
+                            "blind".into()
+                        } else {
+                            "open".into()
+                        },
+                        st.state.clone(),
+                    ]
+                };
+                let row = Row::new(cells);
+                if range.start + i == self.cursor.selected {
+                    row.style(theme.style(ThemeRole::Selection))
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
+            (
+                vec!["Count", "Done"],
+                vec![Constraint::Length(9), Constraint::Min(4)],
+            )
+        } else {
+            (
+                vec!["Count", "Scope", "Places", "Kind", "State"],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Min(12),
+                    Constraint::Length(7),
+                    Constraint::Length(5),
+                    Constraint::Length(8),
+                ],
+            )
+        };
+        f.render_widget(
+            list_table(
+                theme,
+                header.into_iter().map(Line::from).collect(),
+                widths,
+                rows,
+            ),
+            area,
+        );
+    }
+
+    fn render_count(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        compact: bool,
+        st: &Stocktake,
+    ) {
+        let big = theme.style(ThemeRole::Title).add_modifier(Modifier::BOLD);
+        let muted = theme.style(ThemeRole::TextMuted);
+        let Some(code) = &self.at else {
+            let next = next_location(st);
+            let mut lines = vec![Line::from(vec![
+                Span::styled(if compact { "Next " } else { "Next location  " }, muted),
+                Span::styled(
+                    next.clone().unwrap_or_else(|| "none: all counted".into()),
+                    big.add_modifier(Modifier::REVERSED),
+                ),
+            ])];
+            for l in st
+                .locations
+                .iter()
+                .take(area.height.saturating_sub(2) as usize)
+            {
+                let mark = match l.state.as_str() {
+                    "closed" => "✓",
+                    "counting" => "▸",
+                    _ => "·",
+                };
+                lines.push(Line::from(Span::styled(
+                    format!("{mark} {}", l.code),
+                    muted,
+                )));
+            }
+            f.render_widget(Paragraph::new(lines), area);
+            return;
+        };
+        let expected = st.ledger.as_ref().filter(|_| !st.blind);
+        let mut lines = vec![Line::from(vec![
+            Span::styled(if compact { "" } else { "Location  " }, muted),
+            Span::styled(
+                format!(" {code} "),
+                theme.style(ThemeRole::Ok).add_modifier(Modifier::BOLD),
+            ),
+        ])];
+        let total: i64 = self.tallies.iter().map(|t| t.counted).sum();
+        lines.push(Line::from(vec![
+            Span::styled(if compact { "Units " } else { "Counted   " }, muted),
+            Span::styled(total.to_string(), big),
+        ]));
+        f.render_widget(Paragraph::new(lines), area);
+        let [_, rest] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(area);
+        if rest.height < 2 {
+            return;
+        }
+        let rows: Vec<Row> = self
+            .tallies
+            .iter()
+            .rev()
+            .take(rest.height.saturating_sub(1) as usize)
+            .map(|t| {
+                let sku = t.sku.clone().unwrap_or_else(|| t.product.clone());
+                let mut cells = vec![sku, t.counted.to_string()];
+                if !compact {
+                    cells.push(t.name.clone());
+                }
+                if let Some(ledger) = expected {
+                    let on_hand = ledger
+                        .iter()
+                        .find(|l| &l.location == code && Some(&l.sku) == t.sku.as_ref())
+                        .map_or(0, |l| l.on_hand);
+                    cells.insert(2, format!("/{on_hand}"));
+                }
+                Row::new(cells)
+            })
+            .collect();
+        let mut header = vec!["Item", "Count"];
+        let mut widths = vec![
+            Constraint::Length(if compact { 10 } else { 14 }),
+            Constraint::Length(5),
+        ];
+        if expected.is_some() {
+            header.push("Exp");
+            widths.push(Constraint::Length(5));
+        }
+        if !compact {
+            header.push("Name");
+            widths.push(Constraint::Min(8));
+        }
+        f.render_widget(
+            list_table(
+                theme,
+                header.into_iter().map(Line::from).collect(),
+                widths,
+                rows,
+            ),
+            rest,
+        );
+    }
+
+    fn render_review(
+        &self,
+        f: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        compact: bool,
+        st: &Stocktake,
+    ) {
+        let lines = review_lines(st);
+        if lines.is_empty() {
+            let text = match st.state.as_str() {
+                "counting" => "Still counting; variances show here once locations are closed.",
+                _ => "Nothing waits for review.",
+            };
+            f.render_widget(
+                Paragraph::new(muted_line(theme, text)).wrap(Wrap { trim: true }),
+                area,
+            );
+            return;
+        }
+        let range = self
+            .cursor
+            .window(lines.len(), area.height.saturating_sub(1) as usize);
+        let rows: Vec<Row> = lines[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let value = l
+                    .value
+                    .map(|v| format!("{:.2}", v as f64 / 100.0))
+                    .unwrap_or_default();
+                let variance = l.variance.map(|v| format!("{v:+}")).unwrap_or_default();
+                let cells = if compact {
+                    vec![l.sku.clone(), variance, l.state.chars().take(3).collect()]
+                } else {
+                    vec![
+                        l.location.clone(),
+                        l.sku.clone(),
+                        l.expected.map(|e| e.to_string()).unwrap_or_default(),
+                        l.counted.to_string(),
+                        variance,
+                        value,
+                        l.state.clone(),
+                        l.counted_by.clone().unwrap_or_default(),
+                    ]
+                };
+                let row = Row::new(cells);
+                if range.start + i == self.cursor.selected {
+                    row.style(theme.style(ThemeRole::Selection))
+                } else {
+                    row
+                }
+            })
+            .collect();
+        let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
+            (
+                vec!["Item", "Var", "St"],
+                vec![
+                    Constraint::Min(8),
+                    Constraint::Length(5),
+                    Constraint::Length(3),
+                ],
+            )
+        } else {
+            (
+                vec![
+                    "Location", "Item", "Exp", "Count", "Var", "Value", "State", "By",
+                ],
+                vec![
+                    Constraint::Length(8),
+                    Constraint::Min(10),
+                    Constraint::Length(5),
+                    Constraint::Length(5),
+                    Constraint::Length(5),
+                    Constraint::Length(8),
+                    Constraint::Length(8),
+                    Constraint::Length(9),
+                ],
+            )
+        };
+        f.render_widget(
+            list_table(
+                theme,
+                header.into_iter().map(Line::from).collect(),
+                widths,
+                rows,
+            ),
+            area,
+        );
+    }
+
+    fn render_report(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let Some(r) = &self.report else {
+            f.render_widget(
+                Paragraph::new(muted_line(theme, "Loading the report…")),
+                area,
+            );
+            return;
+        };
+        let muted = theme.style(ThemeRole::TextMuted);
+        let row = |label: &str, value: String| {
+            Line::from(vec![
+                Span::styled(format!("{label:<16}"), muted),
+                Span::raw(value),
+            ])
+        };
+        let mut lines = vec![
+            row(
+                "Locations",
+                format!("{} of {} counted", r.locations_counted, r.locations_total),
+            ),
+            row(
+                "Lines",
+                format!(
+                    "{} counted, {} without variance",
+                    r.lines_counted, r.lines_without_variance
+                ),
+            ),
+            row(
+                "Accuracy",
+                format!("{:.1} % of lines", r.line_accuracy * 100.0),
+            ),
+            row(
+                "Value accuracy",
+                format!("{:.1} %", r.value_accuracy * 100.0),
+            ),
+            row(
+                "Variance",
+                format!(
+                    "{:+} units ({} either way), {:+.2} ({:.2} either way)",
+                    r.variance_units,
+                    r.variance_units_abs,
+                    r.variance_value as f64 / 100.0,
+                    r.variance_value_abs as f64 / 100.0
+                ),
+            ),
+            row(
+                "Time taken",
+                r.minutes_taken
+                    .map_or_else(|| "still counting".into(), |m| format!("{m} min")),
+            ),
+        ];
+        for c in &r.counters {
+            lines.push(row(
+                "Counted by",
+                format!(
+                    "{}: {} locations, {} lines",
+                    c.counter, c.locations, c.lines
+                ),
+            ));
+        }
+        lines.push(muted_line(
+            theme,
+            "CSV: GET /api/v1/stocktakes/{number}/report?format=csv",
+        ));
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    }
+}
+
+/// The first location not yet closed, in walking order.
+fn next_location(st: &Stocktake) -> Option<String> {
+    st.locations
+        .iter()
+        .filter(|l| l.state != "closed")
+        .min_by_key(|l| (l.state != "counting", l.seq))
+        .map(|l| l.code.clone())
+}
+
+/// What the server has counted at a location.
+fn tallies_at(st: &Stocktake, code: &str) -> Vec<Tally> {
+    st.lines
+        .iter()
+        .filter(|l| l.location == code && l.counted > 0)
+        .map(|l| Tally {
+            product: l.barcode.clone().unwrap_or_else(|| l.sku.clone()),
+            sku: Some(l.sku.clone()),
+            name: l.name.clone(),
+            counted: l.counted,
+        })
+        .collect()
+}
+
+/// Whether a tally is for the product scanned (by barcode, GTIN form, or SKU).
+fn same_item(t: &Tally, product: &str) -> bool {
+    let gtin = crate::domain::barcode::Gtin::parse(product).ok();
+    t.product == product
+        || t.sku.as_deref() == Some(product)
+        || gtin.is_some_and(|g| g.is_item(Some(&t.product)))
+}
+
+/// SKU and name of a scanned product when the stocktake already knows it.
+fn describe(st: &Stocktake, product: &str) -> (Option<String>, String) {
+    let gtin = crate::domain::barcode::Gtin::parse(product).ok();
+    let known = |barcode: Option<&String>, sku: &String| {
+        sku == product
+            || gtin
+                .as_ref()
+                .is_some_and(|g| g.is_item(barcode.map(String::as_str)))
+    };
+    if let Some(l) = st.lines.iter().find(|l| known(l.barcode.as_ref(), &l.sku)) {
+        return (Some(l.sku.clone()), l.name.clone());
+    }
+    if let Some(l) = st
+        .ledger
+        .iter()
+        .flatten()
+        .find(|l| known(l.barcode.as_ref(), &l.sku))
+    {
+        return (Some(l.sku.clone()), l.name.clone());
+    }
+    (None, String::new())
+}
+
+/// Lines a supervisor decides on.
+fn review_lines(st: &Stocktake) -> Vec<&crate::api::CountLine> {
+    st.lines
+        .iter()
+        .filter(|l| l.state == "variance" || l.state == "outdated")
+        .collect()
+}

@@ -1,0 +1,322 @@
+//! The stocktake pane driven by scans and keys, the server's answers given by hand, with
+//! renders at 80×24 and 20×16.
+
+mod console_support;
+
+use backroom::api::{CountLine, CountLocation, LedgerLine, Stocktake};
+use backroom::client::{Applied, Change, Loaded, StockChange};
+use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
+use backroom::console::cue::Cue;
+use backroom::domain::barcode::complete_ean13;
+use backroom::domain::role::Role;
+use console_support::{app_with, key, me, render};
+use crossterm::event::KeyCode;
+
+fn tea() -> String {
+    complete_ean13("471234500000").unwrap()
+}
+fn pen() -> String {
+    complete_ean13("471234500100").unwrap()
+}
+
+fn place(code: &str, seq: i64) -> CountLocation {
+    CountLocation {
+        code: code.into(),
+        seq,
+        state: "pending".into(),
+        counter: None,
+        not_counter: None,
+        started_at: None,
+        closed_at: None,
+        empty: false,
+        products: Vec::new(),
+    }
+}
+
+/// A blind count of two bins, as a counter receives it: no expected quantities.
+fn count() -> Stocktake {
+    Stocktake {
+        id: "st-3".into(),
+        number: "ST-000003".into(),
+        scope: "locations".into(),
+        scope_detail: vec!["A-01-01".into(), "A-01-02".into()],
+        blind: true,
+        state: "counting".into(),
+        tolerance_qty: 1,
+        tolerance_value: 2000,
+        recount_of: None,
+        created_by: "supervisor".into(),
+        created_at: "2026-11-24T22:00:00Z".into(),
+        finished_at: None,
+        counters: vec!["warehouse".into()],
+        locations: vec![place("A-01-01", 1), place("A-01-02", 2)],
+        lines: Vec::new(),
+        ledger: None,
+    }
+}
+
+fn line(location: &str, sku: &str, name: &str, barcode: String, counted: i64) -> CountLine {
+    CountLine {
+        location: location.into(),
+        sku: sku.into(),
+        name: name.into(),
+        barcode: Some(barcode),
+        counted,
+        state: "counting".into(),
+        counted_by: Some("warehouse".into()),
+        reviewed_by: None,
+        expected: None,
+        variance: None,
+        value: None,
+    }
+}
+
+/// Signed in as `role`, on the stocktake pane, with the counts loaded.
+fn counting(role: Role, tasks: Vec<Stocktake>) -> App {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(role));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Load { request, .. } => Some(*request),
+            _ => None,
+        })
+        .expect("the pane asks for its counts");
+    app.update(key(KeyCode::F(7)));
+    app.update(Msg::Reply(Reply::Loaded {
+        request,
+        result: Ok(Loaded::Stocktakes(tasks)),
+    }));
+    app
+}
+
+fn stock_changes(effects: &[Effect]) -> Vec<StockChange> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Mutate(m) => match &m.change {
+                Change::Stock(c) => Some(c.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+fn cues(effects: &[Effect]) -> Vec<Cue> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Cue(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn answer(app: &mut App, change: StockChange, st: Stocktake) -> Vec<Effect> {
+    app.update(Msg::Reply(Reply::Mutated {
+        change: Change::Stock(change),
+        result: Ok(Applied::Stocktake(Box::new(st))),
+    }))
+}
+
+#[test]
+fn a_counter_counts_a_location_by_scans_and_closes_it() {
+    let mut app = counting(Role::Warehouse, vec![count()]);
+    assert_eq!(
+        app.workspace().unwrap().active,
+        PaneKind::Stocktake,
+        "F7 goes to the stocktake pane"
+    );
+    insta::assert_snapshot!("stocktake_tasks_80x24", render(&app, 80, 24));
+
+    // Scanning the count's label opens it, like Enter.
+    let opened = app.update(Msg::Scan("ST-000003".into()));
+    assert_eq!(cues(&opened), vec![Cue::Ok]);
+
+    // An item before a location is refused.
+    let early = app.update(Msg::Scan(tea()));
+    assert_eq!(cues(&early), vec![Cue::Error]);
+    assert!(stock_changes(&early).is_empty());
+
+    let started = app.update(Msg::Scan("A-01-01".into()));
+    let start = StockChange::StartCount {
+        stocktake: "ST-000003".into(),
+        location: "A-01-01".into(),
+    };
+    assert_eq!(stock_changes(&started), vec![start.clone()]);
+    let mut st = count();
+    st.locations[0].state = "counting".into();
+    st.locations[0].counter = Some("warehouse".into());
+    answer(&mut app, start, st.clone());
+
+    // Three scans of the tea: three units, each sent at once.
+    let mut sent = Vec::new();
+    for _ in 0..3 {
+        let effects = app.update(Msg::Scan(tea()));
+        assert_eq!(cues(&effects), vec![Cue::Ok]);
+        sent.extend(stock_changes(&effects));
+    }
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|c| matches!(
+        c,
+        StockChange::Count {
+            qty: 1,
+            set: false,
+            ..
+        }
+    )));
+    // A typed number, then a scan, sets the count of the pen.
+    for c in "12".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    let set = stock_changes(&app.update(Msg::Scan(pen())));
+    assert_eq!(
+        set,
+        vec![StockChange::Count {
+            stocktake: "ST-000003".into(),
+            location: "A-01-01".into(),
+            product: pen(),
+            qty: 12,
+            set: true,
+        }]
+    );
+    // The server's answers arrive; the running count stays what was scanned.
+    st.lines = vec![
+        line("A-01-01", "TEA-1001", "Alishan oolong, 100 g", tea(), 3),
+        line("A-01-01", "STA-1001", "Gel pen, black", pen(), 12),
+    ];
+    for change in sent.into_iter().chain(set) {
+        answer(&mut app, change, st.clone());
+    }
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("TEA-1001") && screen.contains("STA-1001"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Exp"),
+        "a blind count shows no expected quantity:\n{screen}"
+    );
+    insta::assert_snapshot!("stocktake_counting_80x24", screen);
+    insta::assert_snapshot!("stocktake_counting_20x16", render(&app, 20, 16));
+
+    // Scanning the location again closes it.
+    let closing = stock_changes(&app.update(Msg::Scan("A-01-01".into())));
+    let close = StockChange::CloseCount {
+        stocktake: "ST-000003".into(),
+        location: "A-01-01".into(),
+        empty: false,
+    };
+    assert_eq!(closing, vec![close.clone()]);
+    let mut closed = st.clone();
+    closed.locations[0].state = "closed".into();
+    let done = answer(&mut app, close, closed.clone());
+    assert_eq!(cues(&done), vec![Cue::Done]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Next: A-01-02"), "{screen}");
+    insta::assert_snapshot!("stocktake_closed_80x24", screen);
+
+    // An empty bin: closing with nothing counted asks first.
+    app.update(Msg::Scan("A-01-02".into()));
+    let asked = app.update(key(KeyCode::Char('c')));
+    assert!(stock_changes(&asked).is_empty());
+    assert_eq!(cues(&asked), vec![Cue::Warn]);
+    insta::assert_snapshot!("stocktake_empty_question_20x16", render(&app, 20, 16));
+    let confirmed = stock_changes(&app.update(key(KeyCode::Enter)));
+    assert_eq!(
+        confirmed,
+        vec![StockChange::CloseCount {
+            stocktake: "ST-000003".into(),
+            location: "A-01-02".into(),
+            empty: true,
+        }]
+    );
+}
+
+#[test]
+fn a_refused_count_is_taken_back_and_said() {
+    let mut app = counting(Role::Warehouse, vec![count()]);
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Scan("A-01-01".into()));
+    let sent = stock_changes(&app.update(Msg::Scan(tea())));
+    let refused = app.update(Msg::Reply(Reply::Mutated {
+        change: Change::Stock(sent[0].clone()),
+        result: Err(backroom::client::ClientError::Unexpected(
+            "4712345000008 is not part of this count at A-01-01".into(),
+        )),
+    }));
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("not part of this count"), "{screen}");
+    assert!(
+        screen.contains("Counted   0"),
+        "the refused unit is not counted:\n{screen}"
+    );
+}
+
+#[test]
+fn a_location_outside_the_count_is_refused() {
+    let mut app = counting(Role::Warehouse, vec![count()]);
+    app.update(key(KeyCode::Enter));
+    let effects = app.update(Msg::Scan("B-02-03".into()));
+    assert_eq!(cues(&effects), vec![Cue::Error]);
+    assert!(stock_changes(&effects).is_empty());
+    assert!(render(&app, 80, 24).contains("B-02-03 is not part of ST-000003"));
+}
+
+#[test]
+fn a_supervisor_reviews_and_approves_a_variance() {
+    let mut st = count();
+    st.state = "review".into();
+    for l in &mut st.locations {
+        l.state = "closed".into();
+    }
+    let mut off = line("A-01-01", "TEA-1001", "Alishan oolong, 100 g", tea(), 8);
+    off.state = "variance".into();
+    off.expected = Some(10);
+    off.variance = Some(-2);
+    off.value = Some(-900);
+    let mut moved = line("A-01-02", "STA-1001", "Gel pen, black", pen(), 5);
+    moved.state = "outdated".into();
+    moved.expected = Some(4);
+    moved.variance = Some(1);
+    st.lines = vec![off, moved];
+    st.ledger = Some(vec![LedgerLine {
+        location: "A-01-01".into(),
+        sku: "TEA-1001".into(),
+        name: "Alishan oolong, 100 g".into(),
+        barcode: Some(tea()),
+        on_hand: 10,
+    }]);
+    let mut app = counting(Role::Supervisor, vec![st]);
+    app.update(key(KeyCode::Enter));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("-9.00") && screen.contains("outdated"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("stocktake_review_80x24", screen);
+    let approve = stock_changes(&app.update(key(KeyCode::Char('a'))));
+    assert_eq!(
+        approve,
+        vec![StockChange::Review {
+            stocktake: "ST-000003".into(),
+            lines: vec![("A-01-01".into(), "TEA-1001".into())],
+            approve: true,
+        }]
+    );
+    // An outdated line cannot be approved, only recounted.
+    app.update(key(KeyCode::Down));
+    let refused = app.update(key(KeyCode::Char('a')));
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    let recount = stock_changes(&app.update(key(KeyCode::Char('r'))));
+    assert_eq!(
+        recount,
+        vec![StockChange::Review {
+            stocktake: "ST-000003".into(),
+            lines: vec![("A-01-02".into(), "STA-1001".into())],
+            approve: false,
+        }]
+    );
+}
