@@ -212,6 +212,11 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                     result: Ok(Box::new(product_detail(&p))),
                 }
             }
+            // No stocktake in these tests.
+            Effect::Load { request, .. } => Reply::Loaded {
+                request,
+                result: Ok(backroom::client::Loaded::Stocktakes(Vec::new())),
+            },
             Effect::Cue(_) | Effect::Mute(_) => continue,
             other => panic!("unexpected effect {other:?}"),
         };

@@ -4,10 +4,7 @@
 
 use uuid::Uuid;
 
-use crate::api::{
-    OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
-    ReplenishmentAlert, StockMovement, Stocktake,
-};
+use crate::api::{OrderDetail, PackedItem, Parcel, PickList, PickedLot, Stocktake};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -60,17 +57,14 @@ pub enum Change {
     Ship {
         order: String,
     },
-    /// Stock, counts and purchasing.
+    /// Counting stock.
     Stock(StockChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StockChange {
     /// Begin counting a location of a stocktake.
-    StartCount {
-        stocktake: String,
-        location: String,
-    },
+    StartCount { stocktake: String, location: String },
     /// A scan (`qty` more) or a typed total (`set`) of a product at the location.
     Count {
         stocktake: String,
@@ -91,39 +85,6 @@ pub enum StockChange {
         lines: Vec<(String, String)>,
         approve: bool,
     },
-    /// Units from one location to another (a put-away from receiving).
-    Move {
-        product: String,
-        from: String,
-        to: String,
-        qty: i64,
-        lot: Option<String>,
-        expiry: Option<String>,
-    },
-    /// A delivery arriving, without expected purchase requests.
-    OpenReceipt,
-    Receive {
-        receipt: String,
-        product: String,
-        qty: i64,
-        lot: Option<String>,
-        expiry: Option<String>,
-    },
-    CloseReceipt {
-        receipt: String,
-    },
-    /// Purchasing's answer to an alert: a request (of the suggested quantity) or a dismissal.
-    RequestPurchase {
-        alert: String,
-    },
-    DismissAlert {
-        alert: String,
-        reason: String,
-    },
-    /// A suggested purchase request placed with the supplier.
-    OrderPurchase {
-        request: String,
-    },
 }
 
 /// What the server answered a change with.
@@ -133,10 +94,6 @@ pub enum Applied {
     PickList(Box<PickList>),
     Parcel(Box<Parcel>),
     Stocktake(Box<Stocktake>),
-    Movement(Box<StockMovement>),
-    Receipt(Box<Receipt>),
-    Alert(Box<ReplenishmentAlert>),
-    PurchaseRequest(Box<PurchaseRequest>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,9 @@
-//! The stock side of the client: what the stock, replenishment and stocktake panes read,
-//! and how their changes are sent.
+//! The stocktake side of the client: what the stocktake pane reads, and how its changes
+//! are sent.
 
 use super::mutation::{Applied, StockChange};
 use super::rest::{Client, ClientError, path_segment};
-use crate::api::{
-    AlertRequestIn, CloseIn, CountIn, LineKey, MoveIn, Page, ProductDetail, PurchaseOrderIn,
-    PurchaseRequest, ReasonIn, ReceiptIn, ReceiveIn, ReplenishmentAlert, ReviewIn, StockLevel,
-    StockMovement, Stocktake, StocktakeReport,
-};
+use crate::api::{CloseIn, CountIn, LineKey, ReviewIn, Stocktake, StocktakeReport};
 
 /// Something a pane wants to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,17 +14,6 @@ pub enum Lookup {
     },
     Stocktake(String),
     StocktakeReport(String),
-    /// A product (SKU or barcode) with its stock per location.
-    Product(String),
-    /// What a location holds.
-    Location(String),
-    /// Latest movements of a product or at a location.
-    Movements {
-        product: Option<String>,
-        location: Option<String>,
-    },
-    Alerts,
-    PurchaseRequests,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +21,6 @@ pub enum Loaded {
     Stocktakes(Vec<Stocktake>),
     Stocktake(Box<Stocktake>),
     StocktakeReport(Box<StocktakeReport>),
-    Product(Box<ProductDetail>),
-    Location(String, Vec<StockLevel>),
-    Movements(Vec<StockMovement>),
-    Alerts(Vec<ReplenishmentAlert>),
-    PurchaseRequests(Vec<PurchaseRequest>),
 }
 
 impl Client {
@@ -73,35 +53,6 @@ impl Client {
                 )
                 .await?,
             )),
-            Lookup::Product(key) => Loaded::Product(Box::new(self.product(key).await?)),
-            Lookup::Location(code) => {
-                let page: Page<StockLevel> = self
-                    .get(
-                        "api/v1/stock",
-                        &[("location", code.clone()), ("limit", "500".into())],
-                    )
-                    .await?;
-                Loaded::Location(code.clone(), page.items)
-            }
-            Lookup::Movements { product, location } => {
-                let mut query = vec![("limit", "100".to_string())];
-                if let Some(p) = product {
-                    query.push(("product", p.clone()));
-                }
-                if let Some(l) = location {
-                    query.push(("location", l.clone()));
-                }
-                let page: Page<StockMovement> = self.get("api/v1/stock/movements", &query).await?;
-                Loaded::Movements(page.items)
-            }
-            Lookup::Alerts => Loaded::Alerts(
-                self.get("api/v1/replenishment/alerts", &[("limit", "500".into())])
-                    .await?,
-            ),
-            Lookup::PurchaseRequests => Loaded::PurchaseRequests(
-                self.get("api/v1/purchase-requests", &[("limit", "200".into())])
-                    .await?,
-            ),
         })
     }
 
@@ -173,78 +124,6 @@ impl Client {
                 let what = if *approve { "approve" } else { "recount" };
                 let path = format!("api/v1/stocktakes/{}/{what}", path_segment(stocktake));
                 Applied::Stocktake(self.post_once(&path, Some(&body), key).await?)
-            }
-            StockChange::Move {
-                product,
-                from,
-                to,
-                qty,
-                lot,
-                expiry,
-            } => {
-                let body = MoveIn {
-                    product: product.clone(),
-                    from: from.clone(),
-                    to: to.clone(),
-                    qty: *qty,
-                    lot: lot.clone(),
-                    expiry: expiry.clone(),
-                };
-                Applied::Movement(
-                    self.post_once("api/v1/stock/moves", Some(&body), key)
-                        .await?,
-                )
-            }
-            StockChange::OpenReceipt => Applied::Receipt(
-                self.post_once("api/v1/receipts", Some(&ReceiptIn::default()), key)
-                    .await?,
-            ),
-            StockChange::Receive {
-                receipt,
-                product,
-                qty,
-                lot,
-                expiry,
-            } => {
-                let body = ReceiveIn {
-                    product: product.clone(),
-                    qty: *qty,
-                    lot: lot.clone(),
-                    expiry: expiry.clone(),
-                };
-                let path = format!("api/v1/receipts/{}/items", path_segment(receipt));
-                Applied::Receipt(self.post_once(&path, Some(&body), key).await?)
-            }
-            StockChange::CloseReceipt { receipt } => {
-                let path = format!("api/v1/receipts/{}/close", path_segment(receipt));
-                Applied::Receipt(self.post_once(&path, none, key).await?)
-            }
-            StockChange::RequestPurchase { alert } => {
-                let path = format!(
-                    "api/v1/replenishment/alerts/{}/request",
-                    path_segment(alert)
-                );
-                Applied::Alert(
-                    self.post_once(&path, Some(&AlertRequestIn::default()), key)
-                        .await?,
-                )
-            }
-            StockChange::DismissAlert { alert, reason } => {
-                let path = format!(
-                    "api/v1/replenishment/alerts/{}/dismiss",
-                    path_segment(alert)
-                );
-                let body = ReasonIn {
-                    reason: reason.clone(),
-                };
-                Applied::Alert(self.post_once(&path, Some(&body), key).await?)
-            }
-            StockChange::OrderPurchase { request } => {
-                let path = format!("api/v1/purchase-requests/{}/order", path_segment(request));
-                Applied::PurchaseRequest(
-                    self.post_once(&path, Some(&PurchaseOrderIn::default()), key)
-                        .await?,
-                )
             }
         })
     }

@@ -74,7 +74,7 @@ pub enum Effect {
     RefreshOrder {
         id: String,
     },
-    /// Something the stock, replenishment or stocktake pane reads.
+    /// Something the stocktake pane reads.
     Load {
         request: u64,
         lookup: Lookup,
@@ -617,8 +617,6 @@ impl App {
             | Action::PaneProducts
             | Action::PanePick
             | Action::PanePack
-            | Action::PaneStock
-            | Action::PaneReplenishment
             | Action::PaneStocktake => {
                 let Some(wanted) = PaneKind::of_action(action) else {
                     return Vec::new();

@@ -27,8 +27,6 @@ pub enum Action {
     PaneProducts,
     PanePick,
     PanePack,
-    PaneStock,
-    PaneReplenishment,
     PaneStocktake,
     PaneNext,
     PanePrev,
@@ -63,20 +61,14 @@ pub enum Action {
     PickPrevious,
     PickFinish,
     PackHandover,
-    StockMove,
-    StockReceive,
     CountClose,
     CountApprove,
     CountRecount,
     CountReport,
-    AlertRequest,
-    AlertDismiss,
-    PurchaseOrder,
-    ReplenishmentSwitch,
 }
 
 impl Action {
-    pub const ALL: [Action; 53] = [
+    pub const ALL: [Action; 45] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -84,8 +76,6 @@ impl Action {
         Action::PaneProducts,
         Action::PanePick,
         Action::PanePack,
-        Action::PaneStock,
-        Action::PaneReplenishment,
         Action::PaneStocktake,
         Action::PaneNext,
         Action::PanePrev,
@@ -120,16 +110,10 @@ impl Action {
         Action::PickPrevious,
         Action::PickFinish,
         Action::PackHandover,
-        Action::StockMove,
-        Action::StockReceive,
         Action::CountClose,
         Action::CountApprove,
         Action::CountRecount,
         Action::CountReport,
-        Action::AlertRequest,
-        Action::AlertDismiss,
-        Action::PurchaseOrder,
-        Action::ReplenishmentSwitch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,8 +125,6 @@ impl Action {
             Action::PaneProducts => "pane.products",
             Action::PanePick => "pane.pick",
             Action::PanePack => "pane.pack",
-            Action::PaneStock => "pane.stock",
-            Action::PaneReplenishment => "pane.replenishment",
             Action::PaneStocktake => "pane.stocktake",
             Action::PaneNext => "pane.next",
             Action::PanePrev => "pane.prev",
@@ -177,16 +159,10 @@ impl Action {
             Action::PickPrevious => "pick.previous",
             Action::PickFinish => "pick.finish",
             Action::PackHandover => "pack.handover",
-            Action::StockMove => "stock.move",
-            Action::StockReceive => "stock.receive",
             Action::CountClose => "count.close",
             Action::CountApprove => "count.approve",
             Action::CountRecount => "count.recount",
             Action::CountReport => "count.report",
-            Action::AlertRequest => "alert.request",
-            Action::AlertDismiss => "alert.dismiss",
-            Action::PurchaseOrder => "purchase.order",
-            Action::ReplenishmentSwitch => "replenishment.switch",
         }
     }
 
@@ -200,8 +176,6 @@ impl Action {
             Action::PaneProducts => "Go to products",
             Action::PanePick => "Go to picking",
             Action::PanePack => "Go to packing",
-            Action::PaneStock => "Go to stock: balances, history, receive, move",
-            Action::PaneReplenishment => "Go to replenishment alerts and purchase requests",
             Action::PaneStocktake => "Go to stocktakes: count, review, report",
             Action::PaneNext => "Next pane",
             Action::PanePrev => "Previous pane",
@@ -236,16 +210,10 @@ impl Action {
             Action::PickPrevious => "Back to the previous line",
             Action::PickFinish => "Finish the pick list",
             Action::PackHandover => "Hand the packed parcel over to the carrier (shipped)",
-            Action::StockMove => "Move or put away: scan from, items, then to",
-            Action::StockReceive => "Receive a delivery (again: close the receipt)",
             Action::CountClose => "Close the location being counted (asks when empty)",
             Action::CountApprove => "Approve the selected variance (stock changes now)",
             Action::CountRecount => "Send the selected line to a recount by someone else",
             Action::CountReport => "Stocktake report: accuracy, variances, counters",
-            Action::AlertRequest => "Turn the alert into a purchase request",
-            Action::AlertDismiss => "Dismiss the alert (asks for a reason)",
-            Action::PurchaseOrder => "Mark the purchase request ordered",
-            Action::ReplenishmentSwitch => "Switch between alerts and purchase requests",
         }
     }
 
@@ -268,8 +236,6 @@ pub enum Context {
     Products,
     Pick,
     Pack,
-    Stock,
-    Replenishment,
     Stocktake,
     Help,
     Palette,
@@ -284,8 +250,6 @@ const GLOBAL_ACTIONS: &[Action] = &[
     Action::PaneProducts,
     Action::PanePick,
     Action::PanePack,
-    Action::PaneStock,
-    Action::PaneReplenishment,
     Action::PaneStocktake,
     Action::PaneNext,
     Action::PanePrev,
@@ -303,14 +267,12 @@ const CURSOR_ACTIONS: &[Action] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 9] = [
         Context::Global,
         Context::Orders,
         Context::Products,
         Context::Pick,
         Context::Pack,
-        Context::Stock,
-        Context::Replenishment,
         Context::Stocktake,
         Context::Help,
         Context::Palette,
@@ -324,8 +286,6 @@ impl Context {
             Context::Products => "products",
             Context::Pick => "pick",
             Context::Pack => "pack",
-            Context::Stock => "stock",
-            Context::Replenishment => "replenishment",
             Context::Stocktake => "stocktake",
             Context::Help => "help",
             Context::Palette => "palette",
@@ -340,8 +300,6 @@ impl Context {
             Context::Products => "Products",
             Context::Pick => "Picking",
             Context::Pack => "Packing",
-            Context::Stock => "Stock",
-            Context::Replenishment => "Replenishment",
             Context::Stocktake => "Stocktake",
             Context::Help => "This help",
             Context::Palette => "Command palette",
@@ -393,19 +351,6 @@ impl Context {
                 Action::Search,
                 Action::Submit,
                 Action::Back,
-            ],
-            Context::Stock => &[
-                Action::StockMove,
-                Action::StockReceive,
-                Action::Search,
-                Action::Submit,
-                Action::Back,
-            ],
-            Context::Replenishment => &[
-                Action::AlertRequest,
-                Action::AlertDismiss,
-                Action::PurchaseOrder,
-                Action::ReplenishmentSwitch,
             ],
             Context::Stocktake => &[
                 Action::CountClose,

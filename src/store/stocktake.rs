@@ -373,14 +373,19 @@ fn walk(tx: &Transaction, location_ids: impl IntoIterator<Item = String>) -> Res
     Ok(keyed.into_iter().map(|(_, id)| id).collect())
 }
 
-fn insert_stocktake(
-    tx: &Transaction,
-    scope: &str,
-    detail: &[String],
+/// What a new stocktake row says about itself.
+struct Heading<'a> {
+    scope: &'a str,
+    detail: &'a [String],
     blind: bool,
     tolerance: Tolerance,
-    recount_of: Option<&str>,
-    counters: &[String],
+    recount_of: Option<&'a str>,
+    counters: &'a [String],
+}
+
+fn insert_stocktake(
+    tx: &Transaction,
+    h: &Heading,
     actor: &str,
     now: Timestamp,
 ) -> Result<(String, i64)> {
@@ -390,13 +395,13 @@ fn insert_stocktake(
         [],
         |r| r.get(0),
     )?;
-    let detail = serde_json::to_string(detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let detail = serde_json::to_string(h.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.execute(
         "INSERT INTO stocktakes (id, number, scope, scope_detail, blind, state, tolerance_qty, tolerance_value, recount_of, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'counting', ?6, ?7, ?8, ?9, ?10)",
-        params![id, number, scope, detail, blind, tolerance.qty, tolerance.value, recount_of, actor, micros(now)],
+        params![id, number, h.scope, detail, h.blind, h.tolerance.qty, h.tolerance.value, h.recount_of, actor, micros(now)],
     )?;
-    for counter in counters {
+    for counter in h.counters {
         tx.execute(
             "INSERT OR IGNORE INTO stocktake_counters (stocktake_id, username) VALUES (?1, ?2)",
             params![id, counter],
@@ -574,23 +579,17 @@ fn send_to_recount(
             |r| r.get(0),
         )
         .optional()?;
+    let recount = Heading {
+        scope: "recount",
+        detail: &[],
+        blind,
+        tolerance: Tolerance { qty, value },
+        recount_of: Some(parent_id),
+        counters: &counters,
+    };
     let child = match open {
         Some(id) => id,
-        None => {
-            let tolerance = Tolerance { qty, value };
-            insert_stocktake(
-                tx,
-                "recount",
-                &[],
-                blind,
-                tolerance,
-                Some(parent_id),
-                &counters,
-                actor,
-                now,
-            )?
-            .0
-        }
+        None => insert_stocktake(tx, &recount, actor, now)?.0,
     };
     let mut seq: i64 = tx.query_row(
         "SELECT COALESCE(max(seq), 0) FROM stocktake_locations WHERE stocktake_id = ?1",
@@ -613,18 +612,7 @@ fn send_to_recount(
             Some("pending") => {}
             Some(_) => {
                 // Started already: this line waits for a fresh recount.
-                let later = insert_stocktake(
-                    tx,
-                    "recount",
-                    &[],
-                    blind,
-                    Tolerance { qty, value },
-                    Some(parent_id),
-                    &counters,
-                    actor,
-                    now,
-                )?
-                .0;
+                let later = insert_stocktake(tx, &recount, actor, now)?.0;
                 add_location(tx, &later, location_id, 1, counted_by.as_deref())?;
                 tx.execute(
                     "INSERT INTO stocktake_products (stocktake_id, location_id, product_id) VALUES (?1, ?2, ?3)",
@@ -779,7 +767,15 @@ impl Store {
                         "nothing to count: no bin holds those products".into(),
                     ));
                 }
-                let (id, _) = insert_stocktake(tx, new.scope.kind(), &detail, new.blind, new.tolerance, None, new.counters, actor, now)?;
+                let heading = Heading {
+                    scope: new.scope.kind(),
+                    detail: &detail,
+                    blind: new.blind,
+                    tolerance: new.tolerance,
+                    recount_of: None,
+                    counters: new.counters,
+                };
+                let (id, _) = insert_stocktake(tx, &heading, actor, now)?;
                 let limited = matches!(new.scope, CountScope::Products(_) | CountScope::Cycle);
                 for (seq, location_id) in walk(tx, places.keys().cloned())?.into_iter().enumerate() {
                     add_location(tx, &id, &location_id, seq as i64 + 1, None)?;
@@ -922,6 +918,7 @@ impl Store {
 
     /// Closes a counted location and judges its lines against the ledger. A location with
     /// nothing counted must be confirmed `empty`.
+    #[allow(clippy::too_many_arguments)]
     pub fn close_count(
         &self,
         once: &IdempotencyKey,
@@ -1179,7 +1176,8 @@ impl Store {
                 })
                 .collect();
             // The first count and its recounts together.
-            let family: Vec<(Option<i64>, Option<i64>, Option<String>, String)> = c
+            type Visit = (Option<i64>, Option<i64>, Option<String>, String);
+            let family: Vec<Visit> = c
                 .prepare_cached(
                     "SELECT sl.started_at, sl.closed_at, sl.counter, sl.state FROM stocktake_locations sl
                      JOIN stocktakes s ON s.id = sl.stocktake_id WHERE s.id = ?1 OR s.recount_of = ?1",
