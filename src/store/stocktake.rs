@@ -561,10 +561,17 @@ fn send_to_recount(
         [parent_id],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
     )?;
-    let counters: Vec<String> = tx
+    // The counters assigned before, less whoever counted these lines: with nobody left,
+    // anyone may recount.
+    let mut counters: Vec<String> = tx
         .prepare_cached("SELECT username FROM stocktake_counters WHERE stocktake_id = ?1")?
         .query_map([parent_id], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
+    counters.retain(|c| {
+        !lines
+            .iter()
+            .any(|(_, _, by)| by.as_deref() == Some(c.as_str()))
+    });
     for (location_id, product_id, _) in lines {
         tx.execute(
             "UPDATE stocktake_lines SET state = 'recount' WHERE stocktake_id = ?1 AND location_id = ?2 AND product_id = ?3",
