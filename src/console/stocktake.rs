@@ -218,19 +218,7 @@ impl StocktakePane {
                 Vec::new()
             }
             (View::Count, Action::Open | Action::Submit) => self.submit_entry(),
-            (View::Count, Action::CountClose) => match self.at.clone() {
-                Some(_) if self.tallies.iter().all(|t| t.counted == 0) => {
-                    self.confirming_empty = true;
-                    let code = self.at.clone().unwrap_or_default();
-                    self.prompt = Some(Prompt {
-                        text: format!("{code}: nothing counted. Empty? Enter yes, Esc no"),
-                        is_error: false,
-                    });
-                    vec![Effect::Cue(Cue::Warn)]
-                }
-                Some(_) => self.close(false),
-                None => self.say("Scan a location first", Cue::Error),
-            },
+            (View::Count, Action::CountClose) => self.close_here(),
             (View::Count, Action::Back) => {
                 if !self.entry.is_empty() {
                     self.entry.clear();
@@ -402,7 +390,7 @@ impl StocktakePane {
     fn at_location(&mut self, st: &Stocktake, code: &str) -> Outcome {
         if self.at.as_deref() == Some(code) {
             // The same label again: done here.
-            return self.on_action(Action::CountClose, &mut 0);
+            return self.close_here();
         }
         if let Some(current) = &self.at {
             return self.say(
@@ -472,6 +460,23 @@ impl StocktakePane {
         )))];
         effects.extend(self.say(text, Cue::Ok));
         effects
+    }
+
+    /// Closes the location in hand; with nothing counted there, asks whether it is empty.
+    fn close_here(&mut self) -> Outcome {
+        match self.at.clone() {
+            Some(_) if self.tallies.iter().all(|t| t.counted == 0) => {
+                self.confirming_empty = true;
+                let code = self.at.clone().unwrap_or_default();
+                self.prompt = Some(Prompt {
+                    text: format!("{code}: nothing counted. Empty? Enter yes, Esc no"),
+                    is_error: false,
+                });
+                vec![Effect::Cue(Cue::Warn)]
+            }
+            Some(_) => self.close(false),
+            None => self.say("Scan a location first", Cue::Error),
+        }
     }
 
     fn close(&mut self, empty: bool) -> Outcome {

@@ -44,3 +44,14 @@ pub fn page_size(limit: Option<u32>) -> Result<usize, ApiError> {
         Some(n) => Ok(n.min(500) as usize),
     }
 }
+
+/// A query value that must be one of a few words, when given.
+pub fn one_of(name: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ApiError::InvalidInput(format!(
+            "{name} {v:?} is not one of {}",
+            allowed.join(", ")
+        ))),
+        _ => Ok(()),
+    }
+}

@@ -11,8 +11,9 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
-use super::once::once;
+use super::once::{once, stored};
 use super::replenishment::purchase_request;
 use super::{AppState, blocking};
 use crate::api::{
@@ -37,10 +38,6 @@ fn movement(row: MovementRow) -> StockMovement {
         expiry: row.expiry,
         actor: row.actor,
     }
-}
-
-fn json<T: serde::Serialize>(status: u16, body: &T) -> (u16, String) {
-    (status, serde_json::to_string(body).unwrap_or_default())
 }
 
 /// A lot as scanned: trimmed, printable, at most 20 characters (GS1 AI 10's limit).
@@ -192,7 +189,7 @@ pub async fn move_stock(
                 expiry: expiry.as_deref(),
             };
             s.move_stock(once, &m, actor, now, |row| {
-                json(201, &movement(row.clone()))
+                stored(201, &movement(row.clone()))
             })
         },
     )
@@ -242,7 +239,7 @@ pub async fn adjust_stock(
                 lot: lot.as_deref(),
             };
             s.adjust_stock(once, &a, actor, now, |row| {
-                json(201, &movement(row.clone()))
+                stored(201, &movement(row.clone()))
             })
         },
     )
@@ -289,15 +286,7 @@ pub async fn list_receipts(
     QueryParams(query): QueryParams<ReceiptQuery>,
 ) -> Result<Json<Vec<Receipt>>, ApiError> {
     caller.require(Permission::StockRead)?;
-    if let Some(s) = query
-        .state
-        .as_deref()
-        .filter(|s| !["open", "closed"].contains(s))
-    {
-        return Err(ApiError::InvalidInput(format!(
-            "state {s:?} is not open or closed"
-        )));
-    }
+    one_of("state", query.state.as_deref(), &["open", "closed"])?;
     let limit = page_size(query.limit)?;
     let rows = blocking(&state, move |s| s.receipts(query.state.as_deref(), limit)).await?;
     Ok(Json(rows.iter().map(receipt).collect()))
@@ -344,7 +333,7 @@ pub async fn open_receipt(
                 body.supplier.as_deref(),
                 actor,
                 now,
-                |row| json(201, &receipt(row)),
+                |row| stored(201, &receipt(row)),
             )
         },
     )
@@ -383,7 +372,7 @@ pub async fn receive_item(
                 expiry: expiry.as_deref(),
             };
             s.receive_item(once, &key, &item, actor, now, |row| {
-                json(200, &receipt(row))
+                stored(200, &receipt(row))
             })
         },
     )
@@ -410,7 +399,7 @@ pub async fn close_receipt(
         &headers,
         request,
         move |s, once, actor, now| {
-            s.close_receipt(once, &key, actor, now, |row| json(200, &receipt(row)))
+            s.close_receipt(once, &key, actor, now, |row| stored(200, &receipt(row)))
         },
     )
     .await

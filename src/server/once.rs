@@ -30,6 +30,11 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
+/// An answer to store with its idempotency key: status and JSON body.
+pub fn stored<T: serde::Serialize>(status: u16, body: &T) -> (u16, String) {
+    (status, serde_json::to_string(body).unwrap_or_default())
+}
+
 /// The stored or fresh answer as a response.
 pub fn answer(outcome: Idempotent, key: &str) -> Result<Response, ApiError> {
     match outcome {

@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
-use super::once::once;
+use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
     AlertRequestIn, Problem, PurchaseOrderIn, PurchaseRequest, PurchaseRequestIn, ReasonIn,
@@ -57,10 +58,6 @@ pub(super) fn purchase_request(row: &PurchaseRequestRow) -> PurchaseRequest {
         received_at: row.received_at.map(|t| t.to_string()),
         reason: row.reason.clone(),
     }
-}
-
-fn json<T: serde::Serialize>(body: &T) -> (u16, String) {
-    (200, serde_json::to_string(body).unwrap_or_default())
 }
 
 /// A reason someone will read later: not blank, not a novel.
@@ -146,7 +143,9 @@ pub async fn request_from_alert(
                 qty: body.qty,
                 supplier: supplier.as_deref(),
             };
-            s.decide_alert(once, &key, decision, actor, now, |row| json(&alert(row)))
+            s.decide_alert(once, &key, decision, actor, now, |row| {
+                stored(200, &alert(row))
+            })
         },
     )
     .await
@@ -175,7 +174,9 @@ pub async fn dismiss_alert(
         request,
         move |s, once, actor, now| {
             let decision = AlertDecision::Dismiss { reason: &reason };
-            s.decide_alert(once, &key, decision, actor, now, |row| json(&alert(row)))
+            s.decide_alert(once, &key, decision, actor, now, |row| {
+                stored(200, &alert(row))
+            })
         },
     )
     .await
@@ -197,15 +198,11 @@ pub async fn list_requests(
     QueryParams(query): QueryParams<RequestQuery>,
 ) -> Result<Json<Vec<PurchaseRequest>>, ApiError> {
     caller.require(Permission::StockRead)?;
-    if let Some(s) = query
-        .state
-        .as_deref()
-        .filter(|s| !["suggested", "ordered", "received", "cancelled"].contains(s))
-    {
-        return Err(ApiError::InvalidInput(format!(
-            "state {s:?} is not suggested, ordered, received or cancelled"
-        )));
-    }
+    one_of(
+        "state",
+        query.state.as_deref(),
+        &["suggested", "ordered", "received", "cancelled"],
+    )?;
     let limit = page_size(query.limit)?;
     let rows = blocking(&state, move |s| {
         s.purchase_requests(query.state.as_deref(), limit)
@@ -256,12 +253,7 @@ pub async fn create_request(
                 supplier.as_deref(),
                 actor,
                 now,
-                |row| {
-                    (
-                        201,
-                        serde_json::to_string(&purchase_request(row)).unwrap_or_default(),
-                    )
-                },
+                |row| stored(201, &purchase_request(row)),
             )
         },
     )
@@ -294,7 +286,7 @@ pub async fn order_request(
                 supplier: supplier.as_deref(),
             };
             s.advance_purchase_request(once, &key, step, actor, now, |row| {
-                json(&purchase_request(row))
+                stored(200, &purchase_request(row))
             })
         },
     )
@@ -325,7 +317,7 @@ pub async fn cancel_request(
         move |s, once, actor, now| {
             let step = RequestStep::Cancel { reason: &reason };
             s.advance_purchase_request(once, &key, step, actor, now, |row| {
-                json(&purchase_request(row))
+                stored(200, &purchase_request(row))
             })
         },
     )

@@ -10,8 +10,9 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
-use super::once::once;
+use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
     CloseIn, CountIn, CountLine, CountLocation, CounterFigures, LedgerLine, Problem, ReviewIn,
@@ -101,7 +102,7 @@ fn responder(caller: &Caller) -> impl Fn(&StocktakeRow) -> (u16, String) + Send 
     let manager = sees_expected(caller, true);
     move |row| {
         let body = wire(row, manager || !row.blind);
-        (200, serde_json::to_string(&body).unwrap_or_default())
+        stored(200, &body)
     }
 }
 
@@ -186,12 +187,7 @@ pub async fn create(
                 cycle_limit: limit,
                 schedule: CycleSchedule::default(),
             };
-            s.create_stocktake(once, &new, actor, now, |row| {
-                (
-                    201,
-                    serde_json::to_string(&wire(row, true)).unwrap_or_default(),
-                )
-            })
+            s.create_stocktake(once, &new, actor, now, |row| stored(201, &wire(row, true)))
         },
     )
     .await
@@ -215,15 +211,11 @@ pub async fn list(
     QueryParams(query): QueryParams<StocktakeQuery>,
 ) -> Result<Json<Vec<Stocktake>>, ApiError> {
     caller.require(Permission::StockRead)?;
-    if let Some(s) = query
-        .state
-        .as_deref()
-        .filter(|s| !["counting", "review", "done", "cancelled"].contains(s))
-    {
-        return Err(ApiError::InvalidInput(format!(
-            "state {s:?} is not counting, review, done or cancelled"
-        )));
-    }
+    one_of(
+        "state",
+        query.state.as_deref(),
+        &["counting", "review", "done", "cancelled"],
+    )?;
     let limit = page_size(query.limit)?;
     let me = query
         .mine

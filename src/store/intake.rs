@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
 use super::orders::load_detail;
-use super::{OrderDetailRow, Result, Store, StoreError, micros};
+use super::{OrderDetailRow, Result, Store, StoreError, micros, next_number};
 use crate::domain::intake::{
     AddressIn, LineIn, Refusal, address_gaps, check_email, check_lines, country_ok, price_ok,
 };
@@ -218,9 +218,7 @@ fn place_checked(
     }
 
     let id = Uuid::now_v7().to_string();
-    let number: i64 = tx.query_row("SELECT COALESCE(max(number), 0) + 1 FROM orders", [], |r| {
-        r.get(0)
-    })?;
+    let number = next_number(tx, "orders")?;
     let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
     let items: i64 = order.lines.iter().map(|l| l.qty).sum();
     let a = &order.ship_to;

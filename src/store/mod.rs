@@ -225,6 +225,16 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     Ok(conn)
 }
 
+/// The next human-facing number of a table of numbered papers (orders, pick lists, …),
+/// inside the write transaction that uses it, so two writers never get the same.
+fn next_number(tx: &Transaction, table: &'static str) -> Result<i64> {
+    Ok(tx.query_row(
+        &format!("SELECT COALESCE(max(number), 0) + 1 FROM {table}"),
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 pub(crate) fn micros(t: Timestamp) -> i64 {
     t.as_microsecond()
 }

@@ -12,7 +12,7 @@ use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
 use super::intake::{IdempotencyKey, Idempotent, record_change};
 use super::ledger::{self, Movement, Units};
-use super::{Result, Store, StoreError, micros, timestamp};
+use super::{Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::order::{OrderNumber, OrderStatus};
 use crate::domain::picking::{
     ListCaps, PickListNumber, PickMode, ShortReason, Waiting, WalkKey, next_list,
@@ -456,11 +456,7 @@ fn build(
         return Ok(None);
     }
     let id = Uuid::now_v7().to_string();
-    let number: i64 = tx.query_row(
-        "SELECT COALESCE(max(number), 0) + 1 FROM pick_lists",
-        [],
-        |r| r.get(0),
-    )?;
+    let number = next_number(tx, "pick_lists")?;
     tx.execute(
         "INSERT INTO pick_lists (id, number, mode, state, created_by, created_at) VALUES (?1, ?2, ?3, 'open', ?4, ?5)",
         params![id, number, mode.as_str(), actor, micros(now)],

@@ -14,7 +14,7 @@ use super::intake::{IdempotencyKey, Idempotent};
 use super::inventory::{location, product_id, require_lot};
 use super::ledger::{self, Movement, Units};
 use super::replenishment::{PurchaseRequestRow, find_request, request_rows};
-use super::{Result, Store, StoreError, micros, timestamp};
+use super::{Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::location::LocationKind;
 use crate::domain::stock::{Document, MovementKind};
 
@@ -209,8 +209,7 @@ impl Store {
                         .ok_or_else(|| StoreError::Conflict("there is no receiving location".into()))?,
                 };
                 let id = Uuid::now_v7().to_string();
-                let number: i64 =
-                    tx.query_row("SELECT COALESCE(max(number), 0) + 1 FROM receipts", [], |r| r.get(0))?;
+                let number = next_number(tx, "receipts")?;
                 tx.execute(
                     "INSERT INTO receipts (id, number, location_id, state, supplier, created_by, created_at)
                      VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6)",

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
 use super::intake::{IdempotencyKey, Idempotent};
-use super::{Result, Store, StoreError, micros, timestamp};
+use super::{Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::replenishment::{RecentSales, SALES_WINDOW_DAYS, StockPosition};
 use crate::domain::stock::Document;
 
@@ -117,11 +117,7 @@ fn raise(
         days: SALES_WINDOW_DAYS,
     });
     let id = Uuid::now_v7().to_string();
-    let number: i64 = tx.query_row(
-        "SELECT COALESCE(max(number), 0) + 1 FROM replenishment_alerts",
-        [],
-        |r| r.get(0),
-    )?;
+    let number = next_number(tx, "replenishment_alerts")?;
     tx.execute(
         "INSERT INTO replenishment_alerts (id, number, product_id, state, raised_at, available, safety_stock, suggested_qty)
          VALUES (?1, ?2, ?3, 'open', ?4, ?5, ?6, ?7)",
@@ -503,11 +499,7 @@ fn new_request(
 ) -> Result<String> {
     let product_id = super::inventory::product_id(tx, product)?;
     let id = Uuid::now_v7().to_string();
-    let number: i64 = tx.query_row(
-        "SELECT COALESCE(max(number), 0) + 1 FROM purchase_requests",
-        [],
-        |r| r.get(0),
-    )?;
+    let number = next_number(tx, "purchase_requests")?;
     tx.execute(
         "INSERT INTO purchase_requests (id, number, product_id, alert_id, qty, state, supplier, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'suggested', ?6, ?7, ?8)",

@@ -15,7 +15,7 @@ use super::events::append as event;
 use super::intake::{IdempotencyKey, Idempotent};
 use super::inventory::{location, product_id};
 use super::ledger::{self, Movement, Units};
-use super::{Result, Store, StoreError, micros, timestamp};
+use super::{Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::picking::WalkKey;
 use crate::domain::stock::{Document, MovementKind};
 use crate::domain::stocktake::{
@@ -115,6 +115,13 @@ pub struct StocktakeReport {
     /// Counter, locations closed, lines counted (recounts included).
     pub counters: Vec<(String, usize, usize)>,
 }
+
+/// Whether balance `b` is part of the count at location `sl`: every product there,
+/// unless the count is limited to some.
+const IN_SCOPE: &str = "(NOT EXISTS (SELECT 1 FROM stocktake_products sp
+                         WHERE sp.stocktake_id = sl.stocktake_id AND sp.location_id = sl.location_id)
+      OR EXISTS (SELECT 1 FROM stocktake_products sp WHERE sp.stocktake_id = sl.stocktake_id
+                 AND sp.location_id = sl.location_id AND sp.product_id = b.product_id))";
 
 pub(super) fn find(c: &Connection, key: &str) -> Result<String> {
     let number = Document::Stocktake.parse(key).unwrap_or(-1);
@@ -243,16 +250,14 @@ fn load(c: &Connection, id: &str) -> Result<StocktakeRow> {
         })?
         .collect::<rusqlite::Result<_>>()?;
     let ledger: Vec<LedgerLineRow> = c
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT l.code, p.sku, p.name, p.barcode, b.on_hand
              FROM stocktake_locations sl JOIN stock_balances b ON b.location_id = sl.location_id
              JOIN locations l ON l.id = sl.location_id JOIN products p ON p.id = b.product_id
              WHERE sl.stocktake_id = ?1 AND b.on_hand > 0
-               AND (NOT EXISTS (SELECT 1 FROM stocktake_products sp WHERE sp.stocktake_id = sl.stocktake_id AND sp.location_id = sl.location_id)
-                    OR EXISTS (SELECT 1 FROM stocktake_products sp WHERE sp.stocktake_id = sl.stocktake_id
-                               AND sp.location_id = sl.location_id AND sp.product_id = b.product_id))
-             ORDER BY sl.seq, p.sku",
-        )?
+               AND {IN_SCOPE}
+             ORDER BY sl.seq, p.sku"
+        ))?
         .query_map([id], |r| {
             Ok(LedgerLineRow {
                 location: r.get(0)?,
@@ -390,11 +395,7 @@ fn insert_stocktake(
     now: Timestamp,
 ) -> Result<(String, i64)> {
     let id = Uuid::now_v7().to_string();
-    let number: i64 = tx.query_row(
-        "SELECT COALESCE(max(number), 0) + 1 FROM stocktakes",
-        [],
-        |r| r.get(0),
-    )?;
+    let number = next_number(tx, "stocktakes")?;
     let detail = serde_json::to_string(h.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     tx.execute(
         "INSERT INTO stocktakes (id, number, scope, scope_detail, blind, state, tolerance_qty, tolerance_value, recount_of, created_by, created_at)
@@ -964,12 +965,13 @@ impl Store {
                 }
                 // What the ledger has here and nobody scanned was counted as none.
                 tx.execute(
-                    "INSERT INTO stocktake_lines (stocktake_id, location_id, product_id, counted, counted_by, counted_at)
-                     SELECT ?1, ?2, b.product_id, 0, ?3, ?4 FROM stock_balances b
-                     WHERE b.location_id = ?2 AND b.on_hand > 0
-                       AND (NOT EXISTS (SELECT 1 FROM stocktake_products sp WHERE sp.stocktake_id = ?1 AND sp.location_id = ?2)
-                            OR EXISTS (SELECT 1 FROM stocktake_products sp WHERE sp.stocktake_id = ?1 AND sp.location_id = ?2 AND sp.product_id = b.product_id))
-                     ON CONFLICT DO NOTHING",
+                    &format!(
+                        "INSERT INTO stocktake_lines (stocktake_id, location_id, product_id, counted, counted_by, counted_at)
+                         SELECT sl.stocktake_id, sl.location_id, b.product_id, 0, ?3, ?4
+                         FROM stocktake_locations sl JOIN stock_balances b ON b.location_id = sl.location_id
+                         WHERE sl.stocktake_id = ?1 AND sl.location_id = ?2 AND b.on_hand > 0 AND {IN_SCOPE}
+                         ON CONFLICT DO NOTHING"
+                    ),
                     params![place.stocktake_id, place.id, counter, micros(now)],
                 )?;
                 let lines: Vec<(String, i64)> = tx
