@@ -1192,3 +1192,83 @@ async fn the_report_adds_up_and_the_csv_has_a_row_per_line() {
     assert_eq!(after["expected_value"], expected_value);
     assert!(after["finished_at"].is_string());
 }
+
+#[tokio::test]
+async fn a_count_assigned_to_one_counter_is_recounted_by_someone_else() {
+    let s = TestServer::start().await;
+    let supervisor = s.token("supervisor").await;
+    let warehouse = s.token("warehouse").await;
+    let second = second_counter(&s).await;
+    let bin = empty_bins(&s)[0].clone();
+    let p = some_skus(&s, 1, &[])[0].clone();
+    stock_bin(&s, &supervisor, &bin, &[(&p, 10)]).await;
+    let created = create(
+        &s,
+        &supervisor,
+        "st-one",
+        json!({ "scope": "locations", "locations": [bin], "counters": ["warehouse"] }),
+    )
+    .await;
+    let key = text(&created, "number");
+    at(&s, &warehouse, &key, &bin, "start", "start", json!({})).await;
+    at(
+        &s,
+        &warehouse,
+        &key,
+        &bin,
+        "count",
+        "c",
+        json!({ "product": p, "qty": 4 }),
+    )
+    .await;
+    at(&s, &warehouse, &key, &bin, "close", "close", json!({})).await;
+
+    let (_, all) = s
+        .get(&supervisor, "/api/v1/stocktakes?state=counting")
+        .await;
+    let recount = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|st| st["recount_of"] == key.as_str())
+        .expect("a recount")
+        .clone();
+    // The only assigned counter counted first: the recount is open to anyone else.
+    assert_eq!(recount["counters"], json!([]), "{recount}");
+    let recount_key = text(&recount, "number");
+    at(
+        &s,
+        &second,
+        &recount_key,
+        &bin,
+        "start",
+        "r-start",
+        json!({}),
+    )
+    .await;
+    at(
+        &s,
+        &second,
+        &recount_key,
+        &bin,
+        "count",
+        "r-c",
+        json!({ "product": p, "qty": 9 }),
+    )
+    .await;
+    let done = at(
+        &s,
+        &second,
+        &recount_key,
+        &bin,
+        "close",
+        "r-close",
+        json!({}),
+    )
+    .await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(
+        line(&get(&s, &supervisor, &key).await, &bin, &p)["counted"],
+        9
+    );
+}
