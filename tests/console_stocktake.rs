@@ -3,8 +3,10 @@
 
 mod console_support;
 
-use backroom::api::{CountLine, CountLocation, LedgerLine, Stocktake};
-use backroom::client::{Applied, Change, Loaded, StockChange};
+use backroom::api::{
+    CountLine, CountLocation, CounterFigures, LedgerLine, Stocktake, StocktakeReport,
+};
+use backroom::client::{Applied, Change, Loaded, Lookup, StockChange};
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
 use backroom::console::cue::Cue;
 use backroom::domain::barcode::complete_ean13;
@@ -318,5 +320,53 @@ fn a_supervisor_reviews_and_approves_a_variance() {
             lines: vec![("A-01-02".into(), "STA-1001".into())],
             approve: false,
         }]
+    );
+
+    // The report: accuracy and where its CSV is.
+    let asked = app.update(key(KeyCode::Char('v')));
+    let request = asked
+        .iter()
+        .find_map(|e| match e {
+            Effect::Load {
+                request,
+                lookup: Lookup::StocktakeReport(number),
+            } if number == "ST-000003" => Some(*request),
+            _ => None,
+        })
+        .expect("the report is asked for");
+    let report = StocktakeReport {
+        stocktake: count(),
+        locations_total: 2,
+        locations_counted: 2,
+        lines_counted: 4,
+        lines_without_variance: 3,
+        variance_units: -2,
+        variance_units_abs: 2,
+        variance_value: -900,
+        variance_value_abs: 900,
+        expected_value: 18000,
+        line_accuracy: 0.75,
+        value_accuracy: 0.95,
+        started_at: Some("2026-11-24T22:05:00Z".into()),
+        finished_at: Some("2026-11-24T22:47:00Z".into()),
+        minutes_taken: Some(42),
+        counters: vec![CounterFigures {
+            counter: "warehouse".into(),
+            locations: 2,
+            lines: 4,
+        }],
+    };
+    app.update(Msg::Reply(Reply::Loaded {
+        request,
+        result: Ok(Loaded::StocktakeReport(Box::new(report))),
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("75.0 % of lines") && screen.contains("42 min"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("/api/v1/stocktakes/ST-000003/report?format=csv"),
+        "{screen}"
     );
 }

@@ -961,7 +961,10 @@ impl StocktakePane {
         }
         lines.push(muted_line(
             theme,
-            "CSV: GET /api/v1/stocktakes/{number}/report?format=csv",
+            &format!(
+                "CSV: GET /api/v1/stocktakes/{}/report?format=csv",
+                r.stocktake.number
+            ),
         ));
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
     }
