@@ -114,6 +114,7 @@ fn product_detail(p: &Product) -> ProductDetail {
             StockLevel {
                 sku: p.sku.clone(),
                 product_name: p.name.clone(),
+                barcode: p.barcode.clone(),
                 location: "A-03-09".into(),
                 on_hand: 4,
                 reserved: 2,
@@ -122,6 +123,7 @@ fn product_detail(p: &Product) -> ProductDetail {
             StockLevel {
                 sku: p.sku.clone(),
                 product_name: p.name.clone(),
+                barcode: p.barcode.clone(),
                 location: "B-07-09".into(),
                 on_hand: 69,
                 reserved: 0,
@@ -493,8 +495,15 @@ fn near_the_end_the_next_page_is_fetched() {
 fn panes_follow_the_role() {
     let mut app = working_app(Role::Purchasing);
     let work = app.workspace().unwrap();
-    assert_eq!(work.panes, vec![PaneKind::Products]);
-    assert_eq!(work.active, PaneKind::Products);
+    assert_eq!(
+        work.panes,
+        vec![PaneKind::Products, PaneKind::Stock, PaneKind::Replenishment]
+    );
+    assert_eq!(
+        work.active,
+        PaneKind::Replenishment,
+        "purchasing starts at its alerts"
+    );
     press_code(&mut app, KeyCode::F(1));
     let screen = render(&app, 80, 24);
     assert!(

@@ -6,7 +6,7 @@ mod console_support;
 use backroom::api::{
     CountLine, CountLocation, CounterFigures, LedgerLine, Stocktake, StocktakeReport,
 };
-use backroom::client::{Applied, Change, Loaded, Lookup, StockChange};
+use backroom::client::{Applied, Change, CountChange, Loaded, Lookup};
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
 use backroom::console::cue::Cue;
 use backroom::domain::barcode::complete_ean13;
@@ -92,12 +92,12 @@ fn counting(role: Role, tasks: Vec<Stocktake>) -> App {
     app
 }
 
-fn stock_changes(effects: &[Effect]) -> Vec<StockChange> {
+fn stock_changes(effects: &[Effect]) -> Vec<CountChange> {
     effects
         .iter()
         .filter_map(|e| match e {
             Effect::Mutate(m) => match &m.change {
-                Change::Stock(c) => Some(c.clone()),
+                Change::Count(c) => Some(c.clone()),
                 _ => None,
             },
             _ => None,
@@ -115,9 +115,9 @@ fn cues(effects: &[Effect]) -> Vec<Cue> {
         .collect()
 }
 
-fn answer(app: &mut App, change: StockChange, st: Stocktake) -> Vec<Effect> {
+fn answer(app: &mut App, change: CountChange, st: Stocktake) -> Vec<Effect> {
     app.update(Msg::Reply(Reply::Mutated {
-        change: Change::Stock(change),
+        change: Change::Count(change),
         result: Ok(Applied::Stocktake(Box::new(st))),
     }))
 }
@@ -142,7 +142,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     assert!(stock_changes(&early).is_empty());
 
     let started = app.update(Msg::Scan("A-01-01".into()));
-    let start = StockChange::StartCount {
+    let start = CountChange::StartCount {
         stocktake: "ST-000003".into(),
         location: "A-01-01".into(),
     };
@@ -162,7 +162,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|c| matches!(
         c,
-        StockChange::Count {
+        CountChange::Count {
             qty: 1,
             set: false,
             ..
@@ -175,7 +175,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     let set = stock_changes(&app.update(Msg::Scan(pen())));
     assert_eq!(
         set,
-        vec![StockChange::Count {
+        vec![CountChange::Count {
             stocktake: "ST-000003".into(),
             location: "A-01-01".into(),
             product: pen(),
@@ -205,7 +205,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
 
     // Scanning the location again closes it.
     let closing = stock_changes(&app.update(Msg::Scan("A-01-01".into())));
-    let close = StockChange::CloseCount {
+    let close = CountChange::CloseCount {
         stocktake: "ST-000003".into(),
         location: "A-01-01".into(),
         empty: false,
@@ -228,7 +228,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     let confirmed = stock_changes(&app.update(key(KeyCode::Enter)));
     assert_eq!(
         confirmed,
-        vec![StockChange::CloseCount {
+        vec![CountChange::CloseCount {
             stocktake: "ST-000003".into(),
             location: "A-01-02".into(),
             empty: true,
@@ -243,7 +243,7 @@ fn a_refused_count_is_taken_back_and_said() {
     app.update(Msg::Scan("A-01-01".into()));
     let sent = stock_changes(&app.update(Msg::Scan(tea())));
     let refused = app.update(Msg::Reply(Reply::Mutated {
-        change: Change::Stock(sent[0].clone()),
+        change: Change::Count(sent[0].clone()),
         result: Err(backroom::client::ClientError::Unexpected(
             "4712345000008 is not part of this count at A-01-01".into(),
         )),
@@ -302,7 +302,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
     let approve = stock_changes(&app.update(key(KeyCode::Char('a'))));
     assert_eq!(
         approve,
-        vec![StockChange::Review {
+        vec![CountChange::Review {
             stocktake: "ST-000003".into(),
             lines: vec![("A-01-01".into(), "TEA-1001".into())],
             approve: true,
@@ -315,7 +315,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
     let recount = stock_changes(&app.update(key(KeyCode::Char('r'))));
     assert_eq!(
         recount,
-        vec![StockChange::Review {
+        vec![CountChange::Review {
             stocktake: "ST-000003".into(),
             lines: vec![("A-01-02".into(), "STA-1001".into())],
             approve: false,

@@ -39,6 +39,8 @@ pub struct Location {
 pub struct StockLevel {
     pub sku: String,
     pub product_name: String,
+    /// The product's EAN-13, so a scanner can tell it here without another lookup.
+    pub barcode: Option<String>,
     pub location: String,
     pub on_hand: i64,
     pub reserved: i64,

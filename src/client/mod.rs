@@ -2,13 +2,16 @@
 //! kept between runs.
 
 mod feed;
+mod lookup;
 mod mutation;
+mod purchasing;
 mod rest;
 mod stock;
+mod stocktake;
 pub mod token_store;
 
 pub use feed::EventFeed;
-pub use mutation::{Applied, Change, Mutation, StockChange};
+pub use lookup::{Loaded, Lookup};
+pub use mutation::{Applied, Change, CountChange, Mutation, PurchasingChange, StockChange};
 pub use rest::{Client, ClientError, OrderQuery};
-pub use stock::{Loaded, Lookup};
 pub use token_store::{StoredSession, TokenStore};

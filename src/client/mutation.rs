@@ -4,7 +4,10 @@
 
 use uuid::Uuid;
 
-use crate::api::{OrderDetail, PackedItem, Parcel, PickList, PickedLot, Stocktake};
+use crate::api::{
+    OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
+    ReplenishmentAlert, StockMovement, Stocktake,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -58,11 +61,15 @@ pub enum Change {
         order: String,
     },
     /// Counting stock.
+    Count(CountChange),
+    /// Receiving goods and moving them.
     Stock(StockChange),
+    /// Deciding on replenishment alerts and purchase requests.
+    Purchasing(PurchasingChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StockChange {
+pub enum CountChange {
     /// Begin counting a location of a stocktake.
     StartCount { stocktake: String, location: String },
     /// A scan (`qty` more) or a typed total (`set`) of a product at the location.
@@ -87,6 +94,54 @@ pub enum StockChange {
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockChange {
+    /// Open a receipt for a delivery, against the purchase requests it should bring.
+    OpenReceipt {
+        expected: Vec<String>,
+    },
+    /// Units scanned into an open receipt.
+    Receive {
+        receipt: String,
+        product: String,
+        qty: i64,
+        lot: Option<String>,
+        expiry: Option<String>,
+    },
+    CloseReceipt {
+        receipt: String,
+    },
+    /// Units from one location to another; out of receiving it is a put-away.
+    Move {
+        product: String,
+        from: String,
+        to: String,
+        qty: i64,
+        lot: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurchasingChange {
+    /// Turn an alert into a purchase request for `qty` (the suggestion when `None`).
+    RequestFromAlert {
+        alert: String,
+        qty: Option<i64>,
+    },
+    DismissAlert {
+        alert: String,
+        reason: String,
+    },
+    /// Placed with the supplier: on order from now.
+    OrderRequest {
+        request: String,
+    },
+    CancelRequest {
+        request: String,
+        reason: String,
+    },
+}
+
 /// What the server answered a change with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
@@ -94,6 +149,10 @@ pub enum Applied {
     PickList(Box<PickList>),
     Parcel(Box<Parcel>),
     Stocktake(Box<Stocktake>),
+    Receipt(Box<Receipt>),
+    Movement(Box<StockMovement>),
+    Alert(Box<ReplenishmentAlert>),
+    PurchaseRequest(Box<PurchaseRequest>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

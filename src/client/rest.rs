@@ -42,6 +42,10 @@ impl ClientError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, ClientError::Unreachable(_))
     }
+
+    pub fn is_not_found(&self) -> bool {
+        self.problem_type() == Some(ProblemType::NotFound)
+    }
 }
 
 /// Filters for the order queue.
@@ -369,7 +373,9 @@ impl Client {
                 let path = format!("api/v1/orders/{}/pack", path_segment(order));
                 Applied::Parcel(self.post_once(&path, Some(&body), key).await?)
             }
+            Change::Count(change) => self.submit_count(change, key).await?,
             Change::Stock(change) => self.submit_stock(change, key).await?,
+            Change::Purchasing(change) => self.submit_purchasing(change, key).await?,
         };
         Ok(applied)
     }

@@ -13,7 +13,9 @@ use super::pack::PackPane;
 use super::palette::{Command, Palette};
 use super::pick::PickPane;
 use super::products::ProductsPane;
+use super::replenishment::ReplenishmentPane;
 use super::signin::SignIn;
+use super::stock::StockPane;
 use super::stocktake::StocktakePane;
 use super::theme::Theme;
 use crate::api::{
@@ -148,15 +150,19 @@ pub enum PaneKind {
     Products,
     Pick,
     Pack,
+    Stock,
+    Replenishment,
     Stocktake,
 }
 
 impl PaneKind {
-    pub const ALL: [PaneKind; 5] = [
+    pub const ALL: [PaneKind; 7] = [
         PaneKind::Orders,
         PaneKind::Products,
         PaneKind::Pick,
         PaneKind::Pack,
+        PaneKind::Stock,
+        PaneKind::Replenishment,
         PaneKind::Stocktake,
     ];
 
@@ -166,7 +172,9 @@ impl PaneKind {
             PaneKind::Products => "Products",
             PaneKind::Pick => "Pick",
             PaneKind::Pack => "Pack",
+            PaneKind::Stock => "Stock",
             PaneKind::Stocktake => "Stocktake",
+            PaneKind::Replenishment => "Replenishment",
         }
     }
 
@@ -176,7 +184,9 @@ impl PaneKind {
             PaneKind::Products => "Prod",
             PaneKind::Pick => "Pick",
             PaneKind::Pack => "Pack",
+            PaneKind::Stock => "Stock",
             PaneKind::Stocktake => "Count",
+            PaneKind::Replenishment => "Reord",
         }
     }
 
@@ -186,7 +196,9 @@ impl PaneKind {
             PaneKind::Products => Context::Products,
             PaneKind::Pick => Context::Pick,
             PaneKind::Pack => Context::Pack,
+            PaneKind::Stock => Context::Stock,
             PaneKind::Stocktake => Context::Stocktake,
+            PaneKind::Replenishment => Context::Replenishment,
         }
     }
 
@@ -196,7 +208,9 @@ impl PaneKind {
             PaneKind::Products => Action::PaneProducts,
             PaneKind::Pick => Action::PanePick,
             PaneKind::Pack => Action::PanePack,
+            PaneKind::Stock => Action::PaneStock,
             PaneKind::Stocktake => Action::PaneStocktake,
+            PaneKind::Replenishment => Action::PaneReplenishment,
         }
     }
 
@@ -206,7 +220,9 @@ impl PaneKind {
             PaneKind::Orders => Permission::OrdersRead,
             PaneKind::Products => Permission::CatalogRead,
             PaneKind::Pick | PaneKind::Pack => Permission::OrdersFulfil,
+            PaneKind::Stock => Permission::StockRead,
             PaneKind::Stocktake => Permission::StocktakeCount,
+            PaneKind::Replenishment => Permission::PurchasingManage,
         }
     }
 
@@ -235,7 +251,9 @@ pub struct Workspace {
     pub products: ProductsPane,
     pub pick: PickPane,
     pub pack: PackPane,
+    pub stock: StockPane,
     pub stocktake: StocktakePane,
+    pub replenishment: ReplenishmentPane,
     pub overlay: Option<Overlay>,
 }
 
@@ -246,7 +264,9 @@ impl Workspace {
             PaneKind::Products => self.products.is_typing(),
             PaneKind::Pick => self.pick.is_typing(),
             PaneKind::Pack => self.pack.is_typing(),
+            PaneKind::Stock => self.stock.is_typing(),
             PaneKind::Stocktake => self.stocktake.is_typing(),
+            PaneKind::Replenishment => self.replenishment.is_typing(),
         }
     }
 }
@@ -315,13 +335,18 @@ impl App {
             .into_iter()
             .filter(|p| me.permissions.iter().any(|m| m == p.permission().as_str()))
             .collect();
-        // People on the floor start where they work.
-        let floor = me.role == "warehouse" && panes.contains(&PaneKind::Pick);
-        let active = if floor {
-            PaneKind::Pick
-        } else {
-            panes.first().copied().unwrap_or(PaneKind::Orders)
+        // People start where they work: the floor at picking, purchasing at its alerts.
+        let home = match me.role.as_str() {
+            "warehouse" => Some(PaneKind::Pick),
+            "purchasing" => Some(PaneKind::Replenishment),
+            _ => None,
         };
+        let active = match home {
+            Some(pane) if panes.contains(&pane) => pane,
+            _ => panes.first().copied().unwrap_or(PaneKind::Orders),
+        };
+        let holds = |p: Permission| me.permissions.iter().any(|m| m == p.as_str());
+        let may_move = holds(Permission::StockMove);
         let supervisor = me
             .permissions
             .iter()
@@ -334,7 +359,9 @@ impl App {
             products: ProductsPane::default(),
             pick: PickPane::default(),
             pack: PackPane::default(),
+            stock: StockPane::new(may_move),
             stocktake: StocktakePane::new(supervisor),
+            replenishment: ReplenishmentPane::default(),
             overlay: None,
         };
         let mut effects = vec![Effect::CheckHealth];
@@ -343,7 +370,8 @@ impl App {
                 PaneKind::Orders => work.orders.reload(&mut self.next_request),
                 PaneKind::Products => work.products.reload(&mut self.next_request),
                 PaneKind::Stocktake => work.stocktake.reload(&mut self.next_request),
-                PaneKind::Pick | PaneKind::Pack => Vec::new(),
+                PaneKind::Replenishment => work.replenishment.reload(&mut self.next_request),
+                PaneKind::Pick | PaneKind::Pack | PaneKind::Stock => Vec::new(),
             });
         }
         self.screen = Screen::Work(Box::new(work));
@@ -428,6 +456,8 @@ impl App {
             PaneKind::Pick => return work.pick.on_scan(&scan, today),
             PaneKind::Pack => return work.pack.on_scan(&scan, ids),
             PaneKind::Stocktake => return work.stocktake.on_scan(text, &scan),
+            PaneKind::Stock => return work.stock.on_scan(text, &scan, ids),
+            PaneKind::Replenishment => "nothing (scan in the stock pane)",
             PaneKind::Orders => match &scan.reading {
                 Ok(Reading::Label(label)) if scan.kind() == ScanKind::Order => {
                     return work.orders.find(&label.text, ids);
@@ -521,6 +551,7 @@ impl App {
                             PaneKind::Pick => work.pick.on_entry_key(key),
                             PaneKind::Pack => work.pack.on_entry_key(key),
                             PaneKind::Stocktake => work.stocktake.on_entry_key(key),
+                            PaneKind::Stock => work.stock.on_entry_key(key),
                             _ => false,
                         };
                         if entered {
@@ -545,6 +576,12 @@ impl App {
                                 ),
                                 PaneKind::Stocktake => {
                                     work.stocktake.on_typing(input_action, key, &reader)
+                                }
+                                PaneKind::Stock => {
+                                    work.stock.on_typing(input_action, key, &reader, ids)
+                                }
+                                PaneKind::Replenishment => {
+                                    work.replenishment.on_typing(input_action, key)
                                 }
                             };
                             if let Some(effects) = handled {
@@ -617,7 +654,9 @@ impl App {
             | Action::PaneProducts
             | Action::PanePick
             | Action::PanePack
-            | Action::PaneStocktake => {
+            | Action::PaneStock
+            | Action::PaneStocktake
+            | Action::PaneReplenishment => {
                 let Some(wanted) = PaneKind::of_action(action) else {
                     return Vec::new();
                 };
@@ -649,6 +688,8 @@ impl App {
                     PaneKind::Orders => work.orders.reload(ids),
                     PaneKind::Products => work.products.reload(ids),
                     PaneKind::Stocktake => work.stocktake.reload(ids),
+                    PaneKind::Stock => work.stock.reload(ids),
+                    PaneKind::Replenishment => work.replenishment.reload(ids),
                     PaneKind::Pick | PaneKind::Pack => Vec::new(),
                 });
                 effects
@@ -734,6 +775,8 @@ impl App {
                     }
                     PaneKind::Pack => work.pack.on_action(other, &reader, ids),
                     PaneKind::Stocktake => work.stocktake.on_action(other, ids),
+                    PaneKind::Stock => work.stock.on_action(other, ids),
+                    PaneKind::Replenishment => work.replenishment.on_action(other),
                 }
             }
         }
@@ -795,7 +838,14 @@ impl App {
                 work.pack.on_task(request, result)
             }
             (Screen::Work(work), Reply::Loaded { request, result }) => {
-                work.stocktake.on_loaded(request, result)
+                // Request ids are unique: the pane that asked takes the answer.
+                if work.stock.asked(request) {
+                    work.stock.on_loaded(request, result)
+                } else if work.replenishment.asked(request) {
+                    work.replenishment.on_loaded(request, result)
+                } else {
+                    work.stocktake.on_loaded(request, result)
+                }
             }
             (Screen::Work(work), Reply::Printed(result)) => {
                 let failed = result.is_err();
@@ -814,6 +864,10 @@ impl App {
                 }
                 let about_orders =
                     event.kind.starts_with("order.") || event.kind.starts_with("shipment.");
+                if work.panes.contains(&PaneKind::Replenishment) {
+                    let active = work.active == PaneKind::Replenishment;
+                    effects.extend(work.replenishment.on_feed(&event, active, ids));
+                }
                 if about_orders && work.panes.contains(&PaneKind::Orders) {
                     effects.push(Effect::RefreshOrder {
                         id: event.entity_id,
@@ -835,7 +889,9 @@ impl App {
                     Ok(_) => Vec::new(),
                     Err(e) => work.pick.on_refused(&e),
                 },
-                Change::Stock(change) => work.stocktake.on_applied(&change, result),
+                Change::Count(change) => work.stocktake.on_applied(&change, result),
+                Change::Stock(change) => work.stock.on_applied(&change, result, ids),
+                Change::Purchasing(change) => work.replenishment.on_applied(&change, result, ids),
                 Change::Pack { .. } | Change::Ship { .. } => {
                     // The queue shows the order's new status too.
                     match &result {

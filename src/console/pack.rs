@@ -13,8 +13,8 @@ use ratatui::widgets::Paragraph;
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
+use super::floor::{Prompt, code_key, entry_key, say};
 use super::keymap::{Action, Key};
-use super::pick::{Prompt, code_key, entry_key, say};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, muted_line, pane_block};

@@ -11,22 +11,17 @@ use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::Effect;
 use super::cue::Cue;
+use super::floor::{Prompt, code_key, element, entry_key, expiry_of, say, units_in};
 use super::keymap::{Action, Key};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line, pane_block};
 use crate::api::{PickLine, PickList, PickedLot};
 use crate::client::{Change, ClientError, Mutation};
-use crate::domain::barcode::{Gtin, Meaning, Reading, Scan, ScanKind};
+use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
 
 /// Typed numbers up to this many digits are counts; longer ones are barcodes typed by hand.
 const COUNT_DIGITS: usize = 4;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prompt {
-    pub text: String,
-    pub is_error: bool,
-}
 
 #[derive(Debug, Default)]
 pub struct PickPane {
@@ -48,31 +43,6 @@ pub struct PickPane {
     /// Asked "report short?" and waiting for the answer.
     confirming_short: bool,
     pub prompt: Option<Prompt>,
-}
-
-impl Prompt {
-    /// What happened last, red when it was refused, wrapped to the width it has.
-    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
-        let role = if self.is_error {
-            ThemeRole::Error
-        } else {
-            ThemeRole::Ok
-        };
-        f.render_widget(
-            Paragraph::new(Span::styled(self.text.clone(), theme.style(role)))
-                .wrap(Wrap { trim: true }),
-            area,
-        );
-    }
-}
-
-/// Tells the person on the floor what happened, by ear and on screen.
-pub fn say(prompt: &mut Option<Prompt>, text: impl Into<String>, cue: Cue) -> Vec<Effect> {
-    *prompt = Some(Prompt {
-        text: text.into(),
-        is_error: cue == Cue::Error,
-    });
-    vec![Effect::Cue(cue)]
 }
 
 /// What a scan or key did, for the app to pass on.
@@ -734,77 +704,9 @@ impl PickPane {
     }
 }
 
-/// Digits typed on the floor (a count, or a barcode read off a torn label) and their
-/// correction; false for any other key.
-pub fn entry_key(entry: &mut String, key: Key) -> bool {
-    match key.code {
-        crossterm::event::KeyCode::Char(c) if c.is_ascii_digit() && key.is_text() => {
-            // The longest code typed by hand is a GTIN-14.
-            if entry.len() < 14 {
-                entry.push(c);
-            }
-            true
-        }
-        crossterm::event::KeyCode::Backspace => entry.pop().is_some(),
-        _ => false,
-    }
-}
-
-/// A key for the field where any code is typed by hand: `Some(Some(code))` when one was
-/// entered, `Some(None)` when the key was the field's, `None` when it is not.
-pub fn code_key(
-    code: &mut TextInput,
-    typing: &mut bool,
-    input: Option<Action>,
-    key: Key,
-) -> Option<Option<String>> {
-    match input {
-        Some(Action::Submit) => {
-            *typing = false;
-            let text = code.text().trim().to_string();
-            code.clear();
-            Some((!text.is_empty()).then_some(text))
-        }
-        Some(Action::Cancel) => {
-            *typing = false;
-            code.clear();
-            Some(None)
-        }
-        _ => code.edit(key).then_some(None),
-    }
-}
-
 fn list_sku_of(list: &PickList, gtin: &Gtin) -> Option<String> {
     list.lines
         .iter()
         .find(|l| gtin.is_item(l.barcode.as_deref()))
         .map(|l| l.sku.clone())
-}
-
-pub fn element(scan: &Scan, ai: &str) -> Option<String> {
-    match &scan.reading {
-        Ok(Reading::ElementString(es)) => es.get(ai).map(|e| e.value.clone()),
-        _ => None,
-    }
-}
-
-/// Best before (15) or expiry (17) as `YYYY-MM-DD`; expiry wins.
-pub fn expiry_of(scan: &Scan) -> Option<String> {
-    let Ok(Reading::ElementString(es)) = &scan.reading else {
-        return None;
-    };
-    ["17", "15"]
-        .iter()
-        .find_map(|ai| match &es.get(ai)?.meaning {
-            Meaning::Date(d) => Some(d.to_string()),
-            _ => None,
-        })
-}
-
-/// A GS1 label may say how many units it stands for (AI 30); one otherwise.
-pub fn units_in(scan: &Scan) -> i64 {
-    element(scan, "30")
-        .and_then(|v| v.parse().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(1)
 }

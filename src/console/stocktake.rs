@@ -12,14 +12,14 @@ use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
+use super::floor::{Prompt, code_key, entry_key, say, units_in};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
-use super::pick::{Prompt, code_key, entry_key, say, units_in};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line, pane_block};
 use crate::api::{Stocktake, StocktakeReport};
-use crate::client::{Applied, ClientError, Loaded, Lookup, Mutation, StockChange};
+use crate::client::{Applied, ClientError, CountChange, Loaded, Lookup, Mutation};
 use crate::domain::barcode::{Reading, Scan, ScanKind};
 
 type Outcome = Vec<Effect>;
@@ -250,8 +250,8 @@ impl StocktakePane {
                         Cue::Error,
                     );
                 }
-                vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
-                    StockChange::Review {
+                vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
+                    CountChange::Review {
                         stocktake: st.number.clone(),
                         lines: vec![(line.location.clone(), line.sku.clone())],
                         approve,
@@ -408,8 +408,8 @@ impl StocktakePane {
         self.tallies = tallies_at(st, code);
         self.last_item = None;
         self.in_flight += 1;
-        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
-            StockChange::StartCount {
+        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
+            CountChange::StartCount {
                 stocktake: st.number.clone(),
                 location: code.to_string(),
             },
@@ -449,8 +449,8 @@ impl StocktakePane {
         let text = format!("{label}: {}", tally.counted);
         self.last_item = Some(product.to_string());
         self.in_flight += 1;
-        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
-            StockChange::Count {
+        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
+            CountChange::Count {
                 stocktake: number,
                 location: code,
                 product: product.to_string(),
@@ -484,8 +484,8 @@ impl StocktakePane {
             return Vec::new();
         };
         self.in_flight += 1;
-        let effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Stock(
-            StockChange::CloseCount {
+        let effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
+            CountChange::CloseCount {
                 stocktake: st.number.clone(),
                 location: code.clone(),
                 empty,
@@ -501,14 +501,14 @@ impl StocktakePane {
     /// The server's answer to one of this pane's changes.
     pub fn on_applied(
         &mut self,
-        change: &StockChange,
+        change: &CountChange,
         result: Result<Applied, ClientError>,
     ) -> Outcome {
         let counting = matches!(
             change,
-            StockChange::StartCount { .. }
-                | StockChange::Count { .. }
-                | StockChange::CloseCount { .. }
+            CountChange::StartCount { .. }
+                | CountChange::Count { .. }
+                | CountChange::CloseCount { .. }
         );
         if counting {
             self.in_flight = self.in_flight.saturating_sub(1);
@@ -516,7 +516,7 @@ impl StocktakePane {
         match result {
             Ok(Applied::Stocktake(st)) => {
                 let st = *st;
-                if let StockChange::CloseCount {
+                if let CountChange::CloseCount {
                     location, empty, ..
                 } = change
                 {
@@ -539,7 +539,7 @@ impl StocktakePane {
                     self.adopt(st);
                     return self.say(text, Cue::Done);
                 }
-                if let StockChange::Review { approve, .. } = change {
+                if let CountChange::Review { approve, .. } = change {
                     let text = if *approve {
                         "Approved: stock corrected"
                     } else {
@@ -557,7 +557,7 @@ impl StocktakePane {
             Err(e) => {
                 match change {
                     // What the server refused is not counted: back to its figure.
-                    StockChange::Count {
+                    CountChange::Count {
                         product, qty, set, ..
                     } => {
                         if let Some(t) = self.tallies.iter_mut().find(|t| same_item(t, product)) {
@@ -569,7 +569,7 @@ impl StocktakePane {
                         }
                         self.tallies.retain(|t| t.counted > 0 || t.sku.is_some());
                     }
-                    StockChange::StartCount { location, .. }
+                    CountChange::StartCount { location, .. }
                         if self.at.as_deref() == Some(location.as_str()) =>
                     {
                         self.at = None;

@@ -97,6 +97,14 @@ pub fn draw(f: &mut Frame, app: &App) {
                         work.stocktake
                             .render(f, body, theme, compact, work.overlay.is_none())
                     }
+                    PaneKind::Stock => {
+                        work.stock
+                            .render(f, body, theme, compact, work.overlay.is_none())
+                    }
+                    PaneKind::Replenishment => {
+                        work.replenishment
+                            .render(f, body, theme, compact, work.overlay.is_none())
+                    }
                 }
             }
             match &work.overlay {
@@ -192,21 +200,35 @@ fn header_title(theme: &Theme, header: Style) -> Style {
 }
 
 fn draw_tabs(f: &mut Frame, area: Rect, theme: &Theme, keymap: &Keymap, work: &Workspace) {
+    let labels = |short: bool| -> Vec<(String, bool)> {
+        work.panes
+            .iter()
+            .map(|pane| {
+                let key = keymap
+                    .first_key(Context::Global, pane.action())
+                    .map(|b| format!("{} ", b.key))
+                    .unwrap_or_default();
+                let name = if short { pane.short() } else { pane.title() };
+                (format!(" {key}{name} "), *pane == work.active)
+            })
+            .collect()
+    };
+    let width = |tabs: &[(String, bool)]| -> usize {
+        tabs.iter().map(|(t, _)| t.chars().count() + 1).sum()
+    };
+    // Full names while they fit; with many panes, the short ones.
+    let mut tabs = labels(false);
+    if width(&tabs) > area.width as usize {
+        tabs = labels(true);
+    }
     let mut spans = Vec::new();
-    for pane in &work.panes {
-        let key = keymap
-            .first_key(Context::Global, pane.action())
-            .map(|b| format!("{} ", b.key))
-            .unwrap_or_default();
-        let role = if *pane == work.active {
+    for (text, active) in tabs {
+        let role = if active {
             ThemeRole::TabActive
         } else {
             ThemeRole::Tab
         };
-        spans.push(Span::styled(
-            format!(" {key}{} ", pane.title()),
-            theme.style(role),
-        ));
+        spans.push(Span::styled(text, theme.style(role)));
         spans.push(Span::raw(" "));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -256,6 +278,8 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
                 (Context::Pick, Some((_, w))) => w.pick.offers(b.action),
                 (Context::Pack, Some((_, w))) => w.pack.offers(b.action),
                 (Context::Stocktake, Some((_, w))) => w.stocktake.offers(b.action),
+                (Context::Stock, Some((_, w))) => w.stock.offers(b.action),
+                (Context::Replenishment, Some((_, w))) => w.replenishment.offers(b.action),
                 // The key for the pane already shown is no use.
                 (Context::Global, Some((active, _))) if b.action == active.action() => false,
                 (Context::Global, _) => {
@@ -279,7 +303,11 @@ fn draw_footer(f: &mut Frame, area: Rect, app: &App, compact: bool) {
     let mut bindings = hint_bindings(app);
     if compact {
         // Function keys first: on RF terminals and small screens they are what people press.
-        bindings.sort_by_key(|b| !matches!(b.key.code, KeyCode::F(_)));
+        // Going to another pane comes last: what can be done here matters more.
+        bindings.sort_by_key(|b| {
+            let switch = PaneKind::ALL.iter().any(|p| p.action() == b.action);
+            (switch, !matches!(b.key.code, KeyCode::F(_)))
+        });
     }
     let mut spans = Vec::new();
     let mut used = 0usize;

@@ -42,6 +42,7 @@ fn stock_level(row: StockRow) -> StockLevel {
         available: row.on_hand - row.reserved,
         sku: row.sku,
         product_name: row.product_name,
+        barcode: row.barcode,
         location: row.location,
         on_hand: row.on_hand,
         reserved: row.reserved,

@@ -30,6 +30,7 @@ pub struct LocationRow {
 pub struct StockRow {
     pub sku: String,
     pub product_name: String,
+    pub barcode: Option<String>,
     pub location: String,
     pub on_hand: i64,
     pub reserved: i64,
@@ -203,7 +204,7 @@ impl Store {
 fn stock_rows(c: &Connection, filter: &StockFilter) -> Result<Vec<StockRow>> {
     let (after_sku, after_loc) = filter.after.unwrap_or(("", ""));
     let mut stmt = c.prepare_cached(
-        "SELECT p.sku, p.name, l.code, b.on_hand, b.reserved
+        "SELECT p.sku, p.name, l.code, b.on_hand, b.reserved, p.barcode
          FROM stock_balances b
          JOIN products p ON p.id = b.product_id
          JOIN locations l ON l.id = b.location_id
@@ -227,6 +228,7 @@ fn stock_rows(c: &Connection, filter: &StockFilter) -> Result<Vec<StockRow>> {
                     location: r.get(2)?,
                     on_hand: r.get(3)?,
                     reserved: r.get(4)?,
+                    barcode: r.get(5)?,
                 })
             },
         )?

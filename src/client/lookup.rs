@@ -1,0 +1,129 @@
+//! What the stock, stocktake and replenishment panes read: one `Lookup` per question,
+//! answered by one `Loaded`.
+
+use super::rest::{Client, ClientError, path_segment};
+use crate::api::{
+    Page, ProductDetail, PurchaseRequest, Receipt, ReplenishmentAlert, StockLevel, StockMovement,
+    Stocktake, StocktakeReport,
+};
+
+/// How much movement history a lookup shows: what fits on a screen, and some more.
+const HISTORY: u32 = 50;
+
+/// Something a pane wants to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// Counts in progress: the caller's own when `mine`, else all that are not done.
+    Stocktakes {
+        mine: bool,
+    },
+    Stocktake(String),
+    StocktakeReport(String),
+    /// A product (SKU or barcode) with its stock per location.
+    ProductStock(String),
+    /// What a location holds.
+    LocationStock(String),
+    /// The latest movements of a product, or into and out of a location.
+    Movements {
+        product: Option<String>,
+        location: Option<String>,
+    },
+    /// A receipt (`RC-…`) to go on receiving into.
+    Receipt(String),
+    /// Alerts for products still below safety stock.
+    Alerts,
+    /// Purchase requests not yet received: suggested and ordered.
+    OpenPurchaseRequests,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    Stocktakes(Vec<Stocktake>),
+    Stocktake(Box<Stocktake>),
+    StocktakeReport(Box<StocktakeReport>),
+    ProductStock(Box<ProductDetail>),
+    LocationStock(Vec<StockLevel>),
+    Movements(Vec<StockMovement>),
+    Receipt(Box<Receipt>),
+    Alerts(Vec<ReplenishmentAlert>),
+    PurchaseRequests(Vec<PurchaseRequest>),
+}
+
+impl Client {
+    pub async fn load(&self, lookup: &Lookup) -> Result<Loaded, ClientError> {
+        Ok(match lookup {
+            Lookup::Stocktakes { mine } => {
+                let mut stocktakes: Vec<Stocktake> = if *mine {
+                    self.get(
+                        "api/v1/stocktakes",
+                        &[("state", "counting".into()), ("mine", "true".into())],
+                    )
+                    .await?
+                } else {
+                    self.get("api/v1/stocktakes", &[("limit", "100".into())])
+                        .await?
+                };
+                if !*mine {
+                    stocktakes.retain(|s| s.state != "cancelled");
+                }
+                Loaded::Stocktakes(stocktakes)
+            }
+            Lookup::Stocktake(key) => Loaded::Stocktake(Box::new(
+                self.get(&format!("api/v1/stocktakes/{}", path_segment(key)), &[])
+                    .await?,
+            )),
+            Lookup::StocktakeReport(key) => Loaded::StocktakeReport(Box::new(
+                self.get(
+                    &format!("api/v1/stocktakes/{}/report", path_segment(key)),
+                    &[],
+                )
+                .await?,
+            )),
+            Lookup::ProductStock(key) => Loaded::ProductStock(Box::new(
+                self.get(&format!("api/v1/products/{}", path_segment(key)), &[])
+                    .await?,
+            )),
+            Lookup::LocationStock(code) => {
+                let page: Page<StockLevel> = self
+                    .get(
+                        "api/v1/stock",
+                        &[("location", code.clone()), ("limit", "200".into())],
+                    )
+                    .await?;
+                Loaded::LocationStock(page.items)
+            }
+            Lookup::Movements { product, location } => {
+                let mut query = vec![("limit", HISTORY.to_string())];
+                if let Some(p) = product {
+                    query.push(("product", p.clone()));
+                }
+                if let Some(l) = location {
+                    query.push(("location", l.clone()));
+                }
+                let page: Page<StockMovement> = self.get("api/v1/stock/movements", &query).await?;
+                Loaded::Movements(page.items)
+            }
+            Lookup::Receipt(key) => Loaded::Receipt(Box::new(
+                self.get(&format!("api/v1/receipts/{}", path_segment(key)), &[])
+                    .await?,
+            )),
+            Lookup::Alerts => Loaded::Alerts(
+                self.get("api/v1/replenishment/alerts", &[("limit", "200".into())])
+                    .await?,
+            ),
+            Lookup::OpenPurchaseRequests => {
+                let mut requests: Vec<PurchaseRequest> = Vec::new();
+                for state in ["suggested", "ordered"] {
+                    let some: Vec<PurchaseRequest> = self
+                        .get(
+                            "api/v1/purchase-requests",
+                            &[("state", state.into()), ("limit", "200".into())],
+                        )
+                        .await?;
+                    requests.extend(some);
+                }
+                Loaded::PurchaseRequests(requests)
+            }
+        })
+    }
+}
