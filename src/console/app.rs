@@ -429,8 +429,15 @@ impl App {
 
     /// A scan goes to the active pane, whatever has focus there.
     fn on_scan(&mut self, text: &str) -> Vec<Effect> {
-        if matches!(self.screen, Screen::SignIn(_)) {
-            // Password managers type as fast as scanners: on the sign-in form it is typing.
+        // Password managers and pasted text come as fast as scans: on the sign-in form, and
+        // in a free-text answer, it is typing.
+        let free_text = match &self.screen {
+            Screen::SignIn(_) => true,
+            Screen::Work(work) => {
+                work.active == PaneKind::Replenishment && work.replenishment.is_typing()
+            }
+        };
+        if free_text {
             let suffix = Key::parse(&self.scanner.keyboard.suffix)
                 .unwrap_or(Key::new(KeyCode::Enter, KeyModifiers::NONE));
             let keys: Vec<Key> = text

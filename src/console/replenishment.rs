@@ -432,7 +432,7 @@ impl ReplenishmentPane {
                 } else {
                     vec![
                         a.number.clone(),
-                        a.sku.clone(),
+                        format!("{} {}", a.sku, a.name),
                         format!("{}/{}", a.available, a.safety_stock),
                         a.on_order.to_string(),
                         a.suggested_qty.to_string(),
@@ -482,7 +482,7 @@ impl ReplenishmentPane {
                     Constraint::Length(5),
                     Constraint::Length(5),
                     Constraint::Length(11),
-                    Constraint::Min(9),
+                    Constraint::Length(10),
                 ],
             )
         };
@@ -522,7 +522,7 @@ impl ReplenishmentPane {
                 } else {
                     vec![
                         r.number.clone(),
-                        r.sku.clone(),
+                        format!("{} {}", r.sku, r.name),
                         r.qty.to_string(),
                         r.received_qty.to_string(),
                         r.state.clone(),

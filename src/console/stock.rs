@@ -863,7 +863,7 @@ impl StockPane {
         ])
         .areas(area);
         f.render_widget(Paragraph::new(heading), head);
-        let by_location = matches!(subject, Subject::Product(_));
+        let one_product = matches!(subject, Subject::Product(_));
         if self.balances.is_empty() {
             let text = if self.loading {
                 "Loading…"
@@ -876,7 +876,7 @@ impl StockPane {
                 .balances
                 .iter()
                 .map(|b| {
-                    let what = if by_location {
+                    let what = if one_product {
                         b.location.clone()
                     } else {
                         b.sku.clone()
@@ -887,13 +887,13 @@ impl StockPane {
                         b.reserved.to_string(),
                         b.available.to_string(),
                     ];
-                    if !compact && !by_location {
+                    if !compact && !one_product {
                         cells.push(b.product_name.clone());
                     }
                     Row::new(cells)
                 })
                 .collect();
-            let first = if by_location { "Location" } else { "Item" };
+            let first = if one_product { "Location" } else { "Item" };
             let mut header = vec![first, "Hand", "Resv", "Free"];
             let mut widths = vec![
                 Constraint::Length(if compact { 10 } else { 14 }),
@@ -901,7 +901,7 @@ impl StockPane {
                 Constraint::Length(5),
                 Constraint::Length(5),
             ];
-            if !compact && !by_location {
+            if !compact && !one_product {
                 header.push("Name");
                 widths.push(Constraint::Min(8));
             }
@@ -915,7 +915,7 @@ impl StockPane {
                 balances_area,
             );
         }
-        self.render_history(f, history_area, theme, compact, by_location);
+        self.render_history(f, history_area, theme, compact, one_product);
     }
 
     fn render_history(
@@ -924,7 +924,7 @@ impl StockPane {
         area: Rect,
         theme: &Theme,
         compact: bool,
-        by_location: bool,
+        one_product: bool,
     ) {
         if area.height < 2 {
             return;
@@ -945,7 +945,7 @@ impl StockPane {
                     vec![
                         when,
                         m.kind.clone(),
-                        if by_location {
+                        if one_product {
                             m.qty.to_string()
                         } else {
                             format!("{} {}", m.qty, m.sku)
@@ -978,7 +978,7 @@ impl StockPane {
                 vec![
                     Constraint::Length(11),
                     Constraint::Length(10),
-                    Constraint::Length(if by_location { 4 } else { 13 }),
+                    Constraint::Length(if one_product { 4 } else { 13 }),
                     Constraint::Min(15),
                     Constraint::Length(9),
                     Constraint::Length(9),

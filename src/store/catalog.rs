@@ -107,11 +107,28 @@ fn into_product(raw: RawProduct) -> Result<ProductRow> {
     })
 }
 
+/// A product key (SKU, id or barcode) and the barcode forms it may be on file as: a scan
+/// of AI 01 carries a GTIN-14 where the catalogue holds the EAN-13.
+pub(super) fn product_keys(key: &str) -> [String; 5] {
+    let key = key.trim();
+    let gtin = crate::domain::barcode::Gtin::parse(key).ok();
+    let forms = gtin
+        .as_ref()
+        .map(|g| g.catalogue_forms())
+        .unwrap_or_default();
+    let form = |i: usize| forms.get(i).copied().unwrap_or(key).to_string();
+    [key.to_string(), form(0), form(1), form(2), form(3)]
+}
+
+/// Matches `product_keys` bound as ?1 to ?5.
+pub(super) const PRODUCT_KEY_MATCH: &str =
+    "(p.sku = ?1 OR p.id = ?1 OR p.barcode IN (?2, ?3, ?4, ?5))";
+
 fn product_by_key(c: &Connection, key: &str) -> Result<Option<ProductRow>> {
     let raw = c
         .query_row(
-            &format!("{PRODUCT_SELECT} WHERE p.sku = ?1 OR p.id = ?1 OR p.barcode = ?1"),
-            [key],
+            &format!("{PRODUCT_SELECT} WHERE {PRODUCT_KEY_MATCH}"),
+            rusqlite::params_from_iter(product_keys(key)),
             raw_product,
         )
         .optional()?;

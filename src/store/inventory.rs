@@ -75,10 +75,16 @@ pub struct LedgerGap {
 
 /// The product's id, from its SKU, id or barcode.
 pub(super) fn product_id(c: &Connection, key: &str) -> Result<String> {
-    c.prepare_cached("SELECT id FROM products WHERE sku = ?1 OR id = ?1 OR barcode = ?1")?
-        .query_row([key.trim()], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("product {key:?}")))
+    c.prepare_cached(&format!(
+        "SELECT p.id FROM products p WHERE {}",
+        super::catalog::PRODUCT_KEY_MATCH
+    ))?
+    .query_row(
+        rusqlite::params_from_iter(super::catalog::product_keys(key)),
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("product {key:?}")))
 }
 
 /// A location's id and kind, from its code.

@@ -121,6 +121,16 @@ impl Gtin {
         &self.gtin14
     }
 
+    /// Every way a catalogue may have written this GTIN (EAN-8, UPC-A, EAN-13, GTIN-14), as
+    /// far as its leading zeros allow: a GS1-128 label's AI 01 finds the EAN-13 on file.
+    pub fn catalogue_forms(&self) -> Vec<&str> {
+        [8, 12, 13, 14]
+            .into_iter()
+            .filter(|n| self.gtin14[..14 - n].bytes().all(|b| b == b'0'))
+            .map(|n| &self.gtin14[14 - n..])
+            .collect()
+    }
+
     /// Whether this scan is the trade item whose barcode the catalogue holds: an EAN-13 on
     /// the shelf and the same GTIN in a GS1-128 (AI 01) are one item.
     pub fn is_item(&self, catalogue_barcode: Option<&str>) -> bool {
@@ -195,6 +205,20 @@ pub fn complete_ean13(body12: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn catalogue_forms_follow_the_leading_zeros() {
+        let ean13 = Gtin::parse("04712345000008").unwrap();
+        assert_eq!(ean13.catalogue_forms(), ["4712345000008", "04712345000008"]);
+        let upc = Gtin::parse("036000291452").unwrap();
+        assert_eq!(
+            upc.catalogue_forms(),
+            ["036000291452", "0036000291452", "00036000291452"]
+        );
+        let case = Gtin::parse("14712345000005").unwrap();
+        assert_eq!(case.catalogue_forms(), ["14712345000005"]);
+    }
+
     use super::*;
 
     #[test]
