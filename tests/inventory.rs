@@ -791,6 +791,25 @@ async fn receipts_of_lot_tracked_products_carry_lot_and_expiry() {
     assert_eq!(received["expiry"], "2027-03-31");
     assert_eq!(received["actor"], "warehouse");
 
+    // The label's AI 01 carries the GTIN-14 of the EAN-13 on file: the same product.
+    let tea_barcode = backroom::domain::barcode::complete_ean13("471234500000").unwrap();
+    let by_label = ok(s
+        .post(
+            &warehouse,
+            &items,
+            Some("tea-gtin14"),
+            json!({ "product": format!("0{tea_barcode}"), "qty": 2, "lot": "L24-0917" }),
+        )
+        .await)
+    .await;
+    assert_eq!(by_label["lines"][0]["sku"], "TEA-1001");
+    assert_eq!(by_label["lines"][0]["received"], 5);
+    let (status, product) = s
+        .get(&warehouse, &format!("/api/v1/products/0{tea_barcode}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(product["product"]["sku"], "TEA-1001");
+
     // Products without lots need none.
     let (plain, _) = single_bin_product(&s, 1, &[]);
     ok(s.post(
