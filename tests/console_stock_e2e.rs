@@ -19,7 +19,7 @@ use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::StreamExt;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Longer than the detector's longest gap between a scan's keys (80 ms by default).
 const PAUSE: Duration = Duration::from_millis(200);
@@ -74,31 +74,48 @@ fn app(server: &str) -> App {
     )
 }
 
-/// The real loop with the scan detector on, each event taken once the answers are in.
-async fn run(server: &TestServer, script: Vec<KeyCode>, scanner: bool) -> (App, String) {
-    let client = Client::new(&server.base).unwrap();
-    let mut app = app(client.base_url());
-    let mut runner = Runner::new(client, None);
-    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
-    let options = LoopOptions {
-        tick: None,
-        wait_for_replies: true,
-        scanner: scanner
-            .then(|| ScanInput::from_settings(&KeyboardWedge::default()).unwrap()),
-    };
-    event_loop(
-        &mut terminal,
-        &mut app,
-        &mut runner,
-        paced(script),
-        Vec::new(),
-        options,
-    )
-    .await
-    .unwrap();
-    assert_eq!(runner.in_flight(), 0);
-    let screen = terminal.backend().to_string();
-    (app, screen)
+/// One console on a test terminal, signed in by keys like any other.
+struct Console {
+    app: App,
+    runner: Runner,
+    terminal: Terminal<TestBackend>,
+}
+
+impl Console {
+    fn new(server: &TestServer) -> Console {
+        let client = Client::new(&server.base).unwrap();
+        Console {
+            app: app(client.base_url()),
+            runner: Runner::new(client, None),
+            terminal: Terminal::new(TestBackend::new(100, 30)).unwrap(),
+        }
+    }
+
+    /// Runs the real loop over `script`, each event taken once the answers are in; with
+    /// `scanner`, the scan detector tells scans from typing. Returns the screen after.
+    async fn keys(&mut self, script: Vec<KeyCode>, scanner: bool) -> String {
+        let options = LoopOptions {
+            tick: None,
+            wait_for_replies: true,
+            scanner: scanner.then(|| ScanInput::from_settings(&KeyboardWedge::default()).unwrap()),
+        };
+        event_loop(
+            &mut self.terminal,
+            &mut self.app,
+            &mut self.runner,
+            paced(script),
+            Vec::new(),
+            options,
+        )
+        .await
+        .unwrap();
+        assert_eq!(self.runner.in_flight(), 0);
+        self.terminal.backend().to_string()
+    }
+
+    fn stock(&self) -> &backroom::console::stock::StockPane {
+        &self.app.workspace().expect("signed in").stock
+    }
 }
 
 /// The `items` of a page the server answers with 200.
@@ -130,11 +147,15 @@ async fn held(server: &TestServer, token: &str, sku: &str, location: &str) -> (i
         })
 }
 
+/// Tea is traced by lot: its cases carry a GS1-128 label with the GTIN-14 of TEA-1001's
+/// EAN-13 4712345000008 (01), an expiry (17) and the lot (10).
+const TEA_CASE: &str = "01047123450000081727123110LOT42";
+
 #[tokio::test]
 async fn receive_and_put_away_by_scanning() {
     let server = TestServer::start().await;
     let token = server.token("warehouse").await;
-    // Kitchen goods are not traced by lot: a plain EAN-13 scan will do.
+    // Kitchen goods are not traced by lot: their plain EAN-13 will do.
     let (product, _) = server
         .store
         .product_with_stock("KIT-1001")
@@ -142,118 +163,166 @@ async fn receive_and_put_away_by_scanning() {
         .expect("KIT-1001");
     let barcode = product.barcode.expect("KIT-1001 has a barcode");
     let bin = "A-01-01";
-    let (bin_before, _) = held(&server, &token, "KIT-1001", bin).await;
-    assert_eq!(held(&server, &token, "KIT-1001", "RCV-01").await, (0, 0));
+    let kit_before = held(&server, &token, "KIT-1001", bin).await.0;
+    let tea_before = held(&server, &token, "TEA-1001", bin).await.0;
+    for sku in ["KIT-1001", "TEA-1001"] {
+        assert_eq!(held(&server, &token, sku, "RCV-01").await, (0, 0), "{sku}");
+    }
     assert!(items(&server, &token, "/api/v1/receipts").await.is_empty());
+    let mut console = Console::new(&server);
 
+    // Receiving: three single units, then five on one scan (the number pressed first), then
+    // two cases of tea with their lot.
     let mut script = sign_in("warehouse");
     script.push(KeyCode::F(5));
     script.extend(pressed("r"));
-    // Three single units, then five on one scan: the number typed first.
     for _ in 0..3 {
         script.extend(scan(&barcode));
     }
     script.extend(pressed("5"));
     script.extend(scan(&barcode));
-    script.extend(pressed("c"));
-    // Put away: from the receiving location the receipt was closed into, all eight at once.
-    script.extend(pressed("m"));
+    script.extend(pressed("2"));
+    script.extend(scan(TEA_CASE));
+    let screen = console.keys(script, true).await;
+    let receipt = console.stock().receipt.clone().expect("a receipt is open");
+    let number = receipt.number.clone();
+    assert_eq!(receipt.state, "open");
+    assert_eq!(receipt.location, "RCV-01");
+    let received: Vec<(&str, i64)> = receipt
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.received))
+        .collect();
+    assert_eq!(received, [("KIT-1001", 8), ("TEA-1001", 2)], "{screen}");
+    assert!(screen.contains(&format!("Receiving {number}")), "{screen}");
+    assert!(screen.contains("Into RCV-01"), "{screen}");
+    assert!(screen.contains("TEA-1001: 2 received"), "{screen}");
+
+    // Closed: the pane looks at what is now in receiving, ready to put it away.
+    let screen = console.keys(pressed("c"), true).await;
+    assert!(
+        screen.contains(&format!(
+            "{number} closed: 10 unit(s) in RCV-01. Put away: m"
+        )),
+        "{screen}"
+    );
+    assert!(screen.contains("RCV-01  10 on hand · 10 free"), "{screen}");
+    // The prompt, and one line of history per scan.
+    assert_eq!(screen.matches(number.as_str()).count(), 1 + 5, "{screen}");
+    assert!(console.stock().receipt.is_none());
+
+    // Put away: from receiving (where the pane is), eight of one and both cases, into a bin.
+    let mut script = pressed("m");
     script.extend(pressed("8"));
     script.extend(scan(&barcode));
-    script.extend(scan(bin));
-    let (app, screen) = run(&server, script, true).await;
+    script.extend(pressed("2"));
+    script.extend(scan(TEA_CASE));
+    let screen = console.keys(script, true).await;
+    assert!(screen.contains("Move from RCV-01"), "{screen}");
+    assert!(screen.contains("10 in hand: scan where to"), "{screen}");
+    assert!(screen.contains("LOT42"), "{screen}");
+    let screen = console.keys(scan(bin), true).await;
+    assert!(
+        console.stock().cart.is_empty(),
+        "{:?}",
+        console.stock().cart
+    );
+    assert!(
+        screen.contains(&format!("Put away 2 × TEA-1001 RCV-01 → {bin}"))
+            || screen.contains(&format!("Put away 8 × KIT-1001 RCV-01 → {bin}")),
+        "{screen}"
+    );
+    assert!(screen.contains("RCV-01  scan the items"), "{screen}");
 
     // The receipt: closed, with exactly what was scanned.
     let receipts = items(&server, &token, "/api/v1/receipts").await;
     assert_eq!(receipts.len(), 1, "{receipts:?}");
-    let receipt = &receipts[0];
-    let number = receipt["number"].as_str().unwrap().to_string();
-    assert_eq!(receipt["state"], "closed", "{receipt}");
-    assert_eq!(receipt["location"], "RCV-01", "{receipt}");
-    let lines = receipt["lines"].as_array().unwrap();
-    assert_eq!(lines.len(), 1, "{receipt}");
-    assert_eq!(lines[0]["sku"], "KIT-1001");
-    assert_eq!(lines[0]["received"], 8, "{receipt}");
+    let closed = &receipts[0];
+    assert_eq!(closed["number"], number.as_str());
+    assert_eq!(closed["state"], "closed", "{closed}");
+    let lines: Vec<(String, i64)> = closed["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["sku"].as_str().unwrap().to_string(),
+                l["received"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [("KIT-1001".to_string(), 8), ("TEA-1001".to_string(), 2)],
+        "{closed}"
+    );
 
     // The units went on from receiving into the bin.
-    assert_eq!(held(&server, &token, "KIT-1001", "RCV-01").await, (0, 0));
-    let (bin_after, _) = held(&server, &token, "KIT-1001", bin).await;
-    assert_eq!(bin_after, bin_before + 8);
+    for sku in ["KIT-1001", "TEA-1001"] {
+        assert_eq!(held(&server, &token, sku, "RCV-01").await, (0, 0), "{sku}");
+    }
+    assert_eq!(
+        held(&server, &token, "KIT-1001", bin).await.0,
+        kit_before + 8
+    );
+    assert_eq!(
+        held(&server, &token, "TEA-1001", bin).await.0,
+        tea_before + 2
+    );
 
-    // The ledger tells the same story: four receipt movements, one put-away of all eight.
-    let received = items(
+    // The ledger tells the same story: one receipt movement per scan, one put-away per item.
+    let ledger = items(
         &server,
         &token,
         &format!("/api/v1/stock/movements?reference={number}"),
     )
     .await;
-    let mut quantities: Vec<i64> = received
+    let mut scans: Vec<(String, i64, Option<String>)> = ledger
         .iter()
         .map(|m| {
             assert_eq!(m["kind"], "receipt", "{m}");
-            assert_eq!(m["sku"], "KIT-1001", "{m}");
             assert_eq!(m["to"], "RCV-01", "{m}");
             assert_eq!(m["actor"], "warehouse", "{m}");
-            m["qty"].as_i64().unwrap()
+            (
+                m["sku"].as_str().unwrap().to_string(),
+                m["qty"].as_i64().unwrap(),
+                m["lot"].as_str().map(String::from),
+            )
         })
         .collect();
-    quantities.sort_unstable();
-    assert_eq!(quantities, [1, 1, 1, 5], "{received:?}");
-    let put_away = items(
-        &server,
-        &token,
-        "/api/v1/stock/movements?product=KIT-1001&kind=put_away",
-    )
-    .await;
-    assert_eq!(put_away.len(), 1, "{put_away:?}");
-    assert_eq!(put_away[0]["qty"], 8);
-    assert_eq!(put_away[0]["from"], "RCV-01");
-    assert_eq!(put_away[0]["to"], bin);
-
-    // The console says so, and has nothing left in hand.
-    let stock = &app.workspace().expect("signed in").stock;
-    assert!(stock.cart.is_empty(), "{:?}", stock.cart);
-    assert!(stock.receipt.is_none());
-    assert!(
-        screen.contains(&format!("Put away 8 × KIT-1001 RCV-01 → {bin}")),
-        "{screen}"
-    );
-    assert!(screen.contains("Move from RCV-01"), "{screen}");
+    scans.sort();
+    let kit = |qty| ("KIT-1001".to_string(), qty, None);
+    let tea = ("TEA-1001".to_string(), 2, Some("LOT42".to_string()));
+    assert_eq!(scans, [kit(1), kit(1), kit(1), kit(5), tea], "{ledger:?}");
+    let tea_in = ledger.iter().find(|m| m["sku"] == "TEA-1001").unwrap();
+    assert_eq!(tea_in["expiry"], "2027-12-31", "{tea_in}");
+    for (sku, qty, lot) in [("KIT-1001", 8, None), ("TEA-1001", 2, Some("LOT42"))] {
+        let put_away = items(
+            &server,
+            &token,
+            &format!("/api/v1/stock/movements?product={sku}&kind=put_away"),
+        )
+        .await;
+        assert_eq!(put_away.len(), 1, "{put_away:?}");
+        let m = &put_away[0];
+        assert_eq!(m["qty"], qty, "{m}");
+        assert_eq!(m["from"], "RCV-01", "{m}");
+        assert_eq!(m["to"], bin, "{m}");
+        assert_eq!(m["lot"].as_str(), lot, "{m}");
+    }
 }
 
 #[tokio::test]
 async fn purchasing_requests_from_an_alert() {
     let server = TestServer::start().await;
-    // The sample shop is seeded without alerts: losing a product's free units raises one.
-    let supervisor = server.token("supervisor").await;
-    let (_, stock) = server
-        .store
-        .product_with_stock("STA-1001")
-        .unwrap()
-        .expect("STA-1001");
-    for (i, level) in stock.iter().enumerate() {
-        let free = level.on_hand - level.reserved;
-        if free <= 0 {
-            continue;
-        }
-        let res = server
-            .post(
-                &supervisor,
-                "/api/v1/stock/adjustments",
-                Some(&format!("lose-{i}")),
-                json!({ "product": "STA-1001", "location": level.location,
-                        "delta": -free, "reason": "lost", "note": "e2e" }),
-            )
-            .await;
-        assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
-    }
+    // The sample shop starts with products below safety stock; the pane opens on the newest
+    // alert, as the server lists them.
     let token = server.token("purchasing").await;
-    let alerts = items(&server, &token, "/api/v1/replenishment/alerts").await;
-    assert_eq!(alerts.len(), 1, "{alerts:?}");
-    let alert = alerts[0].clone();
-    assert_eq!(alert["sku"], "STA-1001");
-    assert_eq!(alert["state"], "open");
+    let alerts = items(&server, &token, "/api/v1/replenishment/alerts?limit=200").await;
+    let alert = alerts.first().expect("the sample shop has alerts").clone();
+    assert_eq!(alert["state"], "open", "{alert}");
     let number = alert["number"].as_str().unwrap().to_string();
+    let sku = alert["sku"].as_str().unwrap().to_string();
     let suggested = alert["suggested_qty"].as_i64().unwrap();
     assert!(suggested > 0, "{alert}");
     assert!(
@@ -267,7 +336,8 @@ async fn purchasing_requests_from_an_alert() {
     script.push(KeyCode::F(6));
     script.push(KeyCode::Char('p'));
     script.push(KeyCode::Enter);
-    let (app, screen) = run(&server, script, false).await;
+    let mut console = Console::new(&server);
+    let screen = console.keys(script, false).await;
 
     let (status, decided) = server
         .get(&token, &format!("/api/v1/replenishment/alerts/{number}"))
@@ -283,14 +353,14 @@ async fn purchasing_requests_from_an_alert() {
     assert_eq!(requests.len(), 1, "{requests:?}");
     let pr = &requests[0];
     assert_eq!(pr["number"], request.as_str());
-    assert_eq!(pr["sku"], "STA-1001");
+    assert_eq!(pr["sku"], sku.as_str());
     assert_eq!(pr["qty"], suggested, "{pr}");
     assert_eq!(pr["state"], "suggested", "{pr}");
     assert_eq!(pr["alert"], number.as_str(), "{pr}");
     assert_eq!(pr["created_by"], "purchasing", "{pr}");
 
     // The pane shows the decision, and the new request in its other list.
-    let pane = &app.workspace().expect("signed in").replenishment;
+    let pane = &console.app.workspace().expect("signed in").replenishment;
     assert!(pane.asking.is_none());
     assert!(pane.requests.iter().any(|r| r.number == request));
     assert!(

@@ -92,7 +92,7 @@ fn counting(role: Role, tasks: Vec<Stocktake>) -> App {
     app
 }
 
-fn stock_changes(effects: &[Effect]) -> Vec<CountChange> {
+fn count_changes(effects: &[Effect]) -> Vec<CountChange> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -139,14 +139,14 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     // An item before a location is refused.
     let early = app.update(Msg::Scan(tea()));
     assert_eq!(cues(&early), vec![Cue::Error]);
-    assert!(stock_changes(&early).is_empty());
+    assert!(count_changes(&early).is_empty());
 
     let started = app.update(Msg::Scan("A-01-01".into()));
     let start = CountChange::StartCount {
         stocktake: "ST-000003".into(),
         location: "A-01-01".into(),
     };
-    assert_eq!(stock_changes(&started), vec![start.clone()]);
+    assert_eq!(count_changes(&started), vec![start.clone()]);
     let mut st = count();
     st.locations[0].state = "counting".into();
     st.locations[0].counter = Some("warehouse".into());
@@ -157,7 +157,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     for _ in 0..3 {
         let effects = app.update(Msg::Scan(tea()));
         assert_eq!(cues(&effects), vec![Cue::Ok]);
-        sent.extend(stock_changes(&effects));
+        sent.extend(count_changes(&effects));
     }
     assert_eq!(sent.len(), 3);
     assert!(sent.iter().all(|c| matches!(
@@ -172,7 +172,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     for c in "12".chars() {
         app.update(key(KeyCode::Char(c)));
     }
-    let set = stock_changes(&app.update(Msg::Scan(pen())));
+    let set = count_changes(&app.update(Msg::Scan(pen())));
     assert_eq!(
         set,
         vec![CountChange::Count {
@@ -204,7 +204,7 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     insta::assert_snapshot!("stocktake_counting_20x16", render(&app, 20, 16));
 
     // Scanning the location again closes it.
-    let closing = stock_changes(&app.update(Msg::Scan("A-01-01".into())));
+    let closing = count_changes(&app.update(Msg::Scan("A-01-01".into())));
     let close = CountChange::CloseCount {
         stocktake: "ST-000003".into(),
         location: "A-01-01".into(),
@@ -222,10 +222,10 @@ fn a_counter_counts_a_location_by_scans_and_closes_it() {
     // An empty bin: closing with nothing counted asks first.
     app.update(Msg::Scan("A-01-02".into()));
     let asked = app.update(key(KeyCode::Char('c')));
-    assert!(stock_changes(&asked).is_empty());
+    assert!(count_changes(&asked).is_empty());
     assert_eq!(cues(&asked), vec![Cue::Warn]);
     insta::assert_snapshot!("stocktake_empty_question_20x16", render(&app, 20, 16));
-    let confirmed = stock_changes(&app.update(key(KeyCode::Enter)));
+    let confirmed = count_changes(&app.update(key(KeyCode::Enter)));
     assert_eq!(
         confirmed,
         vec![CountChange::CloseCount {
@@ -241,7 +241,7 @@ fn a_refused_count_is_taken_back_and_said() {
     let mut app = counting(Role::Warehouse, vec![count()]);
     app.update(key(KeyCode::Enter));
     app.update(Msg::Scan("A-01-01".into()));
-    let sent = stock_changes(&app.update(Msg::Scan(tea())));
+    let sent = count_changes(&app.update(Msg::Scan(tea())));
     let refused = app.update(Msg::Reply(Reply::Mutated {
         change: Change::Count(sent[0].clone()),
         result: Err(backroom::client::ClientError::Unexpected(
@@ -263,7 +263,7 @@ fn a_location_outside_the_count_is_refused() {
     app.update(key(KeyCode::Enter));
     let effects = app.update(Msg::Scan("B-02-03".into()));
     assert_eq!(cues(&effects), vec![Cue::Error]);
-    assert!(stock_changes(&effects).is_empty());
+    assert!(count_changes(&effects).is_empty());
     assert!(render(&app, 80, 24).contains("B-02-03 is not part of ST-000003"));
 }
 
@@ -299,7 +299,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
         "{screen}"
     );
     insta::assert_snapshot!("stocktake_review_80x24", screen);
-    let approve = stock_changes(&app.update(key(KeyCode::Char('a'))));
+    let approve = count_changes(&app.update(key(KeyCode::Char('a'))));
     assert_eq!(
         approve,
         vec![CountChange::Review {
@@ -312,7 +312,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
     app.update(key(KeyCode::Down));
     let refused = app.update(key(KeyCode::Char('a')));
     assert_eq!(cues(&refused), vec![Cue::Error]);
-    let recount = stock_changes(&app.update(key(KeyCode::Char('r'))));
+    let recount = count_changes(&app.update(key(KeyCode::Char('r'))));
     assert_eq!(
         recount,
         vec![CountChange::Review {
@@ -369,4 +369,48 @@ fn a_supervisor_reviews_and_approves_a_variance() {
         screen.contains("/api/v1/stocktakes/ST-000003/report?format=csv"),
         "{screen}"
     );
+}
+
+#[test]
+fn a_supervisor_plans_a_count_from_the_pane() {
+    let mut app = counting(Role::Supervisor, Vec::new());
+    assert!(render(&app, 80, 24).contains("Press n to plan one"));
+    app.update(key(KeyCode::Char('n')));
+    // Nothing named yet: refused here, nothing sent.
+    let empty = app.update(key(KeyCode::Enter));
+    assert_eq!(cues(&empty), vec![Cue::Error]);
+    assert!(count_changes(&empty).is_empty());
+
+    // Locations, open (not blind), for one counter.
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Down));
+    for c in "A-01-01 A-01-02".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char(' ')));
+    app.update(key(KeyCode::Down));
+    for c in "warehouse".chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+    insta::assert_snapshot!("stocktake_plan_80x24", render(&app, 80, 24));
+    let sent = count_changes(&app.update(key(KeyCode::Enter)));
+    let [CountChange::Plan(plan)] = sent.as_slice() else {
+        panic!("one plan is sent, got {sent:?}");
+    };
+    assert_eq!(plan.scope, "locations");
+    assert_eq!(plan.locations, ["A-01-01", "A-01-02"]);
+    assert_eq!(plan.blind, Some(false));
+    assert_eq!(plan.counters, ["warehouse"]);
+
+    let mut planned = count();
+    planned.blind = false;
+    let done = answer(&mut app, sent[0].clone(), planned);
+    assert_eq!(cues(&done), vec![Cue::Done]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("ST-000003 planned: 2 location(s) to count"),
+        "{screen}"
+    );
+    assert_eq!(app.workspace().unwrap().stocktake.tasks.len(), 1);
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::api::{
     OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
-    ReplenishmentAlert, StockMovement, Stocktake,
+    ReplenishmentAlert, StockMovement, Stocktake, StocktakeIn,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +86,8 @@ pub enum CountChange {
         location: String,
         empty: bool,
     },
+    /// A new stocktake, as a supervisor plans it.
+    Plan(StocktakeIn),
     /// Approve variances (all of them when `lines` is empty), or send them to recount.
     Review {
         stocktake: String,

@@ -54,6 +54,9 @@ impl Client {
                         .await?,
                 )
             }
+            CountChange::Plan(plan) => {
+                Applied::Stocktake(self.post_once("api/v1/stocktakes", Some(plan), key).await?)
+            }
             CountChange::Review {
                 stocktake,
                 lines,

@@ -67,6 +67,7 @@ pub enum Action {
     CountApprove,
     CountRecount,
     CountReport,
+    CountPlan,
     StockReceive,
     StockMove,
     StockClose,
@@ -78,7 +79,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 55] = [
+    pub const ALL: [Action; 56] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -126,6 +127,7 @@ impl Action {
         Action::CountApprove,
         Action::CountRecount,
         Action::CountReport,
+        Action::CountPlan,
         Action::StockReceive,
         Action::StockMove,
         Action::StockClose,
@@ -185,6 +187,7 @@ impl Action {
             Action::CountApprove => "count.approve",
             Action::CountRecount => "count.recount",
             Action::CountReport => "count.report",
+            Action::CountPlan => "count.plan",
             Action::StockReceive => "stock.receive",
             Action::StockMove => "stock.move",
             Action::StockClose => "stock.close",
@@ -246,6 +249,7 @@ impl Action {
             Action::CountApprove => "Approve the selected variance (stock changes now)",
             Action::CountRecount => "Send the selected line to a recount by someone else",
             Action::CountReport => "Stocktake report: accuracy, variances, counters",
+            Action::CountPlan => "Plan a stocktake: zone, locations, products or cycle",
             Action::StockReceive => "Receive a delivery: purchase requests, then items",
             Action::StockMove => "Move or put away: scan from, the items, then where to",
             Action::StockClose => "Close the receipt (settles its purchase requests)",
@@ -407,6 +411,7 @@ impl Context {
                 Action::CountApprove,
                 Action::CountRecount,
                 Action::CountReport,
+                Action::CountPlan,
                 Action::Open,
                 Action::Search,
                 Action::Submit,

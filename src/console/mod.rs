@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod config;
+pub mod count_plan;
 pub mod cue;
 mod floor;
 pub mod keymap;

@@ -11,6 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id};
+use super::count_plan::{CountPlan, PlanStep};
 use super::cue::Cue;
 use super::floor::{Prompt, code_key, entry_key, say, units_in};
 use super::keymap::{Action, Key};
@@ -66,8 +67,10 @@ pub struct StocktakePane {
     typing_code: bool,
     confirming_empty: bool,
     report: Option<StocktakeReport>,
-    /// May review and approve (the role holds stocktake.manage).
+    /// May plan, review and approve (the role holds stocktake.manage).
     pub supervisor: bool,
+    /// The form for planning a new count, while it is open.
+    pub plan: Option<CountPlan>,
     pub prompt: Option<Prompt>,
 }
 
@@ -80,7 +83,7 @@ impl StocktakePane {
     }
 
     pub fn is_typing(&self) -> bool {
-        self.typing_code
+        self.typing_code || self.plan.is_some()
     }
 
     pub fn offers(&self, action: Action) -> bool {
@@ -89,6 +92,7 @@ impl StocktakePane {
                 self.supervisor && (self.open.is_some() || !self.tasks.is_empty())
             }
             (View::Tasks, Action::Open) => !self.tasks.is_empty(),
+            (View::Tasks, Action::CountPlan) => self.supervisor && self.plan.is_none(),
             (View::Count, Action::CountClose) => self.at.is_some(),
             (View::Count, Action::Search | Action::Back) => true,
             (View::Review, Action::CountApprove | Action::CountRecount | Action::Back) => true,
@@ -126,6 +130,33 @@ impl StocktakePane {
         key: Key,
         scan: &dyn Fn(&str) -> Scan,
     ) -> Option<Outcome> {
+        if let Some(plan) = &mut self.plan {
+            return match plan.on_key(input, key) {
+                PlanStep::Stay => {
+                    // A refusal stands until the form is changed.
+                    if self.prompt.as_ref().is_some_and(|p| p.is_error) {
+                        self.prompt = None;
+                    }
+                    Some(Vec::new())
+                }
+                PlanStep::Pass => None,
+                PlanStep::Cancel => {
+                    self.plan = None;
+                    self.prompt = None;
+                    Some(Vec::new())
+                }
+                PlanStep::Invalid(text) => Some(self.say(text, Cue::Error)),
+                PlanStep::Submit(plan) => {
+                    self.prompt = Some(Prompt {
+                        text: "Planning…".into(),
+                        is_error: false,
+                    });
+                    Some(vec![Effect::Mutate(Mutation::new(
+                        crate::client::Change::Count(CountChange::Plan(plan)),
+                    ))])
+                }
+            };
+        }
         match code_key(&mut self.code, &mut self.typing_code, input, key)? {
             Some(text) => Some(self.on_scan(&text, &scan(&text))),
             None => Some(Vec::new()),
@@ -212,6 +243,10 @@ impl StocktakePane {
                 Some(st) => self.enter(st),
                 None => self.say("No stocktake to open", Cue::Error),
             },
+            (View::Tasks, Action::CountPlan) if self.supervisor => {
+                self.plan = Some(CountPlan::new());
+                self.say("Plan a count: what, blind or not, who counts", Cue::Ok)
+            }
             (View::Tasks, _) if self.cursor.apply(action, self.tasks.len()) => Vec::new(),
             (View::Count, Action::Search) => {
                 self.typing_code = true;
@@ -514,6 +549,17 @@ impl StocktakePane {
             self.in_flight = self.in_flight.saturating_sub(1);
         }
         match result {
+            Ok(Applied::Stocktake(st)) if matches!(change, CountChange::Plan(_)) => {
+                self.plan = None;
+                let text = format!(
+                    "{} planned: {} location(s) to count",
+                    st.number,
+                    st.locations.len()
+                );
+                self.tasks.insert(0, *st);
+                self.cursor.reset();
+                self.say(text, Cue::Done)
+            }
             Ok(Applied::Stocktake(st)) => {
                 let st = *st;
                 if let CountChange::CloseCount {
@@ -606,6 +652,11 @@ impl StocktakePane {
         ])
         .areas(inner);
         match (self.view, &self.open) {
+            (View::Tasks, _) if self.plan.is_some() => {
+                if let Some(plan) = &self.plan {
+                    plan.render(f, body, theme);
+                }
+            }
             (View::Tasks, _) | (_, None) => self.render_tasks(f, body, theme, compact),
             (View::Count, Some(st)) => self.render_count(f, body, theme, compact, st),
             (View::Review, Some(st)) => self.render_review(f, body, theme, compact, st),
@@ -632,7 +683,7 @@ impl StocktakePane {
             let text = if self.loading {
                 "Loading counts…"
             } else if self.supervisor {
-                "No stocktakes. Plan one with POST /api/v1/stocktakes."
+                "No stocktakes. Press n to plan one."
             } else {
                 "No count is waiting for you."
             };
