@@ -392,7 +392,7 @@ fn a_move_checks_the_source_at_once_and_sends_one_move_per_item() {
 }
 
 #[test]
-fn esc_with_units_in_hand_asks_before_dropping_them() {
+fn units_in_hand_stay_booked_to_their_source_until_put_down_or_dropped() {
     let mut app = stock_pane(Role::Warehouse);
     looked_up_bin(&mut app);
     let asked = loads(&app.update(key(KeyCode::Char('m'))));
@@ -408,6 +408,16 @@ fn esc_with_units_in_hand_asks_before_dropping_them() {
         )]),
     );
     app.update(Msg::Scan(tea()));
+    // Receiving now would book the units in hand out of the receiving location later.
+    for paper in ["RC-000001", "PR-000002"] {
+        let refused = app.update(Msg::Scan(paper.into()));
+        assert_eq!(cues(&refused), vec![Cue::Error], "{paper}");
+        assert!(loads(&refused).is_empty() && stock_changes(&refused).is_empty());
+    }
+    assert_eq!(
+        app.workspace().unwrap().stock.from.as_deref(),
+        Some("A-01-01")
+    );
     let first = app.update(key(KeyCode::Esc));
     assert_eq!(cues(&first), vec![Cue::Warn]);
     assert_eq!(app.workspace().unwrap().stock.cart.len(), 1);

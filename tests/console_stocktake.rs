@@ -394,6 +394,7 @@ fn a_supervisor_plans_a_count_from_the_pane() {
         app.update(key(KeyCode::Char(c)));
     }
     insta::assert_snapshot!("stocktake_plan_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("stocktake_plan_40x16", render(&app, 40, 16));
     let sent = count_changes(&app.update(key(KeyCode::Enter)));
     let [CountChange::Plan(plan)] = sent.as_slice() else {
         panic!("one plan is sent, got {sent:?}");

@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::keymap::{Action, Key};
 use super::text_input::TextInput;
@@ -189,7 +189,7 @@ impl CountPlan {
         PlanStep::Submit(plan)
     }
 
-    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+    pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool) {
         let muted = theme.style(ThemeRole::TextMuted);
         let focus = theme.style(ThemeRole::InputFocus);
         let label = |field: Field, text: &str| {
@@ -211,6 +211,9 @@ impl CountPlan {
         .split(area);
         let mut scopes = vec![label(Field::Scope, "Scope")];
         for (i, s) in SCOPES.iter().enumerate() {
+            if compact && i != self.scope {
+                continue;
+            }
             if i == self.scope {
                 scopes.push(Span::styled(format!("‹{s}›"), focus));
             } else {
@@ -237,10 +240,11 @@ impl CountPlan {
         f.render_widget(
             Paragraph::new(Line::from(vec![
                 label(Field::Blind, "Blind"),
-                Span::raw(if self.blind {
-                    "yes: counters do not see what is expected"
-                } else {
-                    "no: counters see the expected quantity"
+                Span::raw(match (self.blind, compact) {
+                    (true, true) => "yes",
+                    (false, true) => "no",
+                    (true, false) => "yes: counters do not see what is expected",
+                    (false, false) => "no: counters see the expected quantity",
                 }),
             ])),
             rows[3],
@@ -259,7 +263,10 @@ impl CountPlan {
             Field::Counters => "user names, space between; anyone who counts when empty",
             _ => "↑↓ field · ←→ or Space choose · Enter plans · Esc cancels",
         };
-        f.render_widget(Paragraph::new(muted_line(theme, hint)), rows[5]);
+        f.render_widget(
+            Paragraph::new(muted_line(theme, hint)).wrap(Wrap { trim: true }),
+            rows[5],
+        );
     }
 }
 

@@ -359,6 +359,14 @@ impl StockPane {
         let typed = std::mem::take(&mut self.entry);
         let trimmed = text.trim();
         let upper = trimmed.to_ascii_uppercase();
+        let papers = upper.starts_with("RC-") || upper.starts_with("PR-");
+        if papers && self.cart.iter().any(|l| !l.sending) {
+            // Receiving now would leave the units in hand booked to the wrong place.
+            return self.say(
+                "Put what is in hand away first (scan where it goes), or Esc to drop it",
+                Cue::Error,
+            );
+        }
         // Our own papers first: they are not one of the configured label shapes.
         if upper.starts_with("RC-") {
             if !self.may_move {
@@ -727,7 +735,9 @@ impl StockPane {
                     "{} closed: {units} unit(s) in {}. Put away: m",
                     receipt.number, receipt.location
                 );
-                self.from = Some(receipt.location.clone());
+                if self.cart.is_empty() {
+                    self.from = Some(receipt.location.clone());
+                }
                 self.receipt = None;
                 self.mode = Mode::Lookup;
                 let mut effects = self.look_up(Subject::Location(receipt.location.clone()), ids);

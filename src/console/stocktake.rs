@@ -87,6 +87,9 @@ impl StocktakePane {
     }
 
     pub fn offers(&self, action: Action) -> bool {
+        if self.plan.is_some() {
+            return false;
+        }
         match (self.view, action) {
             (_, Action::CountReport) => {
                 self.supervisor && (self.open.is_some() || !self.tasks.is_empty())
@@ -654,7 +657,7 @@ impl StocktakePane {
         match (self.view, &self.open) {
             (View::Tasks, _) if self.plan.is_some() => {
                 if let Some(plan) = &self.plan {
-                    plan.render(f, body, theme);
+                    plan.render(f, body, theme, compact);
                 }
             }
             (View::Tasks, _) | (_, None) => self.render_tasks(f, body, theme, compact),
