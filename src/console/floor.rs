@@ -2,7 +2,7 @@
 //! as a count, a code typed by hand, and what a GS1 scan carries besides the item.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Span;
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -11,6 +11,7 @@ use super::cue::Cue;
 use super::keymap::{Action, Key};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
+use super::ui::pane_block;
 use crate::domain::barcode::{Meaning, Reading, Scan};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,28 @@ impl Prompt {
             area,
         );
     }
+}
+
+/// The frame of a scanning pane: its block, and inside it the body, the prompt that
+/// answers each scan (room for two lines, three when narrow) and one line for typing.
+pub fn floor_frame(
+    f: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    title: &str,
+    active: bool,
+    compact: bool,
+) -> [Rect; 3] {
+    let block = pane_block(theme, title, active, compact);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let prompt_height = if compact { 3 } else { 2 };
+    Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(prompt_height),
+        Constraint::Length(1),
+    ])
+    .areas(inner)
 }
 
 /// Tells the person on the floor what happened, by ear and on screen.

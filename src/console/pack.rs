@@ -6,18 +6,18 @@
 use std::collections::BTreeMap;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
-use super::floor::{Prompt, code_key, entry_key, say};
+use super::floor::{Prompt, code_key, entry_key, floor_frame, say};
 use super::keymap::{Action, Key};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, muted_line, pane_block};
+use super::ui::{input_line, muted_line};
 use crate::api::{PackOrder, PackTask, PackedItem, Parcel};
 use crate::client::{Applied, Change, ClientError, Mutation};
 use crate::domain::barcode::{Reading, Scan, ScanKind};
@@ -413,16 +413,7 @@ impl PackPane {
             },
             None => "Pack".into(),
         };
-        let block = pane_block(theme, &title, active, compact);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let prompt_height = if compact { 3 } else { 2 };
-        let [body, prompt_area, entry_area] = Layout::vertical([
-            Constraint::Min(1),
-            Constraint::Length(prompt_height),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         let muted = theme.style(ThemeRole::TextMuted);
         let lines: Vec<Line> = match (self.phase, self.order()) {
             (Phase::Label, _) | (_, None) => vec![muted_line(

@@ -11,11 +11,11 @@ use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::Effect;
 use super::cue::Cue;
-use super::floor::{Prompt, code_key, element, entry_key, expiry_of, say, units_in};
+use super::floor::{Prompt, code_key, element, entry_key, expiry_of, floor_frame, say, units_in};
 use super::keymap::{Action, Key};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, list_table, muted_line, pane_block};
+use super::ui::{input_line, list_table, muted_line};
 use crate::api::{PickLine, PickList, PickedLot};
 use crate::client::{Change, ClientError, Mutation};
 use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
@@ -555,16 +555,7 @@ impl PickPane {
             }
             None => "Pick".to_string(),
         };
-        let block = pane_block(theme, &title, active, compact);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let prompt_height = if compact { 3 } else { 2 };
-        let [body, prompt_area, entry_area] = Layout::vertical([
-            Constraint::Min(1),
-            Constraint::Length(prompt_height),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         match (self.list.as_ref(), self.line()) {
             (None, _) => {
                 let text = if self.claiming {

@@ -4,18 +4,18 @@
 //! ordered to received.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
-use super::floor::{Prompt, say};
+use super::floor::{Prompt, floor_frame, say};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, list_table, muted_line, pane_block};
+use super::ui::{input_line, list_table, muted_line};
 use crate::api::{FeedEvent, PurchaseRequest, ReplenishmentAlert};
 use crate::client::{Applied, Change, ClientError, Loaded, Lookup, Mutation, PurchasingChange};
 
@@ -376,16 +376,7 @@ impl ReplenishmentPane {
             View::Alerts => format!("Reorder · {open} open alert(s)"),
             View::Requests => format!("Reorder · {} request(s)", self.requests.len()),
         };
-        let block = pane_block(theme, &title, active, compact);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let prompt_height = if compact { 3 } else { 2 };
-        let [body, prompt_area, entry_area] = Layout::vertical([
-            Constraint::Min(1),
-            Constraint::Length(prompt_height),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         match self.view {
             View::Alerts => self.render_alerts(f, body, theme, compact),
             View::Requests => self.render_requests(f, body, theme, compact),

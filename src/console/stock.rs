@@ -11,12 +11,12 @@ use ratatui::widgets::{Paragraph, Row, Wrap};
 
 use super::app::{Effect, next_id};
 use super::cue::Cue;
-use super::floor::{Prompt, code_key, element, entry_key, expiry_of, say, units_in};
+use super::floor::{Prompt, code_key, element, entry_key, expiry_of, floor_frame, say, units_in};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, list_table, muted_line, pane_block};
+use super::ui::{input_line, list_table, muted_line};
 use crate::api::{Receipt, StockLevel, StockMovement};
 use crate::client::{Applied, Change, ClientError, Loaded, Lookup, Mutation, StockChange};
 use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
@@ -807,16 +807,7 @@ impl StockPane {
                 None => "Move".to_string(),
             },
         };
-        let block = pane_block(theme, &title, active, compact);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let prompt_height = if compact { 3 } else { 2 };
-        let [body, prompt_area, entry_area] = Layout::vertical([
-            Constraint::Min(1),
-            Constraint::Length(prompt_height),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         match self.mode {
             Mode::Lookup => self.render_lookup(f, body, theme, compact),
             Mode::Receive => self.render_receipt(f, body, theme, compact),

@@ -13,12 +13,12 @@ use ratatui::widgets::{Paragraph, Row, Wrap};
 use super::app::{Effect, next_id};
 use super::count_plan::{CountPlan, PlanStep};
 use super::cue::Cue;
-use super::floor::{Prompt, code_key, entry_key, say, units_in};
+use super::floor::{Prompt, code_key, entry_key, floor_frame, say, units_in};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use super::ui::{input_line, list_table, muted_line, pane_block};
+use super::ui::{input_line, list_table, muted_line};
 use crate::api::{Stocktake, StocktakeReport};
 use crate::client::{Applied, ClientError, CountChange, Loaded, Lookup, Mutation};
 use crate::domain::barcode::{Reading, Scan, ScanKind};
@@ -644,16 +644,7 @@ impl StocktakePane {
             }
             _ => "Stocktake".to_string(),
         };
-        let block = pane_block(theme, &title, active, compact);
-        let inner = block.inner(area);
-        f.render_widget(block, area);
-        let prompt_height = if compact { 3 } else { 2 };
-        let [body, prompt_area, entry_area] = Layout::vertical([
-            Constraint::Min(1),
-            Constraint::Length(prompt_height),
-            Constraint::Length(1),
-        ])
-        .areas(inner);
+        let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         match (self.view, &self.open) {
             (View::Tasks, _) if self.plan.is_some() => {
                 if let Some(plan) = &self.plan {
