@@ -3,7 +3,10 @@
 
 use std::cell::Cell;
 
+use ratatui::widgets::Row;
+
 use super::keymap::Action;
+use super::theme::{Theme, ThemeRole};
 
 #[derive(Debug, Default, Clone)]
 pub struct ListCursor {
@@ -38,6 +41,15 @@ impl ListCursor {
 
     pub fn clamp(&mut self, len: usize) {
         self.selected = self.selected.min(len.saturating_sub(1));
+    }
+
+    /// Row `index` of the list, marked when it is the selected one.
+    pub fn highlight<'a>(&self, row: Row<'a>, index: usize, theme: &Theme) -> Row<'a> {
+        if index == self.selected {
+            row.style(theme.style(ThemeRole::Selection))
+        } else {
+            row
+        }
     }
 
     /// The rows to draw in a viewport of `height` rows, keeping the selection in view.

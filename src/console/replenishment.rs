@@ -58,6 +58,14 @@ impl Asking {
         }
     }
 
+    fn shown(&self) -> &TextInput {
+        match self {
+            Asking::Quantity { input, .. }
+            | Asking::DismissReason { input, .. }
+            | Asking::CancelReason { input, .. } => input,
+        }
+    }
+
     fn label(&self) -> &'static str {
         match self {
             Asking::Quantity { .. } => "Qty",
@@ -385,12 +393,15 @@ impl ReplenishmentPane {
             p.render(f, prompt_area, theme);
         }
         if let Some(asking) = &self.asking {
-            let input = match asking {
-                Asking::Quantity { input, .. }
-                | Asking::DismissReason { input, .. }
-                | Asking::CancelReason { input, .. } => input,
-            };
-            input_line(f, entry_area, theme, asking.label(), 5, input, true);
+            input_line(
+                f,
+                entry_area,
+                theme,
+                asking.label(),
+                5,
+                asking.shown(),
+                true,
+            );
         }
     }
 
@@ -444,11 +455,7 @@ impl ReplenishmentPane {
                 } else {
                     row.style(theme.style(ThemeRole::TextMuted))
                 };
-                if range.start + i == self.alerts_cursor.selected {
-                    row.style(theme.style(ThemeRole::Selection))
-                } else {
-                    row
-                }
+                self.alerts_cursor.highlight(row, range.start + i, theme)
             })
             .collect();
         let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
@@ -522,11 +529,7 @@ impl ReplenishmentPane {
                     ]
                 };
                 let row = Row::new(cells);
-                if range.start + i == self.requests_cursor.selected {
-                    row.style(theme.style(ThemeRole::Selection))
-                } else {
-                    row
-                }
+                self.requests_cursor.highlight(row, range.start + i, theme)
             })
             .collect();
         let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {

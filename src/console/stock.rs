@@ -409,11 +409,11 @@ impl StockPane {
                 let product = gtin.as_scanned().to_string();
                 self.on_item(&product, qty, lot, expiry_of(scan), ids)
             }
+            // Anything else looked up is taken for a SKU.
+            (Mode::Lookup, None, None) if !trimmed.is_empty() => {
+                self.look_up(Subject::Product(trimmed.to_string()), ids)
+            }
             (_, None, None) => match &scan.reading {
-                // Anything else typed is taken for a SKU.
-                _ if self.mode == Mode::Lookup && !trimmed.is_empty() => {
-                    self.look_up(Subject::Product(trimmed.to_string()), ids)
-                }
                 Err(e) => self.say(format!("Unreadable: {e}"), Cue::Error),
                 Ok(_) => self.say("Not an item or a location", Cue::Error),
             },
@@ -957,11 +957,7 @@ impl StockPane {
                     ]
                 };
                 let row = Row::new(cells);
-                if range.start + i == self.history_cursor.selected {
-                    row.style(theme.style(ThemeRole::Selection))
-                } else {
-                    row
-                }
+                self.history_cursor.highlight(row, range.start + i, theme)
             })
             .collect();
         let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {

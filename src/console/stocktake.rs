@@ -718,11 +718,7 @@ impl StocktakePane {
                     ]
                 };
                 let row = Row::new(cells);
-                if range.start + i == self.cursor.selected {
-                    row.style(theme.style(ThemeRole::Selection))
-                } else {
-                    row
-                }
+                self.cursor.highlight(row, range.start + i, theme)
             })
             .collect();
         let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
@@ -900,11 +896,7 @@ impl StocktakePane {
                     ]
                 };
                 let row = Row::new(cells);
-                if range.start + i == self.cursor.selected {
-                    row.style(theme.style(ThemeRole::Selection))
-                } else {
-                    row
-                }
+                self.cursor.highlight(row, range.start + i, theme)
             })
             .collect();
         let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
