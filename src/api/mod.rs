@@ -9,6 +9,7 @@ pub mod orders;
 pub mod packing;
 pub mod picking;
 pub mod problem;
+pub mod service;
 pub mod stocktake;
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ pub use orders::*;
 pub use packing::*;
 pub use picking::*;
 pub use problem::*;
+pub use service::*;
 pub use stocktake::*;
 
 /// Path prefix of every API route.

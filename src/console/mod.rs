@@ -16,6 +16,7 @@ pub mod palette;
 pub mod pick;
 pub mod products;
 pub mod replenishment;
+mod reply_editor;
 pub mod run;
 pub mod scan_input;
 pub use crate::domain::settings_file;

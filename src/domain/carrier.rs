@@ -22,6 +22,15 @@ pub struct CarrierSettings {
     /// Printed next to the name, e.g. "Paket".
     pub service: Option<String>,
     pub tracking: TrackingFormat,
+    /// Where customers follow a parcel; `{tracking}` stands for the tracking number.
+    pub tracking_url: Option<String>,
+    /// Days a parcel usually travels, for the expected delivery date customers are told.
+    #[serde(default = "default_transit_days")]
+    pub transit_days: u8,
+}
+
+fn default_transit_days() -> u8 {
+    2
 }
 
 /// The shape of a carrier's tracking numbers: prefix, serial, check digit, suffix.
@@ -70,6 +79,12 @@ pub enum CarrierConfigError {
         "s10 tracking numbers have a 2-letter prefix, 8 digits and a 2-letter country suffix, all letters capitals, as in RR287043775IN."
     )]
     NotS10Shape,
+    #[error(
+        "tracking_url {url:?} must start with https:// (or http://) and contain {{tracking}} where the tracking number goes"
+    )]
+    TrackingUrl { url: String },
+    #[error("transit_days must be between 1 and 60, not {days}")]
+    TransitDays { days: u8 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -88,9 +103,27 @@ pub enum TrackingError {
 }
 
 impl CarrierSettings {
+    /// The page where a customer follows this parcel.
+    pub fn tracking_link(&self, tracking_no: &str) -> Option<String> {
+        self.tracking_url
+            .as_ref()
+            .map(|u| u.replace("{tracking}", tracking_no))
+    }
+
     pub fn validate(&self) -> Result<(), CarrierConfigError> {
         if self.name.trim().is_empty() {
             return Err(CarrierConfigError::NameMissing);
+        }
+        if let Some(url) = &self.tracking_url
+            && !((url.starts_with("https://") || url.starts_with("http://"))
+                && url.contains("{tracking}"))
+        {
+            return Err(CarrierConfigError::TrackingUrl { url: url.clone() });
+        }
+        if !(1..=60).contains(&self.transit_days) {
+            return Err(CarrierConfigError::TransitDays {
+                days: self.transit_days,
+            });
         }
         self.tracking.validate()
     }
@@ -312,8 +345,27 @@ mod tests {
             name: "  ".into(),
             service: None,
             tracking: india_post(),
+            tracking_url: None,
+            transit_days: 2,
         };
         assert_eq!(nameless.validate(), Err(CarrierConfigError::NameMissing));
+        let linked = CarrierSettings {
+            name: "India Post".into(),
+            tracking_url: Some("https://track.example/?n={tracking}".into()),
+            ..nameless.clone()
+        };
+        assert_eq!(
+            linked.tracking_link("RR287043775IN").as_deref(),
+            Some("https://track.example/?n=RR287043775IN")
+        );
+        let unlinked = CarrierSettings {
+            tracking_url: Some("https://track.example/".into()),
+            ..linked.clone()
+        };
+        assert!(matches!(
+            unlinked.validate(),
+            Err(CarrierConfigError::TrackingUrl { .. })
+        ));
     }
 
     #[test]

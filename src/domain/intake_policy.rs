@@ -245,7 +245,7 @@ fn parse_percent(text: &str) -> Option<u32> {
 
 /// A time of day written as `"HH:MM"`.
 #[derive(Debug)]
-struct ClockTime(Time);
+pub(crate) struct ClockTime(pub(crate) Time);
 
 impl<'de> Deserialize<'de> for ClockTime {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -265,7 +265,7 @@ impl<'de> Deserialize<'de> for ClockTime {
 
 /// A weekday written as `"mon"` … `"sun"`.
 #[derive(Debug)]
-struct DayName(Weekday);
+pub(crate) struct DayName(pub(crate) Weekday);
 
 impl<'de> Deserialize<'de> for DayName {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

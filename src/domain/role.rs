@@ -49,6 +49,17 @@ pub enum Permission {
     StocktakeManage,
     /// Turn replenishment alerts into purchase requests or dismiss them; order and cancel.
     PurchasingManage,
+    /// Work help-desk tickets: read, answer, note, take, escalate, resolve; authorise
+    /// returns; ask for refunds and replacements.
+    TicketsWork,
+    /// The supervisor queue: assign tickets to others, approve refunds above the limit.
+    TicketsSupervise,
+    /// Edit the reply book (FAQ rules, canned replies).
+    RepliesManage,
+    /// Hand over customers' messages and satisfaction scores (storefront, mail gateway).
+    MessagesPost,
+    /// KPI reports (satisfaction per agent and team, …).
+    ReportsRead,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +116,11 @@ impl Role {
                 StocktakeCount,
                 StocktakeManage,
                 PurchasingManage,
+                TicketsWork,
+                TicketsSupervise,
+                RepliesManage,
+                MessagesPost,
+                ReportsRead,
             ],
             Role::Ops => &[
                 CatalogRead,
@@ -116,9 +132,18 @@ impl Role {
                 OrdersFulfil,
                 StockAdjust,
                 StocktakeManage,
+                TicketsWork,
+                RepliesManage,
+                ReportsRead,
             ],
             // Agents answer "is it in stock / where is my order", not "which bin".
-            Role::Cs => &[CatalogRead, StockRead, OrdersRead, OrdersManage],
+            Role::Cs => &[
+                CatalogRead,
+                StockRead,
+                OrdersRead,
+                OrdersManage,
+                TicketsWork,
+            ],
             Role::Warehouse => &[
                 CatalogRead,
                 LocationsRead,
@@ -140,14 +165,17 @@ impl Role {
                 StockAdjust,
                 StocktakeCount,
                 StocktakeManage,
+                TicketsWork,
+                TicketsSupervise,
+                ReportsRead,
             ],
             // Purchasing works from stock levels, not from customer orders.
             Role::Purchasing => &[CatalogRead, LocationsRead, StockRead, PurchasingManage],
-            Role::Analyst => &[CatalogRead, StockRead, OrdersRead],
+            Role::Analyst => &[CatalogRead, StockRead, OrdersRead, ReportsRead],
             // Auditors may look at everything but change nothing.
             Role::Auditor => &[CatalogRead, LocationsRead, StockRead, OrdersRead, AuditRead],
             // Posts orders and reads its own answers; sees nothing else.
-            Role::Integration => &[OrdersCreate],
+            Role::Integration => &[OrdersCreate, MessagesPost],
         }
     }
 
@@ -173,7 +201,7 @@ impl FromStr for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 19] = [
         Permission::CatalogRead,
         Permission::LocationsRead,
         Permission::StockRead,
@@ -188,6 +216,11 @@ impl Permission {
         Permission::StocktakeCount,
         Permission::StocktakeManage,
         Permission::PurchasingManage,
+        Permission::TicketsWork,
+        Permission::TicketsSupervise,
+        Permission::RepliesManage,
+        Permission::MessagesPost,
+        Permission::ReportsRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +239,11 @@ impl Permission {
             Permission::StocktakeCount => "stocktake.count",
             Permission::StocktakeManage => "stocktake.manage",
             Permission::PurchasingManage => "purchasing.manage",
+            Permission::TicketsWork => "tickets.work",
+            Permission::TicketsSupervise => "tickets.supervise",
+            Permission::RepliesManage => "replies.manage",
+            Permission::MessagesPost => "messages.post",
+            Permission::ReportsRead => "reports.read",
         }
     }
 
@@ -251,6 +289,17 @@ mod tests {
         assert!(!Role::Warehouse.allows(Permission::StocktakeManage));
         assert!(!Role::Warehouse.allows(Permission::StockAdjust));
         assert!(Role::Supervisor.allows(Permission::StocktakeManage));
+    }
+
+    #[test]
+    fn an_agent_cannot_approve_refunds_and_a_storefront_only_hands_over_messages() {
+        assert!(Role::Cs.allows(Permission::TicketsWork));
+        assert!(!Role::Cs.allows(Permission::TicketsSupervise));
+        assert!(Role::Supervisor.allows(Permission::TicketsSupervise));
+        assert_eq!(
+            Role::Integration.permissions(),
+            &[Permission::OrdersCreate, Permission::MessagesPost]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use super::carrier::CarrierSettings;
 use super::intake_policy::{IntakePolicy, IntakeTable};
 use super::order::OrderStatus;
+use super::service_policy::{ServicePolicy, ServiceTable};
 use super::settings_file::{SettingsError, SettingsSource};
 use super::shipping_label::Address;
 use super::shipping_label_zpl::ZplFont;
@@ -202,6 +203,8 @@ struct RulesFile {
     carriers: BTreeMap<String, CarrierSettings>,
     #[serde(default)]
     shipping: ShippingTable,
+    #[serde(default)]
+    service: ServiceTable,
 }
 
 /// `[shipping]`: who parcels come from, and how labels are printed.
@@ -262,6 +265,8 @@ pub struct RoutingRules {
     /// Carriers by the code rules use (`carrier = "dhl"`): names and tracking numbers.
     pub carriers: BTreeMap<String, CarrierSettings>,
     pub shipping: Shipping,
+    /// How the help desk works: hours, SLA times, escalation, approvals, returns.
+    pub service: ServicePolicy,
 }
 
 /// What routing knows about an order.
@@ -289,6 +294,18 @@ pub struct Decision {
     pub why: String,
 }
 
+/// An error placed at a top-level table of the file, or at no place if it cannot be found.
+fn span_error(source: &SettingsSource, table: &str, message: String) -> SettingsError {
+    let span = source
+        .parse()
+        .ok()
+        .and_then(|t| t.get_ref().get(table).map(|v| v.span()));
+    match span {
+        Some(span) => source.error_at(span, message),
+        None => source.error(message),
+    }
+}
+
 impl RoutingRules {
     pub fn default_rules() -> RoutingRules {
         // The shipped file is checked by a test; an error here is a build mistake.
@@ -298,6 +315,7 @@ impl RoutingRules {
                 intake: IntakePolicy::default(),
                 carriers: BTreeMap::new(),
                 shipping: Shipping::default(),
+                service: ServicePolicy::default(),
             },
         )
     }
@@ -331,26 +349,15 @@ impl RoutingRules {
                 )));
             }
         }
-        let intake = file.intake.policy().map_err(|message| {
-            let span = source
-                .parse()
-                .ok()
-                .and_then(|t| t.get_ref().get("intake").map(|v| v.span()));
-            match span {
-                Some(span) => source.error_at(span, message),
-                None => source.error(message),
-            }
-        })?;
-        let table_error = |table: &str, message: String| {
-            let span = source
-                .parse()
-                .ok()
-                .and_then(|t| t.get_ref().get(table).map(|v| v.span()));
-            match span {
-                Some(span) => source.error_at(span, message),
-                None => source.error(message),
-            }
-        };
+        let intake = file
+            .intake
+            .policy()
+            .map_err(|message| span_error(source, "intake", message))?;
+        let service = file
+            .service
+            .policy()
+            .map_err(|message| span_error(source, "service", message))?;
+        let table_error = |table: &str, message: String| span_error(source, table, message);
         for (code, carrier) in &file.carriers {
             carrier
                 .validate()
@@ -399,6 +406,7 @@ impl RoutingRules {
             intake,
             carriers: file.carriers,
             shipping,
+            service,
         })
     }
 

@@ -123,6 +123,11 @@ pub enum Document {
     PurchaseRequest,
     Receipt,
     Stocktake,
+    Ticket,
+    /// A return merchandise authorisation: what the customer may send back.
+    Return,
+    /// A refund or replacement decided on a ticket.
+    Refund,
 }
 
 impl Document {
@@ -132,6 +137,9 @@ impl Document {
             Document::PurchaseRequest => "PR",
             Document::Receipt => "RC",
             Document::Stocktake => "ST",
+            Document::Ticket => "TK",
+            Document::Return => "RMA",
+            Document::Refund => "RF",
         }
     }
 

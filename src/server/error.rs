@@ -45,7 +45,9 @@ impl ApiError {
             ApiError::Unauthenticated(_) => ProblemType::Unauthenticated,
             ApiError::InvalidCredentials => ProblemType::InvalidCredentials,
             ApiError::TooManyAttempts { .. } => ProblemType::TooManyAttempts,
-            ApiError::Forbidden(_) => ProblemType::Forbidden,
+            ApiError::Forbidden(_) | ApiError::Store(StoreError::NotAllowed(_)) => {
+                ProblemType::Forbidden
+            }
             ApiError::NotFound(_) | ApiError::Store(StoreError::NotFound(_)) => {
                 ProblemType::NotFound
             }

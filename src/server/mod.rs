@@ -3,6 +3,7 @@
 mod audit;
 pub mod auth;
 mod catalog;
+mod clock;
 mod error;
 mod events;
 mod extract;
@@ -13,9 +14,13 @@ mod orders;
 mod packing;
 mod picking;
 mod replenishment;
+mod reply_book;
+mod returns;
 mod rules_file;
+mod service_sweep;
 mod shipping_note;
 mod stocktake;
+mod tickets;
 mod tracking;
 
 use std::future::Future;
@@ -32,6 +37,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use clock::Clock;
 pub use error::ApiError;
 pub use intake::order_from_wire;
 pub use rules_file::{built_in_rules, load_rules, reload_rules, watch_rules};
@@ -54,6 +60,8 @@ pub struct ServerConfig {
     pub free_login_attempts: u32,
     /// First lockout; doubles with each further failure.
     pub login_lockout: Duration,
+    /// What "now" is: the system clock, or one a test sets (SLA deadlines, escalation).
+    pub clock: Clock,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +72,7 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             free_login_attempts: 5,
             login_lockout: Duration::from_secs(30),
+            clock: Clock::System,
         }
     }
 }
@@ -103,6 +112,10 @@ impl AppState {
             bell: Arc::new(tokio::sync::watch::channel(0).0),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
         }
+    }
+
+    pub fn now(&self) -> jiff::Timestamp {
+        self.config.clock.now()
     }
 
     /// Wakes event streams: new events are in the store.
@@ -188,6 +201,33 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(stocktake::approve))
         .routes(routes!(stocktake::recount))
         .routes(routes!(stocktake::get_report))
+        .routes(routes!(tickets::post_message))
+        .routes(routes!(tickets::test_auto_reply))
+        .routes(routes!(tickets::list_tickets, tickets::open_ticket))
+        .routes(routes!(tickets::get_ticket))
+        .routes(routes!(tickets::reply))
+        .routes(routes!(tickets::note))
+        .routes(routes!(tickets::assign))
+        .routes(routes!(tickets::escalate))
+        .routes(routes!(tickets::set_priority))
+        .routes(routes!(tickets::resolve))
+        .routes(routes!(tickets::post_csat))
+        .routes(routes!(tickets::csat_report))
+        .routes(routes!(returns::authorise_return))
+        .routes(routes!(returns::get_return))
+        .routes(routes!(returns::receive_return))
+        .routes(routes!(returns::request_refund))
+        .routes(routes!(returns::list_refunds))
+        .routes(routes!(returns::approve_refund))
+        .routes(routes!(returns::reject_refund))
+        .routes(routes!(
+            reply_book::get_faq_rules,
+            reply_book::put_faq_rules
+        ))
+        .routes(routes!(
+            reply_book::get_canned_replies,
+            reply_book::put_canned_replies
+        ))
 }
 
 /// The OpenAPI document, generated from the route annotations.
@@ -244,6 +284,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    tokio::spawn(service_sweep::run(state.clone()));
     let stopping = state.stopping.clone();
     let shutdown = async move {
         shutdown.await;

@@ -62,13 +62,14 @@ pub async fn once(
     let hash = hex(&Sha256::digest(request.as_bytes()));
     let actor = caller.user.username.clone();
     let sent = key.clone();
+    let now = state.now();
     let outcome = blocking(state, move |s| {
         let once = IdempotencyKey {
             scope: &scope,
             key: &sent,
             request_hash: &hash,
         };
-        write(s, &once, &actor, Timestamp::now())
+        write(s, &once, &actor, now)
     })
     .await?;
     state.ring();

@@ -34,7 +34,7 @@ pub struct OrderQuery {
     limit: Option<u32>,
 }
 
-fn summary(row: OrderRow) -> OrderSummary {
+pub(super) fn summary(row: OrderRow) -> OrderSummary {
     OrderSummary {
         id: row.id,
         number: row.number.to_string(),

@@ -34,6 +34,7 @@ pub fn load_rules(path: &Path) -> Result<RoutingRules, SettingsError> {
         })?,
         None => local_zone(),
     };
+    rules.service.set_zone(rules.intake.ship_by.tz.clone());
     Ok(rules)
 }
 
@@ -41,6 +42,7 @@ pub fn load_rules(path: &Path) -> Result<RoutingRules, SettingsError> {
 pub fn built_in_rules() -> RoutingRules {
     let mut rules = RoutingRules::default_rules();
     rules.intake.ship_by.tz = local_zone();
+    rules.service.set_zone(local_zone());
     rules
 }
 

@@ -70,6 +70,8 @@ pub async fn post_event(
     let at: Timestamp = body.at.parse().map_err(|e| {
         ApiError::InvalidInput(format!("at {:?} is not an RFC 3339 time: {e}", body.at))
     })?;
+    let rules = state.rules();
+    let now = state.now();
     let recorded = blocking(&state, move |s| {
         s.record_tracking(
             &id,
@@ -80,7 +82,8 @@ pub async fn post_event(
                 location: body.location.as_deref(),
                 description: body.description.as_deref(),
             },
-            Timestamp::now(),
+            &rules.service,
+            now,
         )
     })
     .await?;

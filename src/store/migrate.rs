@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_picking.sql"),
     include_str!("migrations/0006_totes.sql"),
     include_str!("migrations/0007_inventory.sql"),
+    include_str!("migrations/0008_service.sql"),
 ];
 
 /// The schema version this binary writes.

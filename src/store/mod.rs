@@ -15,11 +15,15 @@ mod orders;
 mod packing;
 mod picking;
 mod receiving;
+mod refunds;
 mod replenishment;
+mod reply_book;
+mod returns;
 mod routing_facts;
 pub mod seed;
 mod shipments;
 mod stocktake;
+mod tickets;
 mod users;
 
 use std::path::{Path, PathBuf};
@@ -41,12 +45,19 @@ pub use orders::{
 pub use packing::{PackItemRow, PackOrderRow, PackTaskRow, PackWrite, ParcelRow};
 pub use picking::{PickLineRow, PickListOrderRow, PickListRow, PickWrite, PickedLot};
 pub use receiving::{ReceiptLineRow, ReceiptRow, ReceivedItem};
+pub use refunds::{RefundAsk, RefundRow};
 pub use replenishment::{AlertDecision, AlertRow, PurchaseRequestRow, RequestStep};
+pub use reply_book::Versioned;
+pub use returns::{ReturnLineRow, ReturnRow, ReturnedItem};
 pub use routing_facts::RoutedOrder;
 pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};
 pub use stocktake::{
     CountEntry, CountLineRow, CountLocationRow, LedgerLineRow, LineKeys, NewStocktake,
     StocktakeReport, StocktakeRow,
+};
+pub use tickets::{
+    Agent, AutoReply, CsatRow, DeskRules, IncomingMessage, MessageOutcome, MessageTaken,
+    TicketChange, TicketDetail, TicketFilter, TicketMessageRow, TicketRow, TicketView,
 };
 pub use users::{NewUser, User};
 
@@ -68,6 +79,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// Not for this person, whatever their role: e.g. approving one's own refund.
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request itself cannot be right, whatever the state of things.
     #[error("{0}")]
     Invalid(String),

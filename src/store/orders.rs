@@ -338,6 +338,21 @@ fn split_list(s: String) -> Vec<String> {
 }
 
 /// One order whole, by id.
+/// A customer's latest orders, newest first.
+pub(super) fn customer_orders(
+    c: &Connection,
+    customer_id: &str,
+    limit: usize,
+) -> Result<Vec<OrderRow>> {
+    let raws = c
+        .prepare_cached(&format!(
+            "{ORDER_SELECT} WHERE o.customer_id = ?1 ORDER BY o.created_at DESC, o.number DESC LIMIT ?2"
+        ))?
+        .query_map(params![customer_id, limit as i64], raw_order)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raws.into_iter().map(into_order).collect()
+}
+
 pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
     let raw = c.query_row(&format!("{ORDER_SELECT} WHERE o.id = ?1"), [id], raw_order)?;
     let order = into_order(raw)?;

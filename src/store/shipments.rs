@@ -10,6 +10,8 @@ use super::events::append as event;
 use super::intake::record_change;
 use super::{Result, Store, StoreError, micros, timestamp};
 use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::service_policy::ServicePolicy;
+use crate::domain::ticket::TicketSource;
 use crate::domain::tracking::TrackingKind;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +119,13 @@ impl Store {
         })
     }
 
-    /// Records what the carrier says; delivery moves the order, an exception raises an alert.
+    /// Records what the carrier says; delivery moves the order, an exception raises an alert
+    /// and opens a ticket for customer service.
     pub fn record_tracking(
         &self,
         shipment: &str,
         event_in: &TrackingIn,
+        service: &ServicePolicy,
         now: Timestamp,
     ) -> Result<Tracked> {
         self.write(|tx| {
@@ -172,6 +176,11 @@ impl Store {
                     &json!({ "number": OrderNumber(number as u64).to_string(), "shipment": id, "carrier": carrier,
                             "description": event_in.description, "location": event_in.location }),
                 )?;
+                let what = event_in.description.map_or_else(
+                    || "the carrier reported a problem".to_string(),
+                    |d| format!("carrier exception: {d}"),
+                );
+                Store::open_parcel_ticket(tx, &order_id, TicketSource::CarrierException, &what, service, now)?;
             }
             event(tx, now, "shipment.tracking", &order_id, &json!({ "shipment": id, "kind": kind }))?;
             audit(tx, &AuditWrite {

@@ -1,0 +1,363 @@
+//! Customer service on the wire: messages in, tickets, their conversation and the
+//! customer's story, agents' changes, returns, refunds, satisfaction and the reply book.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{MoneyBody, OrderDetail, OrderSummary};
+
+/// A customer's message from the storefront or the mail gateway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageIn {
+    pub customer_email: String,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    /// `SO-000123`; otherwise an order number in the text, or the customer's latest order.
+    #[serde(default)]
+    pub order_number: Option<String>,
+    /// The ticket this answers (`TK-000012`); a `[TK-…]` in the subject works too.
+    #[serde(default)]
+    pub ticket_number: Option<String>,
+    pub subject: String,
+    pub body: String,
+    /// inquiry, complaint or return_request; guessed from the words when absent.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// low, normal, high or urgent; complaints default to high.
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+/// What became of a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageReceipt {
+    /// opened, appended, reopened or follow_up.
+    pub outcome: String,
+    pub ticket: TicketSummary,
+    /// The answer an FAQ rule sent at once, if one did.
+    pub auto_reply: Option<AutoReplyBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AutoReplyBody {
+    pub rule: String,
+    pub body: String,
+    /// The ticket stays open for an agent.
+    pub keep_open: bool,
+}
+
+/// Try the FAQ rules against a message without sending anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplyTestIn {
+    /// Whose order data fills the reply; without it, only replies that need no order fit.
+    #[serde(default)]
+    pub customer_email: Option<String>,
+    #[serde(default)]
+    pub order_number: Option<String>,
+    #[serde(default)]
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AutoReplyTest {
+    /// The rules whose keywords or patterns match, in the order they are tried.
+    pub matched: Vec<String>,
+    /// What would be sent: the first matching rule whose variables are all known.
+    pub reply: Option<AutoReplyBody>,
+}
+
+/// A ticket in a queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TicketSummary {
+    pub id: String,
+    /// `TK-000012`.
+    pub number: String,
+    /// inquiry, complaint or return_request.
+    pub kind: String,
+    /// open (an agent's turn), waiting (the customer's turn) or resolved.
+    pub status: String,
+    pub priority: String,
+    /// message, agent, carrier_exception or late_delivery.
+    pub source: String,
+    pub subject: String,
+    pub customer_email: String,
+    pub customer_name: String,
+    pub order_number: Option<String>,
+    /// User name.
+    pub assignee: Option<String>,
+    pub first_response_due: String,
+    pub resolution_due: String,
+    pub first_responded_at: Option<String>,
+    /// The deadline that matters now (RFC 3339) and which one it is.
+    pub due_at: String,
+    /// first response or resolution.
+    pub due_is: String,
+    /// ok, near or breached, as of the server's clock.
+    pub sla: String,
+    pub escalated_at: Option<String>,
+    pub escalation_reason: Option<String>,
+    pub resolved_at: Option<String>,
+    pub resolution_code: Option<String>,
+    pub reopened: i64,
+    pub follow_up_of: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TicketMessage {
+    pub at: String,
+    /// customer, agent, auto (an FAQ answer), note (internal) or system (internal).
+    pub author_kind: String,
+    pub author: String,
+    pub body: String,
+}
+
+/// A ticket with the customer's whole story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TicketDetailBody {
+    pub ticket: TicketSummary,
+    pub messages: Vec<TicketMessage>,
+    /// The order the ticket is about, with its shipment and tracking.
+    pub order: Option<OrderDetail>,
+    /// The customer's latest orders.
+    pub customer_orders: Vec<OrderSummary>,
+    /// The customer's other tickets.
+    pub past_tickets: Vec<TicketSummary>,
+    /// Values for canned-reply variables (`order.number`, `tracking.url`, …); absent ones
+    /// are unknown for this ticket.
+    pub values: BTreeMap<String, String>,
+    pub returns: Vec<ReturnBody>,
+    pub refunds: Vec<RefundBody>,
+    pub csat: Option<CsatBody>,
+    /// When the server composed this view (its clock), for "time left".
+    pub now: String,
+}
+
+/// Text of an answer or internal note.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketTextIn {
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignIn {
+    /// A user name; null leaves the ticket unassigned.
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityIn {
+    pub priority: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveIn {
+    /// answered, refunded, replaced, returned, no_fault, duplicate or no_reply.
+    pub code: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A ticket opened by an agent for a customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketIn {
+    pub customer_email: String,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(default)]
+    pub order_number: Option<String>,
+    pub subject: String,
+    /// What the customer said.
+    pub body: String,
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+}
+
+/// Units of an order line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineQty {
+    pub line_no: i64,
+    pub qty: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnIn {
+    pub lines: Vec<LineQty>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub name: String,
+    pub qty: i64,
+    pub received: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReturnBody {
+    pub id: String,
+    /// `RMA-000001`.
+    pub number: String,
+    pub ticket: String,
+    pub order_number: String,
+    /// authorised or received.
+    pub status: String,
+    pub reason: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub lines: Vec<ReturnLine>,
+}
+
+/// A scanned item of a return.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnReceiveIn {
+    /// SKU, barcode or GS1 label's GTIN.
+    pub product: String,
+    #[serde(default = "one")]
+    pub qty: i64,
+    /// A returns location code; the first returns location when absent.
+    #[serde(default)]
+    pub location: Option<String>,
+    #[serde(default)]
+    pub lot: Option<String>,
+}
+
+fn one() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundIn {
+    /// refund or replacement.
+    pub kind: String,
+    /// For a refund: minor units in the order's currency.
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    /// For a replacement: the lines and units to send again.
+    #[serde(default)]
+    pub lines: Vec<LineQty>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionIn {
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RefundBody {
+    pub id: String,
+    /// `RF-000001`.
+    pub number: String,
+    pub ticket: String,
+    pub order_number: String,
+    /// refund or replacement.
+    pub kind: String,
+    pub amount: MoneyBody,
+    pub lines: Vec<LineQty>,
+    pub reason: String,
+    /// awaiting_approval, approved or rejected.
+    pub status: String,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsatIn {
+    /// 1 (very unhappy) to 5 (very happy).
+    pub score: i64,
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CsatBody {
+    pub agent: String,
+    pub requested_at: String,
+    pub score: Option<i64>,
+    pub comment: Option<String>,
+    pub answered_at: Option<String>,
+}
+
+/// Satisfaction of one agent, or of the whole team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CsatFigure {
+    /// User name; `team` for everyone.
+    pub agent: String,
+    pub surveys: i64,
+    pub answers: i64,
+    /// Mean score of the answers, 1–5; absent without answers.
+    pub average: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CsatReport {
+    pub from: String,
+    pub to: String,
+    pub agents: Vec<CsatFigure>,
+    pub team: CsatFigure,
+}
+
+/// An FAQ rule of the reply book.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaqRuleBody {
+    pub name: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Regular expressions.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Template; see `GET /api/v1/canned-replies` for the variables.
+    pub reply: String,
+    #[serde(default)]
+    pub keep_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CannedReplyBody {
+    /// Short key agents type, e.g. `track`.
+    pub key: String,
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FaqRules {
+    /// 0 while the built-in book is in force.
+    pub version: i64,
+    pub rules: Vec<FaqRuleBody>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CannedReplies {
+    pub version: i64,
+    pub replies: Vec<CannedReplyBody>,
+    /// Variables templates may use, with what they say.
+    pub variables: BTreeMap<String, String>,
+}

@@ -1,0 +1,191 @@
+//! The reply book over HTTP: ops read it, and replace a part whole with JSON or with the
+//! same TOML file they keep (`content-type: application/toml`).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::{AppState, blocking};
+use crate::api::{CannedReplies, CannedReplyBody, FaqRuleBody, FaqRules, Problem};
+use crate::domain::reply_book::{CannedReply, FaqRule, ReplyBook};
+use crate::domain::reply_template::VARIABLES;
+use crate::domain::role::Permission;
+use crate::domain::settings_file::SettingsSource;
+use crate::store::Versioned;
+
+fn faq_rules(v: Versioned<FaqRule>) -> FaqRules {
+    FaqRules {
+        version: v.version,
+        rules: v
+            .items
+            .into_iter()
+            .map(|r| FaqRuleBody {
+                name: r.name,
+                keywords: r.keywords,
+                patterns: r.patterns,
+                reply: r.reply,
+                keep_open: r.keep_open,
+            })
+            .collect(),
+    }
+}
+
+fn canned_replies(v: Versioned<CannedReply>) -> CannedReplies {
+    CannedReplies {
+        version: v.version,
+        replies: v
+            .items
+            .into_iter()
+            .map(|r| CannedReplyBody {
+                key: r.key,
+                title: r.title,
+                body: r.body,
+            })
+            .collect(),
+        variables: VARIABLES
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+/// A reply book from a request body: TOML (the file format) or JSON (`parse_json`).
+fn book_from<T>(
+    headers: &HeaderMap,
+    body: &Bytes,
+    parse_json: impl FnOnce(&[u8]) -> Result<T, String>,
+    from_toml: impl FnOnce(ReplyBook) -> T,
+) -> Result<T, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/toml" | "text/toml" => {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::MalformedBody("the TOML body is not UTF-8".into()))?;
+            let source = SettingsSource {
+                origin: "request body".into(),
+                text: text.to_string(),
+            };
+            ReplyBook::parse(&source)
+                .map(from_toml)
+                .map_err(|e| ApiError::InvalidInput(e.to_string()))
+        }
+        "application/json" => parse_json(body).map_err(ApiError::MalformedBody),
+        _ => Err(ApiError::UnsupportedMediaType(format!(
+            "send application/json or application/toml, not {content_type:?}"
+        ))),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/faq-rules", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = FaqRules, description = "In the order they are tried")))]
+pub async fn get_faq_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<FaqRules>, ApiError> {
+    if caller.require(Permission::RepliesManage).is_err() {
+        caller.require(Permission::TicketsWork)?;
+    }
+    Ok(Json(faq_rules(blocking(&state, |s| s.faq_rules()).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/faq-rules", tag = "service", security(("bearer" = [])),
+    request_body(content = Vec<FaqRuleBody>, description = "JSON array, or a reply book file (`[[faq]]` tables) as application/toml"),
+    responses((status = 200, body = FaqRules, description = "In force from the next message"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
+pub async fn put_faq_rules(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<FaqRules>, ApiError> {
+    caller.require(Permission::RepliesManage)?;
+    let rules = book_from(
+        &headers,
+        &body,
+        |b| {
+            serde_json::from_slice::<Vec<FaqRuleBody>>(b)
+                .map(|rules| {
+                    rules
+                        .into_iter()
+                        .map(|r| FaqRule {
+                            name: r.name,
+                            keywords: r.keywords,
+                            patterns: r.patterns,
+                            reply: r.reply,
+                            keep_open: r.keep_open,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string())
+        },
+        |book| book.faq,
+    )?;
+    let actor = caller.user.username.clone();
+    let now = state.now();
+    Ok(Json(faq_rules(
+        blocking(&state, move |s| s.replace_faq_rules(rules, &actor, now)).await?,
+    )))
+}
+
+#[utoipa::path(get, path = "/api/v1/canned-replies", tag = "service", security(("bearer" = [])),
+    responses((status = 200, body = CannedReplies)))]
+pub async fn get_canned_replies(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<CannedReplies>, ApiError> {
+    caller.require(Permission::TicketsWork)?;
+    Ok(Json(canned_replies(
+        blocking(&state, |s| s.canned_replies()).await?,
+    )))
+}
+
+#[utoipa::path(put, path = "/api/v1/canned-replies", tag = "service", security(("bearer" = [])),
+    request_body(content = Vec<CannedReplyBody>, description = "JSON array, or a reply book file (`[[canned]]` tables) as application/toml"),
+    responses((status = 200, body = CannedReplies),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
+pub async fn put_canned_replies(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<CannedReplies>, ApiError> {
+    caller.require(Permission::RepliesManage)?;
+    let replies = book_from(
+        &headers,
+        &body,
+        |b| {
+            serde_json::from_slice::<Vec<CannedReplyBody>>(b)
+                .map(|rs| {
+                    rs.into_iter()
+                        .map(|r| CannedReply {
+                            key: r.key,
+                            title: r.title,
+                            body: r.body,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .map_err(|e| e.to_string())
+        },
+        |book| book.canned,
+    )?;
+    let actor = caller.user.username.clone();
+    let now = state.now();
+    Ok(Json(canned_replies(
+        blocking(&state, move |s| {
+            s.replace_canned_replies(replies, &actor, now)
+        })
+        .await?,
+    )))
+}

@@ -1,0 +1,325 @@
+//! Refunds and replacements decided on a ticket. Up to the service policy's limit they take
+//! effect at once; above it they wait for a second person with the permission, never the
+//! one who asked (maker-checker).
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::audit::{AuditWrite, append as audit};
+use super::events::append as event;
+use super::tickets::say;
+use super::{
+    IdempotencyKey, Idempotent, Result, Store, StoreError, micros, next_number, timestamp,
+};
+use crate::domain::money::{Currency, Money};
+use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::stock::Document;
+use crate::domain::ticket::AuthorKind;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefundRow {
+    pub id: String,
+    pub number: i64,
+    pub ticket_number: i64,
+    pub order_number: OrderNumber,
+    /// refund or replacement.
+    pub kind: String,
+    pub amount: Money,
+    /// For a replacement: `(line_no, qty)` sent again.
+    pub lines: Vec<(i64, i64)>,
+    pub reason: String,
+    /// awaiting_approval, approved or rejected.
+    pub status: String,
+    pub requested_by: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_note: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// What an agent asks for.
+#[derive(Debug, Clone)]
+pub enum RefundAsk<'a> {
+    /// Money back, in the order's currency.
+    Refund { amount_minor: i64 },
+    /// The same goods again, at no charge: `(line_no, qty)`.
+    Replacement { lines: &'a [(i64, i64)] },
+}
+
+const REFUND_SELECT: &str = "SELECT f.id, f.number, t.number, o.number, f.kind, f.amount_minor, f.currency, f.lines,
+        f.reason, f.status, f.requested_by, f.decided_by, f.decided_at, f.decision_note, f.created_at
+    FROM refunds f JOIN tickets t ON t.id = f.ticket_id JOIN orders o ON o.id = f.order_id";
+
+#[allow(clippy::type_complexity)]
+fn refunds_where(
+    c: &Connection,
+    condition: &str,
+    args: &[&dyn rusqlite::ToSql],
+    limit: usize,
+) -> Result<Vec<RefundRow>> {
+    let raws = c
+        .prepare_cached(&format!(
+            "{REFUND_SELECT} WHERE {condition} ORDER BY f.number DESC LIMIT {limit}"
+        ))?
+        .query_map(args, |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ),
+                (
+                    r.get::<_, String>(10)?,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, Option<i64>>(12)?,
+                    r.get::<_, Option<String>>(13)?,
+                    r.get::<_, i64>(14)?,
+                ),
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    raws.into_iter()
+        .map(
+            |(
+                (id, number, ticket, order, kind),
+                (amount, currency, lines, reason, status),
+                (requested_by, decided_by, decided_at, note, created),
+            )| {
+                let currency = Currency::parse(&currency)
+                    .map_err(|e| StoreError::Corrupt(format!("refund {number}: {e}")))?;
+                Ok(RefundRow {
+                    id,
+                    number,
+                    ticket_number: ticket,
+                    order_number: OrderNumber(order as u64),
+                    kind,
+                    amount: Money::new(amount, currency),
+                    lines: serde_json::from_str(&lines)
+                        .map_err(|e| StoreError::Corrupt(format!("refund {number} lines: {e}")))?,
+                    reason,
+                    status,
+                    requested_by,
+                    decided_by,
+                    decided_at: decided_at.map(timestamp).transpose()?,
+                    decision_note: note,
+                    created_at: timestamp(created)?,
+                })
+            },
+        )
+        .collect()
+}
+
+pub(super) fn refunds_of(c: &Connection, ticket_id: &str) -> Result<Vec<RefundRow>> {
+    refunds_where(c, "f.ticket_id = ?1", &[&ticket_id], 100)
+}
+
+fn refund_by_key(c: &Connection, key: &str) -> Result<RefundRow> {
+    let number = Document::Refund.parse(key).unwrap_or(-1);
+    refunds_where(c, "f.id = ?1 OR f.number = ?2", &[&key, &number], 1)?
+        .pop()
+        .ok_or_else(|| StoreError::NotFound(format!("refund {key:?}")))
+}
+
+impl Store {
+    pub fn refund(&self, key: &str) -> Result<RefundRow> {
+        self.read(|c| refund_by_key(c, key))
+    }
+
+    /// Refunds and replacements, newest first; `status` filters.
+    pub fn refunds(&self, status: Option<&str>, limit: usize) -> Result<Vec<RefundRow>> {
+        let status = status.unwrap_or("");
+        self.read(|c| refunds_where(c, "(?1 = '' OR f.status = ?1)", &[&status], limit))
+    }
+
+    /// Asks for a refund or replacement on a ticket's order. Up to `limit_minor` it is
+    /// approved at once; above, it waits for a second person.
+    #[allow(clippy::too_many_arguments)]
+    pub fn request_refund(
+        &self,
+        once: &IdempotencyKey,
+        ticket: &str,
+        ask: &RefundAsk,
+        reason: &str,
+        actor: &str,
+        limit_minor: i64,
+        now: Timestamp,
+        respond: impl FnOnce(&RefundRow) -> (u16, String),
+    ) -> Result<Idempotent> {
+        self.write_once(
+            once,
+            now,
+            |tx| {
+                let number = Document::Ticket.parse(ticket).unwrap_or(-1);
+                let (ticket_id, ticket_number, order_id): (String, i64, Option<String>) = tx
+                    .query_row(
+                        "SELECT id, number, order_id FROM tickets WHERE id = ?1 OR number = ?2",
+                        params![ticket, number],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    )
+                    .optional()?
+                    .ok_or_else(|| StoreError::NotFound(format!("ticket {ticket:?}")))?;
+                let tk = Document::Ticket.number(ticket_number);
+                let order_id = order_id
+                    .ok_or_else(|| StoreError::Conflict(format!("{tk} has no order to refund or replace")))?;
+                let (order_number, status, total, currency): (i64, String, i64, String) = tx.query_row(
+                    "SELECT number, status, total_minor, currency FROM orders WHERE id = ?1",
+                    [&order_id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
+                let so = OrderNumber(order_number as u64);
+                if status == OrderStatus::Cancelled.as_str() {
+                    return Err(StoreError::Conflict(format!("{so} is cancelled; nothing was charged to refund")));
+                }
+                let (kind, amount, lines) = match ask {
+                    RefundAsk::Refund { amount_minor } => {
+                        let taken: i64 = tx.query_row(
+                            "SELECT COALESCE(sum(amount_minor), 0) FROM refunds WHERE order_id = ?1 AND kind = 'refund' AND status <> 'rejected'",
+                            [&order_id],
+                            |r| r.get(0),
+                        )?;
+                        let left = total - taken;
+                        if *amount_minor < 1 || *amount_minor > left {
+                            return Err(StoreError::Invalid(format!(
+                                "{so}: a refund must be between 0.01 and what is left to refund, {}",
+                                Money::new(left.max(0), Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+                            )));
+                        }
+                        ("refund", *amount_minor, Vec::new())
+                    }
+                    RefundAsk::Replacement { lines } => {
+                        if lines.is_empty() {
+                            return Err(StoreError::Invalid("choose at least one order line to replace".into()));
+                        }
+                        let mut value = 0i64;
+                        let mut seen = std::collections::HashSet::new();
+                        for &(line_no, qty) in lines.iter() {
+                            if !seen.insert(line_no) {
+                                return Err(StoreError::Invalid(format!("line {line_no} is listed twice")));
+                            }
+                            let (ordered, price): (i64, i64) = tx
+                                .query_row(
+                                    "SELECT qty, unit_price_minor FROM order_lines WHERE order_id = ?1 AND line_no = ?2",
+                                    params![order_id, line_no],
+                                    |r| Ok((r.get(0)?, r.get(1)?)),
+                                )
+                                .optional()?
+                                .ok_or_else(|| StoreError::Invalid(format!("{so} has no line {line_no}")))?;
+                            if qty < 1 || qty > ordered {
+                                return Err(StoreError::Invalid(format!(
+                                    "line {line_no} of {so}: replace 1 to {ordered} units, not {qty}"
+                                )));
+                            }
+                            value += price * qty;
+                        }
+                        ("replacement", value.max(1), lines.to_vec())
+                    }
+                };
+                let needs_approval = amount > limit_minor;
+                let status = if needs_approval { "awaiting_approval" } else { "approved" };
+                let id = Uuid::now_v7().to_string();
+                let rf = next_number(tx, "refunds")?;
+                let lines_json = serde_json::to_string(&lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                tx.execute(
+                    "INSERT INTO refunds (id, number, ticket_id, order_id, kind, amount_minor, currency, lines, reason, status,
+                        requested_by, decided_at, decision_note, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    params![
+                        id,
+                        rf,
+                        ticket_id,
+                        order_id,
+                        kind,
+                        amount,
+                        currency,
+                        lines_json,
+                        reason,
+                        status,
+                        actor,
+                        (!needs_approval).then_some(micros(now)),
+                        (!needs_approval).then_some("within the agent's limit"),
+                        micros(now)
+                    ],
+                )?;
+                let row = refund_by_key(tx, &id)?;
+                let rf_no = Document::Refund.number(rf);
+                let said = if needs_approval {
+                    format!("{rf_no}: {kind} of {} asked by {actor}; above the limit, it waits for a second person's approval.", row.amount)
+                } else {
+                    format!("{rf_no}: {kind} of {} by {actor}, in effect.", row.amount)
+                };
+                say(tx, &ticket_id, now, AuthorKind::System, "backroom", &said)?;
+                let what = if needs_approval { "refund.awaiting_approval" } else { "refund.approved" };
+                event(tx, now, what, &id, &json!({ "number": rf_no, "kind": kind, "amount_minor": amount, "currency": currency, "order": so.to_string() }))?;
+                audit(tx, &AuditWrite {
+                    at: now,
+                    actor,
+                    action: "refund.request",
+                    entity_kind: "refund",
+                    entity_id: &id,
+                    detail: json!({ "number": rf_no, "kind": kind, "amount_minor": amount, "status": status }),
+                })?;
+                Ok(row)
+            },
+            respond,
+        )
+    }
+
+    /// Approves or rejects a refund waiting for a second person. The one who asked cannot.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decide_refund(
+        &self,
+        once: &IdempotencyKey,
+        key: &str,
+        approve: bool,
+        note: &str,
+        actor: &str,
+        now: Timestamp,
+        respond: impl FnOnce(&RefundRow) -> (u16, String),
+    ) -> Result<Idempotent> {
+        self.write_once(
+            once,
+            now,
+            |tx| {
+                let row = refund_by_key(tx, key)?;
+                let rf_no = Document::Refund.number(row.number);
+                if row.status != "awaiting_approval" {
+                    return Err(StoreError::Conflict(format!("{rf_no} is {} already", row.status.replace('_', " "))));
+                }
+                if row.requested_by == actor {
+                    return Err(StoreError::NotAllowed(format!(
+                        "{rf_no} was asked for by you; a second person must approve or reject it"
+                    )));
+                }
+                let status = if approve { "approved" } else { "rejected" };
+                tx.execute(
+                    "UPDATE refunds SET status = ?2, decided_by = ?3, decided_at = ?4, decision_note = ?5 WHERE id = ?1",
+                    params![row.id, status, actor, micros(now), note],
+                )?;
+                let ticket_id: String = tx.query_row("SELECT ticket_id FROM refunds WHERE id = ?1", [&row.id], |r| r.get(0))?;
+                say(tx, &ticket_id, now, AuthorKind::System, "backroom", &format!("{rf_no} {status} by {actor}: {note}."))?;
+                event(tx, now, &format!("refund.{status}"), &row.id, &json!({ "number": rf_no, "kind": row.kind, "amount_minor": row.amount.minor }))?;
+                audit(tx, &AuditWrite {
+                    at: now,
+                    actor,
+                    action: if approve { "refund.approve" } else { "refund.reject" },
+                    entity_kind: "refund",
+                    entity_id: &row.id,
+                    detail: json!({ "number": rf_no, "note": note }),
+                })?;
+                refund_by_key(tx, &row.id)
+            },
+            respond,
+        )
+    }
+}
