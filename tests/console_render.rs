@@ -138,6 +138,8 @@ fn working_app(role: Role) -> App {
     let mut app = app_with("default", "default");
     let effects = app.signed_in(me(role));
     answer(&mut app, effects);
+    // These tests are about the order queue; agents start at their tickets.
+    app.update(Msg::Key(KeyEvent::new(KeyCode::F(1), KeyModifiers::NONE)));
     app
 }
 
@@ -789,9 +791,7 @@ fn a_live_update_arrives_while_a_row_is_selected() {
 
 #[test]
 fn an_order_that_no_longer_fits_the_filter_leaves_the_list() {
-    let mut app = app_with("default", "default");
-    let effects = app.signed_in(me(Role::Cs));
-    answer(&mut app, effects);
+    let mut app = working_app(Role::Cs);
     press(&mut app, "ss");
     let work = app.workspace().unwrap();
     let before = work.orders.rows.len();

@@ -1,10 +1,10 @@
-//! What the stock, stocktake and replenishment panes read: one `Lookup` per question,
+//! What the stock, stocktake, replenishment and complaints panes read: one `Lookup` per question,
 //! answered by one `Loaded`.
 
 use super::rest::{Client, ClientError, path_segment};
 use crate::api::{
-    Page, ProductDetail, PurchaseRequest, Receipt, ReplenishmentAlert, StockLevel, StockMovement,
-    Stocktake, StocktakeReport,
+    CannedReplies, Page, ProductDetail, PurchaseRequest, Receipt, ReplenishmentAlert, StockLevel,
+    StockMovement, Stocktake, StocktakeReport, TicketDetailBody, TicketSummary,
 };
 
 /// How much movement history a lookup shows: what fits on a screen, and some more.
@@ -34,6 +34,14 @@ pub enum Lookup {
     Alerts,
     /// Purchase requests not yet received: suggested and ordered.
     OpenPurchaseRequests,
+    /// A help-desk queue: `view` is all, mine, unassigned or escalated.
+    Tickets {
+        view: String,
+        kind: Option<String>,
+    },
+    /// One ticket with the customer's story.
+    Ticket(String),
+    CannedReplies,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +55,9 @@ pub enum Loaded {
     Receipt(Box<Receipt>),
     Alerts(Vec<ReplenishmentAlert>),
     PurchaseRequests(Vec<PurchaseRequest>),
+    Tickets(Vec<TicketSummary>),
+    Ticket(Box<TicketDetailBody>),
+    CannedReplies(Box<CannedReplies>),
 }
 
 impl Client {
@@ -123,6 +134,20 @@ impl Client {
                     requests.extend(some);
                 }
                 Loaded::PurchaseRequests(requests)
+            }
+            Lookup::Tickets { view, kind } => {
+                let mut query = vec![("view", view.clone()), ("limit", "200".into())];
+                if let Some(k) = kind {
+                    query.push(("kind", k.clone()));
+                }
+                Loaded::Tickets(self.get("api/v1/tickets", &query).await?)
+            }
+            Lookup::Ticket(key) => Loaded::Ticket(Box::new(
+                self.get(&format!("api/v1/tickets/{}", path_segment(key)), &[])
+                    .await?,
+            )),
+            Lookup::CannedReplies => {
+                Loaded::CannedReplies(Box::new(self.get("api/v1/canned-replies", &[]).await?))
             }
         })
     }

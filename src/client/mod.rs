@@ -6,12 +6,15 @@ mod lookup;
 mod mutation;
 mod purchasing;
 mod rest;
+mod service_desk;
 mod stock;
 mod stocktake;
 pub mod token_store;
 
 pub use feed::EventFeed;
 pub use lookup::{Loaded, Lookup};
-pub use mutation::{Applied, Change, CountChange, Mutation, PurchasingChange, StockChange};
+pub use mutation::{
+    Applied, Change, CountChange, DeskChange, Mutation, PurchasingChange, StockChange,
+};
 pub use rest::{Client, ClientError, OrderQuery};
 pub use token_store::{StoredSession, TokenStore};

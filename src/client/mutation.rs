@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::api::{
     OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
-    ReplenishmentAlert, StockMovement, Stocktake, StocktakeIn,
+    ReplenishmentAlert, StockMovement, Stocktake, StocktakeIn, TicketSummary,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,40 @@ pub enum Change {
     Stock(StockChange),
     /// Deciding on replenishment alerts and purchase requests.
     Purchasing(PurchasingChange),
+    /// An agent's change to a help-desk ticket.
+    Desk(DeskChange),
+}
+
+/// What an agent does to a ticket (`TK-…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskChange {
+    Reply {
+        ticket: String,
+        body: String,
+    },
+    /// An internal note; the customer never sees it.
+    Note {
+        ticket: String,
+        body: String,
+    },
+    /// A user name, or `None` to give the ticket back.
+    Assign {
+        ticket: String,
+        assignee: Option<String>,
+    },
+    Escalate {
+        ticket: String,
+        reason: String,
+    },
+    Prioritise {
+        ticket: String,
+        priority: String,
+    },
+    Resolve {
+        ticket: String,
+        code: String,
+        note: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +181,7 @@ pub enum PurchasingChange {
 /// What the server answered a change with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
+    Ticket(Box<TicketSummary>),
     Order(Box<OrderDetail>),
     PickList(Box<PickList>),
     Parcel(Box<Parcel>),

@@ -376,6 +376,7 @@ impl Client {
             Change::Count(change) => self.submit_count(change, key).await?,
             Change::Stock(change) => self.submit_stock(change, key).await?,
             Change::Purchasing(change) => self.submit_purchasing(change, key).await?,
+            Change::Desk(change) => self.submit_desk(change, key).await?,
         };
         Ok(applied)
     }

@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::tz::TimeZone;
 
+use super::complaints::ComplaintsPane;
 use super::cue::Cue;
 use super::keymap::{Action, Context, Key, Keymap};
 use super::order_change::{OrderChange, Step};
@@ -153,10 +154,11 @@ pub enum PaneKind {
     Stock,
     Replenishment,
     Stocktake,
+    Complaints,
 }
 
 impl PaneKind {
-    pub const ALL: [PaneKind; 7] = [
+    pub const ALL: [PaneKind; 8] = [
         PaneKind::Orders,
         PaneKind::Products,
         PaneKind::Pick,
@@ -164,6 +166,7 @@ impl PaneKind {
         PaneKind::Stock,
         PaneKind::Replenishment,
         PaneKind::Stocktake,
+        PaneKind::Complaints,
     ];
 
     pub fn title(self) -> &'static str {
@@ -175,6 +178,7 @@ impl PaneKind {
             PaneKind::Stock => "Stock",
             PaneKind::Stocktake => "Stocktake",
             PaneKind::Replenishment => "Replenishment",
+            PaneKind::Complaints => "Complaints",
         }
     }
 
@@ -187,6 +191,7 @@ impl PaneKind {
             PaneKind::Stock => "Stock",
             PaneKind::Stocktake => "Count",
             PaneKind::Replenishment => "Reord",
+            PaneKind::Complaints => "CS",
         }
     }
 
@@ -199,6 +204,7 @@ impl PaneKind {
             PaneKind::Stock => Context::Stock,
             PaneKind::Stocktake => Context::Stocktake,
             PaneKind::Replenishment => Context::Replenishment,
+            PaneKind::Complaints => Context::Complaints,
         }
     }
 
@@ -211,6 +217,7 @@ impl PaneKind {
             PaneKind::Stock => Action::PaneStock,
             PaneKind::Stocktake => Action::PaneStocktake,
             PaneKind::Replenishment => Action::PaneReplenishment,
+            PaneKind::Complaints => Action::PaneComplaints,
         }
     }
 
@@ -223,6 +230,7 @@ impl PaneKind {
             PaneKind::Stock => Permission::StockRead,
             PaneKind::Stocktake => Permission::StocktakeCount,
             PaneKind::Replenishment => Permission::PurchasingManage,
+            PaneKind::Complaints => Permission::TicketsWork,
         }
     }
 
@@ -254,6 +262,7 @@ pub struct Workspace {
     pub stock: StockPane,
     pub stocktake: StocktakePane,
     pub replenishment: ReplenishmentPane,
+    pub complaints: ComplaintsPane,
     pub overlay: Option<Overlay>,
 }
 
@@ -267,6 +276,7 @@ impl Workspace {
             PaneKind::Stock => self.stock.is_typing(),
             PaneKind::Stocktake => self.stocktake.is_typing(),
             PaneKind::Replenishment => self.replenishment.is_typing(),
+            PaneKind::Complaints => self.complaints.is_typing(),
         }
     }
 }
@@ -339,6 +349,7 @@ impl App {
         let home = match me.role.as_str() {
             "warehouse" => Some(PaneKind::Pick),
             "purchasing" => Some(PaneKind::Replenishment),
+            "cs" => Some(PaneKind::Complaints),
             _ => None,
         };
         let active = match home {
@@ -351,6 +362,7 @@ impl App {
             .permissions
             .iter()
             .any(|p| p == Permission::StocktakeManage.as_str());
+        let complaints = ComplaintsPane::new(&me.username);
         let mut work = Workspace {
             me,
             panes,
@@ -362,6 +374,7 @@ impl App {
             stock: StockPane::new(may_move),
             stocktake: StocktakePane::new(supervisor),
             replenishment: ReplenishmentPane::default(),
+            complaints,
             overlay: None,
         };
         let mut effects = vec![Effect::CheckHealth];
@@ -371,6 +384,7 @@ impl App {
                 PaneKind::Products => work.products.reload(&mut self.next_request),
                 PaneKind::Stocktake => work.stocktake.reload(&mut self.next_request),
                 PaneKind::Replenishment => work.replenishment.reload(&mut self.next_request),
+                PaneKind::Complaints => work.complaints.reload(&mut self.next_request),
                 PaneKind::Pick | PaneKind::Pack | PaneKind::Stock => Vec::new(),
             });
         }
@@ -434,7 +448,8 @@ impl App {
         let free_text = match &self.screen {
             Screen::SignIn(_) => true,
             Screen::Work(work) => {
-                work.active == PaneKind::Replenishment && work.replenishment.is_typing()
+                (work.active == PaneKind::Replenishment && work.replenishment.is_typing())
+                    || (work.active == PaneKind::Complaints && work.complaints.is_typing())
             }
         };
         if free_text {
@@ -465,6 +480,7 @@ impl App {
             PaneKind::Stocktake => return work.stocktake.on_scan(text, &scan),
             PaneKind::Stock => return work.stock.on_scan(text, &scan, ids),
             PaneKind::Replenishment => "nothing (scan in the stock pane)",
+            PaneKind::Complaints => "nothing (returns are received in the stock pane)",
             PaneKind::Orders => match &scan.reading {
                 Ok(Reading::Label(label)) if scan.kind() == ScanKind::Order => {
                     return work.orders.find(&label.text, ids);
@@ -590,6 +606,11 @@ impl App {
                                 PaneKind::Replenishment => {
                                     work.replenishment.on_typing(input_action, key)
                                 }
+                                PaneKind::Complaints => work.complaints.on_typing(
+                                    input_action,
+                                    self.keymap.action(Context::Editor, key),
+                                    key,
+                                ),
                             };
                             if let Some(effects) = handled {
                                 return effects;
@@ -663,7 +684,8 @@ impl App {
             | Action::PanePack
             | Action::PaneStock
             | Action::PaneStocktake
-            | Action::PaneReplenishment => {
+            | Action::PaneReplenishment
+            | Action::PaneComplaints => {
                 let Some(wanted) = PaneKind::of_action(action) else {
                     return Vec::new();
                 };
@@ -697,6 +719,7 @@ impl App {
                     PaneKind::Stocktake => work.stocktake.reload(ids),
                     PaneKind::Stock => work.stock.reload(ids),
                     PaneKind::Replenishment => work.replenishment.reload(ids),
+                    PaneKind::Complaints => work.complaints.reload(ids),
                     PaneKind::Pick | PaneKind::Pack => Vec::new(),
                 });
                 effects
@@ -784,6 +807,7 @@ impl App {
                     PaneKind::Stocktake => work.stocktake.on_action(other, ids),
                     PaneKind::Stock => work.stock.on_action(other, ids),
                     PaneKind::Replenishment => work.replenishment.on_action(other),
+                    PaneKind::Complaints => work.complaints.on_action(other, ids),
                 }
             }
         }
@@ -850,6 +874,8 @@ impl App {
                     work.stock.on_loaded(request, result)
                 } else if work.replenishment.asked(request) {
                     work.replenishment.on_loaded(request, result)
+                } else if work.complaints.asked(request) {
+                    work.complaints.on_loaded(request, result)
                 } else {
                     work.stocktake.on_loaded(request, result)
                 }
@@ -875,6 +901,10 @@ impl App {
                     let active = work.active == PaneKind::Replenishment;
                     effects.extend(work.replenishment.on_feed(&event, active, ids));
                 }
+                if work.panes.contains(&PaneKind::Complaints) {
+                    let active = work.active == PaneKind::Complaints;
+                    effects.extend(work.complaints.on_feed(&event, active, ids));
+                }
                 if about_orders && work.panes.contains(&PaneKind::Orders) {
                     effects.push(Effect::RefreshOrder {
                         id: event.entity_id,
@@ -899,6 +929,7 @@ impl App {
                 Change::Count(change) => work.stocktake.on_applied(&change, result),
                 Change::Stock(change) => work.stock.on_applied(&change, result, ids),
                 Change::Purchasing(change) => work.replenishment.on_applied(&change, result, ids),
+                Change::Desk(change) => work.complaints.on_applied(&change, result, ids),
                 Change::Pack { .. } | Change::Ship { .. } => {
                     // The queue shows the order's new status too.
                     match &result {

@@ -76,10 +76,21 @@ pub enum Action {
     RequestOrder,
     RequestCancel,
     ReplenishmentView,
+    PaneComplaints,
+    TicketFilter,
+    TicketKind,
+    TicketReply,
+    TicketNote,
+    TicketTake,
+    TicketEscalate,
+    TicketPriority,
+    TicketResolve,
+    EditorSend,
+    EditorCanned,
 }
 
 impl Action {
-    pub const ALL: [Action; 56] = [
+    pub const ALL: [Action; 67] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -136,6 +147,17 @@ impl Action {
         Action::RequestOrder,
         Action::RequestCancel,
         Action::ReplenishmentView,
+        Action::PaneComplaints,
+        Action::TicketFilter,
+        Action::TicketKind,
+        Action::TicketReply,
+        Action::TicketNote,
+        Action::TicketTake,
+        Action::TicketEscalate,
+        Action::TicketPriority,
+        Action::TicketResolve,
+        Action::EditorSend,
+        Action::EditorCanned,
     ];
 
     pub fn name(self) -> &'static str {
@@ -196,6 +218,17 @@ impl Action {
             Action::RequestOrder => "request.order",
             Action::RequestCancel => "request.cancel",
             Action::ReplenishmentView => "replenishment.view",
+            Action::PaneComplaints => "pane.complaints",
+            Action::TicketFilter => "ticket.filter",
+            Action::TicketKind => "ticket.kind",
+            Action::TicketReply => "ticket.reply",
+            Action::TicketNote => "ticket.note",
+            Action::TicketTake => "ticket.take",
+            Action::TicketEscalate => "ticket.escalate",
+            Action::TicketPriority => "ticket.priority",
+            Action::TicketResolve => "ticket.resolve",
+            Action::EditorSend => "editor.send",
+            Action::EditorCanned => "editor.canned",
         }
     }
 
@@ -258,6 +291,17 @@ impl Action {
             Action::RequestOrder => "Mark the purchase request ordered with the supplier",
             Action::RequestCancel => "Cancel the purchase request (asks why)",
             Action::ReplenishmentView => "Switch between alerts and purchase requests",
+            Action::PaneComplaints => "Go to complaints: the help-desk queue and tickets",
+            Action::TicketFilter => "Next queue: all, mine, unassigned, escalated",
+            Action::TicketKind => "Next kind: all, inquiry, complaint, return request",
+            Action::TicketReply => "Write a reply to the customer",
+            Action::TicketNote => "Write an internal note",
+            Action::TicketTake => "Take the ticket, or give it back",
+            Action::TicketEscalate => "Escalate to a supervisor (asks why)",
+            Action::TicketPriority => "Set the priority",
+            Action::TicketResolve => "Resolve with a resolution code",
+            Action::EditorSend => "Send what is written",
+            Action::EditorCanned => "Insert a canned reply (by key or search)",
         }
     }
 
@@ -283,6 +327,9 @@ pub enum Context {
     Stock,
     Stocktake,
     Replenishment,
+    Complaints,
+    /// The reply editor of the complaints pane: every other key types.
+    Editor,
     Help,
     Palette,
     Input,
@@ -299,6 +346,7 @@ const GLOBAL_ACTIONS: &[Action] = &[
     Action::PaneStock,
     Action::PaneStocktake,
     Action::PaneReplenishment,
+    Action::PaneComplaints,
     Action::PaneNext,
     Action::PanePrev,
     Action::Refresh,
@@ -315,7 +363,7 @@ const CURSOR_ACTIONS: &[Action] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 11] = [
+    pub const ALL: [Context; 13] = [
         Context::Global,
         Context::Orders,
         Context::Products,
@@ -324,6 +372,8 @@ impl Context {
         Context::Stock,
         Context::Stocktake,
         Context::Replenishment,
+        Context::Complaints,
+        Context::Editor,
         Context::Help,
         Context::Palette,
         Context::Input,
@@ -339,6 +389,8 @@ impl Context {
             Context::Stock => "stock",
             Context::Stocktake => "stocktake",
             Context::Replenishment => "replenishment",
+            Context::Complaints => "complaints",
+            Context::Editor => "editor",
             Context::Help => "help",
             Context::Palette => "palette",
             Context::Input => "input",
@@ -355,6 +407,8 @@ impl Context {
             Context::Stock => "Stock",
             Context::Stocktake => "Stocktake",
             Context::Replenishment => "Replenishment",
+            Context::Complaints => "Complaints",
+            Context::Editor => "Reply editor",
             Context::Help => "This help",
             Context::Palette => "Command palette",
             Context::Input => "Text fields",
@@ -433,6 +487,24 @@ impl Context {
                 Action::RequestCancel,
                 Action::ReplenishmentView,
             ],
+            Context::Complaints => &[
+                Action::Open,
+                Action::Back,
+                Action::TicketFilter,
+                Action::TicketKind,
+                Action::TicketReply,
+                Action::TicketNote,
+                Action::TicketTake,
+                Action::TicketEscalate,
+                Action::TicketPriority,
+                Action::TicketResolve,
+            ],
+            Context::Editor => {
+                return matches!(
+                    action,
+                    Action::EditorSend | Action::EditorCanned | Action::Cancel
+                );
+            }
             Context::Help => &[Action::Back],
             Context::Palette => {
                 return matches!(

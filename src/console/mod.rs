@@ -2,6 +2,7 @@
 //! a help overlay and a command palette, all driven by the keymap and styled by the theme.
 
 pub mod app;
+pub mod complaints;
 pub mod config;
 pub mod count_plan;
 pub mod cue;
@@ -16,7 +17,7 @@ pub mod palette;
 pub mod pick;
 pub mod products;
 pub mod replenishment;
-mod reply_editor;
+pub mod reply_editor;
 pub mod run;
 pub mod scan_input;
 pub use crate::domain::settings_file;

@@ -2,9 +2,6 @@
 //! at word boundaries by display width (CJK characters are two columns), movement by
 //! visual row, and scrolling that keeps the cursor in view. Keyboard only.
 
-// Used by the complaints pane (issue 6), which is being written.
-#![cfg_attr(not(test), allow(dead_code))]
-
 use crossterm::event::{KeyCode, KeyModifiers};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;

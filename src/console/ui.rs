@@ -105,6 +105,14 @@ pub fn draw(f: &mut Frame, app: &App) {
                         work.replenishment
                             .render(f, body, theme, compact, work.overlay.is_none())
                     }
+                    PaneKind::Complaints => work.complaints.render(
+                        f,
+                        body,
+                        theme,
+                        compact,
+                        work.overlay.is_none(),
+                        app.now(),
+                    ),
                 }
             }
             match &work.overlay {
@@ -258,7 +266,15 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
             }
             None => {
                 typing = w.is_typing();
-                if typing {
+                let c = &w.complaints;
+                let editing = w.active == PaneKind::Complaints
+                    && c.writing.is_some()
+                    && c.canned_search.is_none()
+                    && c.asking.is_none();
+                // In the editor Enter is a new line, not "confirm".
+                if editing {
+                    contexts.push(Context::Editor);
+                } else if typing {
                     contexts.push(Context::Input);
                 }
                 contexts.push(w.active.context());
@@ -280,6 +296,7 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
                 (Context::Stocktake, Some((_, w))) => w.stocktake.offers(b.action),
                 (Context::Stock, Some((_, w))) => w.stock.offers(b.action),
                 (Context::Replenishment, Some((_, w))) => w.replenishment.offers(b.action),
+                (Context::Complaints, Some((_, w))) => w.complaints.offers(b.action),
                 // The key for the pane already shown is no use.
                 (Context::Global, Some((active, _))) if b.action == active.action() => false,
                 (Context::Global, _) => {

@@ -15,6 +15,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("order.carrier", "the carrier's name"),
     ("order.expected", "the expected delivery date"),
+    (
+        "order.ships_by",
+        "when an order not yet shipped leaves the warehouse",
+    ),
     ("tracking.number", "the parcel's tracking number"),
     ("tracking.url", "where the customer can follow the parcel"),
     ("tracking.latest", "the carrier's latest word on the parcel"),

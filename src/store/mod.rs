@@ -21,6 +21,7 @@ mod reply_book;
 mod returns;
 mod routing_facts;
 pub mod seed;
+mod seed_desk;
 mod shipments;
 mod stocktake;
 mod tickets;

@@ -495,6 +495,7 @@ impl Store {
         })
         .and_then(|summary| {
             self.seed_stocktake(now)?;
+            self.seed_tickets(now)?;
             Ok(summary)
         })
     }

@@ -479,6 +479,7 @@ fn template_values(
         }
         None => {
             let leaves = order.order.ship_by.unwrap_or(order.order.created_at);
+            v.set("order.ships_by", date(leaves));
             v.set("order.expected", date(leaves + transit));
         }
     }
