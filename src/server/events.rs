@@ -36,6 +36,8 @@ pub struct EventQuery {
 fn permission_for(kind: &str) -> Permission {
     match kind.split('.').next() {
         Some("stock" | "purchase" | "stocktake") => Permission::StockRead,
+        // Tickets carry customers' e-mails and words: only the help desk hears them.
+        Some("ticket" | "return" | "refund") => Permission::TicketsWork,
         _ => Permission::OrdersRead,
     }
 }
@@ -130,4 +132,21 @@ pub async fn stream(
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_events_reach_only_the_help_desk() {
+        assert_eq!(permission_for("ticket.created"), Permission::TicketsWork);
+        assert_eq!(
+            permission_for("refund.awaiting_approval"),
+            Permission::TicketsWork
+        );
+        assert!(!Role::Warehouse.allows(permission_for("ticket.csat_requested")));
+        assert!(Role::Cs.allows(permission_for("ticket.escalated")));
+        assert_eq!(permission_for("order.created"), Permission::OrdersRead);
+    }
 }

@@ -103,7 +103,7 @@ pub async fn get_faq_rules(
 #[utoipa::path(put, path = "/api/v1/faq-rules", tag = "service", security(("bearer" = [])),
     request_body(content = Vec<FaqRuleBody>, description = "JSON array, or a reply book file (`[[faq]]` tables) as application/toml"),
     responses((status = 200, body = FaqRules, description = "In force from the next message"),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
 pub async fn put_faq_rules(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,7 +154,7 @@ pub async fn get_canned_replies(
 #[utoipa::path(put, path = "/api/v1/canned-replies", tag = "service", security(("bearer" = [])),
     request_body(content = Vec<CannedReplyBody>, description = "JSON array, or a reply book file (`[[canned]]` tables) as application/toml"),
     responses((status = 200, body = CannedReplies),
-        (status = 422, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "What is wrong; nothing changed")))]
 pub async fn put_canned_replies(
     State(state): State<AppState>,
     caller: Caller,

@@ -83,7 +83,7 @@ fn reason(what: &str, value: &str) -> Result<String, ApiError> {
     request_body = ReturnIn, security(("bearer" = [])),
     responses((status = 201, body = ReturnBody, description = "The return authorisation (RMA)"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "No order, or the order has not shipped"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn authorise_return(
     State(state): State<AppState>,
     caller: Caller,
@@ -95,13 +95,14 @@ pub async fn authorise_return(
     let request = format!("return|{key}|{body:?}");
     let why = reason("a reason", &body.reason)?;
     let lines: Vec<(i64, i64)> = body.lines.iter().map(|l| (l.line_no, l.qty)).collect();
+    let window = state.rules().service.return_window_days;
     once(
         &state,
         &caller,
         &headers,
         request,
         move |s, once, actor, now| {
-            s.authorise_return(once, &key, &lines, &why, actor, now, |r| {
+            s.authorise_return(once, &key, &lines, &why, window, actor, now, |r| {
                 stored(201, &return_body(r))
             })
         },
@@ -172,7 +173,7 @@ pub async fn receive_return(
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = RefundIn, security(("bearer" = [])),
     responses((status = 201, body = RefundBody, description = "approved at once up to the limit; above it awaiting_approval"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn request_refund(
     State(state): State<AppState>,
     caller: Caller,

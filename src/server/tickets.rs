@@ -215,7 +215,7 @@ impl Message {
     request_body = MessageIn, security(("bearer" = [])),
     responses((status = 201, body = MessageReceipt, description = "A new ticket"),
         (status = 200, body = MessageReceipt, description = "Added to (or reopened) the ticket it answers"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn post_message(
     State(state): State<AppState>,
     caller: Caller,
@@ -270,6 +270,7 @@ pub async fn test_auto_reply(
     let customer = body.customer_email.as_deref().map(email).transpose()?;
     let order = order_number(body.order_number.as_deref())?;
     let rules = state.rules();
+    let now = state.now();
     let (matched, reply) = blocking(&state, move |s| {
         let book = FaqBook::new(s.faq_rules()?.items)
             .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
@@ -281,8 +282,13 @@ pub async fn test_auto_reply(
             policy: &rules.service,
             carriers: &rules.carriers,
         };
-        let reply =
-            s.preview_auto_reply(customer.as_deref().unwrap_or(""), order, &text_in, desk)?;
+        let reply = s.preview_auto_reply(
+            customer.as_deref().unwrap_or(""),
+            order,
+            &text_in,
+            desk,
+            now,
+        )?;
         Ok((matched, reply))
     })
     .await?;
@@ -350,7 +356,7 @@ pub async fn list_tickets(
     params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = TicketIn, security(("bearer" = [])),
     responses((status = 201, body = TicketSummary),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn open_ticket(
     State(state): State<AppState>,
     caller: Caller,
@@ -414,7 +420,7 @@ pub async fn get_ticket(
             policy: &desk_rules.service,
             carriers: &desk_rules.carriers,
         };
-        s.ticket_detail(&key, Some(&agent), desk)
+        s.ticket_detail(&key, Some(&agent), desk, now)
     })
     .await?;
     let policy = &rules.service;

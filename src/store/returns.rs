@@ -115,6 +115,7 @@ impl Store {
         ticket: &str,
         lines: &[(i64, i64)],
         reason: &str,
+        window_days: i64,
         actor: &str,
         now: Timestamp,
         respond: impl FnOnce(&ReturnRow) -> (u16, String),
@@ -142,6 +143,18 @@ impl Store {
                 if status != OrderStatus::Shipped.as_str() && status != OrderStatus::Delivered.as_str() {
                     return Err(StoreError::Conflict(format!(
                         "{so} is {status}: only a shipped or delivered order can be returned (cancel it instead)"
+                    )));
+                }
+                let delivered: Option<i64> = tx.query_row(
+                    "SELECT max(at) FROM order_events WHERE order_id = ?1 AND to_status = 'delivered'",
+                    [&order_id],
+                    |r| r.get(0),
+                )?;
+                if let Some(at) = delivered
+                    && now.duration_since(timestamp(at)?) > jiff::SignedDuration::from_hours(24 * window_days)
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "{so} was delivered more than {window_days} days ago, outside the return window"
                     )));
                 }
                 if lines.is_empty() {

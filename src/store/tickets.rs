@@ -409,6 +409,7 @@ fn template_values(
     ticket_number: Option<i64>,
     agent: Option<&str>,
     rules: DeskRules,
+    now: Timestamp,
 ) -> Result<TemplateValues> {
     let mut v = TemplateValues::default();
     v.set("customer.name", customer_name);
@@ -478,7 +479,12 @@ fn template_values(
             v.set("order.expected", expected);
         }
         None => {
-            let leaves = order.order.ship_by.unwrap_or(order.order.created_at);
+            // An order late to leave leaves as soon as it can, not on a day gone by.
+            let leaves = order
+                .order
+                .ship_by
+                .unwrap_or(order.order.created_at)
+                .max(now);
             v.set("order.ships_by", date(leaves));
             v.set("order.expected", date(leaves + transit));
         }
@@ -572,6 +578,7 @@ fn reply_automatically(
         Some(ticket.number),
         None,
         rules,
+        now,
     )?;
     let Some(reply) = answer(tx, text, &values)? else {
         return Ok(None);
@@ -647,11 +654,16 @@ impl Store {
                         (t.id, MessageOutcome::Reopened)
                     }
                     earlier => {
-                        let order_id = order_for(
-                            tx,
-                            customer.as_ref().map(|(id, _)| id.as_str()),
-                            msg.order_number.or_else(|| crate::domain::ticket::order_number_in(&text)),
-                        )?;
+                        let named = msg.order_number.or_else(|| crate::domain::ticket::order_number_in(&text));
+                        // A follow-up is about what the ticket it follows was about.
+                        let followed: Option<String> = match (&earlier, named) {
+                            (Some(t), None) => tx.query_row("SELECT order_id FROM tickets WHERE id = ?1", [&t.id], |r| r.get(0))?,
+                            _ => None,
+                        };
+                        let order_id = match followed {
+                            Some(id) => Some(id),
+                            None => order_for(tx, customer.as_ref().map(|(id, _)| id.as_str()), named)?,
+                        };
                         let kind = msg.kind.unwrap_or_else(|| crate::domain::ticket::guess_kind(&text));
                         let source = TicketSource::Message;
                         let id = open_ticket(
@@ -697,6 +709,7 @@ impl Store {
         order_number: Option<OrderNumber>,
         text: &str,
         rules: DeskRules,
+        now: Timestamp,
     ) -> Result<Option<AutoReply>> {
         self.read(|c| {
             let customer = customer_by_email(c, customer_email)?;
@@ -706,7 +719,7 @@ impl Store {
                 order_number.or_else(|| crate::domain::ticket::order_number_in(text)),
             )?;
             let name = customer.map_or_else(|| customer_email.trim().to_string(), |(_, n)| n);
-            let values = template_values(c, &name, order_id.as_deref(), None, None, rules)?;
+            let values = template_values(c, &name, order_id.as_deref(), None, None, rules, now)?;
             answer(c, text, &values)
         })
     }
@@ -976,6 +989,7 @@ impl Store {
         key: &str,
         agent: Option<&str>,
         rules: DeskRules,
+        now: Timestamp,
     ) -> Result<TicketDetail> {
         self.read(|c| {
             let ticket = ticket_by_key(c, key)?;
@@ -992,7 +1006,7 @@ impl Store {
                 "t.created_at DESC",
                 20,
             )?;
-            let values = template_values(c, &ticket.customer_name, order_id.as_deref(), Some(ticket.number), agent, rules)?;
+            let values = template_values(c, &ticket.customer_name, order_id.as_deref(), Some(ticket.number), agent, rules, now)?;
             let csat = c
                 .query_row(
                     "SELECT agent, requested_at, score, comment, answered_at FROM csat WHERE ticket_id = ?1",
@@ -1189,6 +1203,11 @@ impl Store {
             |tx| {
                 let t = ticket_by_key(tx, key)?;
                 let number = Document::Ticket.number(t.number);
+                if t.status != TicketStatus::Resolved {
+                    return Err(StoreError::Conflict(format!(
+                        "{number} is not resolved (or open again); it is rated once resolved"
+                    )));
+                }
                 let asked: Option<Option<i64>> = tx
                     .query_row("SELECT score FROM csat WHERE ticket_id = ?1", [&t.id], |r| r.get(0))
                     .optional()?;
