@@ -133,8 +133,8 @@ impl ComplaintsPane {
     }
 
     pub fn offers(&self, action: Action) -> bool {
-        // While a question or the canned search is open, keys answer it.
-        if self.asking.is_some() || self.canned_search.is_some() {
+        // While writing, or a question or the canned search is open, keys go there.
+        if self.asking.is_some() || self.canned_search.is_some() || self.writing.is_some() {
             return false;
         }
         let open = self.ticket.as_ref().map(|t| t.ticket.status != "resolved");
@@ -990,10 +990,12 @@ fn header_line(theme: &Theme, t: &TicketSummary, now: Timestamp) -> Line<'static
         Span::styled(format!(" · {}", t.status), theme.style(ThemeRole::Text)),
     ];
     if t.status != "resolved" {
-        spans.push(Span::styled(
-            format!(" · {} {} left", t.due_is, time_left(&t.due_at, now)),
-            theme.style(sla_role(&t.sla, &t.status)),
-        ));
+        let left = time_left(&t.due_at, now);
+        let said = match left.strip_prefix('-') {
+            Some(over) => format!(" · {} overdue by {over}", t.due_is),
+            None => format!(" · {} {left} left", t.due_is),
+        };
+        spans.push(Span::styled(said, theme.style(sla_role(&t.sla, &t.status))));
     }
     if t.escalated_at.is_some() {
         spans.push(Span::styled(" · escalated", theme.style(ThemeRole::Error)));
