@@ -1839,3 +1839,60 @@ async fn a_follow_up_keeps_the_order_of_the_ticket_it_follows() {
     }
     panic!("no delivered order of a customer who ordered again since");
 }
+
+#[tokio::test]
+async fn an_order_late_to_leave_is_promised_for_today_not_a_day_gone_by() {
+    // Far past every sample order's ship-by.
+    let (s, _clock) = manual_server("2027-03-10T12:00:00Z").await;
+    let cs = s.token("cs").await;
+    let shop = s.token("integration").await;
+    let waiting = find_order(&s, &cs, "ready_to_pick", |_| true).await;
+    let receipt = new_ticket(
+        &s,
+        &shop,
+        json!({ "customer_email": email_of(&waiting), "subject": "Order status",
+                "body": format!("Where is my order {}?", number_of(&waiting)) }),
+    )
+    .await;
+    let body = str_of(&receipt["auto_reply"]["body"]);
+    assert!(
+        body.contains("leaves our warehouse by 2027-03-10"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn parcels_past_their_expected_delivery_get_one_late_delivery_ticket_each() {
+    let s = TestServer::start().await;
+    let cs = s.token("cs").await;
+    let rules = built_in_rules();
+    let desk = backroom::store::DeskRules {
+        policy: &rules.service,
+        carriers: &rules.carriers,
+    };
+    let shipped = get_ok(&s, &cs, "/api/v1/orders?status=shipped&limit=500").await;
+    let shipped = shipped["items"].as_array().unwrap().len();
+    assert!(shipped > 0, "the sample shop ships orders");
+    // A year on, every parcel still on its way is late.
+    let later = Timestamp::now() + jiff::SignedDuration::from_hours(24 * 400);
+    let opened = s.store.open_late_delivery_tickets(desk, later).unwrap();
+    assert_eq!(
+        opened.len(),
+        shipped,
+        "every shipped, undelivered parcel is late by then"
+    );
+    let late = queue(&s, &cs, "all").await;
+    let late: Vec<&Value> = late
+        .iter()
+        .filter(|t| t["source"] == "late_delivery")
+        .collect();
+    assert_eq!(late.len(), shipped);
+    assert!(late.iter().all(|t| t["order_number"].is_string()));
+    // The sweep runs every minute: it never opens a second ticket for the same parcel.
+    assert!(
+        s.store
+            .open_late_delivery_tickets(desk, later)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -22,7 +22,6 @@ use crate::api::{
     TicketDetailBody, TicketIn, TicketMessage, TicketSummary, TicketTextIn,
 };
 use crate::domain::order::OrderNumber;
-use crate::domain::reply_book::FaqBook;
 use crate::domain::role::Permission;
 use crate::domain::routing::Priority;
 use crate::domain::service_policy::ServicePolicy;
@@ -272,24 +271,17 @@ pub async fn test_auto_reply(
     let rules = state.rules();
     let now = state.now();
     let (matched, reply) = blocking(&state, move |s| {
-        let book = FaqBook::new(s.faq_rules()?.items)
-            .map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
-        let matched = book
-            .matching(&text_in)
-            .map(|r| r.name.clone())
-            .collect::<Vec<_>>();
         let desk = DeskRules {
             policy: &rules.service,
             carriers: &rules.carriers,
         };
-        let reply = s.preview_auto_reply(
+        s.preview_auto_reply(
             customer.as_deref().unwrap_or(""),
             order,
             &text_in,
             desk,
             now,
-        )?;
-        Ok((matched, reply))
+        )
     })
     .await?;
     Ok(Json(AutoReplyTest {

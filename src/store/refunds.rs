@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
-use super::tickets::say;
+use super::tickets::{say, ticket_by_key};
 use super::{
     IdempotencyKey, Idempotent, Result, Store, StoreError, micros, next_number, timestamp,
 };
@@ -160,15 +160,8 @@ impl Store {
             once,
             now,
             |tx| {
-                let number = Document::Ticket.parse(ticket).unwrap_or(-1);
-                let (ticket_id, ticket_number, order_id): (String, i64, Option<String>) = tx
-                    .query_row(
-                        "SELECT id, number, order_id FROM tickets WHERE id = ?1 OR number = ?2",
-                        params![ticket, number],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                    )
-                    .optional()?
-                    .ok_or_else(|| StoreError::NotFound(format!("ticket {ticket:?}")))?;
+                let found = ticket_by_key(tx, ticket)?;
+                let (ticket_id, ticket_number, order_id) = (found.id, found.number, found.order_id);
                 let tk = Document::Ticket.number(ticket_number);
                 let order_id = order_id
                     .ok_or_else(|| StoreError::Conflict(format!("{tk} has no order to refund or replace")))?;

@@ -97,6 +97,7 @@ pub struct TicketRow {
     pub customer_email: String,
     pub customer_name: String,
     pub customer_id: Option<String>,
+    pub order_id: Option<String>,
     pub order_number: Option<OrderNumber>,
     pub assignee: Option<String>,
     pub follow_up_of: Option<i64>,
@@ -192,7 +193,8 @@ pub enum TicketChange<'a> {
 const TICKET_SELECT: &str = "SELECT t.id, t.number, t.kind, t.status, t.priority, t.source, t.subject,
         t.customer_email, t.customer_name, t.customer_id, o.number, u.username, f.number,
         t.first_response_due, t.resolution_due, t.first_responded_at, t.escalated_at,
-        t.escalation_reason, t.resolved_at, t.resolution_code, t.reopened, t.created_at, t.updated_at
+        t.escalation_reason, t.resolved_at, t.resolution_code, t.reopened, t.created_at, t.updated_at,
+        t.order_id
     FROM tickets t
     LEFT JOIN orders o ON o.id = t.order_id
     LEFT JOIN users u ON u.id = t.assignee_id
@@ -233,6 +235,7 @@ fn ticket_row(r: &Row) -> rusqlite::Result<Result<TicketRow>> {
     let follow_up_of: Option<i64> = r.get(12)?;
     let escalation_reason: Option<String> = r.get(17)?;
     let reopened: i64 = r.get(20)?;
+    let order_id: Option<String> = r.get(23)?;
     Ok((|| {
         let (first_due, resolution_due, responded, escalated, resolved, created, updated) = times;
         Ok(TicketRow {
@@ -258,6 +261,7 @@ fn ticket_row(r: &Row) -> rusqlite::Result<Result<TicketRow>> {
             customer_email,
             customer_name,
             customer_id,
+            order_id,
             order_number: order_number.map(|n| OrderNumber(n as u64)),
             assignee,
             follow_up_of,
@@ -283,7 +287,7 @@ fn tickets_where(
 }
 
 /// A ticket by id or number (`TK-000012`, `12`).
-fn ticket_by_key(c: &Connection, key: &str) -> Result<TicketRow> {
+pub(super) fn ticket_by_key(c: &Connection, key: &str) -> Result<TicketRow> {
     let number = Document::Ticket.parse(key).unwrap_or(-1);
     tickets_where(
         c,
@@ -566,11 +570,7 @@ fn reply_automatically(
     rules: DeskRules,
     now: Timestamp,
 ) -> Result<Option<AutoReply>> {
-    let order_id: Option<String> = tx.query_row(
-        "SELECT order_id FROM tickets WHERE id = ?1",
-        [&ticket.id],
-        |r| r.get(0),
-    )?;
+    let order_id = ticket.order_id.clone();
     let values = template_values(
         tx,
         &ticket.customer_name,
@@ -657,7 +657,7 @@ impl Store {
                         let named = msg.order_number.or_else(|| crate::domain::ticket::order_number_in(&text));
                         // A follow-up is about what the ticket it follows was about.
                         let followed: Option<String> = match (&earlier, named) {
-                            (Some(t), None) => tx.query_row("SELECT order_id FROM tickets WHERE id = ?1", [&t.id], |r| r.get(0))?,
+                            (Some(t), None) => t.order_id.clone(),
                             _ => None,
                         };
                         let order_id = match followed {
@@ -702,7 +702,7 @@ impl Store {
         )
     }
 
-    /// What the FAQ rules would answer to a message, changing nothing.
+    /// The FAQ rules that match a message and what they would answer, changing nothing.
     pub fn preview_auto_reply(
         &self,
         customer_email: &str,
@@ -710,7 +710,7 @@ impl Store {
         text: &str,
         rules: DeskRules,
         now: Timestamp,
-    ) -> Result<Option<AutoReply>> {
+    ) -> Result<(Vec<String>, Option<AutoReply>)> {
         self.read(|c| {
             let customer = customer_by_email(c, customer_email)?;
             let order_id = order_for(
@@ -720,7 +720,11 @@ impl Store {
             )?;
             let name = customer.map_or_else(|| customer_email.trim().to_string(), |(_, n)| n);
             let values = template_values(c, &name, order_id.as_deref(), None, None, rules, now)?;
-            answer(c, text, &values)
+            let matched = faq_book(c)?
+                .matching(text)
+                .map(|r| r.name.clone())
+                .collect();
+            Ok((matched, answer(c, text, &values)?))
         })
     }
 
@@ -993,7 +997,7 @@ impl Store {
     ) -> Result<TicketDetail> {
         self.read(|c| {
             let ticket = ticket_by_key(c, key)?;
-            let order_id: Option<String> = c.query_row("SELECT order_id FROM tickets WHERE id = ?1", [&ticket.id], |r| r.get(0))?;
+            let order_id = ticket.order_id.clone();
             let order = order_id.as_deref().map(|id| load_detail(c, id)).transpose()?;
             let customer_orders = match &ticket.customer_id {
                 Some(id) => customer_orders(c, id, 10)?,
