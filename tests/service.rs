@@ -1896,3 +1896,92 @@ async fn parcels_past_their_expected_delivery_get_one_late_delivery_ticket_each(
             .is_empty()
     );
 }
+
+/// Asks for a replacement of line 1 (`qty` units) on a new ticket about `order`.
+async fn ask_replacement(s: &TestServer, cs: &str, order: &Value, qty: i64) -> (String, Value) {
+    let shop = s.token("integration").await;
+    let receipt = new_ticket(
+        s,
+        &shop,
+        json!({ "customer_email": email_of(order), "subject": "Broken",
+                "body": format!("{} arrived broken.", number_of(order)) }),
+    )
+    .await;
+    let tk = str_of(&receipt["ticket"]["number"]).to_string();
+    let key = key();
+    let body = json!({ "kind": "replacement", "lines": [{ "line_no": 1, "qty": qty }], "reason": "broken in transit" });
+    let path = format!("/api/v1/tickets/{tk}/refunds");
+    let created = |res: reqwest::Response| async move {
+        assert_eq!(res.status(), 201);
+        res.json::<Value>().await.expect("refund body")
+    };
+    let asked = created(s.post(cs, &path, Some(&key), body.clone()).await).await;
+    // A retry of the same request is the same replacement, not a second order.
+    let again = created(s.post(cs, &path, Some(&key), body).await).await;
+    assert_eq!(asked, again);
+    (tk, asked)
+}
+
+#[tokio::test]
+async fn an_approved_replacement_is_sent_as_a_free_order_of_its_own() {
+    let s = TestServer::start().await;
+    let cs = s.token("cs").await;
+    let admin = s.token("admin").await;
+    let line_value = |o: &Value| {
+        let l = &o["lines"][0];
+        l["unit_price"]["amount_minor"].as_i64().unwrap() * l["qty"].as_i64().unwrap()
+    };
+
+    // Within the limit it is in effect at once, and its order is placed with it.
+    let small = find_order(&s, &cs, "shipped,delivered", |o| line_value(o) <= 5000).await;
+    let (tk, asked) = ask_replacement(&s, &cs, &small, 1).await;
+    assert_eq!(asked["status"], "approved", "{asked}");
+    let so = str_of(&asked["replacement_order"]).to_string();
+    assert_ne!(so, number_of(&small));
+    let sent = get_ok(&s, &cs, &format!("/api/v1/orders/{so}")).await;
+    assert_eq!(sent["order"]["channel"], "replacement");
+    assert_eq!(sent["order"]["total"]["amount_minor"], 0);
+    assert_eq!(sent["payment_method"], "replacement");
+    assert_eq!(sent["customer_email"], small["customer_email"]);
+    assert_eq!(sent["ship_to"], small["ship_to"]);
+    assert_eq!(sent["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(sent["lines"][0]["sku"], small["lines"][0]["sku"]);
+    assert_eq!(sent["lines"][0]["qty"], 1);
+    assert_ne!(sent["order"]["status"], "received", "{sent}");
+    // Its zero prices are meant: no price mismatch sends it to review.
+    let flags = sent["routing"]["flags"].as_array().unwrap();
+    assert!(!flags.contains(&json!("price_mismatch")), "{sent}");
+    let said = ticket(&s, &cs, &tk).await;
+    let last = said["messages"].as_array().unwrap().last().unwrap().clone();
+    assert!(
+        str_of(&last["body"]).contains(&format!("replacement order {so} placed")),
+        "{last}"
+    );
+
+    // Above it nothing is sent until a second person approves.
+    let big = find_order(&s, &cs, "shipped,delivered", |o| line_value(o) > 5000).await;
+    let qty = big["lines"][0]["qty"].as_i64().unwrap();
+    let (_, waiting) = ask_replacement(&s, &cs, &big, qty).await;
+    assert_eq!(waiting["status"], "awaiting_approval", "{waiting}");
+    assert_eq!(waiting["replacement_order"], Value::Null);
+    let rf = str_of(&waiting["number"]).to_string();
+    // The replacement order carries the refund's number as its channel order number.
+    let placed_for = format!("/api/v1/orders?q={rf}");
+    assert_eq!(get_ok(&s, &cs, &placed_for).await["items"], json!([]));
+    let approved = ok(s
+        .post(
+            &admin,
+            &format!("/api/v1/refunds/{rf}/approve"),
+            Some(&key()),
+            json!({ "note": "photos checked" }),
+        )
+        .await)
+    .await;
+    let so = str_of(&approved["replacement_order"]).to_string();
+    let sent = get_ok(&s, &cs, &format!("/api/v1/orders/{so}")).await;
+    assert_eq!(sent["lines"][0]["qty"], qty);
+    assert_eq!(sent["order"]["total"]["amount_minor"], 0);
+    let found = get_ok(&s, &cs, &placed_for).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["items"][0]["number"], so.as_str());
+}

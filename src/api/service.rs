@@ -283,6 +283,8 @@ pub struct RefundBody {
     pub decided_at: Option<String>,
     pub decision_note: Option<String>,
     pub created_at: String,
+    /// The order that sends an approved replacement.
+    pub replacement_order: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

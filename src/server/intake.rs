@@ -56,6 +56,7 @@ pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
                 unit_price_minor: l.unit_price_minor,
             })
             .collect(),
+        free_of_charge: false,
     })
 }
 

@@ -64,6 +64,7 @@ pub(super) fn refund_body(r: &RefundRow) -> RefundBody {
         decided_at: r.decided_at.map(|t| t.to_string()),
         decision_note: r.decision_note.clone(),
         created_at: r.created_at.to_string(),
+        replacement_order: r.replacement_order.map(|n| n.to_string()),
     }
 }
 
@@ -204,7 +205,8 @@ pub async fn request_refund(
             )));
         }
     };
-    let limit = state.rules().service.approval_above_minor;
+    let rules = state.rules();
+    let limit = rules.service.approval_above_minor;
     once(
         &state,
         &caller,
@@ -215,7 +217,7 @@ pub async fn request_refund(
                 Some(amount_minor) => RefundAsk::Refund { amount_minor },
                 None => RefundAsk::Replacement { lines: &lines },
             };
-            s.request_refund(once, &key, &ask, &why, actor, limit, now, |r| {
+            s.request_refund(once, &key, &ask, &why, actor, limit, &rules, now, |r| {
                 stored(201, &refund_body(r))
             })
         },
@@ -260,13 +262,14 @@ async fn decide(
     caller.require(Permission::TicketsSupervise)?;
     let request = format!("refund-decide|{key}|{approve}|{body:?}");
     let note = reason("a note", &body.note)?;
+    let rules = state.rules();
     once(
         &state,
         &caller,
         &headers,
         request,
         move |s, once, actor, now| {
-            s.decide_refund(once, &key, approve, &note, actor, now, |r| {
+            s.decide_refund(once, &key, approve, &note, actor, &rules, now, |r| {
                 stored(200, &refund_body(r))
             })
         },

@@ -39,6 +39,8 @@ pub struct NewOrder {
     pub payment_method: String,
     pub currency: Currency,
     pub lines: Vec<LineIn>,
+    /// A replacement sent at no charge: its zero prices are meant, not a mismatch.
+    pub free_of_charge: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +138,59 @@ fn place(
     place_checked(tx, order, rules, actor, now, catalogue)
 }
 
+/// Places a free replacement for chosen `(line_no, qty)` of an order: same customer and
+/// address, channel `replacement`, the refund's number as the channel's order number (so it
+/// is never placed twice). It is reserved and routed like any order.
+pub(super) fn place_replacement(
+    tx: &Transaction,
+    order_id: &str,
+    lines: &[(i64, i64)],
+    refund_number: &str,
+    rules: &RoutingRules,
+    actor: &str,
+    now: Timestamp,
+) -> Result<OrderDetailRow> {
+    let original = load_detail(tx, order_id)?;
+    let mut wanted = Vec::with_capacity(lines.len());
+    for &(line_no, qty) in lines {
+        let line = original
+            .lines
+            .iter()
+            .find(|l| l.line_no == line_no)
+            .ok_or_else(|| StoreError::Invalid(format!("{} has no line {line_no}", original.order.number)))?;
+        wanted.push(LineIn {
+            sku: line.sku.clone(),
+            qty,
+            unit_price_minor: 0,
+        });
+    }
+    let replacement = NewOrder {
+        channel: "replacement".into(),
+        channel_order_no: Some(refund_number.to_string()),
+        customer: CustomerIn {
+            name: original.order.customer_name.clone(),
+            email: original.customer_email.clone(),
+            phone: original.customer_phone.clone(),
+        },
+        ship_to: AddressIn {
+            name: original.ship_name.clone(),
+            line1: original.ship_line1.clone(),
+            line2: original.ship_line2.clone(),
+            city: original.ship_city.clone(),
+            postal_code: original.ship_postal_code.clone(),
+            region: original.ship_region.clone(),
+            country: original.ship_country.clone(),
+        },
+        payment_method: "replacement".into(),
+        currency: original.order.total.currency,
+        lines: wanted,
+        free_of_charge: true,
+    };
+    match place(tx, &replacement, rules, actor, now)? {
+        Placed::Created(row) | Placed::Duplicate(row) => Ok(*row),
+    }
+}
+
 /// Everything that makes an order unacceptable, with the catalogue entries it names.
 fn refusals(
     c: &rusqlite::Connection,
@@ -200,7 +255,8 @@ fn place_checked(
         .lines
         .iter()
         .filter(|l| {
-            !price_ok(
+            !order.free_of_charge
+                && !price_ok(
                 catalogue[&l.sku].price_minor,
                 l.unit_price_minor,
                 policy.price_tolerance_bp,

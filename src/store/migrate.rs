@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_totes.sql"),
     include_str!("migrations/0007_inventory.sql"),
     include_str!("migrations/0008_service.sql"),
+    include_str!("migrations/0009_replacement_orders.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -3,18 +3,20 @@
 //! one who asked (maker-checker).
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
+use super::intake::place_replacement;
 use super::tickets::{say, ticket_by_key};
 use super::{
     IdempotencyKey, Idempotent, Result, Store, StoreError, micros, next_number, timestamp,
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::routing::RoutingRules;
 use crate::domain::stock::Document;
 use crate::domain::ticket::AuthorKind;
 
@@ -37,6 +39,8 @@ pub struct RefundRow {
     pub decided_at: Option<Timestamp>,
     pub decision_note: Option<String>,
     pub created_at: Timestamp,
+    /// The order that sends an approved replacement.
+    pub replacement_order: Option<OrderNumber>,
 }
 
 /// What an agent asks for.
@@ -49,8 +53,9 @@ pub enum RefundAsk<'a> {
 }
 
 const REFUND_SELECT: &str = "SELECT f.id, f.number, t.number, o.number, f.kind, f.amount_minor, f.currency, f.lines,
-        f.reason, f.status, f.requested_by, f.decided_by, f.decided_at, f.decision_note, f.created_at
-    FROM refunds f JOIN tickets t ON t.id = f.ticket_id JOIN orders o ON o.id = f.order_id";
+        f.reason, f.status, f.requested_by, f.decided_by, f.decided_at, f.decision_note, f.created_at, ro.number
+    FROM refunds f JOIN tickets t ON t.id = f.ticket_id JOIN orders o ON o.id = f.order_id
+    LEFT JOIN orders ro ON ro.id = f.replacement_order_id";
 
 #[allow(clippy::type_complexity)]
 fn refunds_where(
@@ -86,6 +91,7 @@ fn refunds_where(
                     r.get::<_, Option<String>>(13)?,
                     r.get::<_, i64>(14)?,
                 ),
+                r.get::<_, Option<i64>>(15)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -95,6 +101,7 @@ fn refunds_where(
                 (id, number, ticket, order, kind),
                 (amount, currency, lines, reason, status),
                 (requested_by, decided_by, decided_at, note, created),
+                replacement,
             )| {
                 let currency = Currency::parse(&currency)
                     .map_err(|e| StoreError::Corrupt(format!("refund {number}: {e}")))?;
@@ -114,6 +121,7 @@ fn refunds_where(
                     decided_at: decided_at.map(timestamp).transpose()?,
                     decision_note: note,
                     created_at: timestamp(created)?,
+                    replacement_order: replacement.map(|n| OrderNumber(n as u64)),
                 })
             },
         )
@@ -129,6 +137,34 @@ fn refund_by_key(c: &Connection, key: &str) -> Result<RefundRow> {
     refunds_where(c, "f.id = ?1 OR f.number = ?2", &[&key, &number], 1)?
         .pop()
         .ok_or_else(|| StoreError::NotFound(format!("refund {key:?}")))
+}
+
+/// Once a replacement is approved, its goods go out as an order of their own.
+fn send_replacement(
+    tx: &Transaction,
+    refund_id: &str,
+    rules: &RoutingRules,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Option<OrderNumber>> {
+    let row = refund_by_key(tx, refund_id)?;
+    if row.kind != "replacement" {
+        return Ok(None);
+    }
+    let order_id: String =
+        tx.query_row("SELECT order_id FROM refunds WHERE id = ?1", [refund_id], |r| r.get(0))?;
+    let rf_no = Document::Refund.number(row.number);
+    let placed = place_replacement(tx, &order_id, &row.lines, &rf_no, rules, actor, now)?;
+    tx.execute(
+        "UPDATE refunds SET replacement_order_id = ?2 WHERE id = ?1",
+        params![refund_id, placed.order.id],
+    )?;
+    Ok(Some(placed.order.number))
+}
+
+fn sent_text(sent: Option<OrderNumber>) -> String {
+    sent.map(|so| format!("; replacement order {so} placed"))
+        .unwrap_or_default()
 }
 
 impl Store {
@@ -153,6 +189,7 @@ impl Store {
         reason: &str,
         actor: &str,
         limit_minor: i64,
+        rules: &RoutingRules,
         now: Timestamp,
         respond: impl FnOnce(&RefundRow) -> (u16, String),
     ) -> Result<Idempotent> {
@@ -244,12 +281,13 @@ impl Store {
                         micros(now)
                     ],
                 )?;
-                let row = refund_by_key(tx, &id)?;
                 let rf_no = Document::Refund.number(rf);
+                let sent = if needs_approval { None } else { send_replacement(tx, &id, rules, actor, now)? };
+                let row = refund_by_key(tx, &id)?;
                 let said = if needs_approval {
                     format!("{rf_no}: {kind} of {} asked by {actor}; above the limit, it waits for a second person's approval.", row.amount)
                 } else {
-                    format!("{rf_no}: {kind} of {} by {actor}, in effect.", row.amount)
+                    format!("{rf_no}: {kind} of {} by {actor}, in effect{}.", row.amount, sent_text(sent))
                 };
                 say(tx, &ticket_id, now, AuthorKind::System, "backroom", &said)?;
                 let what = if needs_approval { "refund.awaiting_approval" } else { "refund.approved" };
@@ -277,6 +315,7 @@ impl Store {
         approve: bool,
         note: &str,
         actor: &str,
+        rules: &RoutingRules,
         now: Timestamp,
         respond: impl FnOnce(&RefundRow) -> (u16, String),
     ) -> Result<Idempotent> {
@@ -299,8 +338,9 @@ impl Store {
                     "UPDATE refunds SET status = ?2, decided_by = ?3, decided_at = ?4, decision_note = ?5 WHERE id = ?1",
                     params![row.id, status, actor, micros(now), note],
                 )?;
+                let sent = if approve { send_replacement(tx, &row.id, rules, actor, now)? } else { None };
                 let ticket_id: String = tx.query_row("SELECT ticket_id FROM refunds WHERE id = ?1", [&row.id], |r| r.get(0))?;
-                say(tx, &ticket_id, now, AuthorKind::System, "backroom", &format!("{rf_no} {status} by {actor}: {note}."))?;
+                say(tx, &ticket_id, now, AuthorKind::System, "backroom", &format!("{rf_no} {status} by {actor}: {note}{}.", sent_text(sent)))?;
                 event(tx, now, &format!("refund.{status}"), &row.id, &json!({ "number": rf_no, "kind": row.kind, "amount_minor": row.amount.minor }))?;
                 audit(tx, &AuditWrite {
                     at: now,
