@@ -397,3 +397,198 @@ fn taking_and_escalating_go_to_the_server() {
     );
     insta::assert_snapshot!("ticket_40x16", render(&app, 40, 16));
 }
+
+/// The ticket with its order: two lines, delivered.
+fn detail_with_order() -> TicketDetailBody {
+    let mut d = detail(true);
+    d.order = Some(
+        serde_json::from_value(serde_json::json!({
+            "order": {
+                "id": "o32", "number": "SO-000032", "channel": "web", "customer_name": "林美玲",
+                "status": "delivered", "item_count": 3,
+                "total": { "amount_minor": 8900, "currency": "EUR" },
+                "created_at": "2026-11-20T10:00:00Z", "queue": "warehouse", "priority": "normal",
+                "ship_by": null, "tags": []
+            },
+            "customer_email": "mei.lin@example.tw", "customer_phone": null,
+            "payment_method": "card",
+            "ship_to": { "name": "林美玲", "line1": "No. 1 Xinyi Rd", "line2": null,
+                         "city": "Taipei", "postal_code": "110", "region": null, "country": "TW" },
+            "lines": [
+                { "line_no": 1, "sku": "TEA-1001", "name": "Oolong tea 100 g", "qty": 2,
+                  "unit_price": { "amount_minor": 1450, "currency": "EUR" },
+                  "catalogue_price": null, "backordered": 0, "pick_from": [] },
+                { "line_no": 2, "sku": "KIT-1001", "name": "Cast-iron teapot", "qty": 1,
+                  "unit_price": { "amount_minor": 6000, "currency": "EUR" },
+                  "catalogue_price": null, "backordered": 0, "pick_from": [] }
+            ],
+            "history": [], "routing": null, "shipment": null
+        }))
+        .expect("an order"),
+    );
+    d
+}
+
+fn agent_at_ticket_with_order() -> App {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(Role::Cs));
+    let d = detail_with_order();
+    answer(&mut app, effects, &d);
+    app.update(key(KeyCode::Down));
+    let effects = app.update(key(KeyCode::Enter));
+    answer(&mut app, effects, &d);
+    app
+}
+
+#[test]
+fn a_return_is_authorised_from_the_ticket_for_chosen_units_with_a_reason() {
+    let mut app = agent_at_ticket_with_order();
+    app.update(key(KeyCode::Char('m')));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char('2')));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char(' ')));
+    app.update(key(KeyCode::Tab));
+    typed(&mut app, "lid cracked");
+    insta::assert_snapshot!("return_form_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("return_form_40x16", render(&app, 40, 16));
+    let sent = desk_changes(&app.update(ctrl('s')));
+    assert_eq!(
+        sent,
+        vec![DeskChange::AuthoriseReturn {
+            ticket: "TK-000003".into(),
+            lines: vec![(1, 2), (2, 1)],
+            reason: "lid cracked".into(),
+        }]
+    );
+    // Not taken by the server: the form comes back as it was, to be sent again.
+    let change = Change::Desk(sent[0].clone());
+    app.update(Msg::Reply(Reply::Mutated {
+        change,
+        result: Err(backroom::client::ClientError::Unreachable(
+            "connection refused".into(),
+        )),
+    }));
+    let pane = &app.workspace().unwrap().complaints;
+    let form = pane.remedy.as_ref().expect("the form is back");
+    assert_eq!(
+        form.lines.iter().map(|l| l.chosen).collect::<Vec<_>>(),
+        [2, 1]
+    );
+    assert!(render(&app, 80, 24).contains("cannot reach the server"));
+}
+
+#[test]
+fn a_refund_is_an_amount_in_the_orders_currency() {
+    let mut app = agent_at_ticket_with_order();
+    app.update(key(KeyCode::Char('m')));
+    app.update(key(KeyCode::Right));
+    app.update(key(KeyCode::Down));
+    typed(&mut app, "60");
+    app.update(key(KeyCode::Enter));
+    typed(&mut app, "goodwill");
+    insta::assert_snapshot!("refund_form_80x24", render(&app, 80, 24));
+    let sent = desk_changes(&app.update(key(KeyCode::Enter)));
+    assert_eq!(
+        sent,
+        vec![DeskChange::AskRefund {
+            ticket: "TK-000003".into(),
+            amount_minor: Some(6000),
+            lines: Vec::new(),
+            reason: "goodwill".into(),
+        }]
+    );
+    let waiting: backroom::api::RefundBody = serde_json::from_value(serde_json::json!({
+        "id": "f1", "number": "RF-000004", "ticket": "TK-000003", "order_number": "SO-000032",
+        "kind": "refund", "amount": { "amount_minor": 6000, "currency": "EUR" }, "lines": [],
+        "reason": "goodwill", "status": "awaiting_approval", "requested_by": "cs",
+        "decided_by": null, "decided_at": null, "decision_note": null,
+        "created_at": "2026-11-24T23:30:00Z", "replacement_order": null
+    }))
+    .unwrap();
+    app.update(Msg::Reply(Reply::Mutated {
+        change: Change::Desk(sent[0].clone()),
+        result: Ok(Applied::Refund(Box::new(waiting))),
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("RF-000004 refund €60.00 waits for a supervisor's approval"),
+        "{screen}"
+    );
+    assert!(app.workspace().unwrap().complaints.remedy.is_none());
+}
+
+fn refund(
+    number: &str,
+    requested_by: &str,
+    amount_minor: i64,
+    reason: &str,
+) -> backroom::api::RefundBody {
+    serde_json::from_value(serde_json::json!({
+        "id": format!("id-{number}"), "number": number, "ticket": "TK-000001",
+        "order_number": "SO-000032", "kind": "refund",
+        "amount": { "amount_minor": amount_minor, "currency": "EUR" }, "lines": [],
+        "reason": reason, "status": "awaiting_approval", "requested_by": requested_by,
+        "decided_by": null, "decided_at": null, "decision_note": null,
+        "created_at": "2026-11-24T23:30:00Z", "replacement_order": null
+    }))
+    .unwrap()
+}
+
+#[test]
+fn supervisors_approve_others_refunds_from_their_approvals_queue() {
+    let mut app = app_with("default", "default");
+    app.signed_in(me(Role::Supervisor));
+    let mut effects = app.update(key(KeyCode::F(8)));
+    // An agent's queues stop at escalated; a supervisor's go on to approvals.
+    for _ in 0..4 {
+        effects = app.update(key(KeyCode::Char('f')));
+    }
+    let asked = loads(&effects);
+    let [(request, Lookup::RefundsAwaitingApproval), ..] = asked.as_slice() else {
+        panic!("expected the approvals, got {asked:?}");
+    };
+    app.update(Msg::Reply(Reply::Loaded {
+        request: *request,
+        result: Ok(Loaded::Refunds(vec![
+            refund("RF-000007", "supervisor", 5200, "second parcel lost"),
+            refund("RF-000006", "cs", 6000, "goodwill: late parcel"),
+        ])),
+    }));
+    insta::assert_snapshot!("approvals_80x24", render(&app, 80, 24));
+    insta::assert_snapshot!("approvals_40x16", render(&app, 40, 16));
+    // One's own request is for someone else to decide.
+    assert!(desk_changes(&app.update(key(KeyCode::Char('y')))).is_empty());
+    assert!(render(&app, 80, 24).contains("RF-000007 was asked for by you"));
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Char('d')));
+    // A rejection says why.
+    assert!(desk_changes(&app.update(key(KeyCode::Enter))).is_empty());
+    typed(&mut app, "tracking shows it delivered");
+    let sent = desk_changes(&app.update(key(KeyCode::Enter)));
+    assert_eq!(
+        sent,
+        vec![DeskChange::DecideRefund {
+            refund: "RF-000006".into(),
+            approve: false,
+            note: "tracking shows it delivered".into(),
+        }]
+    );
+}
+
+#[test]
+fn agents_have_no_approvals_queue() {
+    let mut app = agent_at_ticket(true);
+    app.update(key(KeyCode::Esc));
+    let mut views = Vec::new();
+    for _ in 0..4 {
+        for (_, lookup) in loads(&app.update(key(KeyCode::Char('f')))) {
+            match lookup {
+                Lookup::Tickets { view, .. } => views.push(view),
+                Lookup::RefundsAwaitingApproval => views.push("approvals".into()),
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(views, ["mine", "unassigned", "escalated", "all"]);
+}

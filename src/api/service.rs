@@ -223,6 +223,8 @@ pub struct ReturnBody {
     pub created_by: String,
     pub created_at: String,
     pub lines: Vec<ReturnLine>,
+    /// Where its latest received units were booked, to be put away from.
+    pub received_into: Option<String>,
 }
 
 /// A scanned item of a return.

@@ -3,8 +3,9 @@
 
 use super::rest::{Client, ClientError, path_segment};
 use crate::api::{
-    CannedReplies, Page, ProductDetail, PurchaseRequest, Receipt, ReplenishmentAlert, StockLevel,
-    StockMovement, Stocktake, StocktakeReport, TicketDetailBody, TicketSummary,
+    CannedReplies, Page, ProductDetail, PurchaseRequest, Receipt, RefundBody, ReplenishmentAlert,
+    ReturnBody, StockLevel, StockMovement, Stocktake, StocktakeReport, TicketDetailBody,
+    TicketSummary,
 };
 
 /// How much movement history a lookup shows: what fits on a screen, and some more.
@@ -42,6 +43,10 @@ pub enum Lookup {
     /// One ticket with the customer's story.
     Ticket(String),
     CannedReplies,
+    /// Refunds and replacements waiting for a second person.
+    RefundsAwaitingApproval,
+    /// A return (`RMA-…`) the warehouse receives.
+    Return(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +63,8 @@ pub enum Loaded {
     Tickets(Vec<TicketSummary>),
     Ticket(Box<TicketDetailBody>),
     CannedReplies(Box<CannedReplies>),
+    Refunds(Vec<RefundBody>),
+    Return(Box<ReturnBody>),
 }
 
 impl Client {
@@ -149,6 +156,20 @@ impl Client {
             Lookup::CannedReplies => {
                 Loaded::CannedReplies(Box::new(self.get("api/v1/canned-replies", &[]).await?))
             }
+            Lookup::RefundsAwaitingApproval => Loaded::Refunds(
+                self.get(
+                    "api/v1/refunds",
+                    &[
+                        ("status", "awaiting_approval".into()),
+                        ("limit", "200".into()),
+                    ],
+                )
+                .await?,
+            ),
+            Lookup::Return(key) => Loaded::Return(Box::new(
+                self.get(&format!("api/v1/returns/{}", path_segment(key)), &[])
+                    .await?,
+            )),
         })
     }
 }

@@ -5,8 +5,8 @@
 use uuid::Uuid;
 
 use crate::api::{
-    OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt,
-    ReplenishmentAlert, StockMovement, Stocktake, StocktakeIn, TicketSummary,
+    OrderDetail, PackedItem, Parcel, PickList, PickedLot, PurchaseRequest, Receipt, RefundBody,
+    ReplenishmentAlert, ReturnBody, StockMovement, Stocktake, StocktakeIn, TicketSummary,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +100,25 @@ pub enum DeskChange {
         code: String,
         note: Option<String>,
     },
+    /// A return (RMA) for `(line_no, qty)` of the ticket's order.
+    AuthoriseReturn {
+        ticket: String,
+        lines: Vec<(i64, i64)>,
+        reason: String,
+    },
+    /// Money back (`amount_minor`) or, when `None`, the `lines` sent again.
+    AskRefund {
+        ticket: String,
+        amount_minor: Option<i64>,
+        lines: Vec<(i64, i64)>,
+        reason: String,
+    },
+    /// A supervisor's decision on a refund (`RF-…`) awaiting approval.
+    DecideRefund {
+        refund: String,
+        approve: bool,
+        note: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +166,13 @@ pub enum StockChange {
     CloseReceipt {
         receipt: String,
     },
+    /// Units of a return (`RMA-…`) scanned back in, into the returns location.
+    ReceiveReturn {
+        rma: String,
+        product: String,
+        qty: i64,
+        lot: Option<String>,
+    },
     /// Units from one location to another; out of receiving it is a put-away.
     Move {
         product: String,
@@ -182,6 +208,8 @@ pub enum PurchasingChange {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
     Ticket(Box<TicketSummary>),
+    Return(Box<ReturnBody>),
+    Refund(Box<RefundBody>),
     Order(Box<OrderDetail>),
     PickList(Box<PickList>),
     Parcel(Box<Parcel>),

@@ -2,7 +2,17 @@
 
 use super::mutation::{Applied, DeskChange};
 use super::rest::{Client, ClientError, path_segment};
-use crate::api::{AssignIn, PriorityIn, ReasonIn, ResolveIn, TicketTextIn};
+use crate::api::{
+    AssignIn, DecisionIn, LineQty, PriorityIn, ReasonIn, RefundIn, ResolveIn, ReturnIn,
+    TicketTextIn,
+};
+
+fn line_qtys(lines: &[(i64, i64)]) -> Vec<LineQty> {
+    lines
+        .iter()
+        .map(|&(line_no, qty)| LineQty { line_no, qty })
+        .collect()
+}
 
 impl Client {
     pub(super) async fn submit_desk(
@@ -13,6 +23,54 @@ impl Client {
         let path =
             |ticket: &str, what: &str| format!("api/v1/tickets/{}/{what}", path_segment(ticket));
         let ticket = match change {
+            DeskChange::AuthoriseReturn {
+                ticket,
+                lines,
+                reason,
+            } => {
+                let body = ReturnIn {
+                    lines: line_qtys(lines),
+                    reason: reason.clone(),
+                };
+                let rma = self
+                    .post_once(&path(ticket, "returns"), Some(&body), key)
+                    .await?;
+                return Ok(Applied::Return(rma));
+            }
+            DeskChange::AskRefund {
+                ticket,
+                amount_minor,
+                lines,
+                reason,
+            } => {
+                let body = RefundIn {
+                    kind: if amount_minor.is_some() {
+                        "refund"
+                    } else {
+                        "replacement"
+                    }
+                    .into(),
+                    amount_minor: *amount_minor,
+                    lines: line_qtys(lines),
+                    reason: reason.clone(),
+                };
+                let refund = self
+                    .post_once(&path(ticket, "refunds"), Some(&body), key)
+                    .await?;
+                return Ok(Applied::Refund(refund));
+            }
+            DeskChange::DecideRefund {
+                refund,
+                approve,
+                note,
+            } => {
+                let body = DecisionIn { note: note.clone() };
+                let verb = if *approve { "approve" } else { "reject" };
+                let path = format!("api/v1/refunds/{}/{verb}", path_segment(refund));
+                return Ok(Applied::Refund(
+                    self.post_once(&path, Some(&body), key).await?,
+                ));
+            }
             DeskChange::Reply { ticket, body } => {
                 let body = TicketTextIn { body: body.clone() };
                 self.post_once(&path(ticket, "replies"), Some(&body), key)

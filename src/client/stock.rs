@@ -2,7 +2,7 @@
 
 use super::mutation::{Applied, StockChange};
 use super::rest::{Client, ClientError, path_segment};
-use crate::api::{MoveIn, ReceiptIn, ReceiveIn};
+use crate::api::{MoveIn, ReceiptIn, ReceiveIn, ReturnReceiveIn};
 
 impl Client {
     pub(super) async fn submit_stock(
@@ -42,6 +42,21 @@ impl Client {
                 self.post_once(&receipt_path(receipt, "close"), None::<&()>, key)
                     .await?,
             ),
+            StockChange::ReceiveReturn {
+                rma,
+                product,
+                qty,
+                lot,
+            } => {
+                let body = ReturnReceiveIn {
+                    product: product.clone(),
+                    qty: *qty,
+                    location: None,
+                    lot: lot.clone(),
+                };
+                let path = format!("api/v1/returns/{}/receive", path_segment(rma));
+                Applied::Return(self.post_once(&path, Some(&body), key).await?)
+            }
             StockChange::Move {
                 product,
                 from,

@@ -362,7 +362,7 @@ impl App {
             .permissions
             .iter()
             .any(|p| p == Permission::StocktakeManage.as_str());
-        let complaints = ComplaintsPane::new(&me.username);
+        let complaints = ComplaintsPane::new(&me.username, holds(Permission::TicketsSupervise));
         let mut work = Workspace {
             me,
             panes,

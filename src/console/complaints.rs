@@ -2,7 +2,8 @@
 //! deadline (time left, coloured by urgency), filtered by queue and kind; a ticket with its
 //! conversation and the customer's story (order, parcel, other orders and tickets); and a
 //! multi-line reply editor with canned replies, internal notes, take, escalate, priority
-//! and resolve.
+//! and resolve; returns, refunds and replacements from the ticket, and for supervisors the
+//! refunds awaiting their approval.
 
 use std::cell::RefCell;
 
@@ -18,11 +19,12 @@ use super::cue::Cue;
 use super::floor::{Prompt, floor_frame, say};
 use super::keymap::{Action, Key};
 use super::list_cursor::ListCursor;
+use super::remedy_form::{FormStep, Remedy, RemedyForm};
 use super::reply_editor::ReplyEditor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line};
-use crate::api::{CannedReplyBody, FeedEvent, TicketDetailBody, TicketSummary};
+use crate::api::{CannedReplyBody, FeedEvent, RefundBody, TicketDetailBody, TicketSummary};
 use crate::client::{Applied, Change, ClientError, DeskChange, Loaded, Lookup, Mutation};
 use crate::domain::reply_template::{TemplateValues, fill};
 
@@ -36,10 +38,18 @@ pub enum Queue {
     Mine,
     Unassigned,
     Escalated,
+    /// Refunds and replacements waiting for a second person (supervisors only).
+    Approvals,
 }
 
 impl Queue {
-    const ALL: [Queue; 4] = [Queue::All, Queue::Mine, Queue::Unassigned, Queue::Escalated];
+    const ALL: [Queue; 5] = [
+        Queue::All,
+        Queue::Mine,
+        Queue::Unassigned,
+        Queue::Escalated,
+        Queue::Approvals,
+    ];
 
     fn as_str(self) -> &'static str {
         match self {
@@ -47,6 +57,7 @@ impl Queue {
             Queue::Mine => "mine",
             Queue::Unassigned => "unassigned",
             Queue::Escalated => "escalated",
+            Queue::Approvals => "approvals",
         }
     }
 }
@@ -90,11 +101,19 @@ pub enum Asking {
     Priority(usize),
     /// Chosen with ←/→ from `RESOLUTIONS`.
     Resolution(usize),
+    /// A supervisor's note on approving or rejecting a refund.
+    Decision {
+        refund: String,
+        approve: bool,
+        note: TextInput,
+    },
 }
 
 #[derive(Debug, Default)]
 pub struct ComplaintsPane {
     me: String,
+    /// May approve others' refunds: the approvals queue is offered.
+    supervises: bool,
     pub queue: Queue,
     kind: usize,
     pub tickets: Vec<TicketSummary>,
@@ -113,19 +132,45 @@ pub struct ComplaintsPane {
     pub editor: RefCell<ReplyEditor>,
     pub canned_search: Option<CannedSearch>,
     pub asking: Option<Asking>,
+    pub remedy: Option<RemedyForm>,
+    /// A remedy sent and not yet answered; it comes back to the screen if refused.
+    remedy_sent: Option<RemedyForm>,
+    /// The approvals queue.
+    pub refunds: Vec<RefundBody>,
     pub prompt: Option<Prompt>,
 }
 
 impl ComplaintsPane {
-    pub fn new(me: &str) -> ComplaintsPane {
+    pub fn new(me: &str, supervises: bool) -> ComplaintsPane {
         ComplaintsPane {
             me: me.to_string(),
+            supervises,
             ..ComplaintsPane::default()
         }
     }
 
     pub fn is_typing(&self) -> bool {
-        self.writing.is_some() || self.asking.is_some()
+        self.writing.is_some() || self.asking.is_some() || self.remedy.is_some()
+    }
+
+    fn queues(&self) -> &'static [Queue] {
+        if self.supervises {
+            &Queue::ALL
+        } else {
+            &Queue::ALL[..4]
+        }
+    }
+
+    fn in_approvals(&self) -> bool {
+        self.queue == Queue::Approvals && self.ticket.is_none() && self.opening.is_none()
+    }
+
+    fn queue_len(&self) -> usize {
+        if self.queue == Queue::Approvals {
+            self.refunds.len()
+        } else {
+            self.tickets.len()
+        }
     }
 
     fn kind(&self) -> Option<&'static str> {
@@ -134,13 +179,20 @@ impl ComplaintsPane {
 
     pub fn offers(&self, action: Action) -> bool {
         // While writing, or a question or the canned search is open, keys go there.
-        if self.asking.is_some() || self.canned_search.is_some() || self.writing.is_some() {
+        if self.is_typing() || self.canned_search.is_some() {
             return false;
         }
         let open = self.ticket.as_ref().map(|t| t.ticket.status != "resolved");
         match action {
-            Action::TicketFilter | Action::TicketKind => self.ticket.is_none(),
-            Action::Open => self.ticket.is_none() && !self.tickets.is_empty(),
+            Action::TicketFilter => self.ticket.is_none(),
+            Action::TicketKind => self.ticket.is_none() && self.queue != Queue::Approvals,
+            Action::Open => self.ticket.is_none() && self.queue_len() > 0,
+            Action::RefundApprove | Action::RefundReject => {
+                self.in_approvals() && !self.refunds.is_empty()
+            }
+            Action::TicketRemedy => {
+                open == Some(true) && self.ticket.as_ref().is_some_and(|t| t.order.is_some())
+            }
             Action::Back => self.ticket.is_some(),
             Action::TicketReply
             | Action::TicketEscalate
@@ -154,12 +206,17 @@ impl ComplaintsPane {
     pub fn reload(&mut self, ids: &mut u64) -> Outcome {
         self.queue_request = next_id(ids);
         self.loading = true;
-        let mut effects = vec![Effect::Load {
-            request: self.queue_request,
-            lookup: Lookup::Tickets {
+        let lookup = if self.queue == Queue::Approvals {
+            Lookup::RefundsAwaitingApproval
+        } else {
+            Lookup::Tickets {
                 view: self.queue.as_str().into(),
                 kind: self.kind().map(str::to_string),
-            },
+            }
+        };
+        let mut effects = vec![Effect::Load {
+            request: self.queue_request,
+            lookup,
         }];
         if self.canned.is_empty() {
             self.canned_request = next_id(ids);
@@ -204,6 +261,12 @@ impl ComplaintsPane {
                 self.loading = false;
                 self.tickets = tickets;
                 self.cursor.clamp(self.tickets.len());
+                Vec::new()
+            }
+            Ok(Loaded::Refunds(refunds)) if request == self.queue_request => {
+                self.loading = false;
+                self.refunds = refunds;
+                self.cursor.clamp(self.refunds.len());
                 Vec::new()
             }
             Ok(Loaded::Ticket(detail)) if request == self.ticket_request => {
@@ -288,13 +351,46 @@ impl ComplaintsPane {
     fn on_queue_action(&mut self, action: Action, ids: &mut u64) -> Outcome {
         match action {
             Action::TicketFilter => {
-                let i = Queue::ALL
-                    .iter()
-                    .position(|q| *q == self.queue)
-                    .unwrap_or(0);
-                self.queue = Queue::ALL[(i + 1) % Queue::ALL.len()];
+                let queues = self.queues();
+                let i = queues.iter().position(|q| *q == self.queue).unwrap_or(0);
+                self.queue = queues[(i + 1) % queues.len()];
                 self.cursor.reset();
+                self.prompt = None;
                 self.reload(ids)
+            }
+            Action::RefundApprove | Action::RefundReject => {
+                let Some(r) = self.refunds.get(self.cursor.selected) else {
+                    return self.say("No refund is selected", Cue::Error);
+                };
+                if r.requested_by == self.me {
+                    return self.say(
+                        format!("{} was asked for by you; a second person decides", r.number),
+                        Cue::Error,
+                    );
+                }
+                let approve = action == Action::RefundApprove;
+                let text = format!(
+                    "{} {} {} {}: {}",
+                    if approve { "Approve" } else { "Reject" },
+                    r.number,
+                    r.kind,
+                    super::ui::money(&r.amount),
+                    if approve {
+                        "a note for the record (Enter)"
+                    } else {
+                        "why? (Enter)"
+                    }
+                );
+                self.asking = Some(Asking::Decision {
+                    refund: r.number.clone(),
+                    approve,
+                    note: TextInput::default(),
+                });
+                self.prompt = Some(Prompt {
+                    text,
+                    is_error: false,
+                });
+                Vec::new()
             }
             Action::TicketKind => {
                 self.kind = (self.kind + 1) % KINDS.len();
@@ -302,16 +398,24 @@ impl ComplaintsPane {
                 self.reload(ids)
             }
             Action::Open => {
-                let Some(t) = self.tickets.get(self.cursor.selected) else {
+                let number = if self.queue == Queue::Approvals {
+                    self.refunds
+                        .get(self.cursor.selected)
+                        .map(|r| r.ticket.clone())
+                } else {
+                    self.tickets
+                        .get(self.cursor.selected)
+                        .map(|t| t.number.clone())
+                };
+                let Some(number) = number else {
                     return self.say("No ticket is selected", Cue::Error);
                 };
-                let number = t.number.clone();
                 self.opening = Some(number.clone());
                 self.prompt = None;
                 self.load_ticket(&number, ids)
             }
             other => {
-                self.cursor.apply(other, self.tickets.len());
+                self.cursor.apply(other, self.queue_len());
                 Vec::new()
             }
         }
@@ -329,6 +433,7 @@ impl ComplaintsPane {
             | Action::TicketEscalate
             | Action::TicketPriority
             | Action::TicketResolve
+            | Action::TicketRemedy
                 if resolved =>
             {
                 self.say(
@@ -387,6 +492,17 @@ impl ComplaintsPane {
                 });
                 Vec::new()
             }
+            Action::TicketRemedy => match RemedyForm::new(detail, Remedy::Return) {
+                Ok(form) => {
+                    self.remedy = Some(form);
+                    self.prompt = Some(Prompt {
+                        text: "↑/↓ field · ←/→ or digits choose · space: all · Ctrl-S sends".into(),
+                        is_error: false,
+                    });
+                    Vec::new()
+                }
+                Err(e) => self.say(e, Cue::Error),
+            },
             Action::TicketResolve => {
                 self.asking = Some(Asking::Resolution(0));
                 self.prompt = Some(Prompt {
@@ -417,6 +533,56 @@ impl ComplaintsPane {
     ) -> Option<Outcome> {
         if self.canned_search.is_some() {
             return Some(self.on_canned_key(input, key));
+        }
+        if let Some(form) = self.remedy.as_mut() {
+            return match form.on_key(input, editor, key) {
+                FormStep::Stay => Some(Vec::new()),
+                FormStep::Pass => None,
+                FormStep::Cancel => {
+                    self.remedy = None;
+                    self.prompt = None;
+                    Some(Vec::new())
+                }
+                FormStep::Refused(why) => Some(self.say(why, Cue::Error)),
+                FormStep::Send(change) => {
+                    self.remedy_sent = self.remedy.take();
+                    Some(self.send(change))
+                }
+            };
+        }
+        if let Some(Asking::Decision {
+            refund,
+            approve,
+            note,
+        }) = self.asking.as_mut()
+        {
+            return Some(match input {
+                Some(Action::Cancel) => {
+                    self.asking = None;
+                    self.prompt = None;
+                    Vec::new()
+                }
+                Some(Action::Submit) => {
+                    let mut text = note.text().trim().to_string();
+                    if text.is_empty() && !*approve {
+                        return Some(self.say("Say why it is rejected", Cue::Error));
+                    }
+                    if text.is_empty() {
+                        text = "approved".into();
+                    }
+                    let change = DeskChange::DecideRefund {
+                        refund: refund.clone(),
+                        approve: *approve,
+                        note: text,
+                    };
+                    self.asking = None;
+                    self.send(change)
+                }
+                _ => {
+                    note.edit(key);
+                    Vec::new()
+                }
+            });
         }
         if let Some(asking) = self.asking.as_mut() {
             let number = self.ticket.as_ref().map(|t| t.ticket.number.clone())?;
@@ -473,6 +639,8 @@ impl ComplaintsPane {
                     step(i, RESOLUTIONS.len());
                     Vec::new()
                 }
+                // Answered above, before the ticket is needed.
+                (Asking::Decision { .. }, _) => Vec::new(),
             });
         }
         let writing = self.writing?;
@@ -635,14 +803,47 @@ impl ComplaintsPane {
                     DeskChange::Resolve { code, .. } => {
                         format!("{} resolved: {}", t.number, code.replace('_', " "))
                     }
+                    _ => format!("{} changed", t.number),
                 };
                 self.editor.borrow_mut().clear();
                 let mut effects = self.say(text, Cue::Done);
                 effects.extend(self.reload(ids));
                 effects
             }
+            Ok(Applied::Return(rma)) => {
+                self.remedy_sent = None;
+                let units: i64 = rma.lines.iter().map(|l| l.qty).sum();
+                let mut effects = self.say(
+                    format!(
+                        "{} authorised for {units} units of {}; the warehouse scans {} when it arrives",
+                        rma.number, rma.order_number, rma.number
+                    ),
+                    Cue::Done,
+                );
+                effects.extend(self.reload(ids));
+                effects
+            }
+            Ok(Applied::Refund(r)) => {
+                self.remedy_sent = None;
+                let what = format!("{} {} {}", r.number, r.kind, super::ui::money(&r.amount));
+                let text = match (r.status.as_str(), &r.replacement_order) {
+                    ("awaiting_approval", _) => {
+                        format!("{what} waits for a supervisor's approval (above the limit)")
+                    }
+                    ("rejected", _) => format!("{what} rejected"),
+                    (_, Some(so)) => format!("{what} approved; replacement order {so} placed"),
+                    _ => format!("{what} approved, in effect"),
+                };
+                let mut effects = self.say(text, Cue::Done);
+                effects.extend(self.reload(ids));
+                effects
+            }
             Ok(_) => Vec::new(),
             Err(e) => {
+                // A form that was refused comes back as it was, to be corrected.
+                if let Some(form) = self.remedy_sent.take() {
+                    self.remedy = Some(form);
+                }
                 // A reply that did not go out stays in the editor to be sent again.
                 if matches!(change, DeskChange::Reply { .. }) {
                     self.writing = Some(Writing::Reply);
@@ -674,7 +875,7 @@ impl ComplaintsPane {
                 format!(
                     "Complaints · {} ({}){kind}",
                     self.queue.as_str(),
-                    self.tickets.len()
+                    self.queue_len()
                 )
             }
         };
@@ -683,6 +884,9 @@ impl ComplaintsPane {
             Some(t) => self.render_ticket(f, body, theme, t, now),
             None if self.opening.is_some() => {
                 f.render_widget(Paragraph::new(muted_line(theme, "Loading…")), body)
+            }
+            None if self.queue == Queue::Approvals => {
+                self.render_approvals(f, body, theme, compact)
             }
             None => self.render_queue(f, body, theme, compact, now),
         }
@@ -699,6 +903,10 @@ impl ComplaintsPane {
             }
             (Some(Asking::Resolution(i)), _) => {
                 choice_line(f, entry_area, theme, "Code", &RESOLUTIONS, *i)
+            }
+            (Some(Asking::Decision { note, approve, .. }), _) => {
+                let label = if *approve { "Note" } else { "Why" };
+                input_line(f, entry_area, theme, label, 6, note, true)
             }
             (None, None) => {}
         }
@@ -790,6 +998,86 @@ impl ComplaintsPane {
         );
     }
 
+    fn render_approvals(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool) {
+        if self.refunds.is_empty() {
+            let text = if self.loading {
+                "Loading…"
+            } else {
+                "Nothing waits for approval."
+            };
+            f.render_widget(Paragraph::new(muted_line(theme, text)), area);
+            return;
+        }
+        let range = self
+            .cursor
+            .window(self.refunds.len(), area.height.saturating_sub(1) as usize);
+        let rows: Vec<Row> = self.refunds[range.clone()]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let amount = super::ui::money(&r.amount);
+                let cells = if compact {
+                    vec![r.number.clone(), amount, r.kind.clone()]
+                } else {
+                    vec![
+                        r.number.clone(),
+                        r.ticket.clone(),
+                        r.order_number.clone(),
+                        r.kind.clone(),
+                        amount,
+                        r.requested_by.clone(),
+                        r.reason.clone(),
+                    ]
+                };
+                // One's own requests are there to see, not to decide.
+                let role = if r.requested_by == self.me {
+                    ThemeRole::TextMuted
+                } else {
+                    ThemeRole::Text
+                };
+                self.cursor.highlight(
+                    Row::new(cells).style(theme.style(role)),
+                    range.start + i,
+                    theme,
+                )
+            })
+            .collect();
+        let (header, widths): (Vec<&str>, Vec<Constraint>) = if compact {
+            (
+                vec!["Refund", "Amount", "Kind"],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(11),
+                    Constraint::Min(6),
+                ],
+            )
+        } else {
+            (
+                vec![
+                    "Refund", "Ticket", "Order", "Kind", "Amount", "Asked by", "Reason",
+                ],
+                vec![
+                    Constraint::Length(9),
+                    Constraint::Length(9),
+                    Constraint::Length(9),
+                    Constraint::Length(11),
+                    Constraint::Length(11),
+                    Constraint::Length(10),
+                    Constraint::Min(10),
+                ],
+            )
+        };
+        f.render_widget(
+            list_table(
+                theme,
+                header.into_iter().map(Line::from).collect(),
+                widths,
+                rows,
+            ),
+            area,
+        );
+    }
+
     fn render_ticket(
         &self,
         f: &mut Frame,
@@ -800,10 +1088,10 @@ impl ComplaintsPane {
     ) {
         let t = &d.ticket;
         let wide = area.width >= 100;
-        let editor_height = if self.writing.is_some() {
-            (area.height / 3).max(3)
-        } else {
-            0
+        let editor_height = match (&self.remedy, self.writing) {
+            (Some(form), _) => form.height().min(area.height * 2 / 3),
+            (None, Some(_)) => (area.height / 3).max(3),
+            (None, None) => 0,
         };
         let [top, editor_area] =
             Layout::vertical([Constraint::Min(1), Constraint::Length(editor_height)]).areas(area);
@@ -866,7 +1154,9 @@ impl ComplaintsPane {
                 story,
             );
         }
-        if self.writing.is_some() && editor_area.height > 0 {
+        if let Some(form) = &self.remedy {
+            form.render(f, editor_area, theme);
+        } else if self.writing.is_some() && editor_area.height > 0 {
             let label = match self.writing {
                 Some(Writing::Note) => " note ",
                 _ => " reply ",

@@ -85,12 +85,15 @@ pub enum Action {
     TicketEscalate,
     TicketPriority,
     TicketResolve,
+    TicketRemedy,
+    RefundApprove,
+    RefundReject,
     EditorSend,
     EditorCanned,
 }
 
 impl Action {
-    pub const ALL: [Action; 67] = [
+    pub const ALL: [Action; 70] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -156,6 +159,9 @@ impl Action {
         Action::TicketEscalate,
         Action::TicketPriority,
         Action::TicketResolve,
+        Action::TicketRemedy,
+        Action::RefundApprove,
+        Action::RefundReject,
         Action::EditorSend,
         Action::EditorCanned,
     ];
@@ -227,6 +233,9 @@ impl Action {
             Action::TicketEscalate => "ticket.escalate",
             Action::TicketPriority => "ticket.priority",
             Action::TicketResolve => "ticket.resolve",
+            Action::TicketRemedy => "ticket.remedy",
+            Action::RefundApprove => "refund.approve",
+            Action::RefundReject => "refund.reject",
             Action::EditorSend => "editor.send",
             Action::EditorCanned => "editor.canned",
         }
@@ -300,6 +309,9 @@ impl Action {
             Action::TicketEscalate => "Escalate to a supervisor (asks why)",
             Action::TicketPriority => "Set the priority",
             Action::TicketResolve => "Resolve with a resolution code",
+            Action::TicketRemedy => "Return, refund or replacement for the ticket's order",
+            Action::RefundApprove => "Approve the refund or replacement (a second person)",
+            Action::RefundReject => "Reject the refund or replacement, with a note",
             Action::EditorSend => "Send what is written",
             Action::EditorCanned => "Insert a canned reply (by key or search)",
         }
@@ -498,6 +510,9 @@ impl Context {
                 Action::TicketEscalate,
                 Action::TicketPriority,
                 Action::TicketResolve,
+                Action::TicketRemedy,
+                Action::RefundApprove,
+                Action::RefundReject,
             ],
             Context::Editor => {
                 return matches!(

@@ -16,6 +16,7 @@ pub mod pack;
 pub mod palette;
 pub mod pick;
 pub mod products;
+pub mod remedy_form;
 pub mod replenishment;
 pub mod reply_editor;
 pub mod run;

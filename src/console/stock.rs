@@ -1,7 +1,8 @@
 //! The stock pane: what is where, and goods in and around by scanning. Scan (or type) a
 //! product or a location to see its balances and latest movements. Receiving: scan the
 //! purchase requests a delivery brings (or none), then each item into the receiving
-//! location. Moving and putting away: scan where from, the items, then where to.
+//! location. Returns: scan the RMA, then each item back into the returns location.
+//! Moving and putting away: scan where from, the items, then where to.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -17,7 +18,7 @@ use super::list_cursor::ListCursor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line};
-use crate::api::{Receipt, StockLevel, StockMovement};
+use crate::api::{Receipt, ReturnBody, StockLevel, StockMovement};
 use crate::client::{Applied, Change, ClientError, Loaded, Lookup, Mutation, StockChange};
 use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
 
@@ -76,6 +77,9 @@ pub struct StockPane {
     receipt_request: u64,
     /// Receive scans sent and not yet answered.
     receiving: usize,
+    /// The customer return (RMA) being scanned back in, instead of a receipt.
+    pub rma: Option<ReturnBody>,
+    rma_request: u64,
     /// Where the units in the cart come from, and what it holds.
     pub from: Option<String>,
     from_stock: Vec<StockLevel>,
@@ -209,6 +213,7 @@ impl StockPane {
                 self.history_request,
                 self.receipt_request,
                 self.from_request,
+                self.rma_request,
             ]
             .contains(&request)
     }
@@ -258,6 +263,22 @@ impl StockPane {
                 self.receipt = Some(*receipt);
                 return self.say(text, Cue::Ok);
             }
+            Loaded::Return(rma) if request == self.rma_request => {
+                if rma.status == "received" {
+                    return self.say(
+                        format!("{} is back in full already", rma.number),
+                        Cue::Error,
+                    );
+                }
+                let text = format!(
+                    "{} ({}): scan the items coming back",
+                    rma.number, rma.order_number
+                );
+                self.mode = Mode::Receive;
+                self.expected.clear();
+                self.rma = Some(*rma);
+                return self.say(text, Cue::Ok);
+            }
             _ => {}
         }
         Vec::new()
@@ -287,6 +308,7 @@ impl StockPane {
                 if self.mode == Mode::Receive && self.receipt.is_some() {
                     return self.say("Close the receipt first (c)", Cue::Error);
                 }
+                self.rma = None;
                 self.mode = Mode::Move;
                 let start = match &self.subject {
                     Some(Subject::Location(code)) => Some(code.clone()),
@@ -315,7 +337,10 @@ impl StockPane {
                         self.cart.retain(|l| l.sending);
                         self.from = None;
                     }
-                    Mode::Receive if self.receipt.is_none() => self.expected.clear(),
+                    Mode::Receive if self.receipt.is_none() => {
+                        self.expected.clear();
+                        self.rma = None;
+                    }
                     _ => {}
                 }
                 self.mode = Mode::Lookup;
@@ -359,7 +384,8 @@ impl StockPane {
         let typed = std::mem::take(&mut self.entry);
         let trimmed = text.trim();
         let upper = trimmed.to_ascii_uppercase();
-        let papers = upper.starts_with("RC-") || upper.starts_with("PR-");
+        let papers =
+            upper.starts_with("RC-") || upper.starts_with("PR-") || upper.starts_with("RMA-");
         if papers && self.cart.iter().any(|l| !l.sending) {
             // Receiving now would leave the units in hand booked to the wrong place.
             return self.say(
@@ -383,6 +409,19 @@ impl StockPane {
         }
         if upper.starts_with("PR-") {
             return self.expect(&upper);
+        }
+        if upper.starts_with("RMA-") {
+            if !self.may_move {
+                return self.say("Your role cannot take returns back", Cue::Error);
+            }
+            if let Some(open) = &self.receipt {
+                return self.say(format!("Close {} first (c)", open.number), Cue::Error);
+            }
+            self.rma_request = next_id(ids);
+            return vec![Effect::Load {
+                request: self.rma_request,
+                lookup: Lookup::Return(upper),
+            }];
         }
         let location = match &scan.reading {
             Ok(Reading::Label(label)) if scan.kind() == ScanKind::Location => {
@@ -478,6 +517,18 @@ impl StockPane {
             expiry: expiry.clone(),
         };
         let said = format!("+{qty} {product}");
+        if let Some(rma) = &self.rma {
+            let change = StockChange::ReceiveReturn {
+                rma: rma.number.clone(),
+                product: product.to_string(),
+                qty,
+                lot,
+            };
+            self.receiving += 1;
+            let mut effects = vec![Effect::Mutate(Mutation::new(Change::Stock(change)))];
+            effects.extend(self.say(said, Cue::Ok));
+            return effects;
+        }
         match &self.receipt {
             Some(r) => {
                 let change = item(r.number.clone());
@@ -729,6 +780,16 @@ impl StockPane {
                     Err(e) => self.say(format!("{qty} × {product} not received: {e}"), Cue::Error),
                 }
             }
+            (StockChange::ReceiveReturn { product, qty, .. }, result) => {
+                self.receiving = self.receiving.saturating_sub(1);
+                match result {
+                    Ok(Applied::Return(rma)) => self.returned(*rma, ids),
+                    Ok(_) => Vec::new(),
+                    Err(e) => {
+                        self.say(format!("{qty} × {product} not taken back: {e}"), Cue::Error)
+                    }
+                }
+            }
             (StockChange::CloseReceipt { .. }, Ok(Applied::Receipt(receipt))) => {
                 let units: i64 = receipt.lines.iter().map(|l| l.received).sum();
                 let text = format!(
@@ -795,12 +856,52 @@ impl StockPane {
         }
     }
 
+    /// A return's units are booked back; once all are, they wait to be put away.
+    fn returned(&mut self, rma: ReturnBody, ids: &mut u64) -> Outcome {
+        let before = |sku: &str| {
+            self.rma
+                .as_ref()
+                .and_then(|r| r.lines.iter().find(|l| l.sku == sku).map(|l| l.received))
+        };
+        let text = rma
+            .lines
+            .iter()
+            .find(|l| before(&l.sku).is_some_and(|b| b < l.received))
+            .map(|l| format!("{}: {} of {} back", l.sku, l.received, l.qty));
+        let into = rma.received_into.clone().unwrap_or_default();
+        if rma.status != "received" {
+            self.rma = Some(rma);
+            if let Some(text) = text {
+                self.prompt = Some(Prompt {
+                    text,
+                    is_error: false,
+                });
+            }
+            return Vec::new();
+        }
+        self.rma = None;
+        self.mode = Mode::Lookup;
+        if self.cart.is_empty() {
+            self.from = Some(into.clone());
+        }
+        let mut effects = self.look_up(Subject::Location(into.clone()), ids);
+        effects.extend(self.say(
+            format!(
+                "{} back in full in {into}. Put away: m, then a bin (or damaged)",
+                rma.number
+            ),
+            Cue::Done,
+        ));
+        effects
+    }
+
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool, active: bool) {
         let title = match self.mode {
             Mode::Lookup => "Stock".to_string(),
-            Mode::Receive => match &self.receipt {
-                Some(r) => format!("Receiving {}", r.number),
-                None => "Receiving".to_string(),
+            Mode::Receive => match (&self.receipt, &self.rma) {
+                (Some(r), _) => format!("Receiving {}", r.number),
+                (None, Some(rma)) => format!("Return {}", rma.number),
+                (None, None) => "Receiving".to_string(),
             },
             Mode::Move => match &self.from {
                 Some(code) => format!("Move from {code}"),
@@ -810,6 +911,7 @@ impl StockPane {
         let [body, prompt_area, entry_area] = floor_frame(f, area, theme, &title, active, compact);
         match self.mode {
             Mode::Lookup => self.render_lookup(f, body, theme, compact),
+            Mode::Receive if self.rma.is_some() => self.render_return(f, body, theme, compact),
             Mode::Receive => self.render_receipt(f, body, theme, compact),
             Mode::Move => self.render_cart(f, body, theme, compact),
         }
@@ -832,7 +934,7 @@ impl StockPane {
     fn render_lookup(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool) {
         let Some(subject) = &self.subject else {
             let text = if self.may_move {
-                "Scan or type (/) a product or a location to see its stock. r receives a delivery, m moves stock."
+                "Scan or type (/) a product or a location to see its stock. r receives a delivery, an RMA-… takes a return back, m moves stock."
             } else {
                 "Scan or type (/) a product or a location to see its stock."
             };
@@ -1044,6 +1146,60 @@ impl StockPane {
             })
             .collect();
         let mut header = vec!["Item", "Rcvd", "Due"];
+        let mut widths = vec![
+            Constraint::Length(if compact { 10 } else { 14 }),
+            Constraint::Length(5),
+            Constraint::Length(5),
+        ];
+        if !compact {
+            header.push("Name");
+            widths.push(Constraint::Min(8));
+        }
+        f.render_widget(
+            list_table(
+                theme,
+                header.into_iter().map(Line::from).collect(),
+                widths,
+                rows,
+            ),
+            rest,
+        );
+    }
+
+    fn render_return(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool) {
+        let Some(rma) = &self.rma else {
+            return;
+        };
+        let head = Line::from(vec![
+            Span::styled(
+                format!("From {}", rma.order_number),
+                theme.style(ThemeRole::Ok).add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(
+                format!("  {}", rma.reason),
+                theme.style(ThemeRole::TextMuted),
+            ),
+        ]);
+        let [head_area, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+        f.render_widget(Paragraph::new(head), head_area);
+        let rows: Vec<Row> = rma
+            .lines
+            .iter()
+            .map(|l| {
+                let mut cells = vec![l.sku.clone(), l.received.to_string(), l.qty.to_string()];
+                if !compact {
+                    cells.push(l.name.clone());
+                }
+                let role = if l.received >= l.qty {
+                    ThemeRole::StatusDone
+                } else {
+                    ThemeRole::Text
+                };
+                Row::new(cells).style(theme.style(role))
+            })
+            .collect();
+        let mut header = vec!["Item", "Back", "Of"];
         let mut widths = vec![
             Constraint::Length(if compact { 10 } else { 14 }),
             Constraint::Length(5),

@@ -9,6 +9,14 @@ pub struct Currency([u8; 3]);
 #[error("currency {0:?} is not a three-letter ISO 4217 code")]
 pub struct BadCurrency(pub String);
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not an amount in {currency} (e.g. {example})")]
+pub struct BadAmount {
+    pub text: String,
+    pub currency: String,
+    pub example: String,
+}
+
 impl Currency {
     pub const EUR: Currency = Currency(*b"EUR");
 
@@ -64,6 +72,41 @@ impl Money {
     }
 }
 
+impl Money {
+    /// An amount as a person types it: `12`, `12.5`, `12.50`, or `12,50`; never negative and
+    /// never with more decimals than the currency has.
+    pub fn parse_amount(text: &str, currency: Currency) -> Result<Money, BadAmount> {
+        let bad = || BadAmount {
+            text: text.to_string(),
+            currency: currency.as_str().to_string(),
+            example: Money::new(1250 * 10i64.pow(currency.minor_digits()) / 100, currency).amount(),
+        };
+        let digits = currency.minor_digits() as usize;
+        let trimmed = text.trim();
+        let (whole, fraction) = match trimmed.split_once(['.', ',']) {
+            Some((w, f)) => (w, f),
+            None => (trimmed, ""),
+        };
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty()
+            || !all_digits(whole)
+            || !all_digits(fraction)
+            || fraction.len() > digits
+        {
+            return Err(bad());
+        }
+        let scale = 10i64.pow(digits as u32);
+        let fraction_minor = format!("{fraction:0<digits$}");
+        let minor = whole
+            .parse::<i64>()
+            .ok()
+            .and_then(|w| w.checked_mul(scale))
+            .and_then(|w| w.checked_add(fraction_minor.parse::<i64>().unwrap_or(0)))
+            .ok_or_else(bad)?;
+        Ok(Money::new(minor, currency))
+    }
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.amount(), self.currency.as_str())
@@ -82,6 +125,33 @@ mod tests {
             Money::new(300, Currency::parse("TWD").unwrap()).amount(),
             "300"
         );
+    }
+
+    #[test]
+    fn amounts_parse_as_people_type_them() {
+        let eur = Currency::EUR;
+        let twd = Currency::parse("TWD").unwrap();
+        let minor = |t: &str, c| Money::parse_amount(t, c).map(|m| m.minor);
+        assert_eq!(minor("12", eur), Ok(1200));
+        assert_eq!(minor("12.5", eur), Ok(1250));
+        assert_eq!(minor(" 12,05 ", eur), Ok(1205));
+        assert_eq!(minor("0.01", eur), Ok(1));
+        assert_eq!(minor("300", twd), Ok(300));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1.2.3",
+            "abc",
+            ".5",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert!(Money::parse_amount(bad, eur).is_err(), "{bad:?}");
+        }
+        assert!(Money::parse_amount("3.5", twd).is_err());
+        let e = Money::parse_amount("x", eur).unwrap_err();
+        assert_eq!(e.to_string(), "\"x\" is not an amount in EUR (e.g. 12.50)");
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(super) fn return_body(r: &ReturnRow) -> ReturnBody {
         status: r.status.clone(),
         reason: r.reason.clone(),
         created_by: r.created_by.clone(),
+        received_into: r.received_into.clone(),
         created_at: r.created_at.to_string(),
         lines: r
             .lines

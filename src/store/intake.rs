@@ -157,7 +157,9 @@ pub(super) fn place_replacement(
             .lines
             .iter()
             .find(|l| l.line_no == line_no)
-            .ok_or_else(|| StoreError::Invalid(format!("{} has no line {line_no}", original.order.number)))?;
+            .ok_or_else(|| {
+                StoreError::Invalid(format!("{} has no line {line_no}", original.order.number))
+            })?;
         wanted.push(LineIn {
             sku: line.sku.clone(),
             qty,
@@ -257,10 +259,10 @@ fn place_checked(
         .filter(|l| {
             !order.free_of_charge
                 && !price_ok(
-                catalogue[&l.sku].price_minor,
-                l.unit_price_minor,
-                policy.price_tolerance_bp,
-            )
+                    catalogue[&l.sku].price_minor,
+                    l.unit_price_minor,
+                    policy.price_tolerance_bp,
+                )
         })
         .map(|l| {
             format!(

@@ -151,8 +151,11 @@ fn send_replacement(
     if row.kind != "replacement" {
         return Ok(None);
     }
-    let order_id: String =
-        tx.query_row("SELECT order_id FROM refunds WHERE id = ?1", [refund_id], |r| r.get(0))?;
+    let order_id: String = tx.query_row(
+        "SELECT order_id FROM refunds WHERE id = ?1",
+        [refund_id],
+        |r| r.get(0),
+    )?;
     let rf_no = Document::Refund.number(row.number);
     let placed = place_replacement(tx, &order_id, &row.lines, &rf_no, rules, actor, now)?;
     tx.execute(

@@ -41,6 +41,8 @@ pub struct ReturnRow {
     pub created_by: String,
     pub created_at: Timestamp,
     pub lines: Vec<ReturnLineRow>,
+    /// Where its latest received units were booked, to be put away from.
+    pub received_into: Option<String>,
 }
 
 /// A scanned item of a return.
@@ -69,6 +71,14 @@ fn load(c: &Connection, id: &str) -> Result<ReturnRow> {
             Ok(ReturnLineRow { line_no: r.get(0)?, sku: r.get(1)?, name: r.get(2)?, qty: r.get(3)?, received: r.get(4)? })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let received_into = c
+        .query_row(
+            "SELECT l.code FROM stock_movements m JOIN locations l ON l.id = m.to_location_id
+             WHERE m.reference = ?1 AND m.kind = 'return' ORDER BY m.id DESC LIMIT 1",
+            [Document::Return.number(number)],
+            |r| r.get(0),
+        )
+        .optional()?;
     Ok(ReturnRow {
         id: id.to_string(),
         number,
@@ -79,6 +89,7 @@ fn load(c: &Connection, id: &str) -> Result<ReturnRow> {
         created_by,
         created_at: timestamp(created_at)?,
         lines,
+        received_into,
     })
 }
 
