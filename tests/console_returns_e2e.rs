@@ -219,7 +219,7 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
         json!([{ "line_no": 1, "sku": sku, "name": order["lines"][0]["name"], "qty": 1, "received": 0 }])
     );
     assert!(
-        screen.contains(&format!("{rma} authorised for 1 units")),
+        screen.contains(&format!("{rma} authorised for 1 unit of")),
         "{screen}"
     );
 

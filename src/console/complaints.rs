@@ -815,8 +815,11 @@ impl ComplaintsPane {
                 let units: i64 = rma.lines.iter().map(|l| l.qty).sum();
                 let mut effects = self.say(
                     format!(
-                        "{} authorised for {units} units of {}; the warehouse scans {} when it arrives",
-                        rma.number, rma.order_number, rma.number
+                        "{} authorised for {units} unit{} of {}; the warehouse scans {} when it arrives",
+                        rma.number,
+                        if units == 1 { "" } else { "s" },
+                        rma.order_number,
+                        rma.number
                     ),
                     Cue::Done,
                 );

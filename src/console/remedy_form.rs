@@ -187,7 +187,7 @@ impl RemedyForm {
                 self.remedy = match key.code {
                     KeyCode::Left => Remedy::ALL[(at + n - 1) % n],
                     KeyCode::Right | KeyCode::Char(' ') => Remedy::ALL[(at + 1) % n],
-                    _ => return self.pass_unless_text(key),
+                    _ => return self.to_reason(key),
                 };
                 // What is chosen for one remedy means nothing for another.
                 for line in &mut self.lines {
@@ -207,7 +207,7 @@ impl RemedyForm {
                     KeyCode::Char(' ') if line.chosen == 0 => most,
                     KeyCode::Char(' ') => 0,
                     KeyCode::Char(c) if c.is_ascii_digit() => i64::from(c as u8 - b'0'),
-                    _ => return self.pass_unless_text(key),
+                    _ => return self.to_reason(key),
                 };
                 if chosen > most {
                     return FormStep::Refused(match self.remedy {
@@ -237,13 +237,15 @@ impl RemedyForm {
         }
     }
 
-    /// Letters typed where no text goes are swallowed, not taken as commands.
-    fn pass_unless_text(&self, key: Key) -> FormStep {
-        if key.is_text() {
-            FormStep::Stay
-        } else {
-            FormStep::Pass
+    /// Letters typed where no text goes begin the reason: an agent who starts writing
+    /// before moving down loses nothing.
+    fn to_reason(&mut self, key: Key) -> FormStep {
+        if !key.is_text() {
+            return FormStep::Pass;
         }
+        self.focus = Field::Reason;
+        self.reason.edit(key);
+        FormStep::Stay
     }
 
     fn send(&self) -> FormStep {
@@ -487,12 +489,13 @@ mod tests {
             form.on_key(None, None, key(KeyCode::Char('3'))),
             FormStep::Refused("CUP-2002: 1 units were ordered".into())
         );
-        enter(&mut form); // to the reason
         assert_eq!(
-            enter(&mut form),
+            form.on_key(None, Some(Action::EditorSend), key(KeyCode::Char('s'))),
             FormStep::Refused("A reason is needed (the last field)".into())
         );
+        // Letters on a line begin the reason.
         typed(&mut form, "broken lid");
+        assert_eq!(form.reason.text(), "broken lid");
         assert_eq!(
             enter(&mut form),
             FormStep::Send(DeskChange::AuthoriseReturn {

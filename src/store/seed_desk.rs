@@ -19,12 +19,13 @@ type SampleMessage = (
     Option<TicketKind>,
 );
 
-/// The first order in a status: its number and customer's e-mail.
+/// The latest order in a status: its number and customer's e-mail. The latest, so a
+/// delivered one is still inside the return window.
 fn order_in(store: &Store, status: &str, skip: i64) -> Result<Option<(OrderNumber, String)>> {
     store.read(|c| {
         Ok(c.query_row(
             "SELECT o.number, c.email FROM orders o JOIN customers c ON c.id = o.customer_id
-             WHERE o.status = ?1 ORDER BY o.number LIMIT 1 OFFSET ?2",
+             WHERE o.status = ?1 ORDER BY o.created_at DESC, o.number DESC LIMIT 1 OFFSET ?2",
             rusqlite::params![status, skip],
             |r| Ok((OrderNumber(r.get::<_, i64>(0)? as u64), r.get(1)?)),
         )
