@@ -187,7 +187,7 @@ impl RemedyForm {
                 self.remedy = match key.code {
                     KeyCode::Left => Remedy::ALL[(at + n - 1) % n],
                     KeyCode::Right | KeyCode::Char(' ') => Remedy::ALL[(at + 1) % n],
-                    _ => return self.to_reason(key),
+                    _ => return self.begin_reason(key),
                 };
                 // What is chosen for one remedy means nothing for another.
                 for line in &mut self.lines {
@@ -207,7 +207,7 @@ impl RemedyForm {
                     KeyCode::Char(' ') if line.chosen == 0 => most,
                     KeyCode::Char(' ') => 0,
                     KeyCode::Char(c) if c.is_ascii_digit() => i64::from(c as u8 - b'0'),
-                    _ => return self.to_reason(key),
+                    _ => return self.begin_reason(key),
                 };
                 if chosen > most {
                     return FormStep::Refused(match self.remedy {
@@ -239,7 +239,7 @@ impl RemedyForm {
 
     /// Letters typed where no text goes begin the reason: an agent who starts writing
     /// before moving down loses nothing.
-    fn to_reason(&mut self, key: Key) -> FormStep {
+    fn begin_reason(&mut self, key: Key) -> FormStep {
         if !key.is_text() {
             return FormStep::Pass;
         }
