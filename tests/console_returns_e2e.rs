@@ -4,44 +4,12 @@
 //! the approvals queue (never their own). What the keys did is checked through the API.
 
 mod common;
+mod console_loop;
 
-use std::io;
-use std::time::Duration;
-
-use backroom::client::Client;
-use backroom::console::app::App;
-use backroom::console::keymap::Keymap;
-use backroom::console::run::{LoopOptions, Runner, event_loop};
-use backroom::console::scan_input::ScanInput;
-use backroom::console::theme::Theme;
-use backroom::domain::barcode::KeyboardWedge;
 use common::TestServer;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use futures_util::StreamExt;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use console_loop::{Console, sign_in, typed};
+use crossterm::event::KeyCode;
 use serde_json::{Value, json};
-
-/// Longer than the scan detector's longest gap between a scan's keys.
-const PAUSE: Duration = Duration::from_millis(200);
-
-/// The keys in `script`; `KeyCode::Null` is a pause, so what comes before it stands alone.
-fn paced(script: Vec<KeyCode>) -> impl futures_util::Stream<Item = io::Result<Event>> + Unpin {
-    Box::pin(
-        futures_util::stream::iter(script).filter_map(|code| async move {
-            if code == KeyCode::Null {
-                tokio::time::sleep(PAUSE).await;
-                None
-            } else {
-                Some(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
-            }
-        }),
-    )
-}
-
-fn typed(text: &str) -> Vec<KeyCode> {
-    text.chars().map(KeyCode::Char).collect()
-}
 
 /// What a wedge scanner types for `code`: its characters, then Enter, then a pause.
 fn scan(code: &str) -> Vec<KeyCode> {
@@ -53,58 +21,6 @@ fn scan(code: &str) -> Vec<KeyCode> {
 /// Keys a person presses one by one, each standing alone.
 fn pressed(keys: &[KeyCode]) -> Vec<KeyCode> {
     keys.iter().flat_map(|k| [*k, KeyCode::Null]).collect()
-}
-
-fn sign_in(user: &str) -> Vec<KeyCode> {
-    let mut keys = typed(user);
-    keys.push(KeyCode::Enter);
-    keys.extend(typed(&format!("backroom-{user}")));
-    keys.extend([KeyCode::Enter, KeyCode::Null]);
-    keys
-}
-
-/// One console on a test terminal, signed in by keys like any other.
-struct Console {
-    app: App,
-    runner: Runner,
-    terminal: Terminal<TestBackend>,
-}
-
-impl Console {
-    fn new(server: &TestServer) -> Console {
-        let client = Client::new(&server.base).unwrap();
-        Console {
-            app: App::new(
-                Keymap::load("default", None).unwrap(),
-                Theme::load("default", None).unwrap(),
-                client.base_url(),
-                None,
-            ),
-            runner: Runner::new(client, None),
-            terminal: Terminal::new(TestBackend::new(100, 30)).unwrap(),
-        }
-    }
-
-    /// Runs the real loop over `script`, each event taken once the answers are in.
-    async fn keys(&mut self, script: Vec<KeyCode>) -> String {
-        let options = LoopOptions {
-            tick: None,
-            wait_for_replies: true,
-            scanner: Some(ScanInput::from_settings(&KeyboardWedge::default()).unwrap()),
-        };
-        event_loop(
-            &mut self.terminal,
-            &mut self.app,
-            &mut self.runner,
-            paced(script),
-            Vec::new(),
-            options,
-        )
-        .await
-        .unwrap();
-        assert_eq!(self.runner.in_flight(), 0);
-        self.terminal.backend().to_string()
-    }
 }
 
 async fn get(server: &TestServer, token: &str, path: &str) -> Value {
@@ -199,7 +115,7 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
     script.extend(pressed(&[KeyCode::Char('m'), KeyCode::Down]));
     // More than ordered is refused in the form, before anything is sent.
     script.extend(pressed(&[KeyCode::Char('9')]));
-    let screen = agent.keys(script).await;
+    let screen = agent.keys(script, true).await;
     assert!(
         screen.contains(&format!("{sku}: {ordered} units were ordered")),
         "{screen}"
@@ -207,7 +123,7 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
     let mut script = pressed(&[KeyCode::Char('1'), KeyCode::Tab]);
     script.extend(typed("cracked in transit"));
     script.extend([KeyCode::Enter, KeyCode::Null]);
-    let screen = agent.keys(script).await;
+    let screen = agent.keys(script, true).await;
     let detail = get(&server, &cs, &format!("/api/v1/tickets/{tk}")).await;
     let rma = detail["returns"][0]["number"]
         .as_str()
@@ -239,13 +155,15 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
     let mut script = sign_in("warehouse");
     script.extend(pressed(&[KeyCode::F(5)]));
     script.extend(scan(&rma));
-    let screen = floor.keys(script).await;
+    let screen = floor.keys(script, true).await;
     assert!(screen.contains(&format!("Return {rma}")), "{screen}");
     assert!(screen.contains("cracked in transit"), "{screen}");
     // An item that is not on the return is refused, and nothing moves.
-    let screen = floor.keys(scan("01047123450000081727123110LOT42")).await;
+    let screen = floor
+        .keys(scan("01047123450000081727123110LOT42"), true)
+        .await;
     assert!(screen.contains("not taken back"), "{screen}");
-    let screen = floor.keys(scan(&barcode)).await;
+    let screen = floor.keys(scan(&barcode), true).await;
     assert!(
         screen.contains(&format!("{rma} back in full in RET-01")),
         "{screen}"
@@ -262,7 +180,7 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
     let mut script = pressed(&[KeyCode::Char('m')]);
     script.extend(scan(&barcode));
     script.extend(scan("DMG-01"));
-    let screen = floor.keys(script).await;
+    let screen = floor.keys(script, true).await;
     assert!(
         screen.contains(&format!("1 × {sku} RET-01 → DMG-01")),
         "{screen}"
@@ -305,7 +223,7 @@ async fn a_supervisor_approves_a_refund_from_the_approvals_queue_but_never_their
     let mut script = sign_in("supervisor");
     script.extend(pressed(&[KeyCode::F(8)]));
     script.extend(pressed(&[KeyCode::Char('f'); 4]));
-    let screen = console.keys(script).await;
+    let screen = console.keys(script, true).await;
     assert!(screen.contains("Complaints · approvals (2)"), "{screen}");
     assert!(
         screen.contains(&theirs) && screen.contains(&own),
@@ -313,7 +231,7 @@ async fn a_supervisor_approves_a_refund_from_the_approvals_queue_but_never_their
     );
 
     // Their own is refused in the console; the server would refuse it too.
-    let screen = console.keys(pressed(&[KeyCode::Char('y')])).await;
+    let screen = console.keys(pressed(&[KeyCode::Char('y')]), true).await;
     assert!(
         screen.contains(&format!("{own} was asked for by you")),
         "{screen}"
@@ -321,7 +239,7 @@ async fn a_supervisor_approves_a_refund_from_the_approvals_queue_but_never_their
     let mut script = pressed(&[KeyCode::Down, KeyCode::Char('y')]);
     script.extend(typed("tracking shows 6 days late"));
     script.extend([KeyCode::Enter, KeyCode::Null]);
-    let screen = console.keys(script).await;
+    let screen = console.keys(script, true).await;
     assert!(screen.contains(&format!("{theirs} refund")), "{screen}");
     assert!(screen.contains("approved, in effect"), "{screen}");
     assert!(screen.contains("Complaints · approvals (1)"), "{screen}");

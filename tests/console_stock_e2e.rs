@@ -3,45 +3,12 @@
 //! alert. What the keys did is checked through the server's own API.
 
 mod common;
+mod console_loop;
 
-use std::io;
-use std::time::Duration;
-
-use backroom::client::Client;
-use backroom::console::app::App;
-use backroom::console::keymap::Keymap;
-use backroom::console::run::{LoopOptions, Runner, event_loop};
-use backroom::console::scan_input::ScanInput;
-use backroom::console::theme::Theme;
-use backroom::domain::barcode::KeyboardWedge;
 use common::TestServer;
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
-use futures_util::StreamExt;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use console_loop::{Console, sign_in, typed};
+use crossterm::event::KeyCode;
 use serde_json::Value;
-
-/// Longer than the detector's longest gap between a scan's keys (80 ms by default).
-const PAUSE: Duration = Duration::from_millis(200);
-
-/// The keys in `script` as fast as they can come, except that `KeyCode::Null` is a pause:
-/// what comes before it stands alone, as a key a person pressed.
-fn paced(script: Vec<KeyCode>) -> impl futures_util::Stream<Item = io::Result<Event>> + Unpin {
-    Box::pin(
-        futures_util::stream::iter(script).filter_map(|code| async move {
-            if code == KeyCode::Null {
-                tokio::time::sleep(PAUSE).await;
-                None
-            } else {
-                Some(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))))
-            }
-        }),
-    )
-}
-
-fn typed(text: &str) -> Vec<KeyCode> {
-    text.chars().map(KeyCode::Char).collect()
-}
 
 /// What a wedge scanner types for `code`: its characters, then Enter.
 fn scan(code: &str) -> Vec<KeyCode> {
@@ -55,67 +22,6 @@ fn pressed(text: &str) -> Vec<KeyCode> {
     text.chars()
         .flat_map(|c| [KeyCode::Char(c), KeyCode::Null])
         .collect()
-}
-
-fn sign_in(user: &str) -> Vec<KeyCode> {
-    let mut keys = typed(user);
-    keys.push(KeyCode::Enter);
-    keys.extend(typed(&format!("backroom-{user}")));
-    keys.push(KeyCode::Enter);
-    keys
-}
-
-fn app(server: &str) -> App {
-    App::new(
-        Keymap::load("default", None).unwrap(),
-        Theme::load("default", None).unwrap(),
-        server,
-        None,
-    )
-}
-
-/// One console on a test terminal, signed in by keys like any other.
-struct Console {
-    app: App,
-    runner: Runner,
-    terminal: Terminal<TestBackend>,
-}
-
-impl Console {
-    fn new(server: &TestServer) -> Console {
-        let client = Client::new(&server.base).unwrap();
-        Console {
-            app: app(client.base_url()),
-            runner: Runner::new(client, None),
-            terminal: Terminal::new(TestBackend::new(100, 30)).unwrap(),
-        }
-    }
-
-    /// Runs the real loop over `script`, each event taken once the answers are in; with
-    /// `scanner`, the scan detector tells scans from typing. Returns the screen after.
-    async fn keys(&mut self, script: Vec<KeyCode>, scanner: bool) -> String {
-        let options = LoopOptions {
-            tick: None,
-            wait_for_replies: true,
-            scanner: scanner.then(|| ScanInput::from_settings(&KeyboardWedge::default()).unwrap()),
-        };
-        event_loop(
-            &mut self.terminal,
-            &mut self.app,
-            &mut self.runner,
-            paced(script),
-            Vec::new(),
-            options,
-        )
-        .await
-        .unwrap();
-        assert_eq!(self.runner.in_flight(), 0);
-        self.terminal.backend().to_string()
-    }
-
-    fn stock(&self) -> &backroom::console::stock::StockPane {
-        &self.app.workspace().expect("signed in").stock
-    }
 }
 
 /// The `items` of a page the server answers with 200.
