@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
 use backroom::api::Secret;
-use backroom::client::{Client, TokenStore};
+use backroom::client::{Client, Outbox, TokenStore};
 use backroom::console::app::App;
 use backroom::console::config;
 use backroom::console::cue::{AudioEnv, CuePlayer, Speaker};
@@ -712,6 +712,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
     let (scanner, printer) = fit_for_the_floor(&mut app, &file)?;
     let mut runner_client = client.clone();
     let mut initial = vec![backroom::console::app::Effect::CheckHealth];
+    let mut resumed = None;
     // Resume a kept session if it is for the same user and the server still accepts it.
     let kept = tokens.as_ref().and_then(|t| t.load(client.base_url()));
     if let Some(kept) = kept.filter(|k| {
@@ -721,13 +722,20 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
         let with_token = client.clone().with_token(kept.token.expose());
         match with_token.me().await {
             Ok(me) => {
+                resumed = Some(me.username.clone());
                 initial = app.signed_in(me);
                 runner_client = with_token;
             }
             Err(e) => tracing::info!(error = %e, "kept session not usable; signing in"),
         }
     }
-    let runner = Runner::new(runner_client, tokens).with_cues(cues);
+    let mut runner = Runner::new(runner_client, tokens).with_cues(cues);
+    if let Some(dir) = Outbox::user_cache_dir() {
+        runner = runner.with_cache_dir(dir);
+    }
+    if let Some(username) = &resumed {
+        runner.resume(username);
+    }
     run_terminal(app, runner.with_printer(printer), initial, scanner).await?;
     Ok(())
 }

@@ -1,9 +1,11 @@
-//! What a console needs to talk to a server: a typed REST client and where its sign-in is
-//! kept between runs.
+//! What a console needs to talk to a server: a typed REST client, where its sign-in is
+//! kept between runs, and the outbox its changes wait in until the server has them.
 
 mod feed;
 mod lookup;
 mod mutation;
+pub mod outbox;
+mod sync;
 mod purchasing;
 mod rest;
 mod service_desk;
@@ -18,3 +20,5 @@ pub use mutation::{
 };
 pub use rest::{Client, ClientError, OrderQuery};
 pub use token_store::{StoredSession, TokenStore};
+pub use outbox::{Outbox, OutboxCounts, OutboxError, SetAside};
+pub use sync::{Link, SyncEvent, SyncStatus, run_sync};

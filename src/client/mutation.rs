@@ -2,6 +2,7 @@
 //! created. The client sends the id as the `Idempotency-Key`, so a retry is applied once.
 //! Panes never call HTTP themselves; this is the one path (and where an outbox will go).
 
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api::{
@@ -9,7 +10,7 @@ use crate::api::{
     ReplenishmentAlert, ReturnBody, StockMovement, Stocktake, StocktakeIn, TicketSummary,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Change {
     /// Move an order along its lifecycle: approve, hold, release, cancel, …
     OrderStatus {
@@ -71,7 +72,7 @@ pub enum Change {
 }
 
 /// What an agent does to a ticket (`TK-…`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeskChange {
     Reply {
         ticket: String,
@@ -121,7 +122,7 @@ pub enum DeskChange {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CountChange {
     /// Begin counting a location of a stocktake.
     StartCount { stocktake: String, location: String },
@@ -149,7 +150,7 @@ pub enum CountChange {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StockChange {
     /// Open a receipt for a delivery, against the purchase requests it should bring.
     OpenReceipt {
@@ -183,7 +184,7 @@ pub enum StockChange {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PurchasingChange {
     /// Turn an alert into a purchase request for `qty` (the suggestion when `None`).
     RequestFromAlert {
@@ -220,7 +221,7 @@ pub enum Applied {
     PurchaseRequest(Box<PurchaseRequest>),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mutation {
     pub id: Uuid,
     pub change: Change,

@@ -24,6 +24,9 @@ pub enum ClientError {
     Problem(Box<Problem>),
     #[error("unexpected answer from the server: {0}")]
     Unexpected(String),
+    /// The change could not be kept on this terminal (its outbox), so it was not taken.
+    #[error("not kept on this terminal: {0}")]
+    Local(String),
 }
 
 impl ClientError {

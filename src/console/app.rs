@@ -129,6 +129,8 @@ pub enum Reply {
         change: Change,
         result: Result<Applied, ClientError>,
     },
+    /// How the outbox stands: online, syncing or offline, with what waits in it.
+    Sync(crate::client::SyncStatus),
     PackTask {
         request: u64,
         result: Result<PackTask, ClientError>,
@@ -299,6 +301,8 @@ pub struct App {
     pub server: String,
     /// `None` until the first answer from the server.
     pub online: Option<bool>,
+    /// The outbox: changes waiting to reach the server, and those it refused.
+    pub sync: crate::client::SyncStatus,
     pub screen: Screen,
     pub notice: Option<Notice>,
     pub tz: TimeZone,
@@ -325,6 +329,7 @@ impl App {
             theme,
             server: server.to_string(),
             online: None,
+            sync: crate::client::SyncStatus::default(),
             screen: Screen::SignIn(SignIn::new(username)),
             notice: None,
             tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
@@ -814,6 +819,13 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::Sync(status) = reply {
+            if status.link == crate::client::Link::Offline {
+                self.online = Some(false);
+            }
+            self.sync = status;
+            return Vec::new();
+        }
         if let Some(err) = reply_error(&reply) {
             if err.is_unreachable() {
                 self.online = Some(false);

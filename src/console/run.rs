@@ -1,20 +1,27 @@
 //! The event loop: merges terminal events, server replies and ticks, redraws only when
-//! something changed, and performs the app's effects with the REST client.
+//! something changed, and performs the app's effects with the REST client. Changes go
+//! through the outbox: kept on disk first, then sent in order by the sync worker.
 
+use std::collections::HashSet;
 use std::io;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossterm::event::Event;
 use futures_util::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
+use uuid::Uuid;
 
 use super::app::{App, Effect, Msg, Reply};
 use super::cue::CuePlayer;
 use super::label_printer::LabelPrinter;
 use super::scan_input::{Input, ScanInput};
-use crate::client::{Client, StoredSession, TokenStore};
+use crate::client::{
+    Client, ClientError, Outbox, StoredSession, SyncEvent, TokenStore, run_sync,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -37,6 +44,13 @@ pub struct Runner {
     /// Plays cues; `None` where nothing may make a sound (tests).
     cues: Option<CuePlayer>,
     printer: LabelPrinter,
+    /// Where outboxes are kept (one per server and user); `None`: in memory only.
+    cache_dir: Option<PathBuf>,
+    outbox: Arc<Outbox>,
+    wake: Arc<Notify>,
+    sync: Option<tokio::task::JoinHandle<()>>,
+    /// Changes made in this run and not answered yet: their answers go to the panes.
+    live: Arc<Mutex<HashSet<Uuid>>>,
 }
 
 impl Runner {
@@ -53,7 +67,80 @@ impl Runner {
             feed: None,
             cues: None,
             printer: LabelPrinter::ScreenOnly,
+            cache_dir: None,
+            outbox: Arc::new(Outbox::in_memory()),
+            wake: Arc::new(Notify::new()),
+            sync: None,
+            live: Arc::new(Mutex::new(HashSet::new())),
         }
+    }
+
+    /// Keeps each user's outbox in a file under `dir`, so no change is lost when the
+    /// console stops before the server has it.
+    pub fn with_cache_dir(mut self, dir: PathBuf) -> Runner {
+        self.cache_dir = Some(dir);
+        self
+    }
+
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
+    /// For a user signed in before the loop starts (a kept session): sends what waits in
+    /// their outbox from an earlier run.
+    pub fn resume(&mut self, username: &str) {
+        self.start_sync(Some(username));
+    }
+
+    fn stop_sync(&mut self) {
+        if let Some(old) = self.sync.take() {
+            old.abort();
+        }
+    }
+
+    /// Opens the user's outbox (`None`: the one in use) and (re)starts sending from it.
+    fn start_sync(&mut self, username: Option<&str>) {
+        self.stop_sync();
+        if let (Some(dir), Some(username)) = (&self.cache_dir, username) {
+            let path = Outbox::path_for(dir, self.client.base_url(), username);
+            match Outbox::open(&path) {
+                Ok(outbox) => self.outbox = Arc::new(outbox),
+                Err(e) => tracing::error!(error = %e, "outbox kept in memory only"),
+            }
+        }
+        let (events, mut answers) = mpsc::unbounded_channel::<SyncEvent>();
+        let worker = tokio::spawn(run_sync(
+            self.client.clone(),
+            self.outbox.clone(),
+            self.wake.clone(),
+            events,
+        ));
+        let (tx, live) = (self.tx.clone(), self.live.clone());
+        self.sync = Some(tokio::spawn(async move {
+            let _worker = AbortOnDrop(worker);
+            while let Some(event) = answers.recv().await {
+                let reply = match event {
+                    SyncEvent::Status(status) => Reply::Sync(status),
+                    SyncEvent::Answered { mutation, result } => {
+                        let ours = live
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .remove(&mutation.id);
+                        // Left from an earlier run: no pane is waiting for it.
+                        if !ours {
+                            continue;
+                        }
+                        Reply::Mutated {
+                            change: mutation.change,
+                            result,
+                        }
+                    }
+                };
+                if tx.send(reply).is_err() {
+                    return;
+                }
+            }
+        }));
     }
 
     /// Sends shipping labels to `printer`.
@@ -137,6 +224,10 @@ impl Runner {
                 });
                 return;
             }
+            Effect::Mutate(mutation) => {
+                self.in_flight += 1;
+                return self.keep(mutation);
+            }
             _ => {}
         }
         let client = self.client.clone();
@@ -200,10 +291,8 @@ impl Runner {
                 Effect::RefreshOrder { id } => {
                     Reply::OrderRefreshed(client.order(&id).await.map(Box::new))
                 }
-                Effect::Mutate(mutation) => Reply::Mutated {
-                    result: client.submit(&mutation).await,
-                    change: mutation.change,
-                },
+                // Kept and sent through the outbox, never from here.
+                Effect::Mutate(_) => return,
                 Effect::Load { request, lookup } => Reply::Loaded {
                     request,
                     result: client.load(&lookup).await,
@@ -221,11 +310,46 @@ impl Runner {
         });
     }
 
+    /// Into the outbox, then the sync worker sends it; a change that cannot be kept is
+    /// answered as not taken at once.
+    fn keep(&mut self, mutation: crate::client::Mutation) {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(mutation.id);
+        if self.sync.is_none() {
+            self.start_sync(None);
+        }
+        match self.outbox.enqueue(&mutation) {
+            Ok(()) => self.wake.notify_one(),
+            Err(e) => {
+                self.live
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&mutation.id);
+                let _ = self.tx.send(Reply::Mutated {
+                    change: mutation.change,
+                    result: Err(ClientError::Local(e.to_string())),
+                });
+            }
+        }
+    }
+
+    /// Whether a reply answers one of the effects counted in flight (the event stream
+    /// and the sync worker's status speak on their own).
+    fn answers_effect(reply: &Reply) -> bool {
+        !matches!(reply, Reply::Feed(_) | Reply::Sync(_))
+    }
+
     /// Keeps the client's token in step with what the server said.
     fn observe(&mut self, reply: &Reply) {
+        if let Reply::SignedOut = reply {
+            self.stop_sync();
+        }
         if let Reply::SignedIn(Ok(login)) = reply {
             self.client = self.client.clone().with_token(login.token.expose());
             self.restart_feed();
+            self.start_sync(Some(&login.user.username));
             if let Some(store) = &self.tokens {
                 let session = StoredSession {
                     server: self.client.base_url().to_string(),
@@ -238,6 +362,15 @@ impl Runner {
                 }
             }
         }
+    }
+}
+
+/// Stops the sync worker with the task that forwards its answers.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -322,7 +455,9 @@ where
                 }
             },
             Some(reply) = runner.rx.recv() => {
-                runner.in_flight = runner.in_flight.saturating_sub(1);
+                if Runner::answers_effect(&reply) {
+                    runner.in_flight = runner.in_flight.saturating_sub(1);
+                }
                 runner.observe(&reply);
                 vec![Msg::Reply(reply)]
             },

@@ -12,6 +12,7 @@ use super::app::{App, Overlay, PaneKind, Screen, Workspace};
 use super::keymap::{Action, Binding, Context, Keymap};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
+use crate::client::Link;
 use crate::api::MoneyBody;
 use crossterm::event::KeyCode;
 
@@ -146,15 +147,29 @@ pub fn draw(f: &mut Frame, app: &App) {
     draw_footer(f, footer, app, compact);
 }
 
+/// Online, offline or syncing, with the changes still waiting and those refused.
+fn link_state(app: &App) -> (&'static str, String, ThemeRole) {
+    let counts = app.sync.counts;
+    let (dot, mut state, role) = match (app.online, app.sync.link) {
+        (Some(false), _) | (_, Link::Offline) => ("○", "offline".to_string(), ThemeRole::HeaderOffline),
+        (_, Link::Syncing) if counts.pending > 0 => ("◐", "syncing".to_string(), ThemeRole::Header),
+        (Some(true), _) => ("●", "online".to_string(), ThemeRole::HeaderOnline),
+        (None, _) => ("…", "connecting".to_string(), ThemeRole::Header),
+    };
+    if counts.pending > 0 {
+        state.push_str(&format!(" · {} pending", counts.pending));
+    }
+    if counts.attention > 0 {
+        state.push_str(&format!(" · {} refused", counts.attention));
+    }
+    (dot, state, role)
+}
+
 fn draw_header(f: &mut Frame, area: Rect, app: &App, compact: bool) {
     let theme = &app.theme;
     let base = theme.style(ThemeRole::Header);
     f.render_widget(Block::default().style(base), area);
-    let (dot, state, role) = match app.online {
-        Some(true) => ("●", "online", ThemeRole::HeaderOnline),
-        Some(false) => ("○", "offline", ThemeRole::HeaderOffline),
-        None => ("…", "connecting", ThemeRole::Header),
-    };
+    let (dot, state, role) = link_state(app);
     let (left, right) = match (app.workspace(), compact) {
         (Some(w), false) => (
             vec![

@@ -1,0 +1,396 @@
+//! The console's outbox: every change it makes is written here (a local SQLite file, one
+//! per server and user) before it is sent, and leaves only when the server has answered.
+//! A change the server refuses is set aside, with the reason, for a person to look at.
+//! Because each keeps its UUIDv7 id (the server's idempotency key), sending one again after
+//! a crash or a lost answer applies it once.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use super::mutation::Mutation;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("local cache {path}: {message}")]
+    Sqlite { path: String, message: String },
+    #[error("local cache {path}: a kept change cannot be read ({message})")]
+    Unreadable { path: String, message: String },
+}
+
+/// Each migration takes the file one version up; `PRAGMA user_version` says where it is.
+const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        id         TEXT NOT NULL UNIQUE,
+        change     TEXT NOT NULL,
+        queued_at  TEXT NOT NULL,
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT
+    );
+    CREATE TABLE needs_attention (
+        id        TEXT PRIMARY KEY,
+        change    TEXT NOT NULL,
+        reason    TEXT NOT NULL,
+        queued_at TEXT NOT NULL,
+        set_aside TEXT NOT NULL
+    );"];
+
+/// A change the server refused, kept with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    pub mutation: Mutation,
+    pub reason: String,
+    pub queued_at: String,
+    pub set_aside: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxCounts {
+    pub pending: usize,
+    pub attention: usize,
+}
+
+pub struct Outbox {
+    conn: Mutex<Connection>,
+    label: String,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").field("at", &self.label).finish()
+    }
+}
+
+/// A name safe in a file name: letters, digits, dot and dash; anything else an underscore.
+fn file_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn now_text() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl Outbox {
+    /// `<cache>/backroom/outbox`, where the console keeps one file per server and user.
+    pub fn user_cache_dir() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "backroom").map(|d| d.cache_dir().join("outbox"))
+    }
+
+    /// The file for `user` on `server` under `dir`.
+    pub fn path_for(dir: &Path, server: &str, user: &str) -> PathBuf {
+        let server = server
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/');
+        dir.join(format!("{}@{}.sqlite", file_safe(user), file_safe(server)))
+    }
+
+    /// Opens (or creates) the file and brings it to this version. A file from a newer
+    /// console, or one that is not a cache at all, is moved aside (never deleted: it may
+    /// hold changes) and a fresh one started, so the console always starts.
+    pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+        let label = path.display().to_string();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| OutboxError::Sqlite {
+                path: label.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        match Outbox::open_at(path, &label) {
+            Ok(outbox) => Ok(outbox),
+            Err(first) => {
+                let aside = path.with_extension(format!(
+                    "unusable-{}.sqlite",
+                    jiff::Timestamp::now().as_second()
+                ));
+                tracing::warn!(error = %first, aside = %aside.display(), "local cache moved aside");
+                std::fs::rename(path, &aside).map_err(|e| OutboxError::Sqlite {
+                    path: label.clone(),
+                    message: format!("{first}; and it could not be moved aside: {e}"),
+                })?;
+                Outbox::open_at(path, &label)
+            }
+        }
+    }
+
+    fn open_at(path: &Path, label: &str) -> Result<Outbox, OutboxError> {
+        let conn = Connection::open(path).map_err(|e| OutboxError::Sqlite {
+            path: label.to_string(),
+            message: e.to_string(),
+        })?;
+        Outbox::prepare(conn, label)
+    }
+
+    /// An outbox that lives only as long as the process (tests, or no cache directory).
+    pub fn in_memory() -> Outbox {
+        let conn = Connection::open_in_memory().expect("an in-memory SQLite database");
+        Outbox::prepare(conn, ":memory:").expect("a fresh in-memory outbox")
+    }
+
+    fn prepare(mut conn: Connection, label: &str) -> Result<Outbox, OutboxError> {
+        let sqlite = |e: rusqlite::Error| OutboxError::Sqlite {
+            path: label.to_string(),
+            message: e.to_string(),
+        };
+        // Durable: a change acknowledged on screen must survive a crash or power cut.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sqlite)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sqlite)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(sqlite)?;
+        if version > MIGRATIONS.len() as i64 || version < 0 {
+            return Err(OutboxError::Sqlite {
+                path: label.to_string(),
+                message: format!(
+                    "written by a newer console (schema {version}, this one knows {})",
+                    MIGRATIONS.len()
+                ),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = conn.transaction().map_err(sqlite)?;
+            tx.execute_batch(sql).map_err(sqlite)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .map_err(sqlite)?;
+            tx.commit().map_err(sqlite)?;
+        }
+        Ok(Outbox {
+            conn: Mutex::new(conn),
+            label: label.to_string(),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, OutboxError> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(|e| OutboxError::Sqlite {
+            path: self.label.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    fn decode(&self, text: &str) -> Result<Mutation, OutboxError> {
+        serde_json::from_str(text).map_err(|e| OutboxError::Unreadable {
+            path: self.label.clone(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Keeps a change to be sent; once this returns, it is on disk.
+    pub fn enqueue(&self, mutation: &Mutation) -> Result<(), OutboxError> {
+        let text = serde_json::to_string(mutation).map_err(|e| OutboxError::Unreadable {
+            path: self.label.clone(),
+            message: e.to_string(),
+        })?;
+        self.with(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO outbox (id, change, queued_at) VALUES (?1, ?2, ?3)",
+                params![mutation.id.to_string(), text, now_text()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The oldest change not yet answered.
+    pub fn next(&self) -> Result<Option<Mutation>, OutboxError> {
+        let text: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT change FROM outbox ORDER BY seq LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        text.map(|t| self.decode(&t)).transpose()
+    }
+
+    /// Every change waiting, oldest first.
+    pub fn pending(&self) -> Result<Vec<Mutation>, OutboxError> {
+        let texts: Vec<String> = self.with(|c| {
+            c.prepare("SELECT change FROM outbox ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect()
+        })?;
+        texts.iter().map(|t| self.decode(t)).collect()
+    }
+
+    /// The server applied it: it leaves the outbox.
+    pub fn done(&self, id: Uuid) -> Result<(), OutboxError> {
+        self.with(|c| {
+            c.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])
+                .map(|_| ())
+        })
+    }
+
+    /// A try that did not reach the server; the change stays, first in line.
+    pub fn failed_attempt(&self, id: Uuid, error: &str) -> Result<(), OutboxError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+                params![id.to_string(), error],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The server refused it: out of the line, into the list that needs a person.
+    pub fn set_aside(&self, id: Uuid, reason: &str) -> Result<(), OutboxError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "INSERT OR REPLACE INTO needs_attention (id, change, reason, queued_at, set_aside)
+                 SELECT id, change, ?2, queued_at, ?3 FROM outbox WHERE id = ?1",
+                params![id.to_string(), reason, now_text()],
+            )?;
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])?;
+            tx.commit()
+        })
+    }
+
+    /// What the server refused, newest first.
+    pub fn attention(&self) -> Result<Vec<SetAside>, OutboxError> {
+        let rows: Vec<(String, String, String, String)> = self.with(|c| {
+            c.prepare(
+                "SELECT change, reason, queued_at, set_aside FROM needs_attention
+                 ORDER BY set_aside DESC, id DESC",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect()
+        })?;
+        rows.into_iter()
+            .map(|(change, reason, queued_at, set_aside)| {
+                Ok(SetAside {
+                    mutation: self.decode(&change)?,
+                    reason,
+                    queued_at,
+                    set_aside,
+                })
+            })
+            .collect()
+    }
+
+    /// A person has seen a refused change and lets it go.
+    pub fn dismiss(&self, id: Uuid) -> Result<(), OutboxError> {
+        self.with(|c| {
+            c.execute("DELETE FROM needs_attention WHERE id = ?1", [id.to_string()])
+                .map(|_| ())
+        })
+    }
+
+    pub fn counts(&self) -> Result<OutboxCounts, OutboxError> {
+        self.with(|c| {
+            let pending: i64 = c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
+            let attention: i64 =
+                c.query_row("SELECT count(*) FROM needs_attention", [], |r| r.get(0))?;
+            Ok(OutboxCounts {
+                pending: pending as usize,
+                attention: attention as usize,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::mutation::{Change, CountChange};
+
+    fn count(n: i64) -> Mutation {
+        Mutation::new(Change::Count(CountChange::Count {
+            stocktake: "ST-000001".into(),
+            location: "A-01-01".into(),
+            product: "TEA-1001".into(),
+            qty: n,
+            set: false,
+        }))
+    }
+
+    #[test]
+    fn changes_leave_in_order_and_survive_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = Outbox::path_for(dir.path(), "http://127.0.0.1:8080/", "mei.lin");
+        assert!(path.ends_with("mei.lin@127.0.0.1_8080.sqlite"), "{path:?}");
+        let (a, b, c) = (count(1), count(2), count(3));
+        {
+            let outbox = Outbox::open(&path).unwrap();
+            for m in [&a, &b, &c] {
+                outbox.enqueue(m).unwrap();
+            }
+            // Kept twice (a retry of the same effect) is kept once.
+            outbox.enqueue(&a).unwrap();
+            outbox.done(a.id).unwrap();
+        }
+        let outbox = Outbox::open(&path).unwrap();
+        assert_eq!(outbox.next().unwrap(), Some(b.clone()));
+        assert_eq!(outbox.pending().unwrap(), vec![b.clone(), c.clone()]);
+        outbox.failed_attempt(b.id, "cannot reach the server").unwrap();
+        assert_eq!(outbox.next().unwrap(), Some(b.clone()), "still first in line");
+        outbox.set_aside(b.id, "ST-000001 is closed").unwrap();
+        assert_eq!(outbox.pending().unwrap(), vec![c]);
+        let aside = outbox.attention().unwrap();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(aside[0].mutation, b);
+        assert_eq!(aside[0].reason, "ST-000001 is closed");
+        assert_eq!(
+            outbox.counts().unwrap(),
+            OutboxCounts {
+                pending: 1,
+                attention: 1
+            }
+        );
+        outbox.dismiss(b.id).unwrap();
+        assert_eq!(outbox.counts().unwrap().attention, 0);
+    }
+
+    #[test]
+    fn a_file_the_console_cannot_use_is_moved_aside_not_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.sqlite");
+        std::fs::write(&path, b"this is not a database, it is a shopping list").unwrap();
+        let outbox = Outbox::open(&path).expect("a fresh cache");
+        assert_eq!(outbox.counts().unwrap(), OutboxCounts::default());
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("unusable"))
+            .collect();
+        assert_eq!(aside.len(), 1, "the old file is kept");
+
+        // A newer console's file is kept too.
+        drop(outbox);
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        assert!(Outbox::open(&path).is_ok());
+    }
+
+    #[test]
+    fn an_older_file_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite");
+        // A file from before the outbox existed: version 0, no tables.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE TABLE unrelated (x)")
+            .unwrap();
+        let outbox = Outbox::open(&path).unwrap();
+        outbox.enqueue(&count(1)).unwrap();
+        assert_eq!(outbox.counts().unwrap().pending, 1);
+    }
+}

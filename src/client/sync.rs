@@ -1,0 +1,124 @@
+//! The sync worker: sends the outbox's changes to the server one at a time, oldest first,
+//! each with its own id as the idempotency key. A change the server could not be asked
+//! about (unreachable, overloaded, signed out) stays first in line and is tried again after
+//! a growing, jittered pause; one it refuses is set aside for a person.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+
+use super::mutation::{Applied, Mutation};
+use super::outbox::{Outbox, OutboxCounts};
+use super::rest::{Client, ClientError};
+
+/// Whether changes are reaching the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Link {
+    #[default]
+    Online,
+    Syncing,
+    Offline,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SyncStatus {
+    pub link: Link,
+    pub counts: OutboxCounts,
+}
+
+#[derive(Debug)]
+pub enum SyncEvent {
+    /// The server answered a change: applied, or refused (then it is set aside).
+    Answered {
+        mutation: Mutation,
+        result: Result<Applied, ClientError>,
+    },
+    Status(SyncStatus),
+}
+
+impl ClientError {
+    /// Worth asking again later: the server was not reached, was overloaded, or did not
+    /// know us any more. Anything else is the server's answer about the change itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable(_) | ClientError::Unexpected(_) => true,
+            ClientError::Problem(p) => p.status >= 500 || p.status == 429 || p.status == 401,
+            ClientError::BadUrl(_) | ClientError::Local(_) => false,
+        }
+    }
+}
+
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+/// Runs until `events` is closed. `wake` is notified when a change is kept, so an idle
+/// worker starts at once and a waiting one tries again without finishing its pause.
+pub async fn run_sync(
+    client: Client,
+    outbox: Arc<Outbox>,
+    wake: Arc<Notify>,
+    events: mpsc::UnboundedSender<SyncEvent>,
+) {
+    let mut pause = FIRST_PAUSE;
+    let status = |link: Link| {
+        let counts = outbox.counts().unwrap_or_default();
+        SyncEvent::Status(SyncStatus { link, counts })
+    };
+    loop {
+        let next = match outbox.next() {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::error!(error = %e, "the outbox cannot be read");
+                None
+            }
+        };
+        let Some(mutation) = next else {
+            if events.send(status(Link::Online)).is_err() {
+                return;
+            }
+            wake.notified().await;
+            continue;
+        };
+        if events.send(status(Link::Syncing)).is_err() {
+            return;
+        }
+        let result = client.submit(&mutation).await;
+        match &result {
+            Err(e) if e.is_transient() => {
+                if let Err(stored) = outbox.failed_attempt(mutation.id, &e.to_string()) {
+                    tracing::warn!(error = %stored, "attempt not recorded");
+                }
+                if events.send(status(Link::Offline)).is_err() {
+                    return;
+                }
+                let jitter = Duration::from_millis(rand::random::<u64>() % 250);
+                tokio::select! {
+                    _ = tokio::time::sleep(pause + jitter) => {}
+                    _ = wake.notified() => {}
+                }
+                pause = (pause * 2).min(LONGEST_PAUSE);
+                continue;
+            }
+            Err(e) => {
+                if let Err(stored) = outbox.set_aside(mutation.id, &e.to_string()) {
+                    tracing::error!(error = %stored, "refused change not set aside");
+                }
+            }
+            Ok(_) => {
+                // Not removed (a full disk): it is sent again and the server answers the
+                // same without applying it twice.
+                if let Err(stored) = outbox.done(mutation.id) {
+                    tracing::error!(error = %stored, "applied change not removed");
+                }
+            }
+        }
+        pause = FIRST_PAUSE;
+        if events
+            .send(SyncEvent::Answered { mutation, result })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
