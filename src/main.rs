@@ -58,6 +58,10 @@ enum Command {
     /// Import data from files into a database.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The console's local cache on this machine: changes waiting to reach a server, and
+    /// those a server refused.
+    #[command(subcommand)]
+    Cache(CacheCommand),
     /// Say what scans mean, one JSON object per line: kind, GTIN, each GS1 element, or why
     /// the scan is invalid. For setting up scanners and label printers. Exits 1 if any scan
     /// is invalid.
@@ -69,6 +73,28 @@ enum Command {
         /// Config file with a [scanner] table (default: ~/.config/backroom/config.toml).
         #[arg(long, env = "BACKROOM_CONFIG")]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Each cache (user@server): changes pending and refused, with the refusals' reasons.
+    Status {
+        /// Where the caches are (default: the user's cache directory).
+        #[arg(long, env = "BACKROOM_CACHE_DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Removes the caches (or only those for --server). Refused while changes are pending,
+    /// since they would never reach the server, unless --discard-pending.
+    Clear {
+        #[arg(long, env = "BACKROOM_CACHE_DIR")]
+        dir: Option<PathBuf>,
+        /// Only the caches for this server (as in `console --server`).
+        #[arg(long)]
+        server: Option<String>,
+        /// Throw away changes not yet sent.
+        #[arg(long)]
+        discard_pending: bool,
     },
 }
 
@@ -241,6 +267,78 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+fn cache_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    dir.or_else(Outbox::user_cache_dir)
+        .ok_or_else(|| anyhow!("no cache directory: pass --dir or set BACKROOM_CACHE_DIR"))
+}
+
+fn run_cache(command: CacheCommand) -> Result<()> {
+    match command {
+        CacheCommand::Status { dir } => {
+            let dir = cache_dir(dir)?;
+            println!("caches in {}", dir.display());
+            let files = Outbox::files(&dir);
+            if files.is_empty() {
+                println!("  none");
+            }
+            for path in files {
+                let name = path.file_stem().unwrap_or_default().to_string_lossy();
+                let outbox = Outbox::open(&path)?;
+                let counts = outbox.counts()?;
+                println!(
+                    "  {name}: {} pending, {} refused",
+                    counts.pending, counts.attention
+                );
+                for aside in outbox.attention()? {
+                    let change = serde_json::to_string(&aside.mutation.change)?;
+                    let change: String = change.chars().take(100).collect();
+                    println!(
+                        "    refused {}: {} — {change}",
+                        aside.set_aside, aside.reason
+                    );
+                }
+            }
+            Ok(())
+        }
+        CacheCommand::Clear {
+            dir,
+            server,
+            discard_pending,
+        } => {
+            let dir = cache_dir(dir)?;
+            let files: Vec<PathBuf> = Outbox::files(&dir)
+                .into_iter()
+                .filter(|path| {
+                    server
+                        .as_deref()
+                        .is_none_or(|server| Outbox::is_for_server(path, server))
+                })
+                .collect();
+            let mut waiting = Vec::new();
+            for path in &files {
+                let pending = Outbox::open(path)?.counts()?.pending;
+                if pending > 0 {
+                    waiting.push(format!(
+                        "{} ({pending} pending)",
+                        path.file_stem().unwrap_or_default().to_string_lossy()
+                    ));
+                }
+            }
+            if !waiting.is_empty() && !discard_pending {
+                bail!(
+                    "not cleared: changes have not reached the server yet in {}. Start the console to send them, or pass --discard-pending to throw them away",
+                    waiting.join(", ")
+                );
+            }
+            for path in &files {
+                Outbox::remove(path)?;
+            }
+            println!("cleared {} cache(s) in {}", files.len(), dir.display());
+            Ok(())
+        }
+    }
+}
+
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -254,6 +352,7 @@ fn run() -> Result<()> {
         Command::Console(args) => runtime.block_on(run_console(args)),
         Command::Demo(args) => runtime.block_on(run_demo(args)),
         Command::Admin(args) => run_admin(args),
+        Command::Cache(command) => run_cache(command),
         Command::Rules(RulesCommand::Test {
             db,
             file,
@@ -730,7 +829,7 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
         }
     }
     let mut runner = Runner::new(runner_client, tokens).with_cues(cues);
-    if let Some(dir) = Outbox::user_cache_dir() {
+    if let Ok(dir) = cache_dir(std::env::var_os("BACKROOM_CACHE_DIR").map(PathBuf::from)) {
         runner = runner.with_cache_dir(dir);
     }
     if let Some(username) = &resumed {

@@ -807,3 +807,61 @@ fn barcode_says_what_each_scan_means_as_json_lines() {
         "{err}"
     );
 }
+
+#[test]
+fn cache_status_shows_what_waits_and_clear_refuses_to_lose_it() {
+    use backroom::client::{Change, CountChange, Mutation, Outbox};
+    let dir = tempfile::tempdir().unwrap();
+    let path = Outbox::path_for(dir.path(), "http://127.0.0.1:8080", "warehouse");
+    {
+        let outbox = Outbox::open(&path).unwrap();
+        let count = |bin: &str| {
+            Mutation::new(Change::Count(CountChange::Count {
+                stocktake: "ST-000001".into(),
+                location: bin.into(),
+                product: "KIT-1001".into(),
+                qty: 1,
+                set: false,
+            }))
+        };
+        outbox.enqueue(&count("A-01-01")).unwrap();
+        let refused = count("Z-99");
+        outbox.enqueue(&refused).unwrap();
+        outbox.set_aside(refused.id, "Z-99 is not in ST-000001").unwrap();
+    }
+    let cache = |args: &[&str]| {
+        backroom()
+            .arg("cache")
+            .args(args)
+            .arg("--dir")
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let status = cache(&["status"]);
+    assert!(status.status.success(), "{}", text(&status));
+    let said = text(&status);
+    assert!(
+        said.contains("warehouse@127.0.0.1_8080: 1 pending, 1 refused"),
+        "{said}"
+    );
+    assert!(said.contains("Z-99 is not in ST-000001"), "{said}");
+
+    let refused = cache(&["clear"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("warehouse@127.0.0.1_8080 (1 pending)"),
+        "{}",
+        text(&refused)
+    );
+    assert!(path.exists(), "nothing is removed");
+    // Another server's caches only: this one stays.
+    let other = cache(&["clear", "--server", "http://10.0.0.9:8080"]);
+    assert!(other.status.success(), "{}", text(&other));
+    assert!(path.exists());
+
+    let cleared = cache(&["clear", "--discard-pending"]);
+    assert!(cleared.status.success(), "{}", text(&cleared));
+    assert!(!path.exists());
+    assert!(text(&cache(&["status"])).contains("none"));
+}

@@ -5,12 +5,12 @@ mod feed;
 mod lookup;
 mod mutation;
 pub mod outbox;
-mod sync;
 mod purchasing;
 mod rest;
 mod service_desk;
 mod stock;
 mod stocktake;
+mod sync;
 pub mod token_store;
 
 pub use feed::EventFeed;
@@ -18,7 +18,7 @@ pub use lookup::{Loaded, Lookup};
 pub use mutation::{
     Applied, Change, CountChange, DeskChange, Mutation, PurchasingChange, StockChange,
 };
-pub use rest::{Client, ClientError, OrderQuery};
-pub use token_store::{StoredSession, TokenStore};
 pub use outbox::{Outbox, OutboxCounts, OutboxError, SetAside};
+pub use rest::{Client, ClientError, OrderQuery};
 pub use sync::{Link, SyncEvent, SyncStatus, run_sync};
+pub use token_store::{StoredSession, TokenStore};

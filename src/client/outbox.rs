@@ -76,6 +76,16 @@ fn file_safe(text: &str) -> String {
         .collect()
 }
 
+/// A server URL as it appears in a file name: `127.0.0.1_8080` for `http://127.0.0.1:8080/`.
+fn server_part(server: &str) -> String {
+    file_safe(
+        server
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
+            .trim_end_matches('/'),
+    )
+}
+
 fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
@@ -88,11 +98,47 @@ impl Outbox {
 
     /// The file for `user` on `server` under `dir`.
     pub fn path_for(dir: &Path, server: &str, user: &str) -> PathBuf {
-        let server = server
-            .trim_start_matches("http://")
-            .trim_start_matches("https://")
-            .trim_end_matches('/');
-        dir.join(format!("{}@{}.sqlite", file_safe(user), file_safe(server)))
+        dir.join(format!(
+            "{}@{}.sqlite",
+            file_safe(user),
+            server_part(server)
+        ))
+    }
+
+    /// Whether an outbox file (named by `path_for`) is for `server`, whoever the user.
+    pub fn is_for_server(path: &Path, server: &str) -> bool {
+        path.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .ends_with(&format!("@{}.sqlite", server_part(server)))
+        })
+    }
+
+    /// The outbox files under `dir` (one per server and user), by name; none if there is
+    /// no such directory.
+    pub fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "sqlite"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
+    /// Removes an outbox file with its journal files.
+    pub fn remove(path: &Path) -> std::io::Result<()> {
+        for suffix in ["-wal", "-shm"] {
+            let mut journal = path.as_os_str().to_owned();
+            journal.push(suffix);
+            match std::fs::remove_file(PathBuf::from(journal)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        std::fs::remove_file(path)
     }
 
     /// Opens (or creates) the file and brings it to this version. A file from a newer
@@ -210,11 +256,9 @@ impl Outbox {
     /// The oldest change not yet answered.
     pub fn next(&self) -> Result<Option<Mutation>, OutboxError> {
         let text: Option<String> = self.with(|c| {
-            c.query_row(
-                "SELECT change FROM outbox ORDER BY seq LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
+            c.query_row("SELECT change FROM outbox ORDER BY seq LIMIT 1", [], |r| {
+                r.get(0)
+            })
             .optional()
         })?;
         text.map(|t| self.decode(&t)).transpose()
@@ -288,8 +332,11 @@ impl Outbox {
     /// A person has seen a refused change and lets it go.
     pub fn dismiss(&self, id: Uuid) -> Result<(), OutboxError> {
         self.with(|c| {
-            c.execute("DELETE FROM needs_attention WHERE id = ?1", [id.to_string()])
-                .map(|_| ())
+            c.execute(
+                "DELETE FROM needs_attention WHERE id = ?1",
+                [id.to_string()],
+            )
+            .map(|_| ())
         })
     }
 
@@ -326,6 +373,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = Outbox::path_for(dir.path(), "http://127.0.0.1:8080/", "mei.lin");
         assert!(path.ends_with("mei.lin@127.0.0.1_8080.sqlite"), "{path:?}");
+        assert!(Outbox::is_for_server(&path, "http://127.0.0.1:8080"));
+        assert!(!Outbox::is_for_server(&path, "http://127.0.0.1:9090"));
         let (a, b, c) = (count(1), count(2), count(3));
         {
             let outbox = Outbox::open(&path).unwrap();
@@ -339,8 +388,14 @@ mod tests {
         let outbox = Outbox::open(&path).unwrap();
         assert_eq!(outbox.next().unwrap(), Some(b.clone()));
         assert_eq!(outbox.pending().unwrap(), vec![b.clone(), c.clone()]);
-        outbox.failed_attempt(b.id, "cannot reach the server").unwrap();
-        assert_eq!(outbox.next().unwrap(), Some(b.clone()), "still first in line");
+        outbox
+            .failed_attempt(b.id, "cannot reach the server")
+            .unwrap();
+        assert_eq!(
+            outbox.next().unwrap(),
+            Some(b.clone()),
+            "still first in line"
+        );
         outbox.set_aside(b.id, "ST-000001 is closed").unwrap();
         assert_eq!(outbox.pending().unwrap(), vec![c]);
         let aside = outbox.attention().unwrap();

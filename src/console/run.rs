@@ -19,9 +19,7 @@ use super::app::{App, Effect, Msg, Reply};
 use super::cue::CuePlayer;
 use super::label_printer::LabelPrinter;
 use super::scan_input::{Input, ScanInput};
-use crate::client::{
-    Client, ClientError, Outbox, StoredSession, SyncEvent, TokenStore, run_sync,
-};
+use crate::client::{Client, ClientError, Outbox, StoredSession, SyncEvent, TokenStore, run_sync};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -345,6 +343,10 @@ impl Runner {
     fn observe(&mut self, reply: &Reply) {
         if let Reply::SignedOut = reply {
             self.stop_sync();
+        }
+        // The server answers again: what waits need not sit out the rest of its pause.
+        if let Reply::Health(Ok(())) = reply {
+            self.wake.notify_one();
         }
         if let Reply::SignedIn(Ok(login)) = reply {
             self.client = self.client.clone().with_token(login.token.expose());

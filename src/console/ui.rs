@@ -12,8 +12,8 @@ use super::app::{App, Overlay, PaneKind, Screen, Workspace};
 use super::keymap::{Action, Binding, Context, Keymap};
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
-use crate::client::Link;
 use crate::api::MoneyBody;
+use crate::client::Link;
 use crossterm::event::KeyCode;
 
 pub const MIN_WIDTH: u16 = 20;
@@ -151,7 +151,9 @@ pub fn draw(f: &mut Frame, app: &App) {
 fn link_state(app: &App) -> (&'static str, String, ThemeRole) {
     let counts = app.sync.counts;
     let (dot, mut state, role) = match (app.online, app.sync.link) {
-        (Some(false), _) | (_, Link::Offline) => ("○", "offline".to_string(), ThemeRole::HeaderOffline),
+        (Some(false), _) | (_, Link::Offline) => {
+            ("○", "offline".to_string(), ThemeRole::HeaderOffline)
+        }
         (_, Link::Syncing) if counts.pending > 0 => ("◐", "syncing".to_string(), ThemeRole::Header),
         (Some(true), _) => ("●", "online".to_string(), ThemeRole::HeaderOnline),
         (None, _) => ("…", "connecting".to_string(), ThemeRole::Header),

@@ -14,8 +14,25 @@ pub struct TestServer {
     pub store: Store,
     pub state: AppState,
     pub http: reqwest::Client,
-    _stop: oneshot::Sender<()>,
+    stop: Option<oneshot::Sender<()>>,
+    stopped: Option<tokio::task::JoinHandle<()>>,
+    config: ServerConfig,
     _dir: tempfile::TempDir,
+}
+
+/// Serves `state` on `listener` until the returned sender is dropped or fired.
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = serve(listener, state, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (stop, task)
 }
 
 impl TestServer {
@@ -31,23 +48,41 @@ impl TestServer {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config);
-        let served = state.clone();
-        tokio::spawn(async move {
-            let _ = serve(listener, served, async {
-                let _ = stopped.await;
-            })
-            .await;
-        });
+        let state = AppState::new(store.clone(), config.clone());
+        let (stop, stopped) = serve_on(listener, state.clone());
         TestServer {
             base,
             store,
             state,
             http: reqwest::Client::new(),
-            _stop: stop,
+            stop: Some(stop),
+            stopped: Some(stopped),
+            config,
             _dir: dir,
         }
+    }
+
+    /// Stops serving (connections are refused from now on); the database stays.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.stopped.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// Serves the same database again, on the same address, like a restarted server.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let addr = self.base.trim_start_matches("http://").to_string();
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .expect("bind the same address again");
+        self.state = AppState::new(self.store.clone(), self.config.clone());
+        let (stop, stopped) = serve_on(listener, self.state.clone());
+        self.stop = Some(stop);
+        self.stopped = Some(stopped);
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,219 @@
+//! The console's outbox against a real server that goes away: changes made while it is
+//! down wait on disk, and when it is back each reaches it exactly once, in order. A
+//! console stopped in the middle of a sync loses nothing and applies nothing twice; a
+//! change the server refuses is set aside with its reason.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backroom::client::{Change, Client, CountChange, Mutation, Outbox, SyncEvent};
+use backroom::console::app::{App, Effect};
+use backroom::console::keymap::Keymap;
+use backroom::console::run::{LoopOptions, Runner, event_loop};
+use backroom::console::theme::Theme;
+use common::TestServer;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+const SCANS: usize = 1_000;
+
+/// The seeded blind count, one of its bins started by `warehouse`, and a product to count.
+async fn a_count_under_way(s: &TestServer, warehouse: &str) -> (String, String, String) {
+    let (status, st) = s.get(warehouse, "/api/v1/stocktakes/ST-000001").await;
+    assert_eq!(status, 200, "{st}");
+    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    let res = s
+        .post(
+            warehouse,
+            &format!("/api/v1/stocktakes/ST-000001/locations/{bin}/start"),
+            Some("start-offline"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    ("ST-000001".into(), bin, "KIT-1001".into())
+}
+
+fn scan(stocktake: &str, bin: &str, sku: &str) -> Mutation {
+    Mutation::new(Change::Count(CountChange::Count {
+        stocktake: stocktake.into(),
+        location: bin.into(),
+        product: sku.into(),
+        qty: 1,
+        set: false,
+    }))
+}
+
+async fn counted(s: &TestServer, token: &str, bin: &str, sku: &str) -> i64 {
+    let (status, st) = s.get(token, "/api/v1/stocktakes/ST-000001").await;
+    assert_eq!(status, 200, "{st}");
+    st["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["location"] == bin && l["sku"] == sku)
+        .map(|l| l["counted"].as_i64().unwrap())
+        .sum()
+}
+
+fn app(server: &str) -> App {
+    App::new(
+        Keymap::load("default", None).unwrap(),
+        Theme::load("default", None).unwrap(),
+        server,
+        None,
+    )
+}
+
+/// Runs the console loop over `effects` until every one is answered.
+async fn run(runner: &mut Runner, app: &mut App, effects: Vec<Effect>) {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    event_loop(
+        &mut terminal,
+        app,
+        runner,
+        futures_util::stream::empty(),
+        effects,
+        LoopOptions {
+            tick: None,
+            wait_for_replies: true,
+            scanner: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Waits until `check` holds, for at most `limit`.
+async fn until(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let end = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < end {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    check()
+}
+
+#[tokio::test]
+async fn scans_made_while_the_server_is_down_reach_it_exactly_once_when_it_is_back() {
+    let mut server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let (stocktake, bin, sku) = a_count_under_way(&server, &warehouse).await;
+    server.stop().await;
+
+    let cache = tempfile::tempdir().unwrap();
+    let client = Client::new(&server.base).unwrap().with_token(&warehouse);
+    let mut runner = Runner::new(client, None).with_cache_dir(cache.path().to_path_buf());
+    runner.resume("warehouse");
+    let outbox = runner.outbox().clone();
+    let mut console = app(&server.base);
+    let scans: Vec<Effect> = (0..SCANS)
+        .map(|_| Effect::Mutate(scan(&stocktake, &bin, &sku)))
+        .collect();
+
+    let restart = async {
+        // Every scan is kept while nothing can be sent; then the server comes back.
+        assert!(
+            until(Duration::from_secs(20), || outbox
+                .counts()
+                .is_ok_and(|c| c.pending == SCANS))
+            .await,
+            "all {SCANS} scans are kept in the outbox"
+        );
+        server.restart().await;
+    };
+    let syncing = run(&mut runner, &mut console, scans);
+    tokio::time::timeout(Duration::from_secs(120), async {
+        tokio::join!(syncing, restart)
+    })
+    .await
+    .expect("the outbox drains once the server is back");
+
+    assert_eq!(outbox.counts().unwrap().pending, 0);
+    assert_eq!(outbox.counts().unwrap().attention, 0);
+    assert_eq!(counted(&server, &warehouse, &bin, &sku).await, SCANS as i64);
+}
+
+#[tokio::test]
+async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_nothing_twice() {
+    let server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let (stocktake, bin, sku) = a_count_under_way(&server, &warehouse).await;
+    let cache = tempfile::tempdir().unwrap();
+    let path = Outbox::path_for(cache.path(), &server.base, "warehouse");
+
+    // The first console keeps 300 scans and is stopped while it sends them.
+    let first = Arc::new(Outbox::open(&path).unwrap());
+    let scans: Vec<Mutation> = (0..300).map(|_| scan(&stocktake, &bin, &sku)).collect();
+    for m in &scans {
+        first.enqueue(m).unwrap();
+    }
+    let client = Client::new(&server.base).unwrap().with_token(&warehouse);
+    let (events, mut answers) = tokio::sync::mpsc::unbounded_channel();
+    let worker = tokio::spawn(backroom::client::run_sync(
+        client.clone(),
+        first.clone(),
+        Arc::new(tokio::sync::Notify::new()),
+        events,
+    ));
+    let mut answered = 0;
+    while answered < 100 {
+        match answers.recv().await {
+            Some(SyncEvent::Answered { .. }) => answered += 1,
+            Some(SyncEvent::Status(_)) => {}
+            None => break,
+        }
+    }
+    worker.abort();
+    let _ = worker.await;
+    drop(first);
+
+    // One the server applied whose answer was lost goes again: it must count once.
+    let again = scans[0].clone();
+    let reopened = Outbox::open(&path).unwrap();
+    reopened.enqueue(&again).unwrap();
+    let left = reopened.counts().unwrap().pending;
+    assert!(left > 0 && left <= 201, "{left} left");
+
+    // The second console sends what is left, as it starts.
+    drop(reopened);
+    let mut runner = Runner::new(client, None).with_cache_dir(cache.path().to_path_buf());
+    runner.resume("warehouse");
+    let outbox = runner.outbox().clone();
+    assert!(
+        until(Duration::from_secs(60), || outbox
+            .counts()
+            .is_ok_and(|c| c.pending == 0))
+        .await,
+        "the outbox drains"
+    );
+    assert_eq!(counted(&server, &warehouse, &bin, &sku).await, 300);
+}
+
+#[tokio::test]
+async fn a_change_the_server_refuses_is_set_aside_with_its_reason() {
+    let server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let client = Client::new(&server.base).unwrap().with_token(&warehouse);
+    let cache = tempfile::tempdir().unwrap();
+    let mut runner = Runner::new(client, None).with_cache_dir(cache.path().to_path_buf());
+    runner.resume("warehouse");
+    let outbox = runner.outbox().clone();
+    let mut console = app(&server.base);
+    // A count at a location that is not being counted.
+    run(
+        &mut runner,
+        &mut console,
+        vec![Effect::Mutate(scan("ST-000001", "NO-SUCH-BIN", "KIT-1001"))],
+    )
+    .await;
+    let aside = outbox.attention().unwrap();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(!aside[0].reason.is_empty());
+    assert_eq!(outbox.counts().unwrap().pending, 0);
+}
