@@ -827,7 +827,9 @@ fn cache_status_shows_what_waits_and_clear_refuses_to_lose_it() {
         outbox.enqueue(&count("A-01-01")).unwrap();
         let refused = count("Z-99");
         outbox.enqueue(&refused).unwrap();
-        outbox.set_aside(refused.id, "Z-99 is not in ST-000001").unwrap();
+        outbox
+            .set_aside(refused.id, "Z-99 is not in ST-000001")
+            .unwrap();
     }
     let cache = |args: &[&str]| {
         backroom()

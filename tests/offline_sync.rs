@@ -70,12 +70,28 @@ fn app(server: &str) -> App {
 
 /// Runs the console loop over `effects` until every one is answered.
 async fn run(runner: &mut Runner, app: &mut App, effects: Vec<Effect>) {
+    run_keys(runner, app, effects, Vec::new()).await;
+}
+
+/// Runs the loop over `effects`, then `keys` (each once the answers are in); the screen.
+async fn run_keys(
+    runner: &mut Runner,
+    app: &mut App,
+    effects: Vec<Effect>,
+    keys: Vec<char>,
+) -> String {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let keys = keys.into_iter().map(|c| {
+        Ok(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char(c),
+            crossterm::event::KeyModifiers::NONE,
+        )))
+    });
     event_loop(
         &mut terminal,
         app,
         runner,
-        futures_util::stream::empty(),
+        futures_util::stream::iter(keys),
         effects,
         LoopOptions {
             tick: None,
@@ -85,6 +101,7 @@ async fn run(runner: &mut Runner, app: &mut App, effects: Vec<Effect>) {
     )
     .await
     .unwrap();
+    terminal.backend().to_string()
 }
 
 /// Waits until `check` holds, for at most `limit`.
@@ -205,15 +222,27 @@ async fn a_change_the_server_refuses_is_set_aside_with_its_reason() {
     runner.resume("warehouse");
     let outbox = runner.outbox().clone();
     let mut console = app(&server.base);
+    let (status, me) = server.get(&warehouse, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    let mut effects = console.signed_in(serde_json::from_value(me).unwrap());
     // A count at a location that is not being counted.
-    run(
-        &mut runner,
-        &mut console,
-        vec![Effect::Mutate(scan("ST-000001", "NO-SUCH-BIN", "KIT-1001"))],
-    )
-    .await;
+    effects.push(Effect::Mutate(scan("ST-000001", "NO-SUCH-BIN", "KIT-1001")));
+    // `!` shows what the server refused, with its reason.
+    let screen = run_keys(&mut runner, &mut console, effects, vec!['!']).await;
     let aside = outbox.attention().unwrap();
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert!(!aside[0].reason.is_empty());
     assert_eq!(outbox.counts().unwrap().pending, 0);
+    assert!(screen.contains("Needs attention"), "{screen}");
+    assert!(
+        screen.contains("Count · location NO-SUCH-BIN · product KIT-1001"),
+        "{screen}"
+    );
+    let reason: String = aside[0].reason.chars().take(30).collect();
+    assert!(screen.contains(&reason), "{screen}");
+    assert!(screen.contains("1 refused"), "{screen}");
+    // Seen, and let go: `d`.
+    let screen = run_keys(&mut runner, &mut console, Vec::new(), vec!['d']).await;
+    assert!(screen.contains("Nothing was refused"), "{screen}");
+    assert!(outbox.attention().unwrap().is_empty());
 }

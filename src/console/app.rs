@@ -95,6 +95,10 @@ pub enum Effect {
     /// Say something by sound (or the bell) without looking.
     Cue(Cue),
     Mute(bool),
+    /// Read the changes the server refused from this terminal's outbox.
+    LoadAttention,
+    /// A person has seen a refused change and lets it go.
+    DismissAttention(uuid::Uuid),
 }
 
 #[derive(Debug)]
@@ -131,6 +135,8 @@ pub enum Reply {
     },
     /// How the outbox stands: online, syncing or offline, with what waits in it.
     Sync(crate::client::SyncStatus),
+    /// The changes the server refused, newest first (or why they cannot be read).
+    Attention(Result<Vec<crate::client::SetAside>, String>),
     PackTask {
         request: u64,
         result: Result<PackTask, ClientError>,
@@ -251,6 +257,11 @@ pub enum Overlay {
         max: std::cell::Cell<usize>,
     },
     Palette(Palette),
+    /// The changes the server refused, with why; `None` until read.
+    Attention {
+        items: Option<Vec<crate::client::SetAside>>,
+        selected: usize,
+    },
 }
 
 pub struct Workspace {
@@ -551,6 +562,10 @@ impl App {
                             Step::Pass => self.keymap.action(Context::Global, key),
                         }
                     }
+                    Some(Overlay::Attention { .. }) => self
+                        .keymap
+                        .action(Context::Attention, key)
+                        .or_else(|| self.keymap.action(Context::Global, key)),
                     Some(Overlay::Palette(ref mut palette)) => {
                         match palette.on_key(&self.keymap, key, work.active) {
                             super::palette::Outcome::Stay => return Vec::new(),
@@ -673,6 +688,39 @@ impl App {
                     scroll: 0,
                     max: std::cell::Cell::new(usize::MAX),
                 });
+                Vec::new()
+            }
+            Action::Attention => {
+                work.overlay = Some(Overlay::Attention {
+                    items: None,
+                    selected: 0,
+                });
+                vec![Effect::LoadAttention]
+            }
+            Action::Back if matches!(work.overlay, Some(Overlay::Attention { .. })) => {
+                work.overlay = None;
+                Vec::new()
+            }
+            Action::AttentionDismiss => match &work.overlay {
+                Some(Overlay::Attention {
+                    items: Some(items),
+                    selected,
+                }) => match items.get(*selected) {
+                    Some(item) => vec![Effect::DismissAttention(item.mutation.id)],
+                    None => Vec::new(),
+                },
+                _ => Vec::new(),
+            },
+            other @ (Action::CursorUp | Action::CursorDown)
+                if matches!(work.overlay, Some(Overlay::Attention { .. })) =>
+            {
+                if let Some(Overlay::Attention { items, selected }) = &mut work.overlay {
+                    let last = items.as_ref().map_or(0, |i| i.len().saturating_sub(1));
+                    *selected = match other {
+                        Action::CursorUp => selected.saturating_sub(1),
+                        _ => (*selected + 1).min(last),
+                    };
+                }
                 Vec::new()
             }
             Action::Palette => {
@@ -819,6 +867,26 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::Attention(result) = reply {
+            match result {
+                Ok(list) => {
+                    self.sync.counts.attention = list.len();
+                    if let Screen::Work(work) = &mut self.screen
+                        && let Some(Overlay::Attention { items, selected }) = &mut work.overlay
+                    {
+                        *selected = (*selected).min(list.len().saturating_sub(1));
+                        *items = Some(list);
+                    }
+                }
+                Err(text) => {
+                    self.notice = Some(Notice {
+                        text,
+                        is_error: true,
+                    })
+                }
+            }
+            return Vec::new();
+        }
         if let Reply::Sync(status) = reply {
             if status.link == crate::client::Link::Offline {
                 self.online = Some(false);

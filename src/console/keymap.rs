@@ -90,10 +90,12 @@ pub enum Action {
     RefundReject,
     EditorSend,
     EditorCanned,
+    Attention,
+    AttentionDismiss,
 }
 
 impl Action {
-    pub const ALL: [Action; 70] = [
+    pub const ALL: [Action; 72] = [
         Action::Quit,
         Action::Help,
         Action::Palette,
@@ -164,6 +166,8 @@ impl Action {
         Action::RefundReject,
         Action::EditorSend,
         Action::EditorCanned,
+        Action::Attention,
+        Action::AttentionDismiss,
     ];
 
     pub fn name(self) -> &'static str {
@@ -238,6 +242,8 @@ impl Action {
             Action::RefundReject => "refund.reject",
             Action::EditorSend => "editor.send",
             Action::EditorCanned => "editor.canned",
+            Action::Attention => "attention",
+            Action::AttentionDismiss => "attention.dismiss",
         }
     }
 
@@ -314,6 +320,8 @@ impl Action {
             Action::RefundReject => "Reject the refund or replacement, with a note",
             Action::EditorSend => "Send what is written",
             Action::EditorCanned => "Insert a canned reply (by key or search)",
+            Action::Attention => "Changes the server refused (needs attention)",
+            Action::AttentionDismiss => "Let a refused change go (it is not sent)",
         }
     }
 
@@ -342,6 +350,8 @@ pub enum Context {
     Complaints,
     /// The reply editor of the complaints pane: every other key types.
     Editor,
+    /// The changes the server refused, kept for a person to see.
+    Attention,
     Help,
     Palette,
     Input,
@@ -364,6 +374,7 @@ const GLOBAL_ACTIONS: &[Action] = &[
     Action::Refresh,
     Action::SignOut,
     Action::SoundMute,
+    Action::Attention,
 ];
 const CURSOR_ACTIONS: &[Action] = &[
     Action::CursorUp,
@@ -375,7 +386,7 @@ const CURSOR_ACTIONS: &[Action] = &[
 ];
 
 impl Context {
-    pub const ALL: [Context; 13] = [
+    pub const ALL: [Context; 14] = [
         Context::Global,
         Context::Orders,
         Context::Products,
@@ -386,6 +397,7 @@ impl Context {
         Context::Replenishment,
         Context::Complaints,
         Context::Editor,
+        Context::Attention,
         Context::Help,
         Context::Palette,
         Context::Input,
@@ -403,6 +415,7 @@ impl Context {
             Context::Replenishment => "replenishment",
             Context::Complaints => "complaints",
             Context::Editor => "editor",
+            Context::Attention => "attention",
             Context::Help => "help",
             Context::Palette => "palette",
             Context::Input => "input",
@@ -421,6 +434,7 @@ impl Context {
             Context::Replenishment => "Replenishment",
             Context::Complaints => "Complaints",
             Context::Editor => "Reply editor",
+            Context::Attention => "Needs attention",
             Context::Help => "This help",
             Context::Palette => "Command palette",
             Context::Input => "Text fields",
@@ -521,6 +535,7 @@ impl Context {
                 );
             }
             Context::Help => &[Action::Back],
+            Context::Attention => &[Action::Back, Action::AttentionDismiss],
             Context::Palette => {
                 return matches!(
                     action,

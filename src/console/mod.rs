@@ -2,6 +2,7 @@
 //! a help overlay and a command palette, all driven by the keymap and styled by the theme.
 
 pub mod app;
+pub mod attention;
 pub mod complaints;
 pub mod config;
 pub mod count_plan;

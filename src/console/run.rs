@@ -226,6 +226,19 @@ impl Runner {
                 self.in_flight += 1;
                 return self.keep(mutation);
             }
+            Effect::LoadAttention | Effect::DismissAttention(_) => {
+                // The terminal's own outbox: answered at once, server or not.
+                self.in_flight += 1;
+                if let Effect::DismissAttention(id) = effect
+                    && let Err(e) = self.outbox.dismiss(id)
+                {
+                    let _ = self.tx.send(Reply::Attention(Err(e.to_string())));
+                    return;
+                }
+                let list = self.outbox.attention().map_err(|e| e.to_string());
+                let _ = self.tx.send(Reply::Attention(list));
+                return;
+            }
             _ => {}
         }
         let client = self.client.clone();
@@ -290,7 +303,7 @@ impl Runner {
                     Reply::OrderRefreshed(client.order(&id).await.map(Box::new))
                 }
                 // Kept and sent through the outbox, never from here.
-                Effect::Mutate(_) => return,
+                Effect::Mutate(_) | Effect::LoadAttention | Effect::DismissAttention(_) => return,
                 Effect::Load { request, lookup } => Reply::Loaded {
                     request,
                     result: client.load(&lookup).await,

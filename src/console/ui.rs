@@ -128,6 +128,9 @@ pub fn draw(f: &mut Frame, app: &App) {
                     compact,
                 ),
                 Some(Overlay::Palette(palette)) => palette.render(f, body, theme),
+                Some(Overlay::Attention { items, selected }) => {
+                    super::attention::render(f, body, theme, items.as_deref(), *selected)
+                }
                 Some(Overlay::OrderChange(change)) => change.render(f, body, theme),
                 None => {}
             }
@@ -273,6 +276,7 @@ fn hint_bindings(app: &App) -> Vec<&Binding> {
         }
         Screen::Work(w) => match &w.overlay {
             Some(Overlay::Help { .. }) => contexts.push(Context::Help),
+            Some(Overlay::Attention { .. }) => contexts.push(Context::Attention),
             Some(Overlay::Palette(_)) => {
                 typing = true;
                 contexts.extend([Context::Input, Context::Palette]);
