@@ -82,10 +82,12 @@ async fn run_keys(
 ) -> String {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
     let keys = keys.into_iter().map(|c| {
-        Ok(crossterm::event::Event::Key(crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char(c),
-            crossterm::event::KeyModifiers::NONE,
-        )))
+        Ok(crossterm::event::Event::Key(
+            crossterm::event::KeyEvent::new(
+                crossterm::event::KeyCode::Char(c),
+                crossterm::event::KeyModifiers::NONE,
+            ),
+        ))
     });
     event_loop(
         &mut terminal,
@@ -243,6 +245,9 @@ async fn a_change_the_server_refuses_is_set_aside_with_its_reason() {
     assert!(screen.contains("1 refused"), "{screen}");
     // Seen, and let go: `d`.
     let screen = run_keys(&mut runner, &mut console, Vec::new(), vec!['d']).await;
-    assert!(screen.contains("Nothing was refused"), "{screen}");
+    assert!(
+        screen.contains("Nothing was refused by the server"),
+        "{screen}"
+    );
     assert!(outbox.attention().unwrap().is_empty());
 }

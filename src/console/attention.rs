@@ -64,7 +64,7 @@ pub fn render(
     let lines: Vec<Line> = match items {
         None => vec![Line::from(Span::styled("Reading…", muted))],
         Some([]) => vec![Line::from(Span::styled(
-            "Nothing was refused: every change made here reached the server.",
+            "Nothing was refused by the server.",
             muted,
         ))],
         Some(items) => items
