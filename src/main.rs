@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 
 use backroom::api::Secret;
-use backroom::client::{Client, Outbox, TokenStore};
+use backroom::client::{Client, LocalCache, TokenStore};
 use backroom::console::app::App;
 use backroom::console::config;
 use backroom::console::cue::{AudioEnv, CuePlayer, Speaker};
@@ -268,7 +268,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn cache_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
-    dir.or_else(Outbox::user_cache_dir)
+    dir.or_else(LocalCache::user_cache_dir)
         .ok_or_else(|| anyhow!("no cache directory: pass --dir or set BACKROOM_CACHE_DIR"))
 }
 
@@ -277,13 +277,13 @@ fn run_cache(command: CacheCommand) -> Result<()> {
         CacheCommand::Status { dir } => {
             let dir = cache_dir(dir)?;
             println!("caches in {}", dir.display());
-            let files = Outbox::files(&dir);
+            let files = LocalCache::files(&dir);
             if files.is_empty() {
                 println!("  none");
             }
             for path in files {
                 let name = path.file_stem().unwrap_or_default().to_string_lossy();
-                let outbox = Outbox::open(&path)?;
+                let outbox = LocalCache::open(&path)?;
                 let counts = outbox.counts()?;
                 println!(
                     "  {name}: {} pending, {} refused",
@@ -306,17 +306,17 @@ fn run_cache(command: CacheCommand) -> Result<()> {
             discard_pending,
         } => {
             let dir = cache_dir(dir)?;
-            let files: Vec<PathBuf> = Outbox::files(&dir)
+            let files: Vec<PathBuf> = LocalCache::files(&dir)
                 .into_iter()
                 .filter(|path| {
                     server
                         .as_deref()
-                        .is_none_or(|server| Outbox::is_for_server(path, server))
+                        .is_none_or(|server| LocalCache::is_for_server(path, server))
                 })
                 .collect();
             let mut waiting = Vec::new();
             for path in &files {
-                let pending = Outbox::open(path)?.counts()?.pending;
+                let pending = LocalCache::open(path)?.counts()?.pending;
                 if pending > 0 {
                     waiting.push(format!(
                         "{} ({pending} pending)",
@@ -331,7 +331,7 @@ fn run_cache(command: CacheCommand) -> Result<()> {
                 );
             }
             for path in &files {
-                Outbox::remove(path)?;
+                LocalCache::remove(path)?;
             }
             println!("cleared {} cache(s) in {}", files.len(), dir.display());
             Ok(())

@@ -810,11 +810,11 @@ fn barcode_says_what_each_scan_means_as_json_lines() {
 
 #[test]
 fn cache_status_shows_what_waits_and_clear_refuses_to_lose_it() {
-    use backroom::client::{Change, CountChange, Mutation, Outbox};
+    use backroom::client::{Change, CountChange, LocalCache, Mutation};
     let dir = tempfile::tempdir().unwrap();
-    let path = Outbox::path_for(dir.path(), "http://127.0.0.1:8080", "warehouse");
+    let path = LocalCache::path_for(dir.path(), "http://127.0.0.1:8080", "warehouse");
     {
-        let outbox = Outbox::open(&path).unwrap();
+        let outbox = LocalCache::open(&path).unwrap();
         let count = |bin: &str| {
             Mutation::new(Change::Count(CountChange::Count {
                 stocktake: "ST-000001".into(),

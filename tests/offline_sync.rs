@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use backroom::client::{Change, Client, CountChange, Mutation, Outbox, SyncEvent};
+use backroom::client::{Change, Client, CountChange, LocalCache, Mutation, SyncEvent};
 use backroom::console::app::{App, Effect};
 use backroom::console::keymap::Keymap;
 use backroom::console::run::{LoopOptions, Runner, event_loop};
@@ -164,10 +164,10 @@ async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_not
     let warehouse = server.token("warehouse").await;
     let (stocktake, bin, sku) = a_count_under_way(&server, &warehouse).await;
     let cache = tempfile::tempdir().unwrap();
-    let path = Outbox::path_for(cache.path(), &server.base, "warehouse");
+    let path = LocalCache::path_for(cache.path(), &server.base, "warehouse");
 
     // The first console keeps 300 scans and is stopped while it sends them.
-    let first = Arc::new(Outbox::open(&path).unwrap());
+    let first = Arc::new(LocalCache::open(&path).unwrap());
     let scans: Vec<Mutation> = (0..300).map(|_| scan(&stocktake, &bin, &sku)).collect();
     for m in &scans {
         first.enqueue(m).unwrap();
@@ -194,7 +194,7 @@ async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_not
 
     // One the server applied whose answer was lost goes again: it must count once.
     let again = scans[0].clone();
-    let reopened = Outbox::open(&path).unwrap();
+    let reopened = LocalCache::open(&path).unwrap();
     reopened.enqueue(&again).unwrap();
     let left = reopened.counts().unwrap().pending;
     assert!(left > 0 && left <= 201, "{left} left");
@@ -250,4 +250,39 @@ async fn a_change_the_server_refuses_is_set_aside_with_its_reason() {
         "{screen}"
     );
     assert!(outbox.attention().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_console_started_while_the_server_is_down_shows_what_it_kept() {
+    let mut server = TestServer::start().await;
+    let admin = server.token("admin").await;
+    let (status, me) = server.get(&admin, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    let me: backroom::api::Me = serde_json::from_value(me).unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let base = server.base.clone();
+    let start = |token: &str| {
+        let client = Client::new(&base).unwrap().with_token(token);
+        let mut runner = Runner::new(client, None).with_cache_dir(cache.path().to_path_buf());
+        runner.resume("admin");
+        runner
+    };
+
+    // A day's work: the order queue is read, and kept.
+    let mut runner = start(&admin);
+    let mut console = app(&server.base);
+    let effects = console.signed_in(me.clone());
+    let before = run_keys(&mut runner, &mut console, effects, Vec::new()).await;
+    let at = before.find("SO-").expect("an order on screen");
+    let newest = before[at..at + 9].to_string();
+    drop(runner);
+
+    // The next start, with the server away: the queue is there, and the header says so.
+    server.stop().await;
+    let mut runner = start(&admin);
+    let mut console = app(&base);
+    let effects = console.signed_in(me);
+    let after = run_keys(&mut runner, &mut console, effects, Vec::new()).await;
+    assert!(after.contains(&newest), "{after}");
+    assert!(after.contains("offline"), "{after}");
 }

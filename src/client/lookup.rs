@@ -49,7 +49,7 @@ pub enum Lookup {
     Return(String),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Loaded {
     Stocktakes(Vec<Stocktake>),
     Stocktake(Box<Stocktake>),

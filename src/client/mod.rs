@@ -2,9 +2,9 @@
 //! kept between runs, and the outbox its changes wait in until the server has them.
 
 mod feed;
+pub mod local_cache;
 mod lookup;
 mod mutation;
-pub mod outbox;
 mod purchasing;
 mod rest;
 mod service_desk;
@@ -14,11 +14,11 @@ mod sync;
 pub mod token_store;
 
 pub use feed::EventFeed;
+pub use local_cache::{CacheCounts, CacheError, LocalCache, SetAside};
 pub use lookup::{Loaded, Lookup};
 pub use mutation::{
     Applied, Change, CountChange, DeskChange, Mutation, PurchasingChange, StockChange,
 };
-pub use outbox::{Outbox, OutboxCounts, OutboxError, SetAside};
 pub use rest::{Client, ClientError, OrderQuery};
 pub use sync::{Link, SyncEvent, SyncStatus, run_sync};
 pub use token_store::{StoredSession, TokenStore};

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 
+use super::local_cache::{CacheCounts, LocalCache};
 use super::mutation::{Applied, Mutation};
-use super::outbox::{Outbox, OutboxCounts};
 use super::rest::{Client, ClientError};
 
 /// Whether changes are reaching the server.
@@ -24,7 +24,7 @@ pub enum Link {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SyncStatus {
     pub link: Link,
-    pub counts: OutboxCounts,
+    pub counts: CacheCounts,
 }
 
 #[derive(Debug)]
@@ -56,7 +56,7 @@ const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 /// worker starts at once and a waiting one tries again without finishing its pause.
 pub async fn run_sync(
     client: Client,
-    outbox: Arc<Outbox>,
+    outbox: Arc<LocalCache>,
     wake: Arc<Notify>,
     events: mpsc::UnboundedSender<SyncEvent>,
 ) {

@@ -135,6 +135,8 @@ pub enum Reply {
     },
     /// How the outbox stands: online, syncing or offline, with what waits in it.
     Sync(crate::client::SyncStatus),
+    /// An answer kept from before, shown while the server's own is on its way.
+    Cached(Box<Reply>),
     /// The changes the server refused, newest first (or why they cannot be read).
     Attention(Result<Vec<crate::client::SetAside>, String>),
     PackTask {
@@ -867,6 +869,13 @@ impl App {
     }
 
     fn on_reply(&mut self, reply: Reply) -> Vec<Effect> {
+        if let Reply::Cached(kept) = reply {
+            // From this terminal, not the server: it says nothing about being online.
+            let online = self.online;
+            let effects = self.on_reply(*kept);
+            self.online = online;
+            return effects;
+        }
         if let Reply::Attention(result) = reply {
             match result {
                 Ok(list) => {

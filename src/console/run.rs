@@ -19,7 +19,9 @@ use super::app::{App, Effect, Msg, Reply};
 use super::cue::CuePlayer;
 use super::label_printer::LabelPrinter;
 use super::scan_input::{Input, ScanInput};
-use crate::client::{Client, ClientError, Outbox, StoredSession, SyncEvent, TokenStore, run_sync};
+use crate::client::{
+    Client, ClientError, LocalCache, StoredSession, SyncEvent, TokenStore, run_sync,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -44,7 +46,7 @@ pub struct Runner {
     printer: LabelPrinter,
     /// Where outboxes are kept (one per server and user); `None`: in memory only.
     cache_dir: Option<PathBuf>,
-    outbox: Arc<Outbox>,
+    outbox: Arc<LocalCache>,
     wake: Arc<Notify>,
     sync: Option<tokio::task::JoinHandle<()>>,
     /// Changes made in this run and not answered yet: their answers go to the panes.
@@ -66,7 +68,7 @@ impl Runner {
             cues: None,
             printer: LabelPrinter::ScreenOnly,
             cache_dir: None,
-            outbox: Arc::new(Outbox::in_memory()),
+            outbox: Arc::new(LocalCache::in_memory()),
             wake: Arc::new(Notify::new()),
             sync: None,
             live: Arc::new(Mutex::new(HashSet::new())),
@@ -80,7 +82,7 @@ impl Runner {
         self
     }
 
-    pub fn outbox(&self) -> &Arc<Outbox> {
+    pub fn outbox(&self) -> &Arc<LocalCache> {
         &self.outbox
     }
 
@@ -100,8 +102,8 @@ impl Runner {
     fn start_sync(&mut self, username: Option<&str>) {
         self.stop_sync();
         if let (Some(dir), Some(username)) = (&self.cache_dir, username) {
-            let path = Outbox::path_for(dir, self.client.base_url(), username);
-            match Outbox::open(&path) {
+            let path = LocalCache::path_for(dir, self.client.base_url(), username);
+            match LocalCache::open(&path) {
                 Ok(outbox) => self.outbox = Arc::new(outbox),
                 Err(e) => tracing::error!(error = %e, "outbox kept in memory only"),
             }
@@ -253,6 +255,18 @@ impl Runner {
             self.client = self.client.clone().without_token();
             self.restart_feed();
         }
+        // A read answered before: the kept answer shows at once (the first frame, or while
+        // the server is away); the server's answer follows and is kept in turn.
+        let key = read_key(&effect);
+        let kept = key
+            .as_deref()
+            .and_then(|k| self.outbox.recall(k).ok().flatten())
+            .and_then(|body| kept_reply(&effect, &body));
+        let had_kept = kept.is_some();
+        if let Some(reply) = kept {
+            let _ = tx.send(Reply::Cached(Box::new(reply)));
+        }
+        let cache = self.outbox.clone();
         self.in_flight += 1;
         tokio::spawn(async move {
             let reply = match effect {
@@ -317,6 +331,24 @@ impl Runner {
                     result: client.product(&key).await.map(Box::new),
                 },
             };
+            let reply = match (key, answer_body(&reply)) {
+                (Some(key), Some(body)) => {
+                    if let Err(e) = cache.remember(&key, &body) {
+                        tracing::warn!(error = %e, "answer not kept");
+                    }
+                    reply
+                }
+                // The kept answer stands; the header says the server is away.
+                (Some(_), None) if had_kept => match reply {
+                    Reply::Orders { result: Err(e), .. } | Reply::Loaded { result: Err(e), .. }
+                        if e.is_unreachable() =>
+                    {
+                        Reply::Health(Err(e))
+                    }
+                    other => other,
+                },
+                _ => reply,
+            };
             let _ = tx.send(reply);
         });
     }
@@ -346,10 +378,10 @@ impl Runner {
         }
     }
 
-    /// Whether a reply answers one of the effects counted in flight (the event stream
-    /// and the sync worker's status speak on their own).
+    /// Whether a reply answers one of the effects counted in flight (the event stream,
+    /// the sync worker's status and kept answers speak on their own).
     fn answers_effect(reply: &Reply) -> bool {
-        !matches!(reply, Reply::Feed(_) | Reply::Sync(_))
+        !matches!(reply, Reply::Feed(_) | Reply::Sync(_) | Reply::Cached(_))
     }
 
     /// Keeps the client's token in step with what the server said.
@@ -377,6 +409,52 @@ impl Runner {
                 }
             }
         }
+    }
+}
+
+/// The key under which a read's answer is kept: whole reads only, not a next page.
+fn read_key(effect: &Effect) -> Option<String> {
+    match effect {
+        Effect::LoadOrders {
+            query,
+            append: false,
+            ..
+        } => Some(format!("orders {query:?}")),
+        Effect::Load { lookup, .. } => Some(format!("lookup {lookup:?}")),
+        _ => None,
+    }
+}
+
+/// A kept answer in the shape of the reply to `effect`.
+fn kept_reply(effect: &Effect, body: &str) -> Option<Reply> {
+    match effect {
+        Effect::LoadOrders {
+            request, append, ..
+        } => serde_json::from_str(body).ok().map(|page| Reply::Orders {
+            request: *request,
+            append: *append,
+            result: Ok(page),
+        }),
+        Effect::Load { request, .. } => {
+            serde_json::from_str(body).ok().map(|loaded| Reply::Loaded {
+                request: *request,
+                result: Ok(loaded),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// What is kept of a read's reply: the server's answer, as JSON.
+fn answer_body(reply: &Reply) -> Option<String> {
+    match reply {
+        Reply::Orders {
+            result: Ok(page), ..
+        } => serde_json::to_string(page).ok(),
+        Reply::Loaded {
+            result: Ok(loaded), ..
+        } => serde_json::to_string(loaded).ok(),
+        _ => None,
     }
 }
 

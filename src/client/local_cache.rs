@@ -1,8 +1,9 @@
-//! The console's outbox: every change it makes is written here (a local SQLite file, one
-//! per server and user) before it is sent, and leaves only when the server has answered.
-//! A change the server refuses is set aside, with the reason, for a person to look at.
-//! Because each keeps its UUIDv7 id (the server's idempotency key), sending one again after
-//! a crash or a lost answer applies it once.
+//! The console's local cache: one SQLite file per server and user. Its outbox keeps every
+//! change the console makes before it is sent, until the server has answered; a change
+//! the server refuses is set aside, with the reason, for a person to look at. Because each
+//! keeps its UUIDv7 id (the server's idempotency key), sending one again after a crash or
+//! a lost answer applies it once. It also keeps the server's latest answer to each read,
+//! so the console shows something at once on start and while the server is away.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,7 +14,7 @@ use uuid::Uuid;
 use super::mutation::Mutation;
 
 #[derive(Debug, thiserror::Error)]
-pub enum OutboxError {
+pub enum CacheError {
     #[error("local cache {path}: {message}")]
     Sqlite { path: String, message: String },
     #[error("local cache {path}: a kept change cannot be read ({message})")]
@@ -21,7 +22,8 @@ pub enum OutboxError {
 }
 
 /// Each migration takes the file one version up; `PRAGMA user_version` says where it is.
-const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE outbox (
         seq        INTEGER PRIMARY KEY AUTOINCREMENT,
         id         TEXT NOT NULL UNIQUE,
         change     TEXT NOT NULL,
@@ -35,7 +37,16 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE outbox (
         reason    TEXT NOT NULL,
         queued_at TEXT NOT NULL,
         set_aside TEXT NOT NULL
-    );"];
+    );",
+    "CREATE TABLE answers (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        at   TEXT NOT NULL
+    );",
+];
+
+/// How many reads' answers are kept: what a day's screens need, not every search typed.
+const ANSWERS_KEPT: usize = 500;
 
 /// A change the server refused, kept with its reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,19 +58,21 @@ pub struct SetAside {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OutboxCounts {
+pub struct CacheCounts {
     pub pending: usize,
     pub attention: usize,
 }
 
-pub struct Outbox {
+pub struct LocalCache {
     conn: Mutex<Connection>,
     label: String,
 }
 
-impl std::fmt::Debug for Outbox {
+impl std::fmt::Debug for LocalCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").field("at", &self.label).finish()
+        f.debug_struct("LocalCache")
+            .field("at", &self.label)
+            .finish()
     }
 }
 
@@ -90,10 +103,10 @@ fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
 
-impl Outbox {
-    /// `<cache>/backroom/outbox`, where the console keeps one file per server and user.
+impl LocalCache {
+    /// `<cache>/backroom/local`, where the console keeps one file per server and user.
     pub fn user_cache_dir() -> Option<PathBuf> {
-        directories::ProjectDirs::from("", "", "backroom").map(|d| d.cache_dir().join("outbox"))
+        directories::ProjectDirs::from("", "", "backroom").map(|d| d.cache_dir().join("local"))
     }
 
     /// The file for `user` on `server` under `dir`.
@@ -144,15 +157,15 @@ impl Outbox {
     /// Opens (or creates) the file and brings it to this version. A file from a newer
     /// console, or one that is not a cache at all, is moved aside (never deleted: it may
     /// hold changes) and a fresh one started, so the console always starts.
-    pub fn open(path: &Path) -> Result<Outbox, OutboxError> {
+    pub fn open(path: &Path) -> Result<LocalCache, CacheError> {
         let label = path.display().to_string();
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| OutboxError::Sqlite {
+            std::fs::create_dir_all(dir).map_err(|e| CacheError::Sqlite {
                 path: label.clone(),
                 message: e.to_string(),
             })?;
         }
-        match Outbox::open_at(path, &label) {
+        match LocalCache::open_at(path, &label) {
             Ok(outbox) => Ok(outbox),
             Err(first) => {
                 let aside = path.with_extension(format!(
@@ -160,31 +173,31 @@ impl Outbox {
                     jiff::Timestamp::now().as_second()
                 ));
                 tracing::warn!(error = %first, aside = %aside.display(), "local cache moved aside");
-                std::fs::rename(path, &aside).map_err(|e| OutboxError::Sqlite {
+                std::fs::rename(path, &aside).map_err(|e| CacheError::Sqlite {
                     path: label.clone(),
                     message: format!("{first}; and it could not be moved aside: {e}"),
                 })?;
-                Outbox::open_at(path, &label)
+                LocalCache::open_at(path, &label)
             }
         }
     }
 
-    fn open_at(path: &Path, label: &str) -> Result<Outbox, OutboxError> {
-        let conn = Connection::open(path).map_err(|e| OutboxError::Sqlite {
+    fn open_at(path: &Path, label: &str) -> Result<LocalCache, CacheError> {
+        let conn = Connection::open(path).map_err(|e| CacheError::Sqlite {
             path: label.to_string(),
             message: e.to_string(),
         })?;
-        Outbox::prepare(conn, label)
+        LocalCache::prepare(conn, label)
     }
 
     /// An outbox that lives only as long as the process (tests, or no cache directory).
-    pub fn in_memory() -> Outbox {
+    pub fn in_memory() -> LocalCache {
         let conn = Connection::open_in_memory().expect("an in-memory SQLite database");
-        Outbox::prepare(conn, ":memory:").expect("a fresh in-memory outbox")
+        LocalCache::prepare(conn, ":memory:").expect("a fresh in-memory outbox")
     }
 
-    fn prepare(mut conn: Connection, label: &str) -> Result<Outbox, OutboxError> {
-        let sqlite = |e: rusqlite::Error| OutboxError::Sqlite {
+    fn prepare(mut conn: Connection, label: &str) -> Result<LocalCache, CacheError> {
+        let sqlite = |e: rusqlite::Error| CacheError::Sqlite {
             path: label.to_string(),
             message: e.to_string(),
         };
@@ -199,7 +212,7 @@ impl Outbox {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(sqlite)?;
         if version > MIGRATIONS.len() as i64 || version < 0 {
-            return Err(OutboxError::Sqlite {
+            return Err(CacheError::Sqlite {
                 path: label.to_string(),
                 message: format!(
                     "written by a newer console (schema {version}, this one knows {})",
@@ -214,7 +227,7 @@ impl Outbox {
                 .map_err(sqlite)?;
             tx.commit().map_err(sqlite)?;
         }
-        Ok(Outbox {
+        Ok(LocalCache {
             conn: Mutex::new(conn),
             label: label.to_string(),
         })
@@ -223,24 +236,24 @@ impl Outbox {
     fn with<T>(
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
-    ) -> Result<T, OutboxError> {
+    ) -> Result<T, CacheError> {
         let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn).map_err(|e| OutboxError::Sqlite {
+        f(&mut conn).map_err(|e| CacheError::Sqlite {
             path: self.label.clone(),
             message: e.to_string(),
         })
     }
 
-    fn decode(&self, text: &str) -> Result<Mutation, OutboxError> {
-        serde_json::from_str(text).map_err(|e| OutboxError::Unreadable {
+    fn decode(&self, text: &str) -> Result<Mutation, CacheError> {
+        serde_json::from_str(text).map_err(|e| CacheError::Unreadable {
             path: self.label.clone(),
             message: e.to_string(),
         })
     }
 
     /// Keeps a change to be sent; once this returns, it is on disk.
-    pub fn enqueue(&self, mutation: &Mutation) -> Result<(), OutboxError> {
-        let text = serde_json::to_string(mutation).map_err(|e| OutboxError::Unreadable {
+    pub fn enqueue(&self, mutation: &Mutation) -> Result<(), CacheError> {
+        let text = serde_json::to_string(mutation).map_err(|e| CacheError::Unreadable {
             path: self.label.clone(),
             message: e.to_string(),
         })?;
@@ -254,7 +267,7 @@ impl Outbox {
     }
 
     /// The oldest change not yet answered.
-    pub fn next(&self) -> Result<Option<Mutation>, OutboxError> {
+    pub fn next(&self) -> Result<Option<Mutation>, CacheError> {
         let text: Option<String> = self.with(|c| {
             c.query_row("SELECT change FROM outbox ORDER BY seq LIMIT 1", [], |r| {
                 r.get(0)
@@ -265,7 +278,7 @@ impl Outbox {
     }
 
     /// Every change waiting, oldest first.
-    pub fn pending(&self) -> Result<Vec<Mutation>, OutboxError> {
+    pub fn pending(&self) -> Result<Vec<Mutation>, CacheError> {
         let texts: Vec<String> = self.with(|c| {
             c.prepare("SELECT change FROM outbox ORDER BY seq")?
                 .query_map([], |r| r.get(0))?
@@ -275,7 +288,7 @@ impl Outbox {
     }
 
     /// The server applied it: it leaves the outbox.
-    pub fn done(&self, id: Uuid) -> Result<(), OutboxError> {
+    pub fn done(&self, id: Uuid) -> Result<(), CacheError> {
         self.with(|c| {
             c.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])
                 .map(|_| ())
@@ -283,7 +296,7 @@ impl Outbox {
     }
 
     /// A try that did not reach the server; the change stays, first in line.
-    pub fn failed_attempt(&self, id: Uuid, error: &str) -> Result<(), OutboxError> {
+    pub fn failed_attempt(&self, id: Uuid, error: &str) -> Result<(), CacheError> {
         self.with(|c| {
             c.execute(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
@@ -294,7 +307,7 @@ impl Outbox {
     }
 
     /// The server refused it: out of the line, into the list that needs a person.
-    pub fn set_aside(&self, id: Uuid, reason: &str) -> Result<(), OutboxError> {
+    pub fn set_aside(&self, id: Uuid, reason: &str) -> Result<(), CacheError> {
         self.with(|c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -308,7 +321,7 @@ impl Outbox {
     }
 
     /// What the server refused, newest first.
-    pub fn attention(&self) -> Result<Vec<SetAside>, OutboxError> {
+    pub fn attention(&self) -> Result<Vec<SetAside>, CacheError> {
         let rows: Vec<(String, String, String, String)> = self.with(|c| {
             c.prepare(
                 "SELECT change, reason, queued_at, set_aside FROM needs_attention
@@ -330,7 +343,7 @@ impl Outbox {
     }
 
     /// A person has seen a refused change and lets it go.
-    pub fn dismiss(&self, id: Uuid) -> Result<(), OutboxError> {
+    pub fn dismiss(&self, id: Uuid) -> Result<(), CacheError> {
         self.with(|c| {
             c.execute(
                 "DELETE FROM needs_attention WHERE id = ?1",
@@ -340,12 +353,37 @@ impl Outbox {
         })
     }
 
-    pub fn counts(&self) -> Result<OutboxCounts, OutboxError> {
+    /// Keeps the server's answer to a read (`key` says which read), replacing the last.
+    pub fn remember(&self, key: &str, body: &str) -> Result<(), CacheError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO answers (key, body, at) VALUES (?1, ?2, ?3)",
+                params![key, body, now_text()],
+            )?;
+            c.execute(
+                "DELETE FROM answers WHERE key NOT IN (SELECT key FROM answers ORDER BY at DESC LIMIT ?1)",
+                [ANSWERS_KEPT as i64],
+            )
+            .map(|_| ())
+        })
+    }
+
+    /// The last answer kept for a read, if any.
+    pub fn recall(&self, key: &str) -> Result<Option<String>, CacheError> {
+        self.with(|c| {
+            c.query_row("SELECT body FROM answers WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
+    pub fn counts(&self) -> Result<CacheCounts, CacheError> {
         self.with(|c| {
             let pending: i64 = c.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?;
             let attention: i64 =
                 c.query_row("SELECT count(*) FROM needs_attention", [], |r| r.get(0))?;
-            Ok(OutboxCounts {
+            Ok(CacheCounts {
                 pending: pending as usize,
                 attention: attention as usize,
             })
@@ -371,13 +409,13 @@ mod tests {
     #[test]
     fn changes_leave_in_order_and_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let path = Outbox::path_for(dir.path(), "http://127.0.0.1:8080/", "mei.lin");
+        let path = LocalCache::path_for(dir.path(), "http://127.0.0.1:8080/", "mei.lin");
         assert!(path.ends_with("mei.lin@127.0.0.1_8080.sqlite"), "{path:?}");
-        assert!(Outbox::is_for_server(&path, "http://127.0.0.1:8080"));
-        assert!(!Outbox::is_for_server(&path, "http://127.0.0.1:9090"));
+        assert!(LocalCache::is_for_server(&path, "http://127.0.0.1:8080"));
+        assert!(!LocalCache::is_for_server(&path, "http://127.0.0.1:9090"));
         let (a, b, c) = (count(1), count(2), count(3));
         {
-            let outbox = Outbox::open(&path).unwrap();
+            let outbox = LocalCache::open(&path).unwrap();
             for m in [&a, &b, &c] {
                 outbox.enqueue(m).unwrap();
             }
@@ -385,7 +423,7 @@ mod tests {
             outbox.enqueue(&a).unwrap();
             outbox.done(a.id).unwrap();
         }
-        let outbox = Outbox::open(&path).unwrap();
+        let outbox = LocalCache::open(&path).unwrap();
         assert_eq!(outbox.next().unwrap(), Some(b.clone()));
         assert_eq!(outbox.pending().unwrap(), vec![b.clone(), c.clone()]);
         outbox
@@ -404,7 +442,7 @@ mod tests {
         assert_eq!(aside[0].reason, "ST-000001 is closed");
         assert_eq!(
             outbox.counts().unwrap(),
-            OutboxCounts {
+            CacheCounts {
                 pending: 1,
                 attention: 1
             }
@@ -418,8 +456,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.sqlite");
         std::fs::write(&path, b"this is not a database, it is a shopping list").unwrap();
-        let outbox = Outbox::open(&path).expect("a fresh cache");
-        assert_eq!(outbox.counts().unwrap(), OutboxCounts::default());
+        let outbox = LocalCache::open(&path).expect("a fresh cache");
+        assert_eq!(outbox.counts().unwrap(), CacheCounts::default());
         let aside: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
@@ -432,7 +470,7 @@ mod tests {
         let conn = Connection::open(&path).unwrap();
         conn.pragma_update(None, "user_version", 99).unwrap();
         drop(conn);
-        assert!(Outbox::open(&path).is_ok());
+        assert!(LocalCache::open(&path).is_ok());
     }
 
     #[test]
@@ -444,7 +482,7 @@ mod tests {
             .unwrap()
             .execute_batch("CREATE TABLE unrelated (x)")
             .unwrap();
-        let outbox = Outbox::open(&path).unwrap();
+        let outbox = LocalCache::open(&path).unwrap();
         outbox.enqueue(&count(1)).unwrap();
         assert_eq!(outbox.counts().unwrap().pending, 1);
     }
