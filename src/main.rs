@@ -187,6 +187,10 @@ struct ConsoleArgs {
     /// User name to preselect on the sign-in screen.
     #[arg(long, env = "BACKROOM_USER")]
     user: Option<String>,
+    /// Start from this terminal's cache alone, without asking the server first (a kept
+    /// session is needed); changes are kept and sent when the server is reachable.
+    #[arg(long)]
+    offline: bool,
     #[command(flatten)]
     look: LookArgs,
 }
@@ -814,26 +818,55 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
     let mut resumed = None;
     // Resume a kept session if it is for the same user and the server still accepts it.
     let kept = tokens.as_ref().and_then(|t| t.load(client.base_url()));
-    if let Some(kept) = kept.filter(|k| {
+    let kept = kept.filter(|k| {
         user.as_deref()
             .is_none_or(|u| u.eq_ignore_ascii_case(&k.username))
-    }) {
+    });
+    let cache_dir = cache_dir(std::env::var_os("BACKROOM_CACHE_DIR").map(PathBuf::from)).ok();
+    if args.offline && kept.is_none() {
+        bail!(
+            "--offline needs a session kept from an earlier start on this terminal for {}; sign in once while the server is reachable",
+            client.base_url()
+        );
+    }
+    if let Some(kept) = kept {
         let with_token = client.clone().with_token(kept.token.expose());
-        match with_token.me().await {
-            Ok(me) => {
-                resumed = Some(me.username.clone());
-                initial = app.signed_in(me);
-                runner_client = with_token;
-            }
-            Err(e) => tracing::info!(error = %e, "kept session not usable; signing in"),
+        // Who signed in, as kept last time: the first frame needs no answer from the
+        // server. A session the server has ended sends the console back to sign-in.
+        let remembered = cache_dir.as_ref().and_then(|dir| {
+            let path = LocalCache::path_for(dir, client.base_url(), &kept.username);
+            let cache = LocalCache::open(&path).ok()?;
+            let me = cache.signed_in().ok()??;
+            serde_json::from_str::<backroom::api::Me>(&me).ok()
+        });
+        let me = match remembered {
+            Some(me) => Some(me),
+            None if args.offline => bail!(
+                "--offline: nothing is cached for {} on {} yet; start once while the server is reachable",
+                kept.username,
+                client.base_url()
+            ),
+            None => match with_token.me().await {
+                Ok(me) => Some(me),
+                Err(e) => {
+                    tracing::info!(error = %e, "kept session not usable; signing in");
+                    None
+                }
+            },
+        };
+        if let Some(me) = me {
+            resumed = Some(me.clone());
+            initial = app.signed_in(me);
+            runner_client = with_token;
         }
     }
     let mut runner = Runner::new(runner_client, tokens).with_cues(cues);
-    if let Ok(dir) = cache_dir(std::env::var_os("BACKROOM_CACHE_DIR").map(PathBuf::from)) {
+    if let Some(dir) = cache_dir {
         runner = runner.with_cache_dir(dir);
     }
-    if let Some(username) = &resumed {
-        runner.resume(username);
+    if let Some(me) = &resumed {
+        runner.resume(&me.username);
+        runner.remember_signed_in(me);
     }
     run_terminal(app, runner.with_printer(printer), initial, scanner).await?;
     Ok(())

@@ -867,3 +867,23 @@ fn cache_status_shows_what_waits_and_clear_refuses_to_lose_it() {
     assert!(!path.exists());
     assert!(text(&cache(&["status"])).contains("none"));
 }
+
+#[test]
+fn offline_start_without_a_kept_session_says_what_is_missing() {
+    let home = tempfile::tempdir().unwrap();
+    let out = backroom()
+        .args(["console", "--server", "http://127.0.0.1:9", "--offline"])
+        .env("HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("BACKROOM_CACHE_DIR", home.path().join("local"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("--offline needs a session kept from an earlier start"),
+        "{}",
+        text(&out)
+    );
+}

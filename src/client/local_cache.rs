@@ -42,6 +42,10 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         body TEXT NOT NULL,
         at   TEXT NOT NULL
+    );
+    CREATE TABLE signed_in (
+        only INTEGER PRIMARY KEY CHECK (only = 1),
+        me   TEXT NOT NULL
     );",
 ];
 
@@ -365,6 +369,24 @@ impl LocalCache {
                 [ANSWERS_KEPT as i64],
             )
             .map(|_| ())
+        })
+    }
+
+    /// Keeps who signed in (as JSON), for a start without the server.
+    pub fn keep_signed_in(&self, me: &str) -> Result<(), CacheError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO signed_in (only, me) VALUES (1, ?1)",
+                [me],
+            )
+            .map(|_| ())
+        })
+    }
+
+    pub fn signed_in(&self) -> Result<Option<String>, CacheError> {
+        self.with(|c| {
+            c.query_row("SELECT me FROM signed_in WHERE only = 1", [], |r| r.get(0))
+                .optional()
         })
     }
 

@@ -86,6 +86,16 @@ impl Runner {
         &self.outbox
     }
 
+    /// Keeps who is signed in, with their permissions, for the next start.
+    pub fn remember_signed_in(&self, me: &crate::api::Me) {
+        let kept = serde_json::to_string(me)
+            .map_err(|e| e.to_string())
+            .and_then(|json| self.outbox.keep_signed_in(&json).map_err(|e| e.to_string()));
+        if let Err(e) = kept {
+            tracing::warn!(error = %e, "sign-in not kept for the next start");
+        }
+    }
+
     /// For a user signed in before the loop starts (a kept session): sends what waits in
     /// their outbox from an earlier run.
     pub fn resume(&mut self, username: &str) {
@@ -397,6 +407,7 @@ impl Runner {
             self.client = self.client.clone().with_token(login.token.expose());
             self.restart_feed();
             self.start_sync(Some(&login.user.username));
+            self.remember_signed_in(&login.user);
             if let Some(store) = &self.tokens {
                 let session = StoredSession {
                     server: self.client.base_url().to_string(),
