@@ -286,3 +286,55 @@ async fn a_console_started_while_the_server_is_down_shows_what_it_kept() {
     assert!(after.contains(&newest), "{after}");
     assert!(after.contains("offline"), "{after}");
 }
+
+/// A customer writes in (a new ticket): a change that puts an event on the stream.
+async fn message(s: &TestServer, key: &str) {
+    let shop = s.token("integration").await;
+    let res = s
+        .post(
+            &shop,
+            "/api/v1/messages",
+            Some(key),
+            json!({ "customer_email": format!("{key}@example.com"), "subject": "Gift card",
+                    "body": "Do you sell gift cards?" }),
+        )
+        .await;
+    assert!(res.status().is_success(), "{:?}", res.text().await);
+}
+
+#[tokio::test]
+async fn the_event_stream_resumes_after_a_server_restart_without_a_gap() {
+    let mut server = TestServer::start().await;
+    let admin = server.token("admin").await;
+    let client = Client::new(&server.base).unwrap().with_token(&admin);
+    let mut feed = client.follow_events(None).await.unwrap();
+    message(&server, "before").await;
+    let seen = tokio::time::timeout(Duration::from_secs(10), feed.next())
+        .await
+        .expect("an event")
+        .expect("the stream is open");
+
+    // The server goes away (the stream ends) and comes back; changes happen before the
+    // console has reconnected.
+    server.restart().await;
+    let ended = tokio::time::timeout(Duration::from_secs(10), feed.next()).await;
+    assert!(matches!(ended, Ok(None)), "the old stream ended");
+    message(&server, "after-1").await;
+    message(&server, "after-2").await;
+
+    // Reconnecting with the last id seen gets everything after it, in order, once.
+    let mut resumed = client.follow_events(Some(seen.id)).await.unwrap();
+    let mut ids = Vec::new();
+    let mut kinds = Vec::new();
+    while let Ok(Some(event)) =
+        tokio::time::timeout(Duration::from_millis(500), resumed.next()).await
+    {
+        ids.push(event.id);
+        kinds.push(event.kind);
+    }
+    assert!(!ids.is_empty(), "nothing came after {}", seen.id);
+    let expected: Vec<i64> = (seen.id + 1..=seen.id + ids.len() as i64).collect();
+    assert_eq!(ids, expected, "no gap, no repeat: {kinds:?}");
+    let adjusted = kinds.iter().filter(|k| *k == &seen.kind).count();
+    assert_eq!(adjusted, 2, "both changes made while away: {kinds:?}");
+}
