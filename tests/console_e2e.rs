@@ -2,15 +2,15 @@
 //! loop the terminal uses, each one taken only when the previous answers are in.
 
 mod common;
+mod console_loop;
 
 use std::io;
 
 use backroom::client::{Client, TokenStore};
-use backroom::console::app::{App, Screen};
-use backroom::console::keymap::Keymap;
+use backroom::console::app::Screen;
 use backroom::console::run::{LoopOptions, Runner, event_loop};
-use backroom::console::theme::Theme;
 use common::TestServer;
+use console_loop::app;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures_util::StreamExt;
 use ratatui::Terminal;
@@ -26,15 +26,6 @@ fn keys(script: &[KeyCode]) -> impl futures_util::Stream<Item = io::Result<Event
 
 fn typed(text: &str) -> Vec<KeyCode> {
     text.chars().map(KeyCode::Char).collect()
-}
-
-fn app(server: &str) -> App {
-    App::new(
-        Keymap::load("default", None).unwrap(),
-        Theme::load("default", None).unwrap(),
-        server,
-        None,
-    )
 }
 
 fn scripted() -> LoopOptions {

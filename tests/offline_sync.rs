@@ -4,16 +4,16 @@
 //! change the server refuses is set aside with its reason.
 
 mod common;
+mod console_loop;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use backroom::client::{Change, Client, CountChange, LocalCache, Mutation, SyncEvent};
 use backroom::console::app::{App, Effect};
-use backroom::console::keymap::Keymap;
 use backroom::console::run::{LoopOptions, Runner, event_loop};
-use backroom::console::theme::Theme;
 use common::TestServer;
+use console_loop::app;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -57,15 +57,6 @@ async fn counted(s: &TestServer, token: &str, bin: &str, sku: &str) -> i64 {
         .filter(|l| l["location"] == bin && l["sku"] == sku)
         .map(|l| l["counted"].as_i64().unwrap())
         .sum()
-}
-
-fn app(server: &str) -> App {
-    App::new(
-        Keymap::load("default", None).unwrap(),
-        Theme::load("default", None).unwrap(),
-        server,
-        None,
-    )
 }
 
 /// Runs the console loop over `effects` until every one is answered.

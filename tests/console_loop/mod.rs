@@ -51,6 +51,16 @@ pub fn sign_in(user: &str) -> Vec<KeyCode> {
     keys
 }
 
+/// The console's app with the built-in keymap and theme, not signed in.
+pub fn app(server: &str) -> App {
+    App::new(
+        Keymap::load("default", None).unwrap(),
+        Theme::load("default", None).unwrap(),
+        server,
+        None,
+    )
+}
+
 /// One console on a test terminal, signed in by keys like any other.
 pub struct Console {
     pub app: App,
@@ -62,12 +72,7 @@ impl Console {
     pub fn new(server: &TestServer) -> Console {
         let client = Client::new(&server.base).unwrap();
         Console {
-            app: App::new(
-                Keymap::load("default", None).unwrap(),
-                Theme::load("default", None).unwrap(),
-                client.base_url(),
-                None,
-            ),
+            app: app(client.base_url()),
             runner: Runner::new(client, None),
             terminal: Terminal::new(TestBackend::new(100, 30)).unwrap(),
         }
