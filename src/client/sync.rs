@@ -4,7 +4,7 @@
 //! a growing, jittered pause; one it refuses is set aside for a person.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc};
 
@@ -50,6 +50,37 @@ impl ClientError {
 }
 
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// While draining, the header's count is refreshed this often, not per change: counting
+/// the outbox for each of thousands of changes would cost more than sending them.
+const STATUS_EVERY: Duration = Duration::from_millis(250);
+
+/// Says how the outbox stands when the link changes, when it is idle again, and now and
+/// then while draining.
+struct Reporter {
+    outbox: Arc<LocalCache>,
+    events: mpsc::UnboundedSender<SyncEvent>,
+    told: Option<(Link, Instant)>,
+}
+
+impl Reporter {
+    /// `false` once nobody listens any more.
+    fn tell(&mut self, link: Link) -> bool {
+        let due = match self.told {
+            Some((last, at)) => {
+                last != link || link == Link::Online || at.elapsed() >= STATUS_EVERY
+            }
+            None => true,
+        };
+        if !due {
+            return !self.events.is_closed();
+        }
+        self.told = Some((link, Instant::now()));
+        let counts = self.outbox.counts().unwrap_or_default();
+        self.events
+            .send(SyncEvent::Status(SyncStatus { link, counts }))
+            .is_ok()
+    }
+}
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
 
 /// Runs until `events` is closed. `wake` is notified when a change is kept, so an idle
@@ -61,9 +92,10 @@ pub async fn run_sync(
     events: mpsc::UnboundedSender<SyncEvent>,
 ) {
     let mut pause = FIRST_PAUSE;
-    let status = |link: Link| {
-        let counts = outbox.counts().unwrap_or_default();
-        SyncEvent::Status(SyncStatus { link, counts })
+    let mut reporter = Reporter {
+        outbox: outbox.clone(),
+        events: events.clone(),
+        told: None,
     };
     loop {
         let next = match outbox.next() {
@@ -74,13 +106,13 @@ pub async fn run_sync(
             }
         };
         let Some(mutation) = next else {
-            if events.send(status(Link::Online)).is_err() {
+            if !reporter.tell(Link::Online) {
                 return;
             }
             wake.notified().await;
             continue;
         };
-        if events.send(status(Link::Syncing)).is_err() {
+        if !reporter.tell(Link::Syncing) {
             return;
         }
         let result = client.submit(&mutation).await;
@@ -89,7 +121,7 @@ pub async fn run_sync(
                 if let Err(stored) = outbox.failed_attempt(mutation.id, &e.to_string()) {
                     tracing::warn!(error = %stored, "attempt not recorded");
                 }
-                if events.send(status(Link::Offline)).is_err() {
+                if !reporter.tell(Link::Offline) {
                     return;
                 }
                 let jitter = Duration::from_millis(rand::random::<u64>() % 250);

@@ -343,7 +343,11 @@ impl Runner {
             };
             let reply = match (key, answer_body(&reply)) {
                 (Some(key), Some(body)) => {
-                    if let Err(e) = cache.remember(&key, &body) {
+                    // A durable write, off the async threads; kept before it is shown, so
+                    // the next start finds what was last on screen.
+                    let kept = tokio::task::spawn_blocking(move || cache.remember(&key, &body));
+                    let kept = kept.await.map_err(|e| e.to_string());
+                    if let Err(e) = kept.and_then(|r| r.map_err(|e| e.to_string())) {
                         tracing::warn!(error = %e, "answer not kept");
                     }
                     reply
