@@ -13,7 +13,8 @@ use backroom::client::{Change, Client, CountChange, LocalCache, Mutation, SyncEv
 use backroom::console::app::{App, Effect};
 use backroom::console::run::{LoopOptions, Runner, event_loop};
 use common::TestServer;
-use console_loop::app;
+use console_loop::{Console, app, scanned, sign_in};
+use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use serde_json::json;
@@ -149,6 +150,68 @@ async fn scans_made_while_the_server_is_down_reach_it_exactly_once_when_it_is_ba
     assert_eq!(counted(&server, &warehouse, &bin, &sku).await, SCANS as i64);
 }
 
+/// The acceptance test of working offline, through the console's own keys: a counter opens
+/// the count and its first bin, the server goes away, 1,000 items are scanned, the console
+/// is stopped and started again (still offline: the count is there as it was left), and
+/// when the server is back it holds exactly those 1,000.
+#[tokio::test]
+async fn a_count_scanned_offline_through_the_console_reaches_the_server_exactly_once() {
+    let mut server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let (status, product) = server.get(&warehouse, "/api/v1/products/KIT-1001").await;
+    assert_eq!(status, 200, "{product}");
+    let barcode = product["product"]["barcode"].as_str().unwrap().to_string();
+    let (_, st) = server.get(&warehouse, "/api/v1/stocktakes/ST-000001").await;
+    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    let cache = tempfile::tempdir().unwrap();
+
+    // Online: sign in, F7, open the count, scan the bin.
+    let mut console = Console::with_cache(&server, cache.path());
+    let mut keys = sign_in("warehouse");
+    keys.extend([KeyCode::F(7), KeyCode::Null, KeyCode::Enter, KeyCode::Null]);
+    keys.extend(scanned(&bin));
+    let screen = console.keys(keys, true).await;
+    assert!(screen.contains(&format!("At {bin}")), "{screen}");
+
+    // Offline: 1,000 scans, each counted on screen at once.
+    server.stop().await;
+    let keys: Vec<KeyCode> = (0..SCANS).flat_map(|_| scanned(&barcode)).collect();
+    let screen = tokio::time::timeout(Duration::from_secs(120), console.keys(keys, true))
+        .await
+        .expect("scanning goes on without the server");
+    assert!(screen.contains(&format!("KIT-1001: {SCANS}")), "{screen}");
+    assert!(screen.contains("offline"), "{screen}");
+    let outbox = console.runner.outbox().clone();
+    assert_eq!(outbox.counts().unwrap().pending, SCANS);
+    let me = console.app.workspace().unwrap().me.clone();
+    drop(console);
+    drop(outbox);
+
+    // Started again, still offline: the count is there as it was left.
+    let mut console = Console::resumed(&server, cache.path(), &warehouse, me);
+    let mut keys = vec![KeyCode::F(7), KeyCode::Null, KeyCode::Enter, KeyCode::Null];
+    keys.extend(scanned(&bin));
+    let screen = console.keys(keys, true).await;
+    assert!(screen.contains("offline"), "{screen}");
+    assert!(screen.contains(&SCANS.to_string()), "{screen}");
+
+    // The server is back: exactly the 1,000 reach it.
+    server.restart().await;
+    let outbox = console.runner.outbox().clone();
+    assert!(
+        until(Duration::from_secs(120), || outbox
+            .counts()
+            .is_ok_and(|c| c.pending == 0))
+        .await,
+        "the outbox drains once the server is back"
+    );
+    assert_eq!(outbox.counts().unwrap().attention, 0);
+    assert_eq!(
+        counted(&server, &warehouse, &bin, "KIT-1001").await,
+        SCANS as i64
+    );
+}
+
 #[tokio::test]
 async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_nothing_twice() {
     let server = TestServer::start().await;
@@ -175,7 +238,7 @@ async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_not
     while answered < 100 {
         match answers.recv().await {
             Some(SyncEvent::Answered { .. }) => answered += 1,
-            Some(SyncEvent::Status(_)) => {}
+            Some(SyncEvent::Status(_) | SyncEvent::Catalogue(_)) => {}
             None => break,
         }
     }

@@ -35,6 +35,28 @@ pub struct Location {
     pub kind: String,
 }
 
+/// A product as the catalogue feed serves it: enough for a terminal to tell a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CatalogProduct {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    /// EAN-13.
+    pub barcode: Option<String>,
+    pub active: bool,
+}
+
+/// What changed in the catalogue since a cursor: each product and location once, in its
+/// latest form. Ask again from `cursor` while `more`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CatalogChanges {
+    pub products: Vec<CatalogProduct>,
+    /// Empty for callers who may not read locations.
+    pub locations: Vec<Location>,
+    pub cursor: i64,
+    pub more: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct StockLevel {
     pub sku: String,

@@ -11,7 +11,12 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
+use super::catalogue::Catalogue;
+use super::local_view::{KnownProduct, apply, may_touch};
+use super::lookup::Loaded;
 use super::mutation::Mutation;
+use crate::api::{CatalogChanges, CatalogProduct};
+use crate::domain::barcode::Gtin;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
@@ -47,7 +52,28 @@ const MIGRATIONS: &[&str] = &[
         only INTEGER PRIMARY KEY CHECK (only = 1),
         me   TEXT NOT NULL
     );",
+    "CREATE TABLE products (
+        sku      TEXT PRIMARY KEY,
+        name     TEXT NOT NULL,
+        category TEXT NOT NULL,
+        barcode  TEXT,
+        active   INTEGER NOT NULL
+    );
+    CREATE TABLE locations (
+        code TEXT PRIMARY KEY,
+        id   TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        kind TEXT NOT NULL
+    );
+    CREATE TABLE cursors (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );",
 ];
+
+/// The catalogue feed's cursor, and the event stream's last event id.
+const CATALOG_CURSOR: &str = "catalog";
+const EVENT_CURSOR: &str = "events";
 
 /// How many reads' answers are kept: what a day's screens need, not every search typed.
 const ANSWERS_KEPT: usize = 500;
@@ -255,18 +281,125 @@ impl LocalCache {
         })
     }
 
-    /// Keeps a change to be sent; once this returns, it is on disk.
+    /// Keeps a change to be sent and, in the same transaction, applies it to the answers
+    /// kept for the reads it touches, so the next start shows it; once this returns, both
+    /// are on disk.
     pub fn enqueue(&self, mutation: &Mutation) -> Result<(), CacheError> {
         let text = serde_json::to_string(mutation).map_err(|e| CacheError::Unreadable {
             path: self.label.clone(),
             message: e.to_string(),
         })?;
         self.with(|c| {
-            c.execute(
+            let tx = c.transaction()?;
+            let queued = tx.execute(
                 "INSERT OR IGNORE INTO outbox (id, change, queued_at) VALUES (?1, ?2, ?3)",
                 params![mutation.id.to_string(), text, now_text()],
-            )
-            .map(|_| ())
+            )?;
+            if queued == 1 {
+                let kept: Vec<(String, String)> = tx
+                    .prepare_cached("SELECT key, body FROM answers WHERE key LIKE 'lookup %'")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let known = |code: &str| known_product(&tx, code);
+                for (key, body) in kept {
+                    if !may_touch(&mutation.change, &key) {
+                        continue;
+                    }
+                    let Ok(mut loaded) = serde_json::from_str::<Loaded>(&body) else {
+                        continue;
+                    };
+                    if apply(&mutation.change, &mut loaded, &known)
+                        && let Ok(body) = serde_json::to_string(&loaded)
+                    {
+                        tx.execute(
+                            "UPDATE answers SET body = ?2 WHERE key = ?1",
+                            params![key, body],
+                        )?;
+                    }
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    /// Lays the changes still waiting over a fresh answer from the server, so it shows what
+    /// this terminal has done and the server has not heard yet.
+    pub fn overlay_pending(&self, key: &str, loaded: &mut Loaded) -> Result<(), CacheError> {
+        let waiting = self.pending()?;
+        self.with(|c| {
+            let known = |code: &str| known_product(c, code);
+            for mutation in waiting.iter().filter(|m| may_touch(&m.change, key)) {
+                apply(&mutation.change, loaded, &known);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn catalog_cursor(&self) -> Result<i64, CacheError> {
+        self.cursor(CATALOG_CURSOR)
+    }
+
+    /// The id of the last event this terminal saw, to resume the stream after a restart.
+    pub fn last_event(&self) -> Result<Option<i64>, CacheError> {
+        Ok(Some(self.cursor(EVENT_CURSOR)?).filter(|id| *id > 0))
+    }
+
+    pub fn keep_last_event(&self, id: i64) -> Result<(), CacheError> {
+        self.with(|c| set_cursor(c, EVENT_CURSOR, id))
+    }
+
+    fn cursor(&self, name: &str) -> Result<i64, CacheError> {
+        self.with(|c| {
+            c.query_row("SELECT value FROM cursors WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// Keeps a page of the catalogue feed and its cursor, in one transaction.
+    pub fn keep_catalog(&self, changes: &CatalogChanges) -> Result<(), CacheError> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for p in &changes.products {
+                tx.execute(
+                    "INSERT OR REPLACE INTO products (sku, name, category, barcode, active)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![p.sku, p.name, p.category, p.barcode, p.active],
+                )?;
+            }
+            for l in &changes.locations {
+                tx.execute(
+                    "INSERT OR REPLACE INTO locations (code, id, zone, kind) VALUES (?1, ?2, ?3, ?4)",
+                    params![l.code, l.id, l.zone, l.kind],
+                )?;
+            }
+            set_cursor(&tx, CATALOG_CURSOR, changes.cursor)?;
+            tx.commit()
+        })
+    }
+
+    /// The catalogue as kept: active products and every location.
+    pub fn catalogue(&self) -> Result<Catalogue, CacheError> {
+        self.with(|c| {
+            let products = c
+                .prepare("SELECT sku, name, category, barcode FROM products WHERE active = 1")?
+                .query_map([], |r| {
+                    Ok(CatalogProduct {
+                        sku: r.get(0)?,
+                        name: r.get(1)?,
+                        category: r.get(2)?,
+                        barcode: r.get(3)?,
+                        active: true,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let locations = c
+                .prepare("SELECT code FROM locations")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<Vec<String>>>()?;
+            Ok(Catalogue::new(products, locations))
         })
     }
 
@@ -413,6 +546,34 @@ impl LocalCache {
     }
 }
 
+/// A product by SKU, or by its GTIN in any form the catalogue may have written it.
+fn known_product(c: &Connection, code: &str) -> Option<KnownProduct> {
+    let gtin = Gtin::parse(code).ok();
+    let forms = gtin.as_ref().map(Gtin::catalogue_forms).unwrap_or_default();
+    std::iter::once(code).chain(forms).find_map(|wanted| {
+        c.query_row(
+            "SELECT sku, name, barcode FROM products WHERE sku = ?1 OR barcode = ?1",
+            [wanted],
+            |r| {
+                Ok(KnownProduct {
+                    sku: r.get(0)?,
+                    name: r.get(1)?,
+                    barcode: r.get(2)?,
+                })
+            },
+        )
+        .ok()
+    })
+}
+
+fn set_cursor(c: &Connection, name: &str, value: i64) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT OR REPLACE INTO cursors (name, value) VALUES (?1, ?2)",
+        params![name, value],
+    )
+    .map(|_| ())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,5 +668,69 @@ mod tests {
         let outbox = LocalCache::open(&path).unwrap();
         outbox.enqueue(&count(1)).unwrap();
         assert_eq!(outbox.counts().unwrap().pending, 1);
+    }
+
+    fn counted(loaded: &Loaded) -> i64 {
+        match loaded {
+            Loaded::Stocktakes(list) => list[0].lines.iter().map(|l| l.counted).sum(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_kept_change_shows_in_the_kept_answers_and_over_the_servers_next_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = LocalCache::path_for(dir.path(), "http://127.0.0.1:8080", "mei.lin");
+        let key = "lookup Stocktakes { mine: true }";
+        let fresh = Loaded::Stocktakes(vec![crate::client::local_view::fixtures::stocktake()]);
+        let (a, b) = (count(1), count(2));
+        {
+            let cache = LocalCache::open(&path).unwrap();
+            cache
+                .keep_catalog(&CatalogChanges {
+                    products: vec![CatalogProduct {
+                        sku: "TEA-1001".into(),
+                        name: "Sencha".into(),
+                        category: "tea".into(),
+                        barcode: Some("4712345000008".into()),
+                        active: true,
+                    }],
+                    locations: Vec::new(),
+                    cursor: 42,
+                    more: false,
+                })
+                .unwrap();
+            cache
+                .remember(key, &serde_json::to_string(&fresh).unwrap())
+                .unwrap();
+            cache.enqueue(&a).unwrap();
+            cache.enqueue(&b).unwrap();
+            // A retry of one already kept is not counted again.
+            cache.enqueue(&a).unwrap();
+            cache.keep_last_event(7).unwrap();
+        }
+        let cache = LocalCache::open(&path).unwrap();
+        let kept: Loaded = serde_json::from_str(&cache.recall(key).unwrap().unwrap()).unwrap();
+        assert_eq!(counted(&kept), 3, "on disk with the changes");
+        if let Loaded::Stocktakes(list) = &kept {
+            assert_eq!(list[0].lines[0].name, "Sencha", "named from the catalogue");
+        }
+        // The server has heard of the first only: its answer shows both.
+        cache.done(a.id).unwrap();
+        let mut answer = fresh.clone();
+        if let Loaded::Stocktakes(list) = &mut answer {
+            list[0].lines.push(crate::api::CountLine {
+                counted: 1,
+                ..match &kept {
+                    Loaded::Stocktakes(k) => k[0].lines[0].clone(),
+                    _ => unreachable!(),
+                }
+            });
+        }
+        cache.overlay_pending(key, &mut answer).unwrap();
+        assert_eq!(counted(&answer), 3);
+        assert_eq!(cache.catalog_cursor().unwrap(), 42);
+        assert_eq!(cache.catalogue().unwrap().len(), 1);
+        assert_eq!(cache.last_event().unwrap(), Some(7));
     }
 }

@@ -3,9 +3,9 @@
 
 use super::rest::{Client, ClientError, path_segment};
 use crate::api::{
-    CannedReplies, Page, ProductDetail, PurchaseRequest, Receipt, RefundBody, ReplenishmentAlert,
-    ReturnBody, StockLevel, StockMovement, Stocktake, StocktakeReport, TicketDetailBody,
-    TicketSummary,
+    CannedReplies, Page, PickList, ProductDetail, PurchaseRequest, Receipt, RefundBody,
+    ReplenishmentAlert, ReturnBody, StockLevel, StockMovement, Stocktake, StocktakeReport,
+    TicketDetailBody, TicketSummary,
 };
 
 /// How much movement history a lookup shows: what fits on a screen, and some more.
@@ -47,6 +47,8 @@ pub enum Lookup {
     RefundsAwaitingApproval,
     /// A return (`RMA-…`) the warehouse receives.
     Return(String),
+    /// The pick list in this picker's cart, if any.
+    HeldPickList,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -65,6 +67,7 @@ pub enum Loaded {
     CannedReplies(Box<CannedReplies>),
     Refunds(Vec<RefundBody>),
     Return(Box<ReturnBody>),
+    HeldPickList(Option<Box<PickList>>),
 }
 
 impl Client {
@@ -170,6 +173,15 @@ impl Client {
                 self.get(&format!("api/v1/returns/{}", path_segment(key)), &[])
                     .await?,
             )),
+            Lookup::HeldPickList => {
+                let held: Vec<PickList> = self
+                    .get(
+                        "api/v1/pick-lists",
+                        &[("state", "claimed".into()), ("mine", "true".into())],
+                    )
+                    .await?;
+                Loaded::HeldPickList(held.into_iter().next().map(Box::new))
+            }
         })
     }
 }

@@ -1,8 +1,10 @@
 //! What a console needs to talk to a server: a typed REST client, where its sign-in is
 //! kept between runs, and the outbox its changes wait in until the server has them.
 
+mod catalogue;
 mod feed;
 pub mod local_cache;
+pub mod local_view;
 mod lookup;
 mod mutation;
 mod purchasing;
@@ -13,8 +15,10 @@ mod stocktake;
 mod sync;
 pub mod token_store;
 
+pub use catalogue::Catalogue;
 pub use feed::EventFeed;
 pub use local_cache::{CacheCounts, CacheError, LocalCache, SetAside};
+pub use local_view::KnownProduct;
 pub use lookup::{Loaded, Lookup};
 pub use mutation::{
     Applied, Change, CountChange, DeskChange, Mutation, PurchasingChange, StockChange,

@@ -205,6 +205,37 @@ pub enum PurchasingChange {
     },
 }
 
+impl Change {
+    /// What a person calls this change, when it cannot be made without the server: it
+    /// hands out work or numbers, decides on money or approvals, or its answer is needed
+    /// to go on. `None` for the changes kept on this terminal and sent when it can.
+    pub fn needs_server(&self) -> Option<&'static str> {
+        match self {
+            Change::Reroute { .. } => Some("Routing an order"),
+            Change::ClaimPickList { .. } => Some("Taking a new pick list"),
+            Change::Pack { .. } => Some("Packing (the carrier's label comes from the server)"),
+            Change::Count(CountChange::Plan(_)) => Some("Planning a count"),
+            Change::Count(CountChange::Review { approve: true, .. }) => Some("Approving counts"),
+            Change::Count(CountChange::Review { .. }) => Some("Sending counts to recount"),
+            Change::Stock(StockChange::OpenReceipt { .. }) => Some("Opening a receipt"),
+            Change::Stock(StockChange::CloseReceipt { .. }) => Some("Closing a receipt"),
+            Change::Purchasing(_) => Some("Purchasing"),
+            Change::Desk(DeskChange::AuthoriseReturn { .. }) => Some("Authorising a return"),
+            Change::Desk(DeskChange::AskRefund { .. }) => Some("Asking for a refund"),
+            Change::Desk(DeskChange::DecideRefund { .. }) => Some("Deciding on a refund"),
+            Change::OrderStatus { .. }
+            | Change::Pick { .. }
+            | Change::PickShort { .. }
+            | Change::FinishPickList { .. }
+            | Change::AssignTote { .. }
+            | Change::Ship { .. }
+            | Change::Count(_)
+            | Change::Stock(_)
+            | Change::Desk(_) => None,
+        }
+    }
+}
+
 /// What the server answered a change with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Applied {

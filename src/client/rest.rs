@@ -27,6 +27,11 @@ pub enum ClientError {
     /// The change could not be kept on this terminal (its outbox), so it was not taken.
     #[error("not kept on this terminal: {0}")]
     Local(String),
+    /// Made while the server is away, by a change that cannot wait for it.
+    #[error(
+        "{0} needs the server, and it cannot be reached: nothing was changed. Try again when the header says online"
+    )]
+    NeedsServer(&'static str),
 }
 
 impl ClientError {

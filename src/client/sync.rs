@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, mpsc};
 
+use super::catalogue::Catalogue;
 use super::local_cache::{CacheCounts, LocalCache};
 use super::mutation::{Applied, Mutation};
 use super::rest::{Client, ClientError};
@@ -35,6 +36,8 @@ pub enum SyncEvent {
         result: Result<Applied, ClientError>,
     },
     Status(SyncStatus),
+    /// The catalogue as kept: once at start, then after the feed brought changes.
+    Catalogue(Arc<Catalogue>),
 }
 
 impl ClientError {
@@ -44,7 +47,7 @@ impl ClientError {
         match self {
             ClientError::Unreachable(_) | ClientError::Unexpected(_) => true,
             ClientError::Problem(p) => p.status >= 500 || p.status == 429 || p.status == 401,
-            ClientError::BadUrl(_) | ClientError::Local(_) => false,
+            ClientError::BadUrl(_) | ClientError::Local(_) | ClientError::NeedsServer(_) => false,
         }
     }
 }
@@ -82,6 +85,37 @@ impl Reporter {
     }
 }
 const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+/// How often the catalogue feed is asked what changed while all is quiet; also at start
+/// and each time the server is back.
+const CATALOGUE_EVERY: Duration = Duration::from_secs(300);
+
+/// Fetches the catalogue feed from the kept cursor to its end; whether anything changed.
+async fn refresh_catalogue(client: &Client, outbox: &LocalCache) -> Result<bool, ClientError> {
+    let local = |e: super::local_cache::CacheError| ClientError::Local(e.to_string());
+    let mut cursor = outbox.catalog_cursor().map_err(local)?;
+    let mut changed = false;
+    loop {
+        let page = client.catalog_changes(cursor).await?;
+        changed |= !page.products.is_empty() || !page.locations.is_empty();
+        outbox.keep_catalog(&page).map_err(local)?;
+        cursor = page.cursor;
+        if !page.more {
+            return Ok(changed);
+        }
+    }
+}
+
+fn send_catalogue(outbox: &LocalCache, events: &mpsc::UnboundedSender<SyncEvent>) -> bool {
+    match outbox.catalogue() {
+        Ok(catalogue) => events
+            .send(SyncEvent::Catalogue(Arc::new(catalogue)))
+            .is_ok(),
+        Err(e) => {
+            tracing::warn!(error = %e, "kept catalogue unreadable");
+            true
+        }
+    }
+}
 
 /// Runs until `events` is closed. `wake` is notified when a change is kept, so an idle
 /// worker starts at once and a waiting one tries again without finishing its pause.
@@ -97,6 +131,10 @@ pub async fn run_sync(
         events: events.clone(),
         told: None,
     };
+    if !send_catalogue(&outbox, &events) {
+        return;
+    }
+    let mut catalogue_due = Instant::now();
     loop {
         let next = match outbox.next() {
             Ok(next) => next,
@@ -106,10 +144,41 @@ pub async fn run_sync(
             }
         };
         let Some(mutation) = next else {
+            // Changes first: the catalogue only names and checks scans.
+            if Instant::now() >= catalogue_due {
+                match refresh_catalogue(&client, &outbox).await {
+                    Ok(changed) => {
+                        catalogue_due = Instant::now() + CATALOGUE_EVERY;
+                        if changed && !send_catalogue(&outbox, &events) {
+                            return;
+                        }
+                    }
+                    Err(e) if e.is_transient() => {
+                        if !reporter.tell(Link::Offline) {
+                            return;
+                        }
+                        let jitter = Duration::from_millis(rand::random::<u64>() % 250);
+                        tokio::select! {
+                            _ = tokio::time::sleep(pause + jitter) => {}
+                            _ = wake.notified() => {}
+                        }
+                        pause = (pause * 2).min(LONGEST_PAUSE);
+                        continue;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "catalogue not refreshed");
+                        catalogue_due = Instant::now() + CATALOGUE_EVERY;
+                    }
+                }
+                pause = FIRST_PAUSE;
+            }
             if !reporter.tell(Link::Online) {
                 return;
             }
-            wake.notified().await;
+            tokio::select! {
+                _ = wake.notified() => {}
+                _ = tokio::time::sleep_until(catalogue_due.into()) => {}
+            }
             continue;
         };
         if !reporter.tell(Link::Syncing) {
@@ -121,6 +190,8 @@ pub async fn run_sync(
                 if let Err(stored) = outbox.failed_attempt(mutation.id, &e.to_string()) {
                     tracing::warn!(error = %stored, "attempt not recorded");
                 }
+                // Back online, the catalogue is asked what changed meanwhile.
+                catalogue_due = Instant::now();
                 if !reporter.tell(Link::Offline) {
                     return;
                 }

@@ -137,6 +137,8 @@ pub enum Reply {
     Sync(crate::client::SyncStatus),
     /// An answer kept from before, shown while the server's own is on its way.
     Cached(Box<Reply>),
+    /// The catalogue this terminal holds, to name and check scans with.
+    Catalogue(std::sync::Arc<crate::client::Catalogue>),
     /// The changes the server refused, newest first (or why they cannot be read).
     Attention(Result<Vec<crate::client::SetAside>, String>),
     PackTask {
@@ -332,6 +334,8 @@ pub struct App {
     pub pick_mode: Option<String>,
     /// Parcel types offered at packing.
     pub packages: Vec<String>,
+    /// Products and locations as kept on this terminal.
+    pub catalogue: std::sync::Arc<crate::client::Catalogue>,
     next_request: u64,
 }
 
@@ -343,6 +347,7 @@ impl App {
             server: server.to_string(),
             online: None,
             sync: crate::client::SyncStatus::default(),
+            catalogue: Default::default(),
             screen: Screen::SignIn(SignIn::new(username)),
             notice: None,
             tz: TimeZone::try_system().unwrap_or(TimeZone::UTC),
@@ -390,7 +395,7 @@ impl App {
             pick: PickPane::default(),
             pack: PackPane::default(),
             stock: StockPane::new(may_move),
-            stocktake: StocktakePane::new(supervisor),
+            stocktake: StocktakePane::new(supervisor, self.catalogue.clone()),
             replenishment: ReplenishmentPane::default(),
             complaints,
             overlay: None,
@@ -403,7 +408,8 @@ impl App {
                 PaneKind::Stocktake => work.stocktake.reload(&mut self.next_request),
                 PaneKind::Replenishment => work.replenishment.reload(&mut self.next_request),
                 PaneKind::Complaints => work.complaints.reload(&mut self.next_request),
-                PaneKind::Pick | PaneKind::Pack | PaneKind::Stock => Vec::new(),
+                PaneKind::Pick => work.pick.reload(&mut self.next_request),
+                PaneKind::Pack | PaneKind::Stock => Vec::new(),
             });
         }
         self.screen = Screen::Work(Box::new(work));
@@ -431,12 +437,14 @@ impl App {
                 }
                 self.dirty = true;
                 self.notice = None;
-                self.on_key(Key::from_event(&ev))
+                let effects = self.on_key(Key::from_event(&ev));
+                self.refuse_offline(effects)
             }
             Msg::Scan(text) => {
                 self.dirty = true;
                 self.notice = None;
-                self.on_scan(&text)
+                let effects = self.on_scan(&text);
+                self.refuse_offline(effects)
             }
             Msg::Reply(reply) => {
                 self.dirty = true;
@@ -448,6 +456,28 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// While the server is away, a change that cannot wait for it is refused at once and
+    /// the pane that made it says why; every other change is kept and sent later.
+    fn refuse_offline(&mut self, effects: Vec<Effect>) -> Vec<Effect> {
+        if self.online != Some(false) {
+            return effects;
+        }
+        let mut out = Vec::with_capacity(effects.len());
+        for effect in effects {
+            match effect {
+                Effect::Mutate(m) => match m.change.needs_server() {
+                    Some(what) => out.extend(self.on_reply(Reply::Mutated {
+                        change: m.change,
+                        result: Err(ClientError::NeedsServer(what)),
+                    })),
+                    None => out.push(Effect::Mutate(m)),
+                },
+                other => out.push(other),
+            }
+        }
+        out
     }
 
     /// Reads a scan as configured.
@@ -775,7 +805,8 @@ impl App {
                     PaneKind::Stock => work.stock.reload(ids),
                     PaneKind::Replenishment => work.replenishment.reload(ids),
                     PaneKind::Complaints => work.complaints.reload(ids),
-                    PaneKind::Pick | PaneKind::Pack => Vec::new(),
+                    PaneKind::Pick => work.pick.reload(ids),
+                    PaneKind::Pack => Vec::new(),
                 });
                 effects
             }
@@ -896,6 +927,13 @@ impl App {
             }
             return Vec::new();
         }
+        if let Reply::Catalogue(catalogue) = reply {
+            if let Screen::Work(work) = &mut self.screen {
+                work.stocktake.catalogue = catalogue.clone();
+            }
+            self.catalogue = catalogue;
+            return Vec::new();
+        }
         if let Reply::Sync(status) = reply {
             if status.link == crate::client::Link::Offline {
                 self.online = Some(false);
@@ -965,6 +1003,8 @@ impl App {
                     work.replenishment.on_loaded(request, result)
                 } else if work.complaints.asked(request) {
                     work.complaints.on_loaded(request, result)
+                } else if work.pick.asked(request) {
+                    work.pick.on_loaded(result)
                 } else {
                     work.stocktake.on_loaded(request, result)
                 }
@@ -1015,7 +1055,7 @@ impl App {
                     Ok(_) => Vec::new(),
                     Err(e) => work.pick.on_refused(&e),
                 },
-                Change::Count(change) => work.stocktake.on_applied(&change, result),
+                Change::Count(change) => work.stocktake.on_applied(&change, result, ids),
                 Change::Stock(change) => work.stock.on_applied(&change, result, ids),
                 Change::Purchasing(change) => work.replenishment.on_applied(&change, result, ids),
                 Change::Desk(change) => work.complaints.on_applied(&change, result, ids),

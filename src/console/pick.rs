@@ -9,7 +9,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Wrap};
 
-use super::app::Effect;
+use super::app::{Effect, next_id};
 use super::cue::Cue;
 use super::floor::{Prompt, code_key, element, entry_key, expiry_of, floor_frame, say, units_in};
 use super::keymap::{Action, Key};
@@ -17,7 +17,8 @@ use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line};
 use crate::api::{PickLine, PickList, PickedLot};
-use crate::client::{Change, ClientError, Mutation};
+use crate::client::local_view::pick_into;
+use crate::client::{Change, ClientError, Loaded, Lookup, Mutation};
 use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
 
 /// Typed numbers up to this many digits are counts; longer ones are barcodes typed by hand.
@@ -43,6 +44,8 @@ pub struct PickPane {
     /// Asked "report short?" and waiting for the answer.
     confirming_short: bool,
     pub prompt: Option<Prompt>,
+    /// The read of the list in this picker's cart.
+    request: u64,
 }
 
 /// What a scan or key did, for the app to pass on.
@@ -73,6 +76,36 @@ impl PickPane {
 
     fn say(&mut self, text: impl Into<String>, cue: Cue) -> Outcome {
         say(&mut self.prompt, text, cue)
+    }
+
+    /// Asks for the list already in this picker's cart: from this terminal's cache at
+    /// once, then from the server, so picking goes on after a restart, online or not.
+    pub fn reload(&mut self, ids: &mut u64) -> Outcome {
+        if self.list.is_some() || self.claiming {
+            return Vec::new();
+        }
+        self.request = next_id(ids);
+        vec![Effect::Load {
+            request: self.request,
+            lookup: Lookup::HeldPickList,
+        }]
+    }
+
+    pub fn asked(&self, request: u64) -> bool {
+        request != 0 && request == self.request
+    }
+
+    pub fn on_loaded(&mut self, result: Result<Loaded, ClientError>) -> Outcome {
+        match result {
+            Ok(Loaded::HeldPickList(Some(list)))
+                if list.state == "claimed"
+                    && self.list.as_ref().is_none_or(|l| l.id == list.id) =>
+            {
+                self.on_list(*list)
+            }
+            // Nothing held: the footer offers a claim. Unreachable: the header says so.
+            _ => Vec::new(),
+        }
     }
 
     fn claim(&mut self, mode: Option<&str>) -> Outcome {
@@ -333,14 +366,12 @@ impl PickPane {
             );
             return self.say(text, Cue::Error);
         }
-        if let Some(order) = list.orders.iter_mut().find(|o| o.slot == line.slot) {
-            order.tote = Some(tote.to_string());
-        }
         let mutation = Mutation::new(Change::AssignTote {
             list: list.number.clone(),
             slot: line.slot,
             tote: tote.to_string(),
         });
+        pick_into(&mutation.change, list);
         let mut effects = vec![Effect::Mutate(mutation)];
         effects.extend(self.say(
             format!("{tote} holds {} (slot {})", line.order, line.slot),
@@ -366,10 +397,7 @@ impl PickPane {
             picked: self.count,
             lots: std::mem::take(&mut self.lots),
         });
-        if let Some(l) = list.lines.get_mut(self.current) {
-            l.picked = self.count;
-            l.state = "picked".into();
-        }
+        pick_into(&mutation.change, list);
         let mut effects = vec![Effect::Mutate(mutation)];
         let next = self.next_open(self.current + 1);
         effects.extend(self.move_to(next));
@@ -395,13 +423,8 @@ impl PickPane {
             picked: self.count,
             lots: self.lots.clone(),
         });
-        let count = self.count;
-        if let Some(l) = self
-            .list
-            .as_mut()
-            .and_then(|l| l.lines.get_mut(self.current))
-        {
-            l.picked = count;
+        if let Some(list) = &mut self.list {
+            pick_into(&mutation.change, list);
         }
         vec![Effect::Mutate(mutation)]
     }
@@ -440,14 +463,8 @@ impl PickPane {
             reason: if self.count == 0 { "empty" } else { "short" }.into(),
             lots: std::mem::take(&mut self.lots),
         });
-        if let Some(l) = self
-            .list
-            .as_mut()
-            .and_then(|l| l.lines.get_mut(self.current))
-        {
-            l.state = "short".into();
-            l.short = l.qty - self.count;
-            l.picked = self.count;
+        if let Some(list) = &mut self.list {
+            pick_into(&mutation.change, list);
         }
         let mut effects = vec![Effect::Mutate(mutation)];
         effects.extend(self.move_to(self.next_open(self.current + 1)));
@@ -480,9 +497,15 @@ impl PickPane {
                 Cue::Error,
             );
         }
-        vec![Effect::Mutate(Mutation::new(Change::FinishPickList {
+        // Finished here at once, whether or not the server is there to hear it now.
+        let mutation = Mutation::new(Change::FinishPickList {
             list: list.number.clone(),
-        }))]
+        });
+        let mut done = list.clone();
+        pick_into(&mutation.change, &mut done);
+        let mut effects = vec![Effect::Mutate(mutation)];
+        effects.extend(self.on_list(done));
+        effects
     }
 
     /// The server's answer: the list as it stands (with lines from other bins after a short
@@ -490,6 +513,10 @@ impl PickPane {
     pub fn on_list(&mut self, list: PickList) -> Outcome {
         self.claiming = false;
         if list.state == "done" {
+            // Finished here already (offline, or before the answer came).
+            if self.list.as_ref().is_none_or(|l| l.id != list.id) {
+                return Vec::new();
+            }
             let held = list.orders.iter().filter(|o| o.status == "hold").count();
             let text = if held == 0 {
                 format!("{} finished: take the cart to packing", list.number)

@@ -38,6 +38,8 @@ pub struct Runner {
     tx: mpsc::UnboundedSender<Reply>,
     rx: mpsc::UnboundedReceiver<Reply>,
     in_flight: usize,
+    /// Of those, changes: kept on disk, waiting for the server's answer.
+    changes_in_flight: usize,
     /// Whether to follow the server's event stream while signed in.
     follow: bool,
     feed: Option<tokio::task::JoinHandle<()>>,
@@ -63,6 +65,7 @@ impl Runner {
             tx,
             rx,
             in_flight: 0,
+            changes_in_flight: 0,
             follow: false,
             feed: None,
             cues: None,
@@ -131,6 +134,7 @@ impl Runner {
             while let Some(event) = answers.recv().await {
                 let reply = match event {
                     SyncEvent::Status(status) => Reply::Sync(status),
+                    SyncEvent::Catalogue(catalogue) => Reply::Catalogue(catalogue),
                     SyncEvent::Answered { mutation, result } => {
                         let ours = live
                             .lock()
@@ -169,6 +173,27 @@ impl Runner {
         self.in_flight
     }
 
+    /// What a loop that waits for answers waits for: everything, except that with the
+    /// server away, kept changes are done as far as the person at the terminal is
+    /// concerned (they are on disk and on screen; the server hears of them later).
+    fn awaited(&self, offline: bool) -> usize {
+        if offline {
+            self.in_flight - self.changes_in_flight
+        } else {
+            self.in_flight
+        }
+    }
+
+    /// Counts a reply off what is in flight.
+    fn answered(&mut self, reply: &Reply) {
+        if Runner::answers_effect(reply) {
+            self.in_flight = self.in_flight.saturating_sub(1);
+        }
+        if let Reply::Mutated { .. } = reply {
+            self.changes_in_flight = self.changes_in_flight.saturating_sub(1);
+        }
+    }
+
     /// Follows the event stream from now on (and after each sign-in), so lists update live.
     pub fn follow_events(&mut self) {
         self.follow = true;
@@ -187,19 +212,29 @@ impl Runner {
         }
         let client = self.client.clone();
         let tx = self.tx.clone();
+        let cache = self.outbox.clone();
         self.feed = Some(tokio::spawn(async move {
-            let mut last: Option<i64> = None;
+            // Where the last run stopped, so a restart misses nothing.
+            let mut last: Option<i64> = cache.last_event().ok().flatten();
             let mut pause = Duration::from_secs(1);
             loop {
                 match client.follow_events(last).await {
                     Ok(mut feed) => {
                         pause = Duration::from_secs(1);
+                        let mut kept_at = Instant::now();
                         while let Some(event) = feed.next().await {
                             last = Some(event.id);
                             if tx.send(Reply::Feed(Box::new(event))).is_err() {
                                 return;
                             }
+                            // Kept at most once a second: after a crash, a second's events
+                            // come again (they only cause reloads), none are missed.
+                            if kept_at.elapsed() >= EVENT_ID_KEPT_EVERY {
+                                kept_at = Instant::now();
+                                keep_last_event(&cache, last).await;
+                            }
                         }
+                        keep_last_event(&cache, last).await;
                     }
                     Err(e) if e.is_unauthenticated() => return,
                     Err(e) => tracing::debug!(error = %e, "event stream unavailable"),
@@ -236,6 +271,7 @@ impl Runner {
             }
             Effect::Mutate(mutation) => {
                 self.in_flight += 1;
+                self.changes_in_flight += 1;
                 return self.keep(mutation);
             }
             Effect::LoadAttention | Effect::DismissAttention(_) => {
@@ -341,19 +377,19 @@ impl Runner {
                     result: client.product(&key).await.map(Box::new),
                 },
             };
-            let reply = match (key, answer_body(&reply)) {
-                (Some(key), Some(body)) => {
+            let reply = match key {
+                Some(key) if answer_body(&reply).is_some() => {
                     // A durable write, off the async threads; kept before it is shown, so
                     // the next start finds what was last on screen.
-                    let kept = tokio::task::spawn_blocking(move || cache.remember(&key, &body));
-                    let kept = kept.await.map_err(|e| e.to_string());
-                    if let Err(e) = kept.and_then(|r| r.map_err(|e| e.to_string())) {
-                        tracing::warn!(error = %e, "answer not kept");
+                    let kept =
+                        tokio::task::spawn_blocking(move || keep_answer(&cache, &key, reply));
+                    match kept.await {
+                        Ok(reply) => reply,
+                        Err(e) => Reply::Health(Err(ClientError::Local(e.to_string()))),
                     }
-                    reply
                 }
                 // The kept answer stands; the header says the server is away.
-                (Some(_), None) if had_kept => match reply {
+                Some(_) if had_kept => match reply {
                     Reply::Orders { result: Err(e), .. } | Reply::Loaded { result: Err(e), .. }
                         if e.is_unreachable() =>
                     {
@@ -395,7 +431,10 @@ impl Runner {
     /// Whether a reply answers one of the effects counted in flight (the event stream,
     /// the sync worker's status and kept answers speak on their own).
     fn answers_effect(reply: &Reply) -> bool {
-        !matches!(reply, Reply::Feed(_) | Reply::Sync(_) | Reply::Cached(_))
+        !matches!(
+            reply,
+            Reply::Feed(_) | Reply::Sync(_) | Reply::Cached(_) | Reply::Catalogue(_)
+        )
     }
 
     /// Keeps the client's token in step with what the server said.
@@ -409,8 +448,9 @@ impl Runner {
         }
         if let Reply::SignedIn(Ok(login)) = reply {
             self.client = self.client.clone().with_token(login.token.expose());
-            self.restart_feed();
+            // The user's cache first: the event stream resumes from the position kept there.
             self.start_sync(Some(&login.user.username));
+            self.restart_feed();
             self.remember_signed_in(&login.user);
             if let Some(store) = &self.tokens {
                 let session = StoredSession {
@@ -460,6 +500,39 @@ fn kept_reply(effect: &Effect, body: &str) -> Option<Reply> {
     }
 }
 
+/// How often the event stream's position is written to the local cache.
+const EVENT_ID_KEPT_EVERY: Duration = Duration::from_secs(1);
+
+async fn keep_last_event(cache: &Arc<LocalCache>, last: Option<i64>) {
+    let Some(id) = last else {
+        return;
+    };
+    let cache = cache.clone();
+    match tokio::task::spawn_blocking(move || cache.keep_last_event(id)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "event position not kept"),
+        Err(e) => tracing::warn!(error = %e, "event position not kept"),
+    }
+}
+
+/// Lays the changes still waiting in the outbox over a read's answer (the server has not
+/// heard them yet), and keeps it for the next start.
+fn keep_answer(cache: &LocalCache, key: &str, mut reply: Reply) -> Reply {
+    if let Reply::Loaded {
+        result: Ok(loaded), ..
+    } = &mut reply
+        && let Err(e) = cache.overlay_pending(key, loaded)
+    {
+        tracing::warn!(error = %e, "waiting changes not shown over the answer");
+    }
+    if let Some(body) = answer_body(&reply)
+        && let Err(e) = cache.remember(key, &body)
+    {
+        tracing::warn!(error = %e, "answer not kept");
+    }
+    reply
+}
+
 /// What is kept of a read's reply: the server's answer, as JSON.
 fn answer_body(reply: &Reply) -> Option<String> {
     match reply {
@@ -470,6 +543,16 @@ fn answer_body(reply: &Reply) -> Option<String> {
             result: Ok(loaded), ..
         } => serde_json::to_string(loaded).ok(),
         _ => None,
+    }
+}
+
+impl Drop for Runner {
+    /// A console that stops stops sending: what it kept waits on disk for the next start.
+    fn drop(&mut self) {
+        self.stop_sync();
+        if let Some(feed) = self.feed.take() {
+            feed.abort();
+        }
     }
 }
 
@@ -544,10 +627,11 @@ where
                 .map_err(|e| ConsoleError::Terminal(e.to_string()))?;
             app.dirty = false;
         }
-        if app.quit || (input_done && runner.in_flight == 0) {
+        let awaited = runner.awaited(app.online == Some(false));
+        if app.quit || (input_done && awaited == 0) {
             break;
         }
-        let waiting = options.wait_for_replies && runner.in_flight > 0;
+        let waiting = options.wait_for_replies && awaited > 0;
         let may_read = !input_done && !waiting;
         // Keys held back as a possible scan come out when the burst is over.
         let held_until = scanner.as_ref().and_then(ScanInput::deadline);
@@ -563,9 +647,7 @@ where
                 }
             },
             Some(reply) = runner.rx.recv() => {
-                if Runner::answers_effect(&reply) {
-                    runner.in_flight = runner.in_flight.saturating_sub(1);
-                }
+                runner.answered(&reply);
                 runner.observe(&reply);
                 vec![Msg::Reply(reply)]
             },

@@ -4,6 +4,8 @@
 //! ledger expects — the server does not even send it. A supervisor reviews variances
 //! here: approve (stock changes now) or send to recount, and reads the report.
 
+use std::sync::Arc;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
@@ -20,8 +22,11 @@ use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line};
 use crate::api::{Stocktake, StocktakeReport};
-use crate::client::{Applied, ClientError, CountChange, Loaded, Lookup, Mutation};
-use crate::domain::barcode::{Reading, Scan, ScanKind};
+use crate::client::local_view::{count_into, is_product};
+use crate::client::{
+    Applied, Catalogue, ClientError, CountChange, KnownProduct, Loaded, Lookup, Mutation,
+};
+use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
 
 type Outcome = Vec<Effect>;
 
@@ -71,13 +76,16 @@ pub struct StocktakePane {
     pub supervisor: bool,
     /// The form for planning a new count, while it is open.
     pub plan: Option<CountPlan>,
+    /// Products as this terminal knows them: names scans and turns away unknown ones.
+    pub catalogue: Arc<Catalogue>,
     pub prompt: Option<Prompt>,
 }
 
 impl StocktakePane {
-    pub fn new(supervisor: bool) -> StocktakePane {
+    pub fn new(supervisor: bool, catalogue: Arc<Catalogue>) -> StocktakePane {
         StocktakePane {
             supervisor,
+            catalogue,
             ..StocktakePane::default()
         }
     }
@@ -219,18 +227,55 @@ impl StocktakePane {
         self.say(text, Cue::Ok)
     }
 
-    /// A fresh answer from the server becomes what the pane shows.
+    /// A fresh answer from the server becomes what the pane shows, unless changes of this
+    /// console are still on their way: then what it shows is newer than the answer.
     fn adopt(&mut self, st: Stocktake) {
-        if self.in_flight == 0 {
-            self.tallies = match &self.at {
-                Some(code) => tallies_at(&st, code),
-                None => Vec::new(),
-            };
+        if self.in_flight > 0 {
+            return;
         }
+        self.tallies = match &self.at {
+            Some(code) => tallies_at(&st, code),
+            None => Vec::new(),
+        };
         if let Some(i) = self.tasks.iter().position(|t| t.id == st.id) {
             self.tasks[i] = st.clone();
         }
         self.open = Some(st);
+    }
+
+    /// A scanned product as the stocktake or, failing that, the catalogue knows it.
+    fn name_of(&self, st: &Stocktake, product: &str) -> Option<KnownProduct> {
+        match describe(st, product) {
+            (Some(sku), name) => Some(KnownProduct {
+                sku,
+                name,
+                barcode: Gtin::parse(product).is_ok().then(|| product.to_string()),
+            }),
+            (None, _) => self.catalogue.product(product),
+        }
+    }
+
+    /// A count change, applied here at once as the server will apply it: counting goes
+    /// on while the server is away.
+    fn apply_here(&mut self, change: CountChange) -> Effect {
+        let named = match (&change, &self.open) {
+            (CountChange::Count { product, .. }, Some(st)) => self.name_of(st, product),
+            _ => None,
+        };
+        let known = |_: &str| named.clone();
+        let number = self.open.as_ref().map(|st| st.number.clone());
+        if let Some(st) = &mut self.open {
+            count_into(&change, st, &known);
+        }
+        if let Some(st) = self
+            .tasks
+            .iter_mut()
+            .find(|t| Some(&t.number) == number.as_ref())
+        {
+            count_into(&change, st, &known);
+        }
+        self.in_flight += 1;
+        Effect::Mutate(Mutation::new(crate::client::Change::Count(change)))
     }
 
     pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Outcome {
@@ -445,13 +490,10 @@ impl StocktakePane {
         self.at = Some(code.to_string());
         self.tallies = tallies_at(st, code);
         self.last_item = None;
-        self.in_flight += 1;
-        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
-            CountChange::StartCount {
-                stocktake: st.number.clone(),
-                location: code.to_string(),
-            },
-        )))];
+        let mut effects = vec![self.apply_here(CountChange::StartCount {
+            stocktake: st.number.clone(),
+            location: code.to_string(),
+        })];
         effects.extend(self.say(format!("At {code}: scan each item"), Cue::Ok));
         effects
     }
@@ -464,15 +506,38 @@ impl StocktakePane {
         if !(0..=100_000).contains(&units) {
             return self.say(format!("{units} is not a count"), Cue::Error);
         }
+        let named = self.name_of(st, product);
+        // Checked here, as the server will check it, so a count made offline is not
+        // refused later when nobody is at the shelf any more.
+        if named.is_none() && !self.catalogue.is_empty() {
+            return self.say(
+                format!("{product} is not a product we know: put it aside for a supervisor"),
+                Cue::Error,
+            );
+        }
+        let limited = st
+            .locations
+            .iter()
+            .find(|l| l.code == code)
+            .map(|l| l.products.clone())
+            .unwrap_or_default();
+        if let Some(known) = &named
+            && !limited.is_empty()
+            && !limited.contains(&known.sku)
+        {
+            return self.say(
+                format!("{} is not part of this count at {code}", known.sku),
+                Cue::Error,
+            );
+        }
         let number = st.number.clone();
         let index = match self.tallies.iter().position(|t| same_item(t, product)) {
             Some(i) => i,
             None => {
-                let (sku, name) = describe(st, product);
                 self.tallies.push(Tally {
                     product: product.to_string(),
-                    sku,
-                    name,
+                    sku: named.as_ref().map(|k| k.sku.clone()),
+                    name: named.map(|k| k.name).unwrap_or_default(),
                     counted: 0,
                 });
                 self.tallies.len() - 1
@@ -486,16 +551,13 @@ impl StocktakePane {
         let label = tally.sku.clone().unwrap_or_else(|| tally.product.clone());
         let text = format!("{label}: {}", tally.counted);
         self.last_item = Some(product.to_string());
-        self.in_flight += 1;
-        let mut effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
-            CountChange::Count {
-                stocktake: number,
-                location: code,
-                product: product.to_string(),
-                qty: set.unwrap_or(units),
-                set: set.is_some(),
-            },
-        )))];
+        let mut effects = vec![self.apply_here(CountChange::Count {
+            stocktake: number,
+            location: code,
+            product: product.to_string(),
+            qty: set.unwrap_or(units),
+            set: set.is_some(),
+        })];
         effects.extend(self.say(text, Cue::Ok));
         effects
     }
@@ -517,22 +579,35 @@ impl StocktakePane {
         }
     }
 
+    /// Closes the location here at once and points at the next one; the server is told
+    /// in the background.
     fn close(&mut self, empty: bool) -> Outcome {
         let (Some(st), Some(code)) = (self.open.as_ref(), self.at.clone()) else {
             return Vec::new();
         };
-        self.in_flight += 1;
-        let effects = vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
-            CountChange::CloseCount {
-                stocktake: st.number.clone(),
-                location: code.clone(),
-                empty,
+        let change = CountChange::CloseCount {
+            stocktake: st.number.clone(),
+            location: code.clone(),
+            empty,
+        };
+        let mut effects = vec![self.apply_here(change)];
+        let items = self.tallies.iter().filter(|t| t.counted > 0).count();
+        self.at = None;
+        self.tallies.clear();
+        self.last_item = None;
+        let done = if empty {
+            format!("{code} closed as empty")
+        } else {
+            format!("{code} closed: {items} item(s)")
+        };
+        let text = match self.open.as_ref() {
+            Some(st) => match next_location(st) {
+                Some(next) => format!("{done}. Next: {next}"),
+                None => format!("{done}. Every location of {} is counted", st.number),
             },
-        )))];
-        self.prompt = Some(Prompt {
-            text: format!("Closing {code}…"),
-            is_error: false,
-        });
+            None => done,
+        };
+        effects.extend(self.say(text, Cue::Done));
         effects
     }
 
@@ -541,6 +616,7 @@ impl StocktakePane {
         &mut self,
         change: &CountChange,
         result: Result<Applied, ClientError>,
+        ids: &mut u64,
     ) -> Outcome {
         let counting = matches!(
             change,
@@ -565,29 +641,6 @@ impl StocktakePane {
             }
             Ok(Applied::Stocktake(st)) => {
                 let st = *st;
-                if let CountChange::CloseCount {
-                    location, empty, ..
-                } = change
-                {
-                    if self.at.as_deref() == Some(location.as_str()) {
-                        self.at = None;
-                        self.tallies.clear();
-                        self.last_item = None;
-                    }
-                    let items = st.lines.iter().filter(|l| &l.location == location).count();
-                    let next = next_location(&st);
-                    let done = if *empty {
-                        format!("{location} closed as empty")
-                    } else {
-                        format!("{location} closed: {items} item(s)")
-                    };
-                    let text = match next {
-                        Some(code) => format!("{done}. Next: {code}"),
-                        None => format!("{done}. Every location of {} is counted", st.number),
-                    };
-                    self.adopt(st);
-                    return self.say(text, Cue::Done);
-                }
                 if let CountChange::Review { approve, .. } = change {
                     let text = if *approve {
                         "Approved: stock corrected"
@@ -604,6 +657,15 @@ impl StocktakePane {
             }
             Ok(_) => Vec::new(),
             Err(e) => {
+                let mut effects = Vec::new();
+                if counting && let Some(st) = &self.open {
+                    // The server has the truth; what is still on its way is laid over it.
+                    self.request = next_id(ids);
+                    effects.push(Effect::Load {
+                        request: self.request,
+                        lookup: Lookup::Stocktake(st.number.clone()),
+                    });
+                }
                 match change {
                     // What the server refused is not counted: back to its figure.
                     CountChange::Count {
@@ -626,7 +688,8 @@ impl StocktakePane {
                     }
                     _ => {}
                 }
-                self.say(e.to_string(), Cue::Error)
+                effects.extend(self.say(e.to_string(), Cue::Error));
+                effects
             }
         }
     }
@@ -1032,20 +1095,13 @@ fn tallies_at(st: &Stocktake, code: &str) -> Vec<Tally> {
 
 /// Whether a tally is for the product scanned (by barcode, GTIN form, or SKU).
 fn same_item(t: &Tally, product: &str) -> bool {
-    let gtin = crate::domain::barcode::Gtin::parse(product).ok();
-    t.product == product
-        || t.sku.as_deref() == Some(product)
-        || gtin.is_some_and(|g| g.is_item(Some(&t.product)))
+    t.product == product || is_product(t.sku.as_deref().unwrap_or(""), Some(&t.product), product)
 }
 
 /// SKU and name of a scanned product when the stocktake already knows it.
 fn describe(st: &Stocktake, product: &str) -> (Option<String>, String) {
-    let gtin = crate::domain::barcode::Gtin::parse(product).ok();
     let known = |barcode: Option<&String>, sku: &String| {
-        sku == product
-            || gtin
-                .as_ref()
-                .is_some_and(|g| g.is_item(barcode.map(String::as_str)))
+        is_product(sku, barcode.map(String::as_str), product)
     };
     if let Some(l) = st.lines.iter().find(|l| known(l.barcode.as_ref(), &l.sku)) {
         return (Some(l.sku.clone()), l.name.clone());

@@ -9,7 +9,10 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{QueryParams, page_size};
 use super::{AppState, blocking};
-use crate::api::{Location, MoneyBody, Page, Problem, Product, ProductDetail, StockLevel};
+use crate::api::{
+    CatalogChanges, CatalogProduct, Location, MoneyBody, Page, Problem, Product, ProductDetail,
+    StockLevel,
+};
 use crate::domain::location::LocationKind;
 use crate::domain::role::Permission;
 use crate::store::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
@@ -135,17 +138,77 @@ pub async fn list_locations(
         )
     })
     .await?;
-    Ok(Json(page(
-        rows,
-        limit,
-        |r| r.code.clone(),
-        |r: LocationRow| Location {
-            id: r.id,
-            code: r.code,
-            zone: r.zone,
-            kind: r.kind,
+    Ok(Json(page(rows, limit, |r| r.code.clone(), location)))
+}
+
+fn location(r: LocationRow) -> Location {
+    Location {
+        id: r.id,
+        code: r.code,
+        zone: r.zone,
+        kind: r.kind,
+    }
+}
+
+/// The most a terminal gets in one answer of the catalogue feed.
+const CATALOG_PAGE_MAX: u32 = 5_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CatalogChangesQuery {
+    /// The cursor of the last answer; 0 (or absent) for the whole catalogue.
+    after: Option<i64>,
+    /// At most 5,000; 1,000 when absent.
+    limit: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/catalog/changes", tag = "catalog",
+    params(CatalogChangesQuery), security(("bearer" = [])),
+    responses((status = 200, body = CatalogChanges, description = "What changed since `after`"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
+pub async fn catalog_changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    QueryParams(query): QueryParams<CatalogChangesQuery>,
+) -> Result<Json<CatalogChanges>, ApiError> {
+    caller.require(Permission::CatalogRead)?;
+    let after = query.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::InvalidInput(format!(
+            "after {after} is not a cursor (0 or more)"
+        )));
+    }
+    let limit = match query.limit {
+        None => 1_000,
+        Some(n @ 1..=CATALOG_PAGE_MAX) => n,
+        Some(n) => {
+            return Err(ApiError::InvalidInput(format!(
+                "limit {n} is not between 1 and {CATALOG_PAGE_MAX}"
+            )));
+        }
+    };
+    let shows_locations = caller.require(Permission::LocationsRead).is_ok();
+    let rows = blocking(&state, move |s| s.catalog_changes(after, limit as usize)).await?;
+    Ok(Json(CatalogChanges {
+        products: rows
+            .products
+            .into_iter()
+            .map(|p| CatalogProduct {
+                sku: p.sku,
+                name: p.name,
+                category: p.category,
+                barcode: p.barcode,
+                active: p.active,
+            })
+            .collect(),
+        locations: if shows_locations {
+            rows.locations.into_iter().map(location).collect()
+        } else {
+            Vec::new()
         },
-    )))
+        cursor: rows.cursor,
+        more: rows.more,
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -154,6 +154,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(catalog::list_products))
         .routes(routes!(catalog::get_product))
         .routes(routes!(catalog::list_locations))
+        .routes(routes!(catalog::catalog_changes))
         .routes(routes!(catalog::list_stock))
         .routes(routes!(orders::list_orders))
         .routes(routes!(orders::get_order))

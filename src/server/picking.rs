@@ -168,6 +168,9 @@ pub async fn claim_list(
 pub struct ListQuery {
     /// `open` (default), `claimed` or `done`.
     state: Option<String>,
+    /// Only lists the caller holds (with `state=claimed`: the one in their cart).
+    #[serde(default)]
+    mine: bool,
     limit: Option<u32>,
 }
 
@@ -187,7 +190,11 @@ pub async fn list_lists(
         )));
     }
     let limit = page_size(query.limit)?;
-    let lists = blocking(&state, move |s| s.pick_lists(&wanted, limit as u32)).await?;
+    let picker = query.mine.then(|| caller.user.username.clone());
+    let lists = blocking(&state, move |s| {
+        s.pick_lists(&wanted, picker.as_deref(), limit as u32)
+    })
+    .await?;
     Ok(Json(lists.into_iter().map(wire).collect()))
 }
 

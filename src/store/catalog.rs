@@ -18,6 +18,24 @@ pub struct ProductRow {
     pub reserved: i64,
 }
 
+/// A product as the catalogue feed serves it: what a terminal needs to tell a scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogProductRow {
+    pub sku: String,
+    pub name: String,
+    pub category: String,
+    pub barcode: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CatalogChangeRows {
+    pub products: Vec<CatalogProductRow>,
+    pub locations: Vec<LocationRow>,
+    pub cursor: i64,
+    pub more: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocationRow {
     pub id: String,
@@ -179,6 +197,63 @@ impl Store {
             };
             let stock = stock_rows(c, &filter)?;
             Ok(Some((product, stock)))
+        })
+    }
+
+    /// Products and locations written after `after` in the catalogue feed, each once in
+    /// its latest form, oldest change first; with the sequence number to ask from next.
+    pub fn catalog_changes(&self, after: i64, limit: usize) -> Result<CatalogChangeRows> {
+        self.read(|c| {
+            let changed: Vec<(String, String, i64)> = c
+                .prepare_cached(
+                    "SELECT kind, key, MAX(seq) AS last FROM catalog_changes WHERE seq > ?1
+                     GROUP BY kind, key ORDER BY last LIMIT ?2",
+                )?
+                .query_map(params![after, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut rows = CatalogChangeRows {
+                cursor: changed.last().map_or(after, |(_, _, seq)| *seq),
+                more: changed.len() == limit,
+                ..CatalogChangeRows::default()
+            };
+            let mut product = c.prepare_cached(
+                "SELECT sku, name, category, barcode, active FROM products WHERE id = ?1",
+            )?;
+            let mut location =
+                c.prepare_cached("SELECT id, code, zone, kind FROM locations WHERE id = ?1")?;
+            for (kind, key, _) in &changed {
+                if kind == "product" {
+                    if let Some(p) = product
+                        .query_row([key], |r| {
+                            Ok(CatalogProductRow {
+                                sku: r.get(0)?,
+                                name: r.get(1)?,
+                                category: r.get(2)?,
+                                barcode: r.get(3)?,
+                                active: r.get(4)?,
+                            })
+                        })
+                        .optional()?
+                    {
+                        rows.products.push(p);
+                    }
+                } else if let Some(l) = location
+                    .query_row([key], |r| {
+                        Ok(LocationRow {
+                            id: r.get(0)?,
+                            code: r.get(1)?,
+                            zone: r.get(2)?,
+                            kind: r.get(3)?,
+                        })
+                    })
+                    .optional()?
+                {
+                    rows.locations.push(l);
+                }
+            }
+            Ok(rows)
         })
     }
 

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_inventory.sql"),
     include_str!("migrations/0008_service.sql"),
     include_str!("migrations/0009_replacement_orders.sql"),
+    include_str!("migrations/0010_catalog_feed.sql"),
 ];
 
 /// The schema version this binary writes.

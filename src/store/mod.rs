@@ -35,7 +35,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 pub use audit::{AuditRecord, AuditWrite, hex};
-pub use catalog::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
+pub use catalog::{
+    CatalogChangeRows, CatalogProductRow, LocationRow, ProductRow, ProductSearch, StockFilter,
+    StockRow,
+};
 pub use events::EventRow;
 pub use intake::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed};
 pub use inventory::{Adjustment, LedgerGap, MovementFilter, MovementRow, StockMove};

@@ -135,13 +135,20 @@ impl Store {
     }
 
     /// Lists in a state (`open`, `claimed`, `done`), oldest first.
-    pub fn pick_lists(&self, state: &str, limit: u32) -> Result<Vec<PickListRow>> {
+    /// Lists in `state`, oldest first; only `picker`'s when given.
+    pub fn pick_lists(
+        &self,
+        state: &str,
+        picker: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<PickListRow>> {
         self.read(|c| {
             let ids: Vec<String> = c
                 .prepare_cached(
-                    "SELECT id FROM pick_lists WHERE state = ?1 ORDER BY number LIMIT ?2",
+                    "SELECT id FROM pick_lists WHERE state = ?1 AND (?2 IS NULL OR picker = ?2)
+                     ORDER BY number LIMIT ?3",
                 )?
-                .query_map(params![state, limit], |r| r.get(0))?
+                .query_map(params![state, picker, limit], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             ids.iter().map(|id| load(c, id)).collect()
         })
