@@ -23,9 +23,10 @@ pub fn apply(
     known: &dyn Fn(&str) -> Option<KnownProduct>,
 ) -> bool {
     match (change, loaded) {
-        (Change::Count(count), Loaded::Stocktakes(list)) => list
-            .iter_mut()
-            .fold(false, |changed, st| count_into(count, st, known) || changed),
+        // Numbers are unique: the first stocktake the change applies to is the only one.
+        (Change::Count(count), Loaded::Stocktakes(list)) => {
+            list.iter_mut().any(|st| count_into(count, st, known))
+        }
         (Change::Count(count), Loaded::Stocktake(st)) => count_into(count, st, known),
         (_, Loaded::HeldPickList(Some(list))) => pick_into(change, list),
         _ => false,
