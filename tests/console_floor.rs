@@ -7,7 +7,7 @@ use backroom::api::{
     Address, MoneyBody, OrderDetail, OrderSummary, PackItem, PackOrder, PackTask, Parcel, PickLine,
     PickList, PickListOrder,
 };
-use backroom::client::{Applied, Change};
+use backroom::client::{Applied, Change, ClientError, Loaded, Lookup};
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
 use backroom::console::cue::Cue;
 use backroom::domain::barcode::complete_ean13;
@@ -559,4 +559,43 @@ fn packing_verifies_every_item_then_labels_and_hands_over() {
     );
     assert!(cues(&effects).contains(&Cue::Done));
     assert!(render(&app, 80, 24).contains("SO-001201 shipped"));
+}
+
+#[test]
+fn the_list_in_the_cart_comes_back_on_start_and_a_new_one_needs_the_server() {
+    let mut app = app_with("default", "mono");
+    let effects = app.signed_in(me(Role::Warehouse));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Load {
+                request,
+                lookup: Lookup::HeldPickList,
+            } => Some(*request),
+            _ => None,
+        })
+        .expect("the pick pane asks for the list in the cart");
+    // Offline, a new list cannot be handed out: said at once, nothing kept to send.
+    app.update(Msg::Reply(Reply::Health(Err(ClientError::Unreachable(
+        "connection refused".into(),
+    )))));
+    let effects = app.update(key(KeyCode::Char('n')));
+    assert!(changes(&effects).is_empty(), "{effects:?}");
+    assert_eq!(cues(&effects), [Cue::Error]);
+    assert!(render(&app, 80, 24).contains("Taking a new pick list needs the server"));
+    // The list kept from before (the cache answers at once): picking goes on where it was.
+    let mut list = pick_list();
+    list.lines[0].picked = 1;
+    list.lines[0].state = "picked".into();
+    let effects = app.update(Msg::Reply(Reply::Cached(Box::new(Reply::Loaded {
+        request,
+        result: Ok(Loaded::HeldPickList(Some(Box::new(list)))),
+    }))));
+    assert_eq!(cues(&effects), [Cue::Ok]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Pick PL-000007 1/"), "{screen}");
+    assert!(
+        !screen.contains("Go to A-01-03"),
+        "the picked line is done: {screen}"
+    );
 }

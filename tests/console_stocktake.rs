@@ -6,7 +6,7 @@ mod console_support;
 use backroom::api::{
     CountLine, CountLocation, CounterFigures, LedgerLine, Stocktake, StocktakeReport,
 };
-use backroom::client::{Applied, Change, CountChange, Loaded, Lookup};
+use backroom::client::{Applied, Change, ClientError, CountChange, Loaded, Lookup};
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
 use backroom::console::cue::Cue;
 use backroom::domain::barcode::complete_ean13;
@@ -424,4 +424,90 @@ fn a_supervisor_plans_a_count_from_the_pane() {
         "{screen}"
     );
     assert_eq!(app.workspace().unwrap().stocktake.tasks.len(), 1);
+}
+
+/// The catalogue this terminal holds: tea and pens, not the kitchen.
+fn catalogue() -> Reply {
+    let product = |sku: &str, name: &str, barcode: String| backroom::api::CatalogProduct {
+        sku: sku.into(),
+        name: name.into(),
+        category: "test".into(),
+        barcode: Some(barcode),
+        active: true,
+    };
+    Reply::Catalogue(std::sync::Arc::new(backroom::client::Catalogue::new(
+        vec![
+            product("TEA-1001", "Alishan oolong, 100 g", tea()),
+            product("STA-1001", "Gel pen, black", pen()),
+        ],
+        ["A-01-01".to_string(), "A-01-02".to_string()],
+    )))
+}
+
+fn offline(app: &mut App) {
+    app.update(Msg::Reply(Reply::Health(Err(ClientError::Unreachable(
+        "connection refused".into(),
+    )))));
+}
+
+#[test]
+fn offline_counting_goes_on_checked_against_the_catalogue_and_closing_moves_on() {
+    let mut app = counting(Role::Warehouse, vec![count()]);
+    app.update(Msg::Reply(catalogue()));
+    offline(&mut app);
+    app.update(key(KeyCode::Enter));
+    app.update(Msg::Scan("A-01-01".into()));
+    // A blind count knows nothing of the pen: the catalogue names it.
+    let counted = app.update(Msg::Scan(pen()));
+    assert_eq!(count_changes(&counted).len(), 1);
+    assert_eq!(cues(&counted), vec![Cue::Ok]);
+    assert!(render(&app, 80, 24).contains("Gel pen, black"));
+    // What no catalogue knows is turned away here, not by the server later.
+    let stranger = complete_ean13("400638133393").unwrap();
+    let refused = app.update(Msg::Scan(stranger.clone()));
+    assert!(count_changes(&refused).is_empty());
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains(&format!("{stranger} is not a product we know")),
+        "{screen}"
+    );
+    // Closing needs no answer: the next bin is named at once.
+    let closed = app.update(Msg::Scan("A-01-01".into()));
+    assert_eq!(cues(&closed), vec![Cue::Done]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("A-01-01 closed: 1 item(s). Next: A-01-02"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("1/2"),
+        "the title counts the bin closed: {screen}"
+    );
+}
+
+#[test]
+fn offline_approving_says_it_needs_the_server_and_changes_nothing() {
+    let mut st = count();
+    st.state = "review".into();
+    for l in &mut st.locations {
+        l.state = "closed".into();
+    }
+    let mut off = line("A-01-01", "TEA-1001", "Alishan oolong, 100 g", tea(), 8);
+    off.state = "variance".into();
+    st.lines = vec![off];
+    let mut app = counting(Role::Supervisor, vec![st]);
+    app.update(key(KeyCode::Enter));
+    offline(&mut app);
+    let refused = app.update(key(KeyCode::Char('a')));
+    assert!(
+        count_changes(&refused).is_empty(),
+        "nothing is kept to send later"
+    );
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Approving counts needs the server"),
+        "{screen}"
+    );
 }

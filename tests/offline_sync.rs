@@ -392,3 +392,39 @@ async fn the_event_stream_resumes_after_a_server_restart_without_a_gap() {
     let adjusted = kinds.iter().filter(|k| *k == &seen.kind).count();
     assert_eq!(adjusted, 2, "both changes made while away: {kinds:?}");
 }
+
+#[tokio::test]
+async fn the_event_streams_position_is_kept_so_a_restarted_console_resumes_from_it() {
+    let server = TestServer::start().await;
+    let cache = tempfile::tempdir().unwrap();
+    let mut console = Console::with_cache(&server, cache.path());
+    console.runner.follow_events();
+    console.keys(sign_in("admin"), false).await;
+    message(&server, "while-signed-in").await;
+    let outbox = console.runner.outbox().clone();
+    assert!(
+        until(Duration::from_secs(10), || outbox
+            .last_event()
+            .is_ok_and(|id| id.is_some()))
+        .await,
+        "the position is written within a second or so"
+    );
+    let kept = outbox.last_event().unwrap().unwrap();
+    let client = Client::new(&server.base)
+        .unwrap()
+        .with_token(&server.token("admin").await);
+    let mut from_start = client.follow_events(Some(0)).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), from_start.next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept >= first.id, "{kept} is a real event id");
+    drop(console);
+    drop(outbox);
+    // The next run's cache starts where this one stopped.
+    let path = LocalCache::path_for(cache.path(), &server.base, "admin");
+    assert_eq!(
+        LocalCache::open(&path).unwrap().last_event().unwrap(),
+        Some(kept)
+    );
+}

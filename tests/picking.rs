@@ -132,6 +132,16 @@ async fn two_pickers_never_claim_the_same_list() {
     // Asking again gives the picker the list they hold.
     let again = claim(&s, &warehouse, json!({})).await;
     assert_eq!(again["id"], one["id"]);
+    // So does reading it (what a console shows on start, from its cache when offline).
+    let (status, held) = s
+        .get(&warehouse, "/api/v1/pick-lists?state=claimed&mine=true")
+        .await;
+    assert_eq!(status, 200);
+    let held: Vec<&Value> = held.as_array().expect("lists").iter().collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["id"], one["id"]);
+    let (_, all) = s.get(&warehouse, "/api/v1/pick-lists?state=claimed").await;
+    assert_eq!(all.as_array().expect("lists").len(), 2);
     // Nothing left for a third picker.
     let admin = s.token("admin").await;
     let res = s

@@ -667,3 +667,49 @@ async fn a_burst_of_parallel_guesses_is_throttled_too() {
         "{checked} guesses were checked; at most 5 may be"
     );
 }
+
+#[tokio::test]
+async fn the_catalogue_feed_serves_everything_from_zero_then_nothing_from_its_cursor() {
+    let s = TestServer::start().await;
+    let warehouse = s.token("warehouse").await;
+    let (status, all) = s
+        .get(&warehouse, "/api/v1/catalog/changes?after=0&limit=5000")
+        .await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["more"], false);
+    let skus: HashSet<&str> = all["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sku"].as_str().unwrap())
+        .collect();
+    assert!(
+        skus.contains("TEA-1001") && skus.contains("KIT-1001"),
+        "{skus:?}"
+    );
+    assert!(!all["locations"].as_array().unwrap().is_empty());
+    let cursor = all["cursor"].as_i64().unwrap();
+    let (_, none) = s
+        .get(
+            &warehouse,
+            &format!("/api/v1/catalog/changes?after={cursor}"),
+        )
+        .await;
+    assert_eq!(none["products"], json!([]));
+    assert_eq!(none["cursor"], cursor);
+
+    // Help-desk agents read the catalogue but not the warehouse's locations.
+    let cs = s.token("cs").await;
+    let (status, theirs) = s.get(&cs, "/api/v1/catalog/changes").await;
+    assert_eq!(status, 200);
+    assert_eq!(theirs["locations"], json!([]));
+    assert!(!theirs["products"].as_array().unwrap().is_empty());
+
+    for bad in ["after=-1", "limit=0", "limit=5001", "after=soon"] {
+        let (status, problem) = s
+            .get(&warehouse, &format!("/api/v1/catalog/changes?{bad}"))
+            .await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+        assert!(problem["detail"].as_str().is_some(), "{problem}");
+    }
+}

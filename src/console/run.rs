@@ -221,17 +221,27 @@ impl Runner {
                 match client.follow_events(last).await {
                     Ok(mut feed) => {
                         pause = Duration::from_secs(1);
-                        let mut kept_at = Instant::now();
-                        while let Some(event) = feed.next().await {
-                            last = Some(event.id);
-                            if tx.send(Reply::Feed(Box::new(event))).is_err() {
-                                return;
-                            }
-                            // Kept at most once a second: after a crash, a second's events
-                            // come again (they only cause reloads), none are missed.
-                            if kept_at.elapsed() >= EVENT_ID_KEPT_EVERY {
-                                kept_at = Instant::now();
-                                keep_last_event(&cache, last).await;
+                        // The position is written at most once a second, a second after
+                        // the event: after a crash, that second's events come again (they
+                        // only cause reloads); none are missed.
+                        let mut due: Option<tokio::time::Instant> = None;
+                        loop {
+                            let deadline = due.unwrap_or_else(tokio::time::Instant::now);
+                            tokio::select! {
+                                event = feed.next() => {
+                                    let Some(event) = event else { break };
+                                    last = Some(event.id);
+                                    due.get_or_insert_with(|| {
+                                        tokio::time::Instant::now() + EVENT_ID_KEPT_EVERY
+                                    });
+                                    if tx.send(Reply::Feed(Box::new(event))).is_err() {
+                                        return;
+                                    }
+                                }
+                                _ = tokio::time::sleep_until(deadline), if due.is_some() => {
+                                    due = None;
+                                    keep_last_event(&cache, last).await;
+                                }
                             }
                         }
                         keep_last_event(&cache, last).await;

@@ -327,3 +327,68 @@ fn stock_rows(c: &Connection, filter: &StockFilter) -> Result<Vec<StockRow>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_catalogue_feed_pages_by_cursor_and_brings_a_changed_product_once_in_its_latest_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("shop.db")).unwrap();
+        store.seed_sample_data(jiff::Timestamp::now()).unwrap();
+        let (products, locations): (i64, i64) = store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT (SELECT count(*) FROM products), (SELECT count(*) FROM locations)",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?)
+            })
+            .unwrap();
+        let mut cursor = 0;
+        let (mut seen_products, mut seen_locations) = (0, 0);
+        loop {
+            let page = store.catalog_changes(cursor, 7).unwrap();
+            assert!(page.products.len() + page.locations.len() <= 7);
+            seen_products += page.products.len() as i64;
+            seen_locations += page.locations.len() as i64;
+            assert!(page.cursor >= cursor);
+            cursor = page.cursor;
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!((seen_products, seen_locations), (products, locations));
+        assert_eq!(store.catalog_changes(cursor, 7).unwrap().products, vec![]);
+
+        // Renamed twice: it comes once, as it is now. Other writes bring nothing.
+        store
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE products SET name = 'Sencha' WHERE sku = 'TEA-1001'",
+                    [],
+                )?;
+                tx.execute(
+                    "UPDATE products SET name = 'Sencha, 100 g' WHERE sku = 'TEA-1001'",
+                    [],
+                )?;
+                tx.execute(
+                    "UPDATE products SET safety_stock = 9 WHERE sku = 'KIT-1001'",
+                    [],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let page = store.catalog_changes(cursor, 7).unwrap();
+        assert_eq!(page.products.len(), 1, "{page:?}");
+        assert_eq!(
+            (
+                page.products[0].sku.as_str(),
+                page.products[0].name.as_str()
+            ),
+            ("TEA-1001", "Sencha, 100 g")
+        );
+        assert!(page.cursor > cursor && !page.more);
+    }
+}
