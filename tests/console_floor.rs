@@ -374,6 +374,32 @@ fn a_refused_confirmation_is_heard_and_shown() {
     }));
     assert_eq!(cues(&effects), [Cue::Error]);
     assert!(render(&app, 80, 24).contains("put its items back"));
+    // The list is read again, and what the server holds replaces the local view.
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Load {
+                request,
+                lookup: Lookup::HeldPickList,
+            } => Some(*request),
+            _ => None,
+        })
+        .expect("the list is read again");
+    let mut held = pick_list();
+    held.lines.remove(0);
+    app.update(Msg::Reply(Reply::Loaded {
+        request,
+        result: Ok(Loaded::HeldPickList(Some(Box::new(held.clone())))),
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains(&held.lines[0].location) && !screen.contains("A-01-03"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("put its items back"),
+        "the reason stays: {screen}"
+    );
 }
 
 #[test]

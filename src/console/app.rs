@@ -1053,7 +1053,7 @@ impl App {
                 | Change::AssignTote { .. } => match result {
                     Ok(Applied::PickList(list)) => work.pick.on_list(*list),
                     Ok(_) => Vec::new(),
-                    Err(e) => work.pick.on_refused(&e),
+                    Err(e) => work.pick.on_refused(&e, ids),
                 },
                 Change::Count(change) => work.stocktake.on_applied(&change, result, ids),
                 Change::Stock(change) => work.stock.on_applied(&change, result, ids),

@@ -46,6 +46,8 @@ pub struct PickPane {
     pub prompt: Option<Prompt>,
     /// The read of the list in this picker's cart.
     request: u64,
+    /// That read follows a refusal: its answer replaces what is shown.
+    correcting: bool,
 }
 
 /// What a scan or key did, for the app to pass on.
@@ -96,6 +98,25 @@ impl PickPane {
     }
 
     pub fn on_loaded(&mut self, result: Result<Loaded, ClientError>) -> Outcome {
+        if std::mem::take(&mut self.correcting) {
+            return match result {
+                Ok(Loaded::HeldPickList(Some(list))) if list.state == "claimed" => {
+                    // Replaced, not merged: the local state was what the server refused.
+                    let prompt = self.prompt.take();
+                    self.list = None;
+                    self.on_list(*list);
+                    self.prompt = prompt;
+                    Vec::new()
+                }
+                Ok(Loaded::HeldPickList(_)) => {
+                    let prompt = self.prompt.take();
+                    *self = PickPane::default();
+                    self.prompt = prompt;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
         match result {
             Ok(Loaded::HeldPickList(Some(list)))
                 if list.state == "claimed"
@@ -569,9 +590,20 @@ impl PickPane {
     }
 
     /// The server refused a change: say why, loudly.
-    pub fn on_refused(&mut self, error: &ClientError) -> Outcome {
+    /// A change refused: said, and the list read again so the screen shows what the
+    /// server holds (with what still waits on this terminal laid over it).
+    pub fn on_refused(&mut self, error: &ClientError, ids: &mut u64) -> Outcome {
         self.claiming = false;
-        self.say(error.to_string(), Cue::Error)
+        let mut effects = self.say(error.to_string(), Cue::Error);
+        if self.list.is_some() {
+            self.correcting = true;
+            self.request = next_id(ids);
+            effects.push(Effect::Load {
+                request: self.request,
+                lookup: Lookup::HeldPickList,
+            });
+        }
+        effects
     }
 
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool, active: bool) {
