@@ -174,6 +174,17 @@ fn claimed(keymap: &str, claim: KeyCode) -> App {
     app
 }
 
+/// The read of the list in the picker's cart, among `effects`.
+fn held_list_read(effects: &[Effect]) -> Option<u64> {
+    effects.iter().find_map(|e| match e {
+        Effect::Load {
+            request,
+            lookup: Lookup::HeldPickList,
+        } => Some(*request),
+        _ => None,
+    })
+}
+
 fn typed(app: &mut App, text: &str) {
     for c in text.chars() {
         app.update(key(KeyCode::Char(c)));
@@ -375,16 +386,7 @@ fn a_refused_confirmation_is_heard_and_shown() {
     assert_eq!(cues(&effects), [Cue::Error]);
     assert!(render(&app, 80, 24).contains("put its items back"));
     // The list is read again, and what the server holds replaces the local view.
-    let request = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Load {
-                request,
-                lookup: Lookup::HeldPickList,
-            } => Some(*request),
-            _ => None,
-        })
-        .expect("the list is read again");
+    let request = held_list_read(&effects).expect("the list is read again");
     let mut held = pick_list();
     held.lines.remove(0);
     app.update(Msg::Reply(Reply::Loaded {
@@ -591,16 +593,7 @@ fn packing_verifies_every_item_then_labels_and_hands_over() {
 fn the_list_in_the_cart_comes_back_on_start_and_a_new_one_needs_the_server() {
     let mut app = app_with("default", "mono");
     let effects = app.signed_in(me(Role::Warehouse));
-    let request = effects
-        .iter()
-        .find_map(|e| match e {
-            Effect::Load {
-                request,
-                lookup: Lookup::HeldPickList,
-            } => Some(*request),
-            _ => None,
-        })
-        .expect("the pick pane asks for the list in the cart");
+    let request = held_list_read(&effects).expect("the pick pane asks for the list in the cart");
     // Offline, a new list cannot be handed out: said at once, nothing kept to send.
     app.update(Msg::Reply(Reply::Health(Err(ClientError::Unreachable(
         "connection refused".into(),

@@ -117,6 +117,21 @@ fn send_catalogue(outbox: &LocalCache, events: &mpsc::UnboundedSender<SyncEvent>
     }
 }
 
+/// Says the server is away and waits `pause` (jittered, so terminals that lost it together
+/// do not come back together), or until woken; the next, longer pause. `None` once nobody
+/// listens any more.
+async fn offline(reporter: &mut Reporter, wake: &Notify, pause: Duration) -> Option<Duration> {
+    if !reporter.tell(Link::Offline) {
+        return None;
+    }
+    let jitter = Duration::from_millis(rand::random::<u64>() % 250);
+    tokio::select! {
+        _ = tokio::time::sleep(pause + jitter) => {}
+        _ = wake.notified() => {}
+    }
+    Some((pause * 2).min(LONGEST_PAUSE))
+}
+
 /// Runs until `events` is closed. `wake` is notified when a change is kept, so an idle
 /// worker starts at once and a waiting one tries again without finishing its pause.
 pub async fn run_sync(
@@ -154,16 +169,13 @@ pub async fn run_sync(
                         }
                     }
                     Err(e) if e.is_transient() => {
-                        if !reporter.tell(Link::Offline) {
-                            return;
+                        match offline(&mut reporter, &wake, pause).await {
+                            Some(longer) => {
+                                pause = longer;
+                                continue;
+                            }
+                            None => return,
                         }
-                        let jitter = Duration::from_millis(rand::random::<u64>() % 250);
-                        tokio::select! {
-                            _ = tokio::time::sleep(pause + jitter) => {}
-                            _ = wake.notified() => {}
-                        }
-                        pause = (pause * 2).min(LONGEST_PAUSE);
-                        continue;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "catalogue not refreshed");
@@ -192,15 +204,10 @@ pub async fn run_sync(
                 }
                 // Back online, the catalogue is asked what changed meanwhile.
                 catalogue_due = Instant::now();
-                if !reporter.tell(Link::Offline) {
-                    return;
+                match offline(&mut reporter, &wake, pause).await {
+                    Some(longer) => pause = longer,
+                    None => return,
                 }
-                let jitter = Duration::from_millis(rand::random::<u64>() % 250);
-                tokio::select! {
-                    _ = tokio::time::sleep(pause + jitter) => {}
-                    _ = wake.notified() => {}
-                }
-                pause = (pause * 2).min(LONGEST_PAUSE);
                 continue;
             }
             Err(e) => {
