@@ -155,7 +155,10 @@ async fn main() {
     let echo = listen(
         axum::Router::new()
             .route("/echo", post(|Json(v): Json<Value>| async move { Json(v) }))
-            .route("/echo", get(|| async { Json(json!({ "items": [], "next": null })) })),
+            .route(
+                "/echo",
+                get(|| async { Json(json!({ "items": [], "next": null })) }),
+            ),
     )
     .await;
     let (server, store) = backroom_server(dir.path()).await;
@@ -170,7 +173,8 @@ async fn main() {
     let shop = token(&server.base, "integration").await;
     let ops = token(&server.base, "ops").await;
 
-    let (mut intake, mut p50, mut p99) = (Samples::default(), Samples::default(), Samples::default());
+    let (mut intake, mut p50, mut p99) =
+        (Samples::default(), Samples::default(), Samples::default());
     let (mut raw, mut echo_post) = (Samples::default(), Samples::default());
     let (mut list, mut echo_get) = (Samples::default(), Samples::default());
     for run in 0..runs() {
