@@ -296,15 +296,18 @@ impl LocalCache {
                 params![mutation.id.to_string(), text, now_text()],
             )?;
             if queued == 1 {
-                let kept: Vec<(String, String)> = tx
-                    .prepare_cached("SELECT key, body FROM answers WHERE key LIKE 'lookup %'")?
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                // Keys first: a scan should not read every kept ticket and order page.
+                let touched: Vec<String> = tx
+                    .prepare_cached("SELECT key FROM answers WHERE key LIKE 'lookup %'")?
+                    .query_map([], |r| r.get::<_, String>(0))?
+                    .filter(|key| key.as_ref().is_ok_and(|k| may_touch(&mutation.change, k)))
                     .collect::<rusqlite::Result<_>>()?;
                 let known = |code: &str| known_product(&tx, code);
-                for (key, body) in kept {
-                    if !may_touch(&mutation.change, &key) {
-                        continue;
-                    }
+                for key in touched {
+                    let body: String =
+                        tx.query_row("SELECT body FROM answers WHERE key = ?1", [&key], |r| {
+                            r.get(0)
+                        })?;
                     let Ok(mut loaded) = serde_json::from_str::<Loaded>(&body) else {
                         continue;
                     };
