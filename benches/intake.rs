@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench intake`; `BENCH_RUNS` and `BENCH_SCALE` make it shorter.
 
+// The tests' server: real HTTP on 127.0.0.1:0 over a seeded SQLite file.
+#[path = "../tests/common/mod.rs"]
+mod common;
 mod support;
 
 use std::sync::Arc;
@@ -12,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::routing::{get, post};
-use backroom::server::{AppState, ServerConfig, serve};
-use backroom::store::Store;
+use common::TestServer;
 use serde_json::{Value, json};
 use support::{Goal, Samples, Table, quantile_ms, runs, scaled};
 
@@ -38,26 +40,6 @@ async fn listen(router: axum::Router) -> Running {
             .await;
     });
     Running { base, _stop: stop }
-}
-
-async fn backroom_server(dir: &std::path::Path) -> (Running, Store) {
-    let store = Store::open(&dir.join("shop.db")).unwrap();
-    store.seed_sample_data(jiff::Timestamp::now()).unwrap();
-    // Enough stock that every order reserves: the figure is intake, not back orders.
-    let conn = rusqlite::Connection::open(store.path()).unwrap();
-    conn.execute("UPDATE stock_balances SET on_hand = on_hand + 10000000", [])
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(store.clone(), ServerConfig::default());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = serve(listener, state, async {
-            let _ = stopped.await;
-        })
-        .await;
-    });
-    (Running { base, _stop: stop }, store)
 }
 
 /// `total` requests from `CLIENTS` clients at once: requests per second and each latency.
@@ -132,26 +114,11 @@ fn order_body(run: usize, i: usize, lines: &[(String, i64)]) -> Value {
     })
 }
 
-async fn token(base: &str, user: &str) -> String {
-    let res: Value = reqwest::Client::new()
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": user, "password": format!("backroom-{user}") }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    res["token"].as_str().unwrap().to_string()
-}
-
 #[tokio::main]
 async fn main() {
     let orders = scaled(4_000);
     let reads = scaled(4_000);
     let commits = scaled(1_000);
-    // Under target/, on the disk the project is on (/tmp may be memory).
-    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let echo = listen(
         axum::Router::new()
             .route("/echo", post(|Json(v): Json<Value>| async move { Json(v) }))
@@ -161,24 +128,28 @@ async fn main() {
             ),
     )
     .await;
-    let (server, store) = backroom_server(dir.path()).await;
-    let lines: Vec<(String, i64)> = rusqlite::Connection::open(store.path())
-        .unwrap()
+    let server = TestServer::start().await;
+    let db = rusqlite::Connection::open(server.store.path()).unwrap();
+    // Enough stock that every order reserves: the figure is intake, not back orders.
+    db.execute("UPDATE stock_balances SET on_hand = on_hand + 10000000", [])
+        .unwrap();
+    let lines: Vec<(String, i64)> = db
         .prepare("SELECT sku, price_minor FROM products WHERE active = 1 ORDER BY sku LIMIT 3")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    let shop = token(&server.base, "integration").await;
-    let ops = token(&server.base, "ops").await;
+    let shop = server.token("integration").await;
+    let ops = server.token("ops").await;
 
     let (mut intake, mut p50, mut p99) =
         (Samples::default(), Samples::default(), Samples::default());
     let (mut raw, mut echo_post) = (Samples::default(), Samples::default());
     let (mut list, mut echo_get) = (Samples::default(), Samples::default());
     for run in 0..runs() {
-        let dir_path = dir.path().to_path_buf();
+        // Beside the server's database: the same disk.
+        let dir_path = server.store.path().parent().unwrap().to_path_buf();
         raw.push(
             tokio::task::spawn_blocking(move || durable_commits(&dir_path, commits))
                 .await
