@@ -33,8 +33,8 @@ pub fn apply(
     }
 }
 
-/// Whether a kept read (by its key) can hold what `change` touches: a cheap filter, so
-/// queueing a scan does not parse every kept answer.
+/// Whether a kept read (by its key, `Lookup::cache_key`) can hold what `change` touches: a
+/// cheap filter, so queueing a scan does not parse every kept answer.
 pub fn may_touch(change: &Change, key: &str) -> bool {
     match change {
         Change::Count(

@@ -51,6 +51,14 @@ pub enum Lookup {
     HeldPickList,
 }
 
+impl Lookup {
+    /// The key its answer is kept under in the local cache: `lookup ` and the lookup as
+    /// written in Rust, which `local_view::may_touch` matches by prefix.
+    pub fn cache_key(&self) -> String {
+        format!("lookup {self:?}")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Loaded {
     Stocktakes(Vec<Stocktake>),

@@ -485,7 +485,7 @@ fn read_key(effect: &Effect) -> Option<String> {
             append: false,
             ..
         } => Some(format!("orders {query:?}")),
-        Effect::Load { lookup, .. } => Some(format!("lookup {lookup:?}")),
+        Effect::Load { lookup, .. } => Some(lookup.cache_key()),
         _ => None,
     }
 }
@@ -518,10 +518,12 @@ async fn keep_last_event(cache: &Arc<LocalCache>, last: Option<i64>) {
         return;
     };
     let cache = cache.clone();
-    match tokio::task::spawn_blocking(move || cache.keep_last_event(id)).await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => tracing::warn!(error = %e, "event position not kept"),
-        Err(e) => tracing::warn!(error = %e, "event position not kept"),
+    let kept = tokio::task::spawn_blocking(move || cache.keep_last_event(id)).await;
+    if let Err(e) = kept
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        tracing::warn!(error = %e, "event position not kept");
     }
 }
 

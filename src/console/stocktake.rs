@@ -26,7 +26,7 @@ use crate::client::local_view::{count_into, is_product};
 use crate::client::{
     Applied, Catalogue, ClientError, CountChange, KnownProduct, Loaded, Lookup, Mutation,
 };
-use crate::domain::barcode::{Gtin, Reading, Scan, ScanKind};
+use crate::domain::barcode::{Reading, Scan, ScanKind};
 
 type Outcome = Vec<Effect>;
 
@@ -245,23 +245,12 @@ impl StocktakePane {
 
     /// A scanned product as the stocktake or, failing that, the catalogue knows it.
     fn name_of(&self, st: &Stocktake, product: &str) -> Option<KnownProduct> {
-        match describe(st, product) {
-            (Some(sku), name) => Some(KnownProduct {
-                sku,
-                name,
-                barcode: Gtin::parse(product).is_ok().then(|| product.to_string()),
-            }),
-            (None, _) => self.catalogue.product(product),
-        }
+        describe(st, product).or_else(|| self.catalogue.product(product))
     }
 
     /// A count change, applied here at once as the server will apply it: counting goes
-    /// on while the server is away.
-    fn apply_here(&mut self, change: CountChange) -> Effect {
-        let named = match (&change, &self.open) {
-            (CountChange::Count { product, .. }, Some(st)) => self.name_of(st, product),
-            _ => None,
-        };
+    /// on while the server is away. `named`: the product a count is of, as known here.
+    fn apply_here(&mut self, change: CountChange, named: Option<KnownProduct>) -> Effect {
         let known = |_: &str| named.clone();
         let number = self.open.as_ref().map(|st| st.number.clone());
         if let Some(st) = &mut self.open {
@@ -490,10 +479,13 @@ impl StocktakePane {
         self.at = Some(code.to_string());
         self.tallies = tallies_at(st, code);
         self.last_item = None;
-        let mut effects = vec![self.apply_here(CountChange::StartCount {
-            stocktake: st.number.clone(),
-            location: code.to_string(),
-        })];
+        let mut effects = vec![self.apply_here(
+            CountChange::StartCount {
+                stocktake: st.number.clone(),
+                location: code.to_string(),
+            },
+            None,
+        )];
         effects.extend(self.say(format!("At {code}: scan each item"), Cue::Ok));
         effects
     }
@@ -537,7 +529,7 @@ impl StocktakePane {
                 self.tallies.push(Tally {
                     product: product.to_string(),
                     sku: named.as_ref().map(|k| k.sku.clone()),
-                    name: named.map(|k| k.name).unwrap_or_default(),
+                    name: named.as_ref().map(|k| k.name.clone()).unwrap_or_default(),
                     counted: 0,
                 });
                 self.tallies.len() - 1
@@ -551,13 +543,16 @@ impl StocktakePane {
         let label = tally.sku.clone().unwrap_or_else(|| tally.product.clone());
         let text = format!("{label}: {}", tally.counted);
         self.last_item = Some(product.to_string());
-        let mut effects = vec![self.apply_here(CountChange::Count {
-            stocktake: number,
-            location: code,
-            product: product.to_string(),
-            qty: set.unwrap_or(units),
-            set: set.is_some(),
-        })];
+        let mut effects = vec![self.apply_here(
+            CountChange::Count {
+                stocktake: number,
+                location: code,
+                product: product.to_string(),
+                qty: set.unwrap_or(units),
+                set: set.is_some(),
+            },
+            named,
+        )];
         effects.extend(self.say(text, Cue::Ok));
         effects
     }
@@ -590,7 +585,7 @@ impl StocktakePane {
             location: code.clone(),
             empty,
         };
-        let mut effects = vec![self.apply_here(change)];
+        let mut effects = vec![self.apply_here(change, None)];
         let items = self.tallies.iter().filter(|t| t.counted > 0).count();
         self.at = None;
         self.tallies.clear();
@@ -1098,23 +1093,22 @@ fn same_item(t: &Tally, product: &str) -> bool {
     t.product == product || is_product(t.sku.as_deref().unwrap_or(""), Some(&t.product), product)
 }
 
-/// SKU and name of a scanned product when the stocktake already knows it.
-fn describe(st: &Stocktake, product: &str) -> (Option<String>, String) {
-    let known = |barcode: Option<&String>, sku: &String| {
-        is_product(sku, barcode.map(String::as_str), product)
-    };
-    if let Some(l) = st.lines.iter().find(|l| known(l.barcode.as_ref(), &l.sku)) {
-        return (Some(l.sku.clone()), l.name.clone());
-    }
-    if let Some(l) = st
+/// A scanned product when the stocktake already knows it (a count line or the ledger).
+fn describe(st: &Stocktake, product: &str) -> Option<KnownProduct> {
+    let lines = st.lines.iter().map(|l| (&l.sku, &l.name, &l.barcode));
+    let ledger = st
         .ledger
         .iter()
         .flatten()
-        .find(|l| known(l.barcode.as_ref(), &l.sku))
-    {
-        return (Some(l.sku.clone()), l.name.clone());
-    }
-    (None, String::new())
+        .map(|l| (&l.sku, &l.name, &l.barcode));
+    lines
+        .chain(ledger)
+        .find(|(sku, _, barcode)| is_product(sku, barcode.as_deref(), product))
+        .map(|(sku, name, barcode)| KnownProduct {
+            sku: sku.clone(),
+            name: name.clone(),
+            barcode: barcode.clone(),
+        })
 }
 
 /// Lines a supervisor decides on.
