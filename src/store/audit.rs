@@ -2,7 +2,9 @@
 //! change. Rows are hash-chained so that a later edit is detectable.
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::Transaction;
 use sha2::{Digest, Sha256};
 
 use super::{Result, Store, micros, timestamp};

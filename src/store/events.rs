@@ -2,7 +2,9 @@
 //! the same transaction as the change, so a client resuming from an id misses nothing.
 
 use jiff::Timestamp;
-use rusqlite::{Transaction, params};
+use rusqlite::params;
+
+use super::Transaction;
 
 use super::{Result, Store, micros, timestamp};
 

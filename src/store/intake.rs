@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -435,7 +437,7 @@ fn find_or_add_customer(
 ) -> Result<(String, Vec<String>, bool)> {
     let found: Option<(String, String, bool)> = tx
         .query_row(
-            "SELECT id, tags, blocked FROM customers WHERE lower(email) = ?1",
+            "SELECT id, tags, blocked FROM customers WHERE email = ?1 COLLATE NOCASE",
             [email],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )

@@ -3,7 +3,9 @@
 //! keeps balances from going negative and the ledger from being edited.
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::Transaction;
 
 use super::{Result, StoreError, micros};
 use crate::domain::stock::MovementKind;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_service.sql"),
     include_str!("migrations/0009_replacement_orders.sql"),
     include_str!("migrations/0010_catalog_feed.sql"),
+    include_str!("migrations/0011_customer_email_index.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -1,5 +1,5 @@
 //! Persistence. All SQL lives here. SQLite through rusqlite: WAL, `busy_timeout`,
-//! `foreign_keys=ON`, every write transaction `IMMEDIATE`.
+//! `foreign_keys=ON`, one writer whose transactions are `IMMEDIATE` and group-committed.
 //!
 //! Methods are synchronous and use-case shaped; async callers run them on a blocking thread.
 
@@ -26,13 +26,17 @@ mod shipments;
 mod stocktake;
 mod tickets;
 mod users;
+mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
+
+use writer::Transaction;
+use writer::Writer;
 
 pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{
@@ -89,6 +93,9 @@ pub enum StoreError {
     /// The request itself cannot be right, whatever the state of things.
     #[error("{0}")]
     Invalid(String),
+    /// The group commit this change was part of failed: nothing of it was stored.
+    #[error("the change was not saved: {0}")]
+    NotSaved(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]
@@ -99,8 +106,10 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Read connections kept open for reuse; more are opened on demand under load.
-const IDLE_READERS: usize = 8;
+/// Read connections open at most at once; further readers wait for one to come back.
+/// Opening one costs a schema parse, so they are kept, and bounded so that a burst of
+/// requests cannot open a file handle and a page cache each.
+const READERS: usize = 16;
 
 #[derive(Clone)]
 pub struct Store {
@@ -109,8 +118,14 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    writer: Writer,
+    readers: Mutex<Readers>,
+    reader_back: Condvar,
+}
+
+struct Readers {
+    idle: Vec<Connection>,
+    open: usize,
 }
 
 impl Store {
@@ -134,8 +149,12 @@ impl Store {
         Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Mutex::new(writer),
-                readers: Mutex::new(Vec::new()),
+                writer: Writer::new(writer),
+                readers: Mutex::new(Readers {
+                    idle: Vec::new(),
+                    open: 0,
+                }),
+                reader_back: Condvar::new(),
             }),
         }
     }
@@ -165,16 +184,7 @@ impl Store {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = self
-            .inner
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(&self.inner.path, false)?,
-        };
+        let conn = self.take_reader()?;
         // One read transaction: everything `f` reads comes from the same snapshot.
         let result = conn
             .unchecked_transaction()
@@ -184,31 +194,90 @@ impl Store {
                 tx.commit()?;
                 Ok(value)
             });
-        let mut idle = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if idle.len() < IDLE_READERS {
-            idle.push(conn);
-        }
         result
     }
 
-    /// Runs `f` in one `IMMEDIATE` transaction; commits if it returns `Ok`.
-    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        // Whatever moved stock, the alerts follow in the same commit.
-        replenishment::review_touched(&tx, Timestamp::now())?;
-        tx.commit()?;
-        Ok(value)
+    fn take_reader(&self) -> Result<LentReader<'_>> {
+        let mut readers = self.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(conn) = readers.idle.pop() {
+                return Ok(LentReader {
+                    conn: Some(conn),
+                    inner: &self.inner,
+                });
+            }
+            if readers.open < READERS {
+                readers.open += 1;
+                drop(readers);
+                let opened = open_connection(&self.inner.path, false);
+                if opened.is_err() {
+                    self.inner
+                        .readers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .open -= 1;
+                    self.inner.reader_back.notify_one();
+                }
+                return opened.map(|conn| LentReader {
+                    conn: Some(conn),
+                    inner: &self.inner,
+                });
+            }
+            readers = self
+                .inner
+                .reader_back
+                .wait(readers)
+                .unwrap_or_else(|p| p.into_inner());
+        }
     }
 
-    /// Runs `f` as a write and rolls it back: what it would do, with nothing changed.
+    /// Runs `f` as one atomic change (see `writer`: it may share its durable commit with
+    /// others); returns once that commit is on disk. An `Err` from `f` undoes all of `f`.
+    fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        self.inner.writer.write(|tx| {
+            let value = f(tx)?;
+            // Whatever moved stock, the alerts follow in the same change.
+            replenishment::review_touched(tx, Timestamp::now())?;
+            Ok(value)
+        })
+    }
+
+    /// Runs `f` as a write and undoes it: what it would do, with nothing changed.
     fn rehearse<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&tx)?;
-        tx.rollback()?;
-        Ok(value)
+        self.inner.writer.rehearse(f)
+    }
+}
+
+const STATEMENTS_KEPT: usize = 256;
+
+/// A read connection out of the pool; it goes back when dropped, also on a panic, so the
+/// pool never shrinks.
+struct LentReader<'s> {
+    conn: Option<Connection>,
+    inner: &'s Inner,
+}
+
+impl std::ops::Deref for LentReader<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a lent reader holds its connection until dropped")
+    }
+}
+
+impl Drop for LentReader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .idle
+                .push(conn);
+            self.inner.reader_back.notify_one();
+        }
     }
 }
 
@@ -240,6 +309,9 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     // FULL: an acknowledged commit survives power loss, not just a process crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Room for every statement of a busy path (an order touches some 30), so repeats skip
+    // the parse.
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
     Ok(conn)
 }
 

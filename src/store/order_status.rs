@@ -2,7 +2,9 @@
 //! stock following (released on cancel, taken out on shipping, reserved again on release).
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 
 use super::audit::{AuditWrite, append as audit};

@@ -3,7 +3,9 @@
 //! stock exists, and otherwise flags the order for ops.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Transaction;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;

@@ -3,7 +3,9 @@
 //! one who asked (maker-checker).
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

@@ -3,7 +3,9 @@
 //! requests from alerts, suggested → ordered → received.
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

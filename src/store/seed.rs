@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Transaction, params};
+use rusqlite::params;
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

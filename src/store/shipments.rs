@@ -1,7 +1,9 @@
 //! Shipments and carrier tracking events.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

@@ -6,7 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

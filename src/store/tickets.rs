@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

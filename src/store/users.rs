@@ -1,7 +1,9 @@
 //! Users, sessions and the audit records of their changes.
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::Transaction;
 use serde_json::json;
 use uuid::Uuid;
 

@@ -1,0 +1,351 @@
+//! The single writer and its group commit. Requests that arrive while another is writing
+//! join one SQLite transaction, each in its own savepoint, and share one durable `COMMIT`.
+//! Each is answered only once that `COMMIT` is on disk, so the fsync that caps one request
+//! per commit is paid once per group, and the pages many orders touch (the order table's
+//! last leaf, its indexes, the event log) are written to the WAL once per group.
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, Params, Row};
+
+use super::{Result, StoreError};
+
+/// A group takes no more requests at this size or age, so none waits long for its commit.
+const MOST_IN_GROUP: usize = 128;
+const OLDEST_GROUP: Duration = Duration::from_millis(4);
+/// A member waiting this long commits its group itself: the request that was to commit it
+/// has gone (a panic) without doing so.
+const STALLED: Duration = Duration::from_millis(50);
+
+/// One request's part of a write: inside its group's transaction and in a savepoint of its
+/// own, so what it changes commits with the group or, should it fail, is undone alone.
+pub struct Transaction<'c> {
+    conn: &'c Connection,
+}
+
+// These shadow `Connection`'s own, to go through the statement cache: a write runs the
+// same few dozen statements over and over, and parsing them anew was a fifth of an order's
+// cost.
+impl Transaction<'_> {
+    pub fn execute<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.conn.prepare_cached(sql)?.execute(params)
+    }
+
+    pub fn query_row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.conn.prepare_cached(sql)?.query_row(params, f)
+    }
+}
+
+impl Deref for Transaction<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+pub(super) struct Writer {
+    open: Mutex<Open>,
+    /// Requests queued for `open`: while any are, a group is left open for them to join.
+    queued: AtomicUsize,
+}
+
+struct Open {
+    conn: Connection,
+    group: Option<Group>,
+}
+
+struct Group {
+    committed: Arc<Settlement>,
+    members: usize,
+    opened: Instant,
+}
+
+/// How a group's commit went, for the members waiting on it.
+#[derive(Default)]
+struct Settlement {
+    outcome: Mutex<Option<Result<(), String>>>,
+    settled: Condvar,
+}
+
+impl Writer {
+    pub(super) fn new(conn: Connection) -> Writer {
+        Writer {
+            open: Mutex::new(Open { conn, group: None }),
+            queued: AtomicUsize::new(0),
+        }
+    }
+
+    /// Runs `f` in the open group (opening one if none is); returns once the group's commit
+    /// is durable, or with the error that undid `f` alone.
+    pub(super) fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut open = self.lock();
+        let done = open.run(f);
+        let committed = match done {
+            Ok(_) => open.group.as_ref().map(|g| g.committed.clone()),
+            Err(_) => None,
+        };
+        if open.is_due(self.is_idle()) {
+            let commit = open.commit();
+            return done.and_then(|value| commit.map(|()| value));
+        }
+        drop(open);
+        let value = done?;
+        if let Some(committed) = committed {
+            self.wait_for(&committed)?;
+        }
+        Ok(value)
+    }
+
+    /// Runs `f` and undoes it: what it would do, with nothing changed.
+    pub(super) fn rehearse<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut open = self.lock();
+        open.conn.execute_batch("SAVEPOINT rehearsal")?;
+        let value = f(&Transaction { conn: &open.conn });
+        open.conn
+            .execute_batch("ROLLBACK TO rehearsal; RELEASE rehearsal")?;
+        if open.is_due(self.is_idle()) {
+            open.commit()?;
+        }
+        value
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Open> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        open
+    }
+
+    fn is_idle(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+
+    fn wait_for(&self, committed: &Arc<Settlement>) -> Result<()> {
+        let mut outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(result) = outcome.as_ref() {
+                return result.clone().map_err(StoreError::NotSaved);
+            }
+            let (guard, wait) = committed
+                .settled
+                .wait_timeout(outcome, STALLED)
+                .unwrap_or_else(|p| p.into_inner());
+            outcome = guard;
+            if wait.timed_out() && outcome.is_none() {
+                drop(outcome);
+                let mut open = self.lock();
+                let still_open = open
+                    .group
+                    .as_ref()
+                    .is_some_and(|g| Arc::ptr_eq(&g.committed, committed));
+                if still_open {
+                    // Its result reaches every member, this one too, through `outcome`.
+                    let _ = open.commit();
+                }
+                drop(open);
+                outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
+            }
+        }
+    }
+}
+
+impl Open {
+    fn run<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        if self.group.is_none() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.group = Some(Group {
+                committed: Arc::default(),
+                members: 0,
+                opened: Instant::now(),
+            });
+        }
+        self.conn.execute_batch("SAVEPOINT request")?;
+        let undo = Undo {
+            conn: &self.conn,
+            armed: true,
+        };
+        let value = f(&Transaction { conn: &self.conn })?;
+        self.conn.execute_batch("RELEASE request")?;
+        undo.disarm();
+        if let Some(group) = self.group.as_mut() {
+            group.members += 1;
+        }
+        Ok(value)
+    }
+
+    /// Whether the open group should commit now rather than wait for more to join.
+    fn is_due(&self, idle: bool) -> bool {
+        self.group.as_ref().is_some_and(|g| {
+            idle || g.members >= MOST_IN_GROUP || g.opened.elapsed() >= OLDEST_GROUP
+        })
+    }
+
+    /// Commits the open group (rolls back an empty one) and tells its members.
+    fn commit(&mut self) -> Result<()> {
+        let Some(group) = self.group.take() else {
+            return Ok(());
+        };
+        let sql = if group.members == 0 {
+            "ROLLBACK"
+        } else {
+            "COMMIT"
+        };
+        let result = self.conn.execute_batch(sql);
+        if result.is_err() && !self.conn.is_autocommit() {
+            // A failed COMMIT can leave the transaction open; nothing of it may stay.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let mut outcome = group
+            .committed
+            .outcome
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *outcome = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
+        group.committed.settled.notify_all();
+        Ok(result?)
+    }
+}
+
+/// Undoes a request's savepoint unless it got as far as releasing it, also when the
+/// request panics, so the group goes on without any of it.
+struct Undo<'c> {
+    conn: &'c Connection,
+    armed: bool,
+}
+
+impl Undo<'_> {
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Undo<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO request; RELEASE request");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(dir: &tempfile::TempDir) -> (Connection, std::path::PathBuf) {
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+             CREATE TABLE picks (n INTEGER PRIMARY KEY);",
+        )
+        .expect("schema");
+        (conn, path)
+    }
+
+    fn stored(path: &std::path::Path) -> Vec<i64> {
+        let conn = Connection::open(path).expect("open reader");
+        let mut stmt = conn
+            .prepare("SELECT n FROM picks ORDER BY n")
+            .expect("prepare");
+        stmt.query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows")
+    }
+
+    fn add(n: i64) -> impl FnOnce(&Transaction) -> Result<()> {
+        move |tx| {
+            tx.execute("INSERT INTO picks (n) VALUES (?1)", [n])?;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_or_panicking_request_is_undone_alone_and_the_group_commits_the_rest() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let mut open = Open { conn, group: None };
+        open.run(add(1)).expect("first");
+        let failed = open.run(|tx| {
+            tx.execute("INSERT INTO picks (n) VALUES (2)", [])?;
+            Err::<(), _>(StoreError::Conflict("bin is closed".into()))
+        });
+        assert!(failed.is_err());
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = open.run(|tx| -> Result<()> {
+                tx.execute("INSERT INTO picks (n) VALUES (3)", [])?;
+                panic!("a bug in the middle of a request");
+            });
+        }));
+        assert!(panicked.is_err());
+        open.run(add(4)).expect("last");
+        assert!(
+            stored(&path).is_empty(),
+            "nothing is visible before the commit"
+        );
+        assert_eq!(open.group.as_ref().map(|g| g.members), Some(2));
+        open.commit().expect("commit");
+        assert_eq!(stored(&path), vec![1, 4]);
+    }
+
+    #[test]
+    fn every_answered_write_is_already_committed_under_concurrent_load() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let writer = Arc::new(Writer::new(conn));
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (writer, path) = (writer.clone(), path.clone());
+                std::thread::spawn(move || {
+                    let reader = Connection::open(&path).expect("reader");
+                    for i in 0..40 {
+                        let n = t * 1000 + i;
+                        let outcome = writer.write(|tx| {
+                            tx.execute("INSERT INTO picks (n) VALUES (?1)", [n])?;
+                            if i % 5 == 0 {
+                                return Err(StoreError::Conflict("refused".into()));
+                            }
+                            Ok(n)
+                        });
+                        let seen: i64 = reader
+                            .query_row("SELECT count(*) FROM picks WHERE n = ?1", [n], |r| r.get(0))
+                            .expect("read");
+                        assert_eq!(seen, i64::from(outcome.is_ok()), "write {n}");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("writer thread");
+        }
+        assert_eq!(stored(&path).len(), 8 * 32);
+    }
+
+    #[test]
+    fn a_rehearsal_changes_nothing_and_leaves_no_transaction_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let writer = Writer::new(conn);
+        let would = writer
+            .rehearse(|tx| {
+                tx.execute("INSERT INTO picks (n) VALUES (7)", [])?;
+                Ok(tx.query_row("SELECT count(*) FROM picks", [], |r| r.get::<_, i64>(0))?)
+            })
+            .expect("rehearse");
+        assert_eq!(would, 1);
+        writer.write(add(8)).expect("write after");
+        assert_eq!(stored(&path), vec![8]);
+        let open = writer.open.lock().expect("lock");
+        assert!(open.conn.is_autocommit() && open.group.is_none());
+    }
+}
