@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod changes;
 pub mod inventory;
 pub mod order_csv;
 pub mod orders;
@@ -17,6 +18,7 @@ use utoipa::ToSchema;
 
 pub use auth::*;
 pub use catalog::*;
+pub use changes::*;
 pub use inventory::*;
 pub use orders::*;
 pub use packing::*;

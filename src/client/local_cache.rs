@@ -406,15 +406,14 @@ impl LocalCache {
         })
     }
 
-    /// The oldest change not yet answered.
-    pub fn next(&self) -> Result<Option<Mutation>, CacheError> {
-        let text: Option<String> = self.with(|c| {
-            c.query_row("SELECT change FROM outbox ORDER BY seq LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .optional()
+    /// The oldest `most` changes not yet answered, oldest first.
+    pub fn oldest(&self, most: usize) -> Result<Vec<Mutation>, CacheError> {
+        let texts: Vec<String> = self.with(|c| {
+            c.prepare_cached("SELECT change FROM outbox ORDER BY seq LIMIT ?1")?
+                .query_map([most as i64], |r| r.get(0))?
+                .collect()
         })?;
-        text.map(|t| self.decode(&t)).transpose()
+        texts.iter().map(|t| self.decode(t)).collect()
     }
 
     /// Every change waiting, oldest first.
@@ -427,11 +426,17 @@ impl LocalCache {
         texts.iter().map(|t| self.decode(t)).collect()
     }
 
-    /// The server applied it: it leaves the outbox.
-    pub fn done(&self, id: Uuid) -> Result<(), CacheError> {
+    /// The server applied them: they leave the outbox, in one commit however many.
+    pub fn done(&self, ids: &[Uuid]) -> Result<(), CacheError> {
         self.with(|c| {
-            c.execute("DELETE FROM outbox WHERE id = ?1", [id.to_string()])
-                .map(|_| ())
+            let tx = c.transaction()?;
+            {
+                let mut delete = tx.prepare_cached("DELETE FROM outbox WHERE id = ?1")?;
+                for id in ids {
+                    delete.execute([id.to_string()])?;
+                }
+            }
+            tx.commit()
         })
     }
 
@@ -607,17 +612,17 @@ mod tests {
             }
             // Kept twice (a retry of the same effect) is kept once.
             outbox.enqueue(&a).unwrap();
-            outbox.done(a.id).unwrap();
+            outbox.done(&[a.id]).unwrap();
         }
         let outbox = LocalCache::open(&path).unwrap();
-        assert_eq!(outbox.next().unwrap(), Some(b.clone()));
+        assert_eq!(outbox.oldest(1).unwrap(), vec![b.clone()]);
         assert_eq!(outbox.pending().unwrap(), vec![b.clone(), c.clone()]);
         outbox
             .failed_attempt(b.id, "cannot reach the server")
             .unwrap();
         assert_eq!(
-            outbox.next().unwrap(),
-            Some(b.clone()),
+            outbox.oldest(5).unwrap(),
+            vec![b.clone(), c.clone()],
             "still first in line"
         );
         outbox.set_aside(b.id, "ST-000001 is closed").unwrap();
@@ -719,7 +724,7 @@ mod tests {
             assert_eq!(list[0].lines[0].name, "Sencha", "named from the catalogue");
         }
         // The server has heard of the first only: its answer shows both.
-        cache.done(a.id).unwrap();
+        cache.done(&[a.id]).unwrap();
         let mut answer = fresh.clone();
         if let Loaded::Stocktakes(list) = &mut answer {
             list[0].lines.push(crate::api::CountLine {

@@ -1,6 +1,7 @@
 //! What a console needs to talk to a server: a typed REST client, where its sign-in is
 //! kept between runs, and the outbox its changes wait in until the server has them.
 
+mod batch;
 mod catalogue;
 mod feed;
 pub mod local_cache;

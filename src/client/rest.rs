@@ -5,7 +5,9 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 
+use super::batch::BatchSeat;
 use super::mutation::{Applied, Change, Mutation};
+use crate::api::BatchedChange;
 use crate::api::OrderIn;
 use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, PackIn, PackTask, Page,
@@ -69,11 +71,21 @@ pub struct OrderQuery {
     pub limit: u32,
 }
 
+impl OrderQuery {
+    /// The key its answer is kept under in the local cache: `orders ` and the query as
+    /// written in Rust, as [`crate::client::Lookup::cache_key`] does for lookups.
+    pub fn cache_key(&self) -> String {
+        format!("orders {self:?}")
+    }
+}
+
 #[derive(Clone)]
 pub struct Client {
     base: Url,
     http: reqwest::Client,
     token: Option<String>,
+    /// Set only inside [`Client::submit_batch`]: the change's request is gathered there.
+    pub(super) batch: Option<BatchSeat>,
 }
 
 impl Client {
@@ -95,6 +107,7 @@ impl Client {
             base,
             http,
             token: None,
+            batch: None,
         })
     }
 
@@ -122,7 +135,7 @@ impl Client {
             .map_err(|e| ClientError::Unexpected(e.to_string()))
     }
 
-    async fn send<T: DeserializeOwned>(
+    pub(super) async fn send<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
@@ -168,6 +181,29 @@ impl Client {
         idempotency_key: Option<&str>,
         accept: &str,
     ) -> Result<Option<Vec<u8>>, ClientError> {
+        if let (Some(seat), Some(key)) = (&self.batch, idempotency_key)
+            && method != Method::GET
+        {
+            let mut within = path.trim_start_matches('/').to_string();
+            if !query.is_empty() {
+                let mut url = self.url(path)?;
+                url.query_pairs_mut().extend_pairs(query);
+                within = format!("{within}?{}", url.query().unwrap_or_default());
+            }
+            let body = body
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+            let change = BatchedChange {
+                method: method.to_string(),
+                path: format!("/{within}"),
+                idempotency_key: key.to_string(),
+                body,
+            };
+            if let Some(answer) = seat.ask(change).await {
+                return answer;
+            }
+        }
         let mut url = self.url(path)?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);

@@ -52,6 +52,8 @@ impl ClientError {
     }
 }
 
+/// Changes sent in one request while draining: one round trip and a few commits for all.
+const MOST_IN_BATCH: usize = 200;
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 /// While draining, the header's count is refreshed this often, not per change: counting
 /// the outbox for each of thousands of changes would cost more than sending them.
@@ -151,14 +153,14 @@ pub async fn run_sync(
     }
     let mut catalogue_due = Instant::now();
     loop {
-        let next = match outbox.next() {
-            Ok(next) => next,
+        let batch = match outbox.oldest(MOST_IN_BATCH) {
+            Ok(batch) => batch,
             Err(e) => {
                 tracing::error!(error = %e, "the outbox cannot be read");
-                None
+                Vec::new()
             }
         };
-        let Some(mutation) = next else {
+        if batch.is_empty() {
             // Changes first: the catalogue only names and checks scans.
             if Instant::now() >= catalogue_due {
                 match refresh_catalogue(&client, &outbox).await {
@@ -192,43 +194,72 @@ pub async fn run_sync(
                 _ = tokio::time::sleep_until(catalogue_due.into()) => {}
             }
             continue;
-        };
+        }
         if !reporter.tell(Link::Syncing) {
             return;
         }
-        let result = client.submit(&mutation).await;
-        match &result {
-            Err(e) if e.is_transient() => {
-                if let Err(stored) = outbox.failed_attempt(mutation.id, &e.to_string()) {
-                    tracing::warn!(error = %stored, "attempt not recorded");
+        let results = send(&client, &batch).await;
+        let mut done = Vec::new();
+        let mut answered = Vec::new();
+        let mut unreachable = false;
+        for (mutation, result) in batch.into_iter().zip(results) {
+            match &result {
+                Err(e) if e.is_transient() => {
+                    if let Err(stored) = outbox.failed_attempt(mutation.id, &e.to_string()) {
+                        tracing::warn!(error = %stored, "attempt not recorded");
+                    }
+                    // It stays first in line, and those after it stay behind it.
+                    unreachable = true;
+                    break;
                 }
-                // Back online, the catalogue is asked what changed meanwhile.
-                catalogue_due = Instant::now();
-                match offline(&mut reporter, &wake, pause).await {
-                    Some(longer) => pause = longer,
-                    None => return,
+                Err(e) => {
+                    if let Err(stored) = outbox.set_aside(mutation.id, &e.to_string()) {
+                        tracing::error!(error = %stored, "refused change not set aside");
+                    }
                 }
-                continue;
+                Ok(_) => done.push(mutation.id),
             }
-            Err(e) => {
-                if let Err(stored) = outbox.set_aside(mutation.id, &e.to_string()) {
-                    tracing::error!(error = %stored, "refused change not set aside");
-                }
-            }
-            Ok(_) => {
-                // Not removed (a full disk): it is sent again and the server answers the
-                // same without applying it twice.
-                if let Err(stored) = outbox.done(mutation.id) {
-                    tracing::error!(error = %stored, "applied change not removed");
-                }
+            answered.push(SyncEvent::Answered { mutation, result });
+        }
+        // Not removed (a full disk): they are sent again and the server answers the same
+        // without applying them twice.
+        if let Err(stored) = outbox.done(&done) {
+            tracing::error!(error = %stored, "applied changes not removed");
+        }
+        for event in answered {
+            if events.send(event).is_err() {
+                return;
             }
         }
+        if unreachable {
+            // Back online, the catalogue is asked what changed meanwhile.
+            catalogue_due = Instant::now();
+            match offline(&mut reporter, &wake, pause).await {
+                Some(longer) => pause = longer,
+                None => return,
+            }
+            continue;
+        }
         pause = FIRST_PAUSE;
-        if events
-            .send(SyncEvent::Answered { mutation, result })
-            .is_err()
-        {
-            return;
+    }
+}
+
+/// The oldest waiting changes, sent as one batch when there are several: a result for
+/// each, in order, possibly fewer than sent (those after a failure were not tried).
+async fn send(client: &Client, batch: &[Mutation]) -> Vec<Result<Applied, ClientError>> {
+    let Some(first) = batch.first() else {
+        return Vec::new();
+    };
+    if batch.len() == 1 {
+        return vec![client.submit(first).await];
+    }
+    match client.submit_batch(batch).await {
+        Ok(results) => results,
+        Err(e) if e.is_transient() => vec![Err(e)],
+        // A server that takes no batches takes the changes one by one.
+        Err(e) => {
+            tracing::warn!(error = %e, "the server did not take a batch; sending one change");
+            vec![client.submit(first).await]
         }
     }
 }

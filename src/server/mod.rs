@@ -3,7 +3,9 @@
 mod audit;
 pub mod auth;
 mod catalog;
+mod changes;
 mod clock;
+mod contract;
 mod error;
 mod events;
 mod extract;
@@ -140,10 +142,16 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let store = state.store.clone();
-    tokio::task::spawn_blocking(move || f(&store))
-        .await
-        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
-        .map_err(ApiError::from)
+    // Inside a batch of changes, a write does not wait for its own commit: the batch waits
+    // for all of its commits at once.
+    let batch = changes::BATCH_COMMITS.try_with(Clone::clone).ok();
+    tokio::task::spawn_blocking(move || match batch {
+        Some(later) => store.committing_later(&later, f),
+        None => f(&store),
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
+    .map_err(ApiError::from)
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
@@ -151,6 +159,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::whoami))
+        .routes(routes!(changes::apply_changes))
         .routes(routes!(catalog::list_products))
         .routes(routes!(catalog::get_product))
         .routes(routes!(catalog::list_locations))
@@ -246,6 +255,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
             "bearer",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+    contract::complete(&mut doc);
     doc
 }
 

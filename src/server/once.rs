@@ -17,17 +17,17 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers.get("idempotency-key").ok_or_else(|| {
         ApiError::InvalidInput("the Idempotency-Key header is required on this request".into())
     })?;
-    let key = value
-        .to_str()
-        .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..0x7f).contains(&b)))
-        .ok_or_else(|| {
-            ApiError::InvalidInput(
-                "Idempotency-Key must be 1–255 printable ASCII characters".into(),
-            )
-        })?;
+    let key = value.to_str().ok().and_then(sane_key).ok_or_else(|| {
+        ApiError::InvalidInput("Idempotency-Key must be 1–255 printable ASCII characters".into())
+    })?;
     Ok(key.to_string())
+}
+
+/// The key as used (trimmed), if it is 1–255 printable ASCII characters.
+pub fn sane_key(key: &str) -> Option<&str> {
+    let key = key.trim();
+    (!key.is_empty() && key.len() <= 255 && key.bytes().all(|b| (0x21..0x7f).contains(&b)))
+        .then_some(key)
 }
 
 /// An answer to store with its idempotency key: status and JSON body.

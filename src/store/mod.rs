@@ -35,6 +35,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags};
 
+pub use writer::LaterCommits;
 use writer::Transaction;
 use writer::Writer;
 
@@ -240,6 +241,19 @@ impl Store {
             replenishment::review_touched(tx, Timestamp::now())?;
             Ok(value)
         })
+    }
+
+    /// Runs `f` (a batch of changes) with the writes it makes on this thread not waiting for
+    /// their commits one by one: they share as few commits as they can, and
+    /// [`Store::wait_for_commits`] waits for them once, before any is answered.
+    pub fn committing_later<T>(&self, later: &LaterCommits, f: impl FnOnce(&Store) -> T) -> T {
+        Writer::committing_later(later, || f(self))
+    }
+
+    /// Returns once every write made under `later` is durable, or with the failure of the
+    /// first commit that was not (then none of its writes may be reported as done).
+    pub fn wait_for_commits(&self, later: &LaterCommits) -> Result<()> {
+        self.inner.writer.wait_for_later(later)
     }
 
     /// Runs `f` as a write and undoes it: what it would do, with nothing changed.

@@ -4,6 +4,7 @@
 //! per commit is paid once per group, and the pages many orders touch (the order table's
 //! last leaf, its indexes, the event log) are written to the WAL once per group.
 
+use std::cell::RefCell;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -15,10 +16,37 @@ use super::{Result, StoreError};
 
 /// A group takes no more requests at this size or age, so none waits long for its commit.
 const MOST_IN_GROUP: usize = 128;
+/// A group only batches owe to (none waits on it) may grow to this before it commits: a
+/// batch of changes then costs a commit or two, not one per few milliseconds.
+const MOST_OWED_IN_GROUP: usize = 2048;
 const OLDEST_GROUP: Duration = Duration::from_millis(4);
 /// A member waiting this long commits its group itself: the request that was to commit it
 /// has gone (a panic) without doing so.
 const STALLED: Duration = Duration::from_millis(50);
+
+thread_local! {
+    /// Set while a batch of changes runs on this thread: its writes do not wait for their
+    /// commits one by one; the batch waits once for all of them.
+    static LATER: RefCell<Option<LaterCommits>> = const { RefCell::new(None) };
+}
+
+/// The commits a batch of changes is owed: its writes join groups without waiting for them
+/// to commit, and [`Writer::wait_for`] these once, before anything is answered.
+#[derive(Clone, Default)]
+pub struct LaterCommits(Arc<Mutex<Vec<Arc<Settlement>>>>);
+
+impl LaterCommits {
+    fn owe(&self, committed: &Arc<Settlement>) {
+        let mut owed = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !owed.last().is_some_and(|last| Arc::ptr_eq(last, committed)) {
+            owed.push(committed.clone());
+        }
+    }
+
+    fn owed(&self) -> Vec<Arc<Settlement>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
 
 /// One request's part of a write: inside its group's transaction and in a savepoint of its
 /// own, so what it changes commits with the group or, should it fail, is undone alone.
@@ -65,6 +93,8 @@ struct Open {
 struct Group {
     committed: Arc<Settlement>,
     members: usize,
+    /// Members answered only once it commits (the rest are owed to batches).
+    awaited: usize,
     opened: Instant,
 }
 
@@ -88,9 +118,21 @@ impl Writer {
     pub(super) fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
         let mut open = self.lock();
         let done = open.run(f);
-        let committed = match done {
-            Ok(_) => open.group.as_ref().map(|g| g.committed.clone()),
-            Err(_) => None,
+        if let Some(later) = LATER.with(|l| l.borrow().clone()) {
+            if let (Ok(_), Some(group)) = (&done, &open.group) {
+                later.owe(&group.committed);
+            }
+            if open.is_due(self.is_idle()) {
+                open.commit()?;
+            }
+            return done;
+        }
+        let committed = match (&done, open.group.as_mut()) {
+            (Ok(_), Some(group)) => {
+                group.awaited += 1;
+                Some(group.committed.clone())
+            }
+            _ => None,
         };
         if open.is_due(self.is_idle()) {
             let commit = open.commit();
@@ -115,6 +157,44 @@ impl Writer {
             open.commit()?;
         }
         value
+    }
+
+    /// Runs `f` with this thread's writes owed to `later` instead of waited for.
+    pub(super) fn committing_later<T>(later: &LaterCommits, f: impl FnOnce() -> T) -> T {
+        struct Restore(Option<LaterCommits>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                LATER.with(|l| *l.borrow_mut() = self.0.take());
+            }
+        }
+        let _restore = Restore(LATER.with(|l| l.borrow_mut().replace(later.clone())));
+        f()
+    }
+
+    /// Returns once every commit `later` is owed is durable, committing the open group if
+    /// it is one of them; the first failure if any was not.
+    pub(super) fn wait_for_later(&self, later: &LaterCommits) -> Result<()> {
+        let owed = later.owed();
+        {
+            let mut open = self.lock();
+            let owes_open = open
+                .group
+                .as_ref()
+                .is_some_and(|g| owed.iter().any(|o| Arc::ptr_eq(o, &g.committed)));
+            if owes_open {
+                // Its outcome reaches this waiter too, below.
+                let _ = open.commit();
+            }
+        }
+        let mut first_failure = Ok(());
+        for committed in &owed {
+            if let Err(e) = self.wait_for(committed)
+                && first_failure.is_ok()
+            {
+                first_failure = Err(e);
+            }
+        }
+        first_failure
     }
 
     fn lock(&self) -> MutexGuard<'_, Open> {
@@ -164,6 +244,7 @@ impl Open {
             self.group = Some(Group {
                 committed: Arc::default(),
                 members: 0,
+                awaited: 0,
                 opened: Instant::now(),
             });
         }
@@ -184,7 +265,15 @@ impl Open {
     /// Whether the open group should commit now rather than wait for more to join.
     fn is_due(&self, idle: bool) -> bool {
         self.group.as_ref().is_some_and(|g| {
-            idle || g.members >= MOST_IN_GROUP || g.opened.elapsed() >= OLDEST_GROUP
+            let most = if g.awaited == 0 {
+                MOST_OWED_IN_GROUP
+            } else {
+                MOST_IN_GROUP
+            };
+            // A batch's next change is on its way: only someone waiting, or an empty
+            // transaction holding the file's write lock, makes the group end early.
+            let someone_waits = g.awaited > 0 || g.members == 0;
+            g.members >= most || (someone_waits && (idle || g.opened.elapsed() >= OLDEST_GROUP))
         })
     }
 
@@ -329,6 +418,35 @@ mod tests {
             t.join().expect("writer thread");
         }
         assert_eq!(stored(&path).len(), 8 * 32);
+    }
+
+    #[test]
+    fn a_batch_shares_its_commits_and_is_durable_once_waited_for() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let writer = Writer::new(conn);
+        let later = LaterCommits::default();
+        Writer::committing_later(&later, || {
+            for n in 1..=3 {
+                writer.write(add(n)).expect("write");
+            }
+            let refused = writer.write(|tx| {
+                tx.execute("INSERT INTO picks (n) VALUES (4)", [])?;
+                Err::<(), _>(StoreError::Invalid("not a bin".into()))
+            });
+            assert!(refused.is_err());
+        });
+        assert!(
+            stored(&path).is_empty(),
+            "not committed before the batch waits"
+        );
+        assert_eq!(later.owed().len(), 1, "one group for the whole batch");
+        writer.wait_for_later(&later).expect("durable");
+        assert_eq!(stored(&path), vec![1, 2, 3]);
+        writer
+            .write(add(5))
+            .expect("an ordinary write waits for itself again");
+        assert_eq!(stored(&path), vec![1, 2, 3, 5]);
     }
 
     #[test]

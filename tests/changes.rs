@@ -1,0 +1,177 @@
+//! `POST /api/v1/changes`: a console's queued changes in one request, each run through its
+//! own route, in order, with its own key; nothing answered before all of it is durable.
+
+mod common;
+
+use backroom::client::{Change, Client, CountChange, Mutation};
+use common::{TestServer, expect_problem, ok};
+use serde_json::{Value, json};
+
+/// The seeded blind count with its first bin started by `warehouse`: (bin, count path).
+async fn a_bin_being_counted(s: &TestServer, warehouse: &str) -> (String, String) {
+    let (status, st) = s.get(warehouse, "/api/v1/stocktakes/ST-000001").await;
+    assert_eq!(status, 200, "{st}");
+    let bin = st["locations"][0]["code"]
+        .as_str()
+        .expect("a bin")
+        .to_string();
+    let res = s
+        .post(
+            warehouse,
+            &format!("/api/v1/stocktakes/ST-000001/locations/{bin}/start"),
+            Some("start-batch"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let path = format!("/api/v1/stocktakes/ST-000001/locations/{bin}/count");
+    (bin, path)
+}
+
+async fn counted(s: &TestServer, token: &str, bin: &str, sku: &str) -> i64 {
+    let (_, st) = s.get(token, "/api/v1/stocktakes/ST-000001").await;
+    st["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .filter(|l| l["location"] == bin && l["sku"] == sku)
+        .map(|l| l["counted"].as_i64().unwrap_or(0))
+        .sum()
+}
+
+fn count(path: &str, key: &str, product: &str) -> Value {
+    json!({ "method": "POST", "path": path, "idempotency_key": key,
+            "body": { "product": product, "qty": 1 } })
+}
+
+async fn send(s: &TestServer, token: &str, batch: &Value) -> reqwest::Response {
+    s.http
+        .post(s.url("/api/v1/changes"))
+        .bearer_auth(token)
+        .json(batch)
+        .send()
+        .await
+        .expect("batch request")
+}
+
+#[tokio::test]
+async fn a_batch_applies_each_change_once_in_order_and_answers_each_as_its_route_would() {
+    let s = TestServer::start().await;
+    let warehouse = s.token("warehouse").await;
+    let (bin, path) = a_bin_being_counted(&s, &warehouse).await;
+    let batch = json!({ "changes": [
+        count(&path, "scan-1", "KIT-1001"),
+        count(&path, "scan-2", "KIT-1001"),
+        count(&path, "scan-3", "NOT-A-PRODUCT"),
+        { "method": "POST", "path": "/api/v1/stock/adjustments", "idempotency_key": "adjust-1",
+          "body": { "product": "KIT-1001", "location": bin, "delta": 5, "reason": "found" } },
+        count(&path, "scan-4", "KIT-1001"),
+    ]});
+    let first = ok(send(&s, &warehouse, &batch).await).await;
+    let answers = first["answers"].as_array().expect("answers");
+    let statuses: Vec<u64> = answers
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap_or(0))
+        .collect();
+    assert_eq!(statuses.len(), 5, "{first}");
+    assert_eq!(statuses[..3], [200, 200, 404], "{first}");
+    assert_eq!(
+        answers[2]["body"]["type"]
+            .as_str()
+            .map(|t| t.ends_with("/not-found")),
+        Some(true),
+        "{first}"
+    );
+    assert_eq!(
+        statuses[3], 403,
+        "a warehouse clerk may not adjust stock, batch or not: {first}"
+    );
+    assert_eq!(statuses[4], 200);
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 3);
+
+    // Sent again (the answer was lost on the way): the same answers, nothing twice.
+    let again = ok(send(&s, &warehouse, &batch).await).await;
+    assert_eq!(again["answers"], first["answers"]);
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 3);
+}
+
+#[tokio::test]
+async fn a_malformed_batch_is_refused_whole_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let warehouse = s.token("warehouse").await;
+    let (bin, path) = a_bin_being_counted(&s, &warehouse).await;
+    let good = count(&path, "ok-1", "KIT-1001");
+    let too_many: Vec<Value> = (0..501)
+        .map(|i| count(&path, &format!("k-{i}"), "KIT-1001"))
+        .collect();
+    for (batch, why) in [
+        (json!({ "changes": [] }), "1 to 500"),
+        (json!({ "changes": too_many }), "1 to 500"),
+        (
+            json!({ "changes": [good, { "method": "GET", "path": path, "idempotency_key": "g" }] }),
+            "change 2 of the batch: \"GET\" is not a change",
+        ),
+        (
+            json!({ "changes": [good, { "method": "POST", "path": "/healthz", "idempotency_key": "h" }] }),
+            "not a route",
+        ),
+        (
+            json!({ "changes": [good, { "method": "POST", "path": "/api/v1/changes", "idempotency_key": "n", "body": { "changes": [] } }] }),
+            "not a batch",
+        ),
+        (
+            json!({ "changes": [good, { "method": "POST", "path": path, "idempotency_key": "caf\u{e9}" }] }),
+            "printable ASCII",
+        ),
+    ] {
+        let res = send(&s, &warehouse, &batch).await;
+        assert_eq!(res.status(), 400, "{why}");
+        let problem = expect_problem(res, 400, "/problems/invalid-input").await;
+        assert!(
+            problem["detail"].as_str().unwrap_or_default().contains(why),
+            "{why}: {problem}"
+        );
+    }
+    let res = send(&s, &warehouse, &json!({ "changes": [good], "also": 1 })).await;
+    expect_problem(res, 400, "/problems/malformed-body").await;
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 0);
+    let res = s
+        .http
+        .post(s.url("/api/v1/changes"))
+        .json(&json!({ "changes": [good] }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn the_client_sends_queued_changes_as_one_batch_with_a_result_each() {
+    let s = TestServer::start().await;
+    let warehouse = s.token("warehouse").await;
+    let (bin, _) = a_bin_being_counted(&s, &warehouse).await;
+    let scan = |product: &str| {
+        Mutation::new(Change::Count(CountChange::Count {
+            stocktake: "ST-000001".into(),
+            location: bin.clone(),
+            product: product.into(),
+            qty: 1,
+            set: false,
+        }))
+    };
+    let mutations = vec![scan("KIT-1001"), scan("NOT-A-PRODUCT"), scan("KIT-1001")];
+    let client = Client::new(&s.base).expect("client").with_token(&warehouse);
+    let results = client.submit_batch(&mutations).await.expect("batch taken");
+    assert_eq!(results.len(), 3);
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    let refused = results[1]
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(refused.contains("NOT-A-PRODUCT"), "{refused}");
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 2);
+    // The same changes again (their answers were lost): applied once all the same.
+    client.submit_batch(&mutations).await.expect("batch taken");
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 2);
+}
