@@ -264,16 +264,16 @@ impl Store {
 
     /// The user behind a live session: not expired, not revoked, user not disabled.
     pub fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        // Every request asks this: the statement is kept, not parsed each time.
         self.read(|c| {
             let raw = c
-                .query_row(
+                .prepare_cached(
                     "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at
                      FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
                        AND u.disabled = 0",
-                    params![token_hash, micros(now)],
-                    user_from_row,
-                )
+                )?
+                .query_row(params![token_hash, micros(now)], user_from_row)
                 .optional()?;
             raw.map(into_user).transpose()
         })
