@@ -44,6 +44,10 @@ pub async fn apply_changes(
 ) -> Result<Json<BatchAnswers>, ApiError> {
     let requests = requests(&batch, &headers, peer.map(|Extension(p)| p))?;
     let later = LaterCommits::default();
+    let mut settle = SettleIfDropped {
+        state: state.clone(),
+        later: Some(later.clone()),
+    };
     let routes = api_router().split_for_parts().0.with_state(state.clone());
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
@@ -71,9 +75,33 @@ pub async fn apply_changes(
             break;
         }
     }
+    settle.later = None;
     blocking(&state, move |s| s.wait_for_commits(&later)).await?;
     state.ring();
     Ok(Json(BatchAnswers { answers }))
+}
+
+/// Commits what a batch wrote if its request goes away half way (the client hung up): its
+/// open transaction would otherwise hold the database's write lock until the next write.
+/// None of it was answered, so a retry finds it by its keys.
+struct SettleIfDropped {
+    state: AppState,
+    later: Option<LaterCommits>,
+}
+
+impl Drop for SettleIfDropped {
+    fn drop(&mut self) {
+        if let (Some(later), Ok(runtime)) =
+            (self.later.take(), tokio::runtime::Handle::try_current())
+        {
+            let store = self.state.store.clone();
+            runtime.spawn_blocking(move || {
+                if let Err(e) = store.wait_for_commits(&later) {
+                    tracing::warn!(error = %e, "an abandoned batch's changes were not saved");
+                }
+            });
+        }
+    }
 }
 
 /// Every change as the request its route expects, or why the batch is refused as a whole.
