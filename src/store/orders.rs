@@ -353,17 +353,21 @@ pub(super) fn customer_orders(
     raws.into_iter().map(into_order).collect()
 }
 
+/// Every placed order and every order screen reads this: its statements are kept.
 pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
-    let raw = c.query_row(&format!("{ORDER_SELECT} WHERE o.id = ?1"), [id], raw_order)?;
+    let raw = c
+        .prepare_cached(&format!("{ORDER_SELECT} WHERE o.id = ?1"))?
+        .query_row([id], raw_order)?;
     let order = into_order(raw)?;
     let cur = order.total.currency;
-    let mut detail = c.query_row(
-        "SELECT c.email, c.phone, o.payment_method, o.ship_name, o.ship_line1, o.ship_line2,
+    let mut detail = c
+        .prepare_cached(
+            "SELECT c.email, c.phone, o.payment_method, o.ship_name, o.ship_line1, o.ship_line2,
                 o.ship_city, o.ship_postal_code, o.ship_region, o.ship_country,
                 o.carrier, o.tags, o.rule, o.rule_why, o.flags
          FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = ?1",
-        [id],
-        |r| {
+        )?
+        .query_row([id], |r| {
             Ok(OrderDetailRow {
                 order: order.clone(),
                 customer_email: r.get(0)?,
@@ -385,8 +389,7 @@ pub(super) fn load_detail(c: &Connection, id: &str) -> Result<OrderDetailRow> {
                 history: Vec::new(),
                 shipment: None,
             })
-        },
-    )?;
+        })?;
     let mut picks: std::collections::HashMap<i64, Vec<PickFrom>> = std::collections::HashMap::new();
     for row in c
         .prepare_cached(

@@ -74,11 +74,8 @@ pub(super) fn create_for(tx: &Transaction, order_id: &str, now: Timestamp) -> Re
 
 pub(super) fn shipment_of(c: &Connection, order_id: &str) -> Result<Option<ShipmentRow>> {
     let id: Option<String> = c
-        .query_row(
-            "SELECT id FROM shipments WHERE order_id = ?1",
-            [order_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM shipments WHERE order_id = ?1")?
+        .query_row([order_id], |r| r.get(0))
         .optional()?;
     id.map(|id| load(c, &id)).transpose()
 }

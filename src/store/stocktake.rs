@@ -150,10 +150,12 @@ fn load(c: &Connection, id: &str) -> Result<StocktakeRow> {
         i64,
         Option<i64>,
     );
-    let head: Head = c.query_row(
+    // Every scan's answer is the whole stocktake: its statements are kept.
+    let head: Head = c.prepare_cached(
         "SELECT s.number, s.scope, s.scope_detail, s.blind, s.state, s.tolerance_qty, s.tolerance_value,
                 (SELECT p.number FROM stocktakes p WHERE p.id = s.recount_of), s.created_by, s.created_at, s.finished_at
          FROM stocktakes s WHERE s.id = ?1",
+    )?.query_row(
         [id],
         |r| {
             Ok((
