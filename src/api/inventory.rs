@@ -32,11 +32,16 @@ pub struct MoveIn {
     pub product: String,
     pub from: String,
     pub to: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
     #[serde(default)]
+    #[schema(
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
+    )]
     pub lot: Option<String>,
     /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub expiry: Option<String>,
 }
 
@@ -47,12 +52,17 @@ pub struct AdjustmentIn {
     pub product: String,
     pub location: String,
     /// Units added (positive) or taken away (negative).
+    #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub delta: i64,
     /// damaged, expired, lost, found, sample or correction.
+    #[schema(pattern = "^(damaged|expired|lost|found|sample|correction)$")]
     pub reason: String,
     #[serde(default)]
     pub note: Option<String>,
     #[serde(default)]
+    #[schema(
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
+    )]
     pub lot: Option<String>,
 }
 
@@ -75,10 +85,15 @@ pub struct ReceiptIn {
 #[serde(deny_unknown_fields)]
 pub struct ReceiveIn {
     pub product: String,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
     #[serde(default)]
+    #[schema(
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
+    )]
     pub lot: Option<String>,
     #[serde(default)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub expiry: Option<String>,
 }
 
@@ -138,6 +153,7 @@ pub struct AlertRequestIn {
     #[serde(default)]
     pub qty: Option<i64>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub supplier: Option<String>,
 }
 
@@ -145,6 +161,7 @@ pub struct AlertRequestIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonIn {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -174,8 +191,10 @@ pub struct PurchaseRequest {
 #[serde(deny_unknown_fields)]
 pub struct PurchaseRequestIn {
     pub product: String,
+    #[schema(minimum = 1)]
     pub qty: i64,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub supplier: Option<String>,
 }
 
@@ -184,5 +203,6 @@ pub struct PurchaseRequestIn {
 #[serde(deny_unknown_fields)]
 pub struct PurchaseOrderIn {
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub supplier: Option<String>,
 }

@@ -129,6 +129,7 @@ pub struct OrderIn {
     /// e.g. `card`, `paypal`, `cod`, `bank_transfer`.
     pub payment_method: String,
     /// ISO 4217, e.g. `EUR`.
+    #[schema(pattern = "^\\s*[A-Z]{3}\\s*$")]
     pub currency: String,
     pub lines: Vec<OrderLineIn>,
 }
@@ -181,8 +182,10 @@ pub struct TrackingEventIn {
     /// The carrier's id for this event; a repeat delivery is stored once.
     pub event_id: Option<String>,
     /// picked_up, in_transit, out_for_delivery, delivered or exception.
+    #[schema(pattern = "^(picked_up|in_transit|out_for_delivery|delivered|exception)$")]
     pub kind: String,
     /// When it happened, RFC 3339.
+    #[schema(format = DateTime)]
     pub at: String,
     pub location: Option<String>,
     pub description: Option<String>,

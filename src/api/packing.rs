@@ -38,7 +38,9 @@ pub struct PackItem {
 #[serde(deny_unknown_fields)]
 pub struct PackIn {
     /// Package type, e.g. `box-m`.
+    #[schema(min_length = 1, max_length = 40, pattern = "\\S")]
     pub package: String,
+    #[schema(minimum = 1, maximum = 70_000)]
     pub weight_grams: u32,
     /// What the packer verified by scanning; must be exactly what the order holds.
     pub items: Vec<PackedItem>,
@@ -47,6 +49,7 @@ pub struct PackIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PackedItem {
     pub sku: String,
+    #[schema(minimum = 1)]
     pub qty: i64,
 }
 

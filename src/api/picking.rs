@@ -62,6 +62,7 @@ pub struct PickedLot {
     pub lot: String,
     /// `YYYY-MM-DD`.
     #[serde(default)]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
     pub expiry: Option<String>,
     pub qty: i64,
 }
@@ -72,12 +73,15 @@ pub struct PickedLot {
 pub struct PickListRequest {
     /// `single` (default) or `batch`.
     #[serde(default)]
+    #[schema(pattern = "^(single|batch)$")]
     pub mode: Option<String>,
     /// Orders on one batch list (default 8).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 50)]
     pub max_orders: Option<u32>,
     /// Lines on one list (default 40).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 500)]
     pub max_lines: Option<u32>,
 }
 
@@ -85,6 +89,7 @@ pub struct PickListRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PickIn {
+    #[schema(minimum = 0)]
     pub picked: i64,
     /// Lot-tracked products: which lots, adding up to `picked`.
     #[serde(default)]
@@ -96,8 +101,10 @@ pub struct PickIn {
 #[serde(deny_unknown_fields)]
 pub struct ShortIn {
     /// Units taken, fewer than the line wants.
+    #[schema(minimum = 0)]
     pub picked: i64,
     /// `empty`, `short` or `damaged`.
+    #[schema(pattern = "^(empty|short|damaged)$")]
     pub reason: String,
     #[serde(default)]
     pub lots: Vec<PickedLot>,
@@ -107,5 +114,6 @@ pub struct ShortIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToteIn {
+    #[schema(pattern = "^[!-~]{1,40}$")]
     pub tote: String,
 }

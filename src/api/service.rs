@@ -12,22 +12,30 @@ use super::{MoneyBody, OrderDetail, OrderSummary};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageIn {
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^.\\s]\\S*\\.\\S*$")]
     pub customer_email: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub customer_name: Option<String>,
     /// `SO-000123`; otherwise an order number in the text, or the customer's latest order.
     #[serde(default)]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
     pub order_number: Option<String>,
     /// The ticket this answers (`TK-000012`); a `[TK-…]` in the subject works too.
     #[serde(default)]
+    #[schema(pattern = "^([Tt][Kk]-)?(?=[0-9]{1,12}$)0*[1-9][0-9]*$")]
     pub ticket_number: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub body: String,
     /// inquiry, complaint or return_request; guessed from the words when absent.
     #[serde(default)]
+    #[schema(pattern = "^(inquiry|complaint|return_request)$")]
     pub kind: Option<String>,
     /// low, normal, high or urgent; complaints default to high.
     #[serde(default)]
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: Option<String>,
 }
 
@@ -55,11 +63,14 @@ pub struct AutoReplyBody {
 pub struct AutoReplyTestIn {
     /// Whose order data fills the reply; without it, only replies that need no order fit.
     #[serde(default)]
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^.\\s]\\S*\\.\\S*$")]
     pub customer_email: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
     pub order_number: Option<String>,
     #[serde(default)]
     pub subject: String,
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub body: String,
 }
 
@@ -143,6 +154,7 @@ pub struct TicketDetailBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketTextIn {
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub body: String,
 }
 
@@ -156,6 +168,7 @@ pub struct AssignIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityIn {
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: String,
 }
 
@@ -163,8 +176,10 @@ pub struct PriorityIn {
 #[serde(deny_unknown_fields)]
 pub struct ResolveIn {
     /// answered, refunded, replaced, returned, no_fault, duplicate or no_reply.
+    #[schema(pattern = "^(answered|refunded|replaced|returned|no_fault|duplicate|no_reply)$")]
     pub code: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub note: Option<String>,
 }
 
@@ -172,17 +187,24 @@ pub struct ResolveIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketIn {
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^.\\s]\\S*\\.\\S*$")]
     pub customer_email: String,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub customer_name: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
     pub order_number: Option<String>,
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
     /// What the customer said.
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub body: String,
     #[serde(default)]
+    #[schema(pattern = "^(inquiry|complaint|return_request)$")]
     pub kind: Option<String>,
     #[serde(default)]
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
     pub priority: Option<String>,
 }
 
@@ -197,7 +219,9 @@ pub struct LineQty {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnIn {
+    #[schema(min_items = 1)]
     pub lines: Vec<LineQty>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -234,11 +258,15 @@ pub struct ReturnReceiveIn {
     /// SKU, barcode or GS1 label's GTIN.
     pub product: String,
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 100_000)]
     pub qty: i64,
     /// A returns location code; the first returns location when absent.
     #[serde(default)]
     pub location: Option<String>,
     #[serde(default)]
+    #[schema(
+        pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
+    )]
     pub lot: Option<String>,
 }
 
@@ -250,6 +278,7 @@ fn one() -> i64 {
 #[serde(deny_unknown_fields)]
 pub struct RefundIn {
     /// refund or replacement.
+    #[schema(pattern = "^(refund|replacement)$")]
     pub kind: String,
     /// For a refund: minor units in the order's currency.
     #[serde(default)]
@@ -257,12 +286,14 @@ pub struct RefundIn {
     /// For a replacement: the lines and units to send again.
     #[serde(default)]
     pub lines: Vec<LineQty>,
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionIn {
+    #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub note: String,
 }
 
@@ -293,8 +324,10 @@ pub struct RefundBody {
 #[serde(deny_unknown_fields)]
 pub struct CsatIn {
     /// 1 (very unhappy) to 5 (very happy).
+    #[schema(minimum = 1, maximum = 5)]
     pub score: i64,
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub comment: Option<String>,
 }
 
@@ -330,6 +363,7 @@ pub struct CsatReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaqRuleBody {
+    #[schema(min_length = 1, pattern = "\\S")]
     pub name: String,
     #[serde(default)]
     pub keywords: Vec<String>,
@@ -337,6 +371,7 @@ pub struct FaqRuleBody {
     #[serde(default)]
     pub patterns: Vec<String>,
     /// Template; see `GET /api/v1/canned-replies` for the variables.
+    #[schema(min_length = 1, max_length = 4000)]
     pub reply: String,
     #[serde(default)]
     pub keep_open: bool,
@@ -346,8 +381,11 @@ pub struct FaqRuleBody {
 #[serde(deny_unknown_fields)]
 pub struct CannedReplyBody {
     /// Short key agents type, e.g. `track`.
+    #[schema(pattern = "^[a-z0-9-]{1,12}$")]
     pub key: String,
+    #[schema(min_length = 1, max_length = 80, pattern = "\\S")]
     pub title: String,
+    #[schema(min_length = 1, max_length = 4000)]
     pub body: String,
 }
 

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct StocktakeIn {
     /// zone, locations, products or cycle.
+    #[schema(pattern = "^(zone|locations|products|cycle)$")]
     pub scope: String,
     /// For scope zone.
     #[serde(default)]
@@ -23,6 +24,7 @@ pub struct StocktakeIn {
     pub products: Vec<String>,
     /// For scope cycle: at most this many products, the most overdue first (default 20).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// Hide expected quantities from counters; true when absent.
     #[serde(default)]
@@ -32,9 +34,11 @@ pub struct StocktakeIn {
     pub counters: Vec<String>,
     /// Units either way before a recount (default 1).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub tolerance_qty: Option<i64>,
     /// Value in minor units either way before a recount (default 2000).
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub tolerance_value: Option<i64>,
 }
 

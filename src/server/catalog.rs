@@ -1,13 +1,13 @@
 //! Products, locations and stock levels.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{QueryParams, page_size};
+use super::extract::{PathParams, QueryParams, page_size};
 use super::{AppState, blocking};
 use crate::api::{
     CatalogChanges, CatalogProduct, Location, MoneyBody, Page, Problem, Product, ProductDetail,
@@ -18,11 +18,13 @@ use crate::domain::role::Permission;
 use crate::store::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ProductQuery {
     /// SKU prefix, part of the name, or an exact barcode.
     q: Option<String>,
     category: Option<String>,
     cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -83,7 +85,7 @@ pub async fn list_products(
 pub async fn get_product(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<ProductDetail>, ApiError> {
     caller.require(Permission::CatalogRead)?;
     let shows_stock = caller.require(Permission::StockRead).is_ok();
@@ -103,11 +105,14 @@ pub async fn get_product(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LocationQuery {
     zone: Option<String>,
     /// bin, receiving, shipping, returns or damaged.
+    #[param(pattern = "^(bin|receiving|shipping|returns|damaged)$")]
     kind: Option<String>,
     cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -154,10 +159,13 @@ fn location(r: LocationRow) -> Location {
 const CATALOG_PAGE_MAX: u32 = 5_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CatalogChangesQuery {
     /// The cursor of the last answer; 0 (or absent) for the whole catalogue.
+    #[param(minimum = 0)]
     after: Option<i64>,
     /// At most 5,000; 1,000 when absent.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 5000)]
     limit: Option<u32>,
 }
 
@@ -212,11 +220,13 @@ pub async fn catalog_changes(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StockQuery {
     sku: Option<String>,
     /// Location code, e.g. `A-03-02`.
     location: Option<String>,
     cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 

@@ -27,6 +27,7 @@ const BATCH: usize = 500;
 const POLL: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// Resume after this event id (same as the `Last-Event-ID` header).
     after: Option<i64>,

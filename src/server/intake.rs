@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathParams, read_object};
 use super::once::{answer, idempotency_key};
 use super::orders::detail;
 use super::{AppState, blocking};
@@ -87,8 +87,9 @@ pub async fn create_order(
             "send the order as Content-Type: application/json".into(),
         ));
     }
-    let parsed: OrderIn =
-        serde_json::from_slice(&body).map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    let parsed: OrderIn = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::MalformedBody(e.to_string()))
+        .and_then(read_object)?;
     let order = order_from_wire(parsed).map_err(ApiError::InvalidInput)?;
     let request_hash = hex(&Sha256::digest(&body));
     let scope = caller.user.id.clone();
@@ -131,7 +132,8 @@ fn permission_for(from: OrderStatus, to: OrderStatus) -> Permission {
 }
 
 #[utoipa::path(post, path = "/api/v1/orders/{key}/status", tag = "orders",
-    params(("key" = String, Path, description = "Order id or number (SO-000123)")),
+    params(("key" = String, Path, description = "Order id or number (SO-000123)"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Optional: with it, a retry with the same key and body gets the first answer")),
     request_body = StatusChangeIn,
     security(("bearer" = [])),
     responses(
@@ -142,7 +144,7 @@ fn permission_for(from: OrderStatus, to: OrderStatus) -> Permission {
 pub async fn change_status(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<StatusChangeIn>,
 ) -> Result<Response, ApiError> {
@@ -223,7 +225,7 @@ pub async fn change_status(
 pub async fn reroute(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     caller.require(Permission::OrdersManage)?;
     let wanted = key.clone();

@@ -2,7 +2,7 @@
 //! purchase receipts.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
@@ -11,8 +11,8 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{PathParams, one_of};
 use super::once::{once, stored};
 use super::replenishment::purchase_request;
 use super::{AppState, blocking};
@@ -86,26 +86,32 @@ fn time(name: &str, value: Option<String>) -> Result<Option<Timestamp>, ApiError
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MovementQuery {
     /// SKU or barcode.
     product: Option<String>,
     /// Location code: movements into or out of it.
     location: Option<String>,
     /// receipt, put_away, move, pick, pick_short, ship, return, adjustment or count.
+    #[param(pattern = "^(receipt|put_away|move|pick|pick_short|ship|return|adjustment|count)$")]
     kind: Option<String>,
     /// E.g. `SO-001234`, `PL-000012`, `RC-000003`, `ST-000002`.
     reference: Option<String>,
     /// From this time (RFC 3339), inclusive.
+    #[param(format = DateTime)]
     since: Option<String>,
     /// Before this time, exclusive.
+    #[param(format = DateTime)]
     until: Option<String>,
     cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/stock/movements", tag = "inventory",
     params(MovementQuery), security(("bearer" = [])),
     responses((status = 200, body = Page<StockMovement>, description = "Newest first"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product or location"),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_movements(
     State(state): State<AppState>,
@@ -162,7 +168,8 @@ pub async fn list_movements(
     params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = MoveIn, security(("bearer" = [])),
     responses((status = 201, body = StockMovement, description = "A put-away from receiving or returns into a bin, otherwise a move"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "The source does not hold that many free units")))]
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The source does not hold that many free units"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product or location")))]
 pub async fn move_stock(
     State(state): State<AppState>,
     caller: Caller,
@@ -201,7 +208,8 @@ pub async fn move_stock(
     request_body = AdjustmentIn, security(("bearer" = [])),
     responses((status = 201, body = StockMovement),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "Unknown reason, or a reason that goes the other way"),
-        (status = 409, body = Problem, content_type = "application/problem+json")))]
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product or location")))]
 pub async fn adjust_stock(
     State(state): State<AppState>,
     caller: Caller,
@@ -271,9 +279,12 @@ pub(super) fn receipt(row: &ReceiptRow) -> Receipt {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReceiptQuery {
     /// open or closed; both when absent.
+    #[param(pattern = "^(open|closed)$")]
     state: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -300,7 +311,7 @@ pub async fn list_receipts(
 pub async fn get_receipt(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<Receipt>, ApiError> {
     caller.require(Permission::StockRead)?;
     let row = blocking(&state, move |s| s.receipt(&key)).await?;
@@ -311,7 +322,8 @@ pub async fn get_receipt(
     params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = ReceiptIn, security(("bearer" = [])),
     responses((status = 201, body = Receipt),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "An expected request is not ordered")))]
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "An expected request is not ordered"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such location or purchase request")))]
 pub async fn open_receipt(
     State(state): State<AppState>,
     caller: Caller,
@@ -350,7 +362,7 @@ pub async fn open_receipt(
 pub async fn receive_item(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReceiveIn>,
 ) -> Result<Response, ApiError> {
@@ -388,7 +400,7 @@ pub async fn receive_item(
 pub async fn close_receipt(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;

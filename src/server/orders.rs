@@ -1,14 +1,14 @@
 //! The order queue and single orders (read side; intake comes with order automation).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::catalog::page;
 use super::error::ApiError;
-use super::extract::{QueryParams, page_size};
+use super::extract::{PathParams, QueryParams, page_size};
 use super::{AppState, blocking};
 use crate::api::{
     Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
@@ -19,6 +19,7 @@ use crate::domain::role::Permission;
 use crate::store::{OrderCursor, OrderDetailRow, OrderFilter, OrderRow, ShipmentRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrderQuery {
     /// Comma-separated statuses, e.g. `hold,cs_review`.
     status: Option<String>,
@@ -29,8 +30,10 @@ pub struct OrderQuery {
     /// `true`: only orders whose parcel's last carrier event is an exception.
     carrier_exception: Option<bool>,
     /// `newest` (default), `oldest`, `ship_by` (soonest first) or `total` (largest first).
+    #[param(pattern = "^(newest|oldest|ship_by|total)$")]
     sort: Option<String>,
     cursor: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -200,7 +203,7 @@ pub async fn list_orders(
 pub async fn get_order(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     caller.require(Permission::OrdersRead)?;
     let wanted = key.clone();

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -14,7 +14,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams};
+use super::extract::{JsonBody, PathParams, QueryParams};
 use super::once::{answer, idempotency_key};
 use super::orders::detail;
 use super::{AppState, blocking};
@@ -100,7 +100,7 @@ fn wire(parcel: &ParcelRow, rules: &RoutingRules) -> Parcel {
 pub async fn pack_task(
     State(state): State<AppState>,
     caller: Caller,
-    Path(code): Path<String>,
+    PathParams(code): PathParams<String>,
 ) -> Result<Json<PackTask>, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
     let wanted = code.clone();
@@ -119,7 +119,7 @@ pub async fn pack_task(
 pub async fn pack(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PackIn>,
 ) -> Result<Response, ApiError> {
@@ -193,8 +193,10 @@ pub async fn pack(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LabelQuery {
     /// `zpl` (default) or `text`.
+    #[param(pattern = "^(zpl|text)$")]
     format: Option<String>,
 }
 
@@ -206,7 +208,7 @@ pub struct LabelQuery {
 pub async fn shipping_label(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     QueryParams(query): QueryParams<LabelQuery>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersRead)?;

@@ -2,7 +2,7 @@
 //! confirmed line by line from the floor, each confirmation once per Idempotency-Key.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{JsonBody, PathParams, QueryParams, page_size};
 use super::once::once;
 use super::{AppState, blocking};
 use crate::api::{
@@ -165,12 +165,15 @@ pub async fn claim_list(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `open` (default), `claimed` or `done`.
+    #[param(pattern = "^(open|claimed|done)$")]
     state: Option<String>,
     /// Only lists the caller holds (with `state=claimed`: the one in their cart).
     #[serde(default)]
     mine: bool,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -206,7 +209,7 @@ pub async fn list_lists(
 pub async fn get_list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<PickList>, ApiError> {
     caller.require(Permission::OrdersRead)?;
     let wanted = key.clone();
@@ -226,7 +229,7 @@ pub async fn get_list(
 pub async fn pick_line(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, seq)): Path<(String, i64)>,
+    PathParams((key, seq)): PathParams<(String, i64)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PickIn>,
 ) -> Result<Response, ApiError> {
@@ -261,7 +264,7 @@ pub async fn pick_line(
 pub async fn short_line(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, seq)): Path<(String, i64)>,
+    PathParams((key, seq)): PathParams<(String, i64)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ShortIn>,
 ) -> Result<Response, ApiError> {
@@ -301,7 +304,7 @@ pub async fn short_line(
 pub async fn finish_list(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
@@ -326,7 +329,7 @@ pub async fn finish_list(
 pub async fn assign_tote(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, slot)): Path<(String, i64)>,
+    PathParams((key, slot)): PathParams<(String, i64)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ToteIn>,
 ) -> Result<Response, ApiError> {

@@ -1,7 +1,7 @@
 //! Replenishment alerts and purchase requests for purchasing.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -9,8 +9,8 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{PathParams, one_of};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
@@ -81,9 +81,11 @@ fn supplier(s: Option<String>) -> Result<Option<String>, ApiError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
     /// Include alerts whose stock recovered.
     all: Option<bool>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -110,7 +112,7 @@ pub async fn list_alerts(
 pub async fn get_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<ReplenishmentAlert>, ApiError> {
     caller.require(Permission::StockRead)?;
     let row = blocking(&state, move |s| s.replenishment_alert(&key)).await?;
@@ -126,7 +128,7 @@ pub async fn get_alert(
 pub async fn request_from_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<AlertRequestIn>,
 ) -> Result<Response, ApiError> {
@@ -160,7 +162,7 @@ pub async fn request_from_alert(
 pub async fn dismiss_alert(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReasonIn>,
 ) -> Result<Response, ApiError> {
@@ -183,9 +185,12 @@ pub async fn dismiss_alert(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RequestQuery {
     /// suggested, ordered, received or cancelled; all when absent.
+    #[param(pattern = "^(suggested|ordered|received|cancelled)$")]
     state: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -219,7 +224,7 @@ pub async fn list_requests(
 pub async fn get_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<PurchaseRequest>, ApiError> {
     caller.require(Permission::StockRead)?;
     let row = blocking(&state, move |s| s.purchase_request(&key)).await?;
@@ -230,7 +235,8 @@ pub async fn get_request(
     params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = PurchaseRequestIn, security(("bearer" = [])),
     responses((status = 201, body = PurchaseRequest),
-        (status = 404, body = Problem, content_type = "application/problem+json")))]
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product")))]
 pub async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
@@ -269,7 +275,7 @@ pub async fn create_request(
 pub async fn order_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PurchaseOrderIn>,
 ) -> Result<Response, ApiError> {
@@ -302,7 +308,7 @@ pub async fn order_request(
 pub async fn cancel_request(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReasonIn>,
 ) -> Result<Response, ApiError> {

@@ -1,7 +1,7 @@
 //! Returns (RMAs) and refunds/replacements decided on tickets.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, one_of, page_size};
+use super::extract::{JsonBody, PathParams, QueryParams, one_of, page_size};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
@@ -89,7 +89,7 @@ fn reason(what: &str, value: &str) -> Result<String, ApiError> {
 pub async fn authorise_return(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReturnIn>,
 ) -> Result<Response, ApiError> {
@@ -120,7 +120,7 @@ pub async fn authorise_return(
 pub async fn get_return(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<ReturnBody>, ApiError> {
     if caller.require(Permission::StockMove).is_err() {
         caller.require(Permission::TicketsWork)?;
@@ -138,7 +138,7 @@ pub async fn get_return(
 pub async fn receive_return(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReturnReceiveIn>,
 ) -> Result<Response, ApiError> {
@@ -175,11 +175,12 @@ pub async fn receive_return(
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = RefundIn, security(("bearer" = [])),
     responses((status = 201, body = RefundBody, description = "approved at once up to the limit; above it awaiting_approval"),
-        (status = 400, body = Problem, content_type = "application/problem+json")))]
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "No order, or nothing was charged to refund")))]
 pub async fn request_refund(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<RefundIn>,
 ) -> Result<Response, ApiError> {
@@ -227,9 +228,12 @@ pub async fn request_refund(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RefundQuery {
     /// awaiting_approval, approved or rejected; all when absent.
+    #[param(pattern = "^(awaiting_approval|approved|rejected)$")]
     status: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -288,7 +292,7 @@ async fn decide(
 pub async fn approve_refund(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<DecisionIn>,
 ) -> Result<Response, ApiError> {
@@ -305,7 +309,7 @@ pub async fn approve_refund(
 pub async fn reject_refund(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<DecisionIn>,
 ) -> Result<Response, ApiError> {

@@ -2,7 +2,7 @@
 //! in any answer, including the stored answers of replayed requests.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -10,8 +10,8 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::one_of;
 use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{PathParams, one_of};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
@@ -144,7 +144,8 @@ fn scope(body: &StocktakeIn) -> Result<CountScope, ApiError> {
     request_body = StocktakeIn, security(("bearer" = [])),
     responses((status = 201, body = Stocktake),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing to count")))]
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "Nothing to count"),
+        (status = 404, body = Problem, content_type = "application/problem+json", description = "No such location or product")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,11 +195,14 @@ pub async fn create(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StocktakeQuery {
     /// counting, review, done or cancelled; all when absent.
+    #[param(pattern = "^(counting|review|done|cancelled)$")]
     state: Option<String>,
     /// Only counts the caller may work on.
     mine: Option<bool>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -240,7 +244,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<Stocktake>, ApiError> {
     caller.require(Permission::StockRead)?;
     let row = blocking(&state, move |s| s.stocktake(&key)).await?;
@@ -257,7 +261,7 @@ pub async fn get(
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, code)): Path<(String, String)>,
+    PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeCount)?;
@@ -283,7 +287,7 @@ pub async fn start(
 pub async fn count(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, code)): Path<(String, String)>,
+    PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CountIn>,
 ) -> Result<Response, ApiError> {
@@ -321,7 +325,7 @@ pub async fn count(
 pub async fn close(
     State(state): State<AppState>,
     caller: Caller,
-    Path((key, code)): Path<(String, String)>,
+    PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CloseIn>,
 ) -> Result<Response, ApiError> {
@@ -354,7 +358,7 @@ fn line_keys(body: ReviewIn) -> LineKeys {
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReviewIn>,
 ) -> Result<Response, ApiError> {
@@ -381,7 +385,7 @@ pub async fn approve(
 pub async fn recount(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReviewIn>,
 ) -> Result<Response, ApiError> {
@@ -475,21 +479,23 @@ fn report_csv(report: &StocktakeReport) -> Result<String, ApiError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// json (default) or csv: the lines, one row each.
+    #[param(pattern = "^(json|csv)$")]
     format: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/stocktakes/{key}/report", tag = "stocktakes",
     params(("key" = String, Path, description = "Stocktake id or number"), ReportQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = StocktakeReport),
-        (status = 200, content_type = "text/csv", body = String, description = "With format=csv"),
+    responses((status = 200, description = "The report as JSON, or its lines as CSV with format=csv",
+            content((StocktakeReport = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn get_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     QueryParams(query): QueryParams<ReportQuery>,
 ) -> Result<Response, ApiError> {
     if !sees_expected(&caller, true) {

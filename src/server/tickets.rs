@@ -2,7 +2,7 @@
 //! the queue; customers rate the help.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use jiff::Timestamp;
@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, one_of, page_size};
+use super::extract::{JsonBody, PathParams, QueryParams, one_of, page_size};
 use super::once::{once, stored};
 use super::orders::{detail, summary};
 use super::returns::{refund_body, return_body};
@@ -291,11 +291,15 @@ pub async fn test_auto_reply(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TicketQuery {
     /// all (open and waiting; default), mine, unassigned, escalated (the supervisor queue) or resolved.
+    #[param(pattern = "^(all|mine|unassigned|escalated|resolved)$")]
     view: Option<String>,
     /// inquiry, complaint or return_request.
+    #[param(pattern = "^(inquiry|complaint|return_request)$")]
     kind: Option<String>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
@@ -400,7 +404,7 @@ pub async fn open_ticket(
 pub async fn get_ticket(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
 ) -> Result<Json<TicketDetailBody>, ApiError> {
     caller.require(Permission::TicketsWork)?;
     let rules = state.rules();
@@ -499,7 +503,7 @@ pub(super) struct Owned {
 pub async fn reply(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<TicketTextIn>,
 ) -> Result<Response, ApiError> {
@@ -525,11 +529,12 @@ pub async fn reply(
     params(("key" = String, Path, description = "Ticket id or number"),
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = TicketTextIn, security(("bearer" = [])),
-    responses((status = 200, body = TicketSummary, description = "An internal note; the customer never sees it")))]
+    responses((status = 200, body = TicketSummary, description = "An internal note; the customer never sees it"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The ticket is resolved")))]
 pub async fn note(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<TicketTextIn>,
 ) -> Result<Response, ApiError> {
@@ -556,11 +561,12 @@ pub async fn note(
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = AssignIn, security(("bearer" = [])),
     responses((status = 200, body = TicketSummary),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "Assigning others needs tickets.supervise")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "Assigning others needs tickets.supervise"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The ticket is resolved")))]
 pub async fn assign(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<AssignIn>,
 ) -> Result<Response, ApiError> {
@@ -614,7 +620,7 @@ pub async fn assign(
 pub async fn escalate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReasonIn>,
 ) -> Result<Response, ApiError> {
@@ -640,11 +646,12 @@ pub async fn escalate(
     params(("key" = String, Path, description = "Ticket id or number"),
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = PriorityIn, security(("bearer" = [])),
-    responses((status = 200, body = TicketSummary, description = "With deadlines for the new priority, counted from when the customer asked")))]
+    responses((status = 200, body = TicketSummary, description = "With deadlines for the new priority, counted from when the customer asked"),
+        (status = 409, body = Problem, content_type = "application/problem+json", description = "The ticket is resolved")))]
 pub async fn set_priority(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PriorityIn>,
 ) -> Result<Response, ApiError> {
@@ -675,7 +682,7 @@ pub async fn set_priority(
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ResolveIn>,
 ) -> Result<Response, ApiError> {
@@ -723,7 +730,7 @@ pub async fn resolve(
 pub async fn post_csat(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
+    PathParams(key): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CsatIn>,
 ) -> Result<Response, ApiError> {
@@ -756,10 +763,13 @@ pub async fn post_csat(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CsatQuery {
     /// RFC 3339; default 30 days before `to`.
+    #[param(format = DateTime)]
     from: Option<String>,
     /// RFC 3339; default now.
+    #[param(format = DateTime)]
     to: Option<String>,
 }
 
@@ -781,8 +791,17 @@ pub async fn csat_report(
         .transpose()
     };
     let to = at("to", query.to.as_deref())?.unwrap_or_else(|| state.now());
-    let from = at("from", query.from.as_deref())?
-        .unwrap_or(to - jiff::SignedDuration::from_hours(30 * 24));
+    let from = match at("from", query.from.as_deref())? {
+        Some(from) => from,
+        // Checked: `to` may be as early as a timestamp can be, with no 30 days before it.
+        None => to
+            .checked_sub(jiff::SignedDuration::from_hours(30 * 24))
+            .map_err(|_| {
+                ApiError::InvalidInput(format!(
+                    "to {to} leaves no 30 days before it for the default from; give from"
+                ))
+            })?,
+    };
     if from >= to {
         return Err(ApiError::InvalidInput("from must be before to".into()));
     }

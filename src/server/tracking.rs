@@ -2,12 +2,12 @@
 //! secret of the shipment's carrier (not by a user's token).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 
 use super::error::ApiError;
-use super::extract::JsonBody;
+use super::extract::{JsonBody, PathParams};
 use super::orders::shipment;
 use super::{AppState, blocking};
 use crate::api::{Problem, Shipment, TrackingEventIn};
@@ -31,7 +31,7 @@ pub const SECRET_HEADER: &str = "x-carrier-secret";
     ))]
 pub async fn post_event(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    PathParams(id): PathParams<String>,
     headers: HeaderMap,
     JsonBody(body): JsonBody<TrackingEventIn>,
 ) -> Result<(StatusCode, Json<Shipment>), ApiError> {

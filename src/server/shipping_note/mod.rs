@@ -5,7 +5,7 @@
 mod pdf;
 mod text;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::tz::TimeZone;
@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{PathParams, QueryParams};
 use super::{AppState, blocking};
 use crate::api::Problem;
 use crate::domain::order::OrderStatus;
@@ -91,8 +92,10 @@ impl ShippingNote {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NoteQuery {
     /// `pdf` or `text`; overrides the Accept header (handy in a browser).
+    #[param(pattern = "^(pdf|text)$")]
     format: Option<String>,
 }
 
@@ -156,16 +159,16 @@ fn chosen_format(query: Option<&str>, accept: Option<&str>) -> Result<NoteFormat
     params(("key" = String, Path, description = "Order id or number (SO-000123)"), NoteQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, content_type = "text/plain", body = String, description = "The shipping note as text (72 columns)"),
-        (status = 200, content_type = "application/pdf", body = Vec<u8>, description = "The shipping note as an A4 PDF"),
+        (status = 200, description = "The shipping note as text (72 columns) or as an A4 PDF",
+            content((String = "text/plain"), (Vec<u8> = "application/pdf"))),
         (status = 406, body = Problem, content_type = "application/problem+json", description = "Neither text nor PDF is acceptable"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is not ready to pick yet"),
     ))]
 pub async fn shipping_note(
     State(state): State<AppState>,
     caller: Caller,
-    Path(key): Path<String>,
-    Query(query): Query<NoteQuery>,
+    PathParams(key): PathParams<String>,
+    QueryParams(query): QueryParams<NoteQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersRead)?;

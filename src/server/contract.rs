@@ -1,0 +1,439 @@
+//! What the route annotations cannot say, added to the OpenAPI document in one place:
+//! the answers every route can give through the shared extractors (a route's annotation
+//! names what its handler decides, and would otherwise repeat these on every route), and
+//! the rules that tie one field of a body to another.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, ObjectBuilder, OneOfBuilder, SchemaType,
+    Type,
+};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
+
+use crate::api::PROBLEM_CONTENT_TYPE;
+use crate::domain::lifecycle::needs_reason;
+use crate::domain::order::OrderStatus;
+use crate::domain::reply_template::VARIABLES;
+use crate::domain::stock::AdjustmentReason;
+
+/// The header that makes a POST safe to retry; see `once::idempotency_key` for the rule.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+pub fn complete(doc: &mut OpenApi) {
+    document_shared_answers(doc);
+    state_reply_book_rules(doc);
+    state_rules_across_fields(doc);
+    spell_out_whitespace(doc);
+}
+
+fn document_shared_answers(doc: &mut OpenApi) {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            document(path, operation);
+        }
+    }
+}
+
+fn document(path: &str, operation: &mut Operation) {
+    let parameters = operation.parameters.iter_mut().flatten();
+    let mut has_query = false;
+    let mut has_path = false;
+    let mut has_key = false;
+    let mut has_number_in_path = false;
+    for parameter in parameters {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        match parameter.parameter_in {
+            ParameterIn::Query => has_query = true,
+            ParameterIn::Path => {
+                has_path = true;
+                has_number_in_path |= matches!(
+                    &parameter.schema,
+                    Some(RefOr::T(Schema::Object(o))) if o.schema_type == SchemaType::new(Type::Integer)
+                );
+            }
+            ParameterIn::Header if parameter.name == IDEMPOTENCY_KEY => {
+                has_key = true;
+                // `once::sane_key`: what a key may be, so clients and fuzzers send good ones.
+                parameter.schema = Some(RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(255))
+                        .pattern(Some("^[!-~]{1,255}$"))
+                        .build(),
+                )));
+            }
+            _ => {}
+        }
+    }
+    let signed_in = operation.security.is_some();
+    let answers = [
+        (
+            signed_in,
+            "401",
+            "No bearer token, or one that is unknown, expired or signed out",
+        ),
+        (
+            signed_in && !path.starts_with("/api/v1/auth/"),
+            "403",
+            "The caller's role lacks the permission (named in `permission`)",
+        ),
+        (
+            operation.request_body.is_some(),
+            "400",
+            "The body is not valid for this route (`detail` says what is wrong)",
+        ),
+        (
+            operation.request_body.is_some(),
+            "415",
+            "The body is not sent as the media type this route reads",
+        ),
+        (
+            has_query,
+            "400",
+            "A query parameter is not valid (`detail` says which)",
+        ),
+        (has_path, "404", "Nothing with that key"),
+        (
+            has_number_in_path,
+            "400",
+            "A number in the path is not a whole number in range",
+        ),
+        (
+            has_key,
+            "400",
+            "Idempotency-Key is missing or not 1–255 printable ASCII characters",
+        ),
+        (
+            has_key,
+            "422",
+            "This Idempotency-Key was used before with another body",
+        ),
+    ];
+    for (applies, status, description) in answers {
+        if applies && !operation.responses.responses.contains_key(status) {
+            operation
+                .responses
+                .responses
+                .insert(status.to_string(), problem(description));
+        }
+    }
+}
+
+fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Bodies where what one field may hold depends on another, as `oneOf` branches beside
+/// the derived schema; each mirrors the check its handler makes.
+fn state_rules_across_fields(doc: &mut OpenApi) {
+    // `intake::change_status`: some statuses must say why.
+    let (explained, plain): (Vec<_>, Vec<_>) =
+        OrderStatus::ALL.into_iter().partition(|s| needs_reason(*s));
+    let names = |list: Vec<OrderStatus>| list.into_iter().map(|s| s.as_str()).collect::<Vec<_>>();
+    narrow(
+        doc,
+        "StatusChangeIn",
+        one_of([
+            branch()
+                .required("status")
+                .required("reason")
+                .property("status", text().enum_values(Some(names(explained))))
+                .property("reason", text().pattern(Some("\\S"))),
+            branch()
+                .required("status")
+                .property("status", text().enum_values(Some(names(plain)))),
+        ]),
+    );
+    // `stocktake::count`: a set count may be zero, an added one may not.
+    narrow(
+        doc,
+        "CountIn",
+        one_of([
+            branch()
+                .required("set")
+                .property("set", boolean(true))
+                .property("qty", whole(0, 1_000_000)),
+            branch()
+                .property("set", boolean(false))
+                .property("qty", whole(1, 1_000_000)),
+        ]),
+    );
+    // `returns::request_refund`: a refund names its amount, a replacement is worth its lines.
+    narrow(
+        doc,
+        "RefundIn",
+        one_of([
+            branch()
+                .required("amount_minor")
+                .property("kind", text().enum_values(Some(["refund"])))
+                .property("amount_minor", whole(1, i64::MAX)),
+            branch()
+                .property("kind", text().enum_values(Some(["replacement"])))
+                .property("amount_minor", ObjectBuilder::new().schema_type(Type::Null)),
+        ]),
+    );
+    // `stocktake::scope`: each scope names what it counts.
+    let listed = |what: &str| {
+        branch()
+            .required(what)
+            .property("scope", text().enum_values(Some([what])))
+            .property(
+                what,
+                ArrayBuilder::new()
+                    .items(text().pattern(Some("\\S")))
+                    .min_items(Some(1))
+                    .max_items(Some(1000)),
+            )
+    };
+    narrow(
+        doc,
+        "StocktakeIn",
+        one_of([
+            branch()
+                .required("zone")
+                .property("scope", text().enum_values(Some(["zone"])))
+                .property("zone", text().pattern(Some("\\S"))),
+            listed("locations"),
+            listed("products"),
+            branch().property("scope", text().enum_values(Some(["cycle"]))),
+        ]),
+    );
+    // `reply_book::FaqBook::new`: a rule without words to match would answer everything.
+    let words = |field: &str| {
+        branch().required(field).property(
+            field,
+            ArrayBuilder::new()
+                .items(text().pattern(Some("\\S")))
+                .min_items(Some(1)),
+        )
+    };
+    narrow(
+        doc,
+        "FaqRuleBody",
+        Schema::AnyOf(
+            AnyOfBuilder::new()
+                .item(words("keywords").build())
+                .item(words("patterns").build())
+                .build(),
+        ),
+    );
+    // `inventory::adjust_stock`: a reason says which way stock moves (`AdjustmentReason::allows`).
+    let moving = |sign: i64, range: (i64, i64)| {
+        let reasons: Vec<&str> = AdjustmentReason::ALL
+            .into_iter()
+            .filter(|r| r.allows(sign))
+            .map(AdjustmentReason::as_str)
+            .collect();
+        branch()
+            .property("reason", text().enum_values(Some(reasons)))
+            .property("delta", whole(range.0, range.1))
+    };
+    narrow(
+        doc,
+        "AdjustmentIn",
+        one_of([moving(1, (1, 1_000_000)), moving(-1, (-1_000_000, -1))]),
+    );
+}
+
+/// Reply templates (`domain::reply_template`): text, `{{`/`}}` for braces, and the known
+/// variables in braces, so a client can check a template before sending it.
+fn state_reply_book_rules(doc: &mut OpenApi) {
+    let variables = VARIABLES
+        .iter()
+        .map(|(name, _)| name.replace('.', "\\."))
+        .collect::<Vec<_>>()
+        .join("|");
+    let pattern = format!("^([^{{}}]|\\{{\\{{|\\}}\\}}|\\{{\\s*({variables})\\s*\\}})*$");
+    for (schema, field) in [("FaqRuleBody", "reply"), ("CannedReplyBody", "body")] {
+        let Some(RefOr::T(Schema::Object(object))) = doc
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut(schema))
+        else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Object(text))) = object.properties.get_mut(field) {
+            text.pattern = Some(pattern.clone());
+        }
+    }
+    // `FaqBook::new`: a blank keyword would match every message.
+    if let Some(RefOr::T(Schema::Object(rule))) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("FaqRuleBody"))
+        && let Some(RefOr::T(Schema::Array(keywords))) = rule.properties.get_mut("keywords")
+    {
+        keywords.items = ArrayItems::RefOrSchema(Box::new(text().pattern(Some("\\S")).into()));
+    }
+}
+
+fn narrow(doc: &mut OpenApi, name: &str, rule: Schema) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    if let Some(derived) = components.schemas.remove(name) {
+        components.schemas.insert(
+            name.to_string(),
+            RefOr::T(Schema::AllOf(
+                AllOfBuilder::new().item(derived).item(rule).build(),
+            )),
+        );
+    }
+}
+
+fn one_of<const N: usize>(branches: [ObjectBuilder; N]) -> Schema {
+    let mut one_of = OneOfBuilder::new();
+    for b in branches {
+        one_of = one_of.item(b.build());
+    }
+    Schema::OneOf(one_of.build())
+}
+
+fn branch() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::Object)
+}
+
+fn text() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn whole(min: i64, max: i64) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(min))
+        .maximum(Some(max))
+}
+
+fn boolean(value: bool) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .enum_values(Some([value]))
+}
+
+/// What `char::is_whitespace` (Unicode White_Space) counts, which `str::trim` and the
+/// handlers' checks use; regex dialects each mean something else by `\s`.
+const WHITESPACE: &str =
+    "\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/// The annotations write `\s` and `\S`; the document spells them out as the server means
+/// them, so a client's (or a fuzzer's) idea of a blank string is the server's.
+fn spell_out_whitespace(doc: &mut OpenApi) {
+    if let Some(components) = doc.components.as_mut() {
+        components.schemas.values_mut().for_each(spell_out_in);
+    }
+    for item in doc.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = parameter
+                    && let Some(schema) = p.schema.as_mut()
+                {
+                    spell_out_in(schema);
+                }
+            }
+        }
+    }
+}
+
+fn spell_out_in(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(o) => {
+            if let Some(p) = o.pattern.as_mut() {
+                *p = with_whitespace_spelled_out(p);
+            }
+            o.properties.values_mut().for_each(spell_out_in);
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                spell_out_in(items);
+            }
+        }
+        Schema::AllOf(all) => all.items.iter_mut().for_each(spell_out_in),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(spell_out_in),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(spell_out_in),
+        _ => {}
+    }
+}
+
+/// `\s` and `\S` as classes of `WHITESPACE`; inside a class, `\s` adds its members (the
+/// annotations never put `\S` inside one).
+fn with_whitespace_spelled_out(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut in_class = false;
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('s') if in_class => out.push_str(WHITESPACE),
+                Some('s') => out.push_str(&format!("[{WHITESPACE}]")),
+                Some('S') => out.push_str(&format!("[^{WHITESPACE}]")),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_classes_are_the_servers() {
+        assert_eq!(
+            with_whitespace_spelled_out("^[^@\\s]+@\\S*\\.x\\s*$"),
+            format!("^[^@{WHITESPACE}]+@[^{WHITESPACE}]*\\.x[{WHITESPACE}]*$")
+        );
+        // Every character Rust trims is in the class, and no other of the first 0x3100.
+        let class = regex::Regex::new(&format!("^[{WHITESPACE}]$")).expect("a valid class");
+        for c in (0..0x3100).filter_map(char::from_u32) {
+            assert_eq!(class.is_match(&c.to_string()), c.is_whitespace(), "{c:?}");
+        }
+    }
+}
