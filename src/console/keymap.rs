@@ -712,7 +712,17 @@ impl Keymap {
     /// Loads a keymap by name (or path), following `inherits`.
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Keymap, SettingsError> {
         let source = locate("keymaps", name, user_dir, BUILT_IN)?;
-        Keymap::from_source(name, &source, user_dir, 0)
+        Keymap::from_toml(name, &source, user_dir)
+    }
+
+    /// Reads a keymap from the text of a file already found; `inherits` is looked up as by
+    /// `load` (built in, the user's directory, or a path).
+    pub fn from_toml(
+        name: &str,
+        source: &SettingsSource,
+        user_dir: Option<&Path>,
+    ) -> Result<Keymap, SettingsError> {
+        Keymap::from_source(name, source, user_dir, 0)
     }
 
     fn from_source(

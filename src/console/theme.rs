@@ -160,7 +160,17 @@ impl Theme {
     /// Loads a theme by name (or path). `NO_COLOR` is the caller's business: it asks for "mono".
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme, SettingsError> {
         let source = locate("themes", name, user_dir, BUILT_IN)?;
-        let raw = parse_raw(name, &source, user_dir, 0)?;
+        Theme::from_toml(name, &source, user_dir)
+    }
+
+    /// Reads a theme from the text of a file already found; `inherits` is looked up as by
+    /// `load` (built in, the user's directory, or a path).
+    pub fn from_toml(
+        name: &str,
+        source: &SettingsSource,
+        user_dir: Option<&Path>,
+    ) -> Result<Theme, SettingsError> {
+        let raw = parse_raw(name, source, user_dir, 0)?;
         let mut styles = HashMap::new();
         for (role, style) in raw.styles {
             let resolve = |c: &Option<ColourRef>| -> Result<Option<Color>, SettingsError> {
