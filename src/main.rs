@@ -839,23 +839,25 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
             let me = cache.signed_in().ok()??;
             serde_json::from_str::<backroom::api::Me>(&me).ok()
         });
-        let me = match remembered {
-            Some(me) => Some(me),
+        // Only the server's answer is new; what came from the cache is there already, and
+        // writing it back would put a durable commit on the way to the first frame.
+        let (me, from_server) = match remembered {
+            Some(me) => (Some(me), false),
             None if args.offline => bail!(
                 "--offline: nothing is cached for {} on {} yet; start once while the server is reachable",
                 kept.username,
                 client.base_url()
             ),
             None => match with_token.me().await {
-                Ok(me) => Some(me),
+                Ok(me) => (Some(me), true),
                 Err(e) => {
                     tracing::info!(error = %e, "kept session not usable; signing in");
-                    None
+                    (None, false)
                 }
             },
         };
         if let Some(me) = me {
-            resumed = Some(me.clone());
+            resumed = Some((me.clone(), from_server));
             initial = app.signed_in(me);
             runner_client = with_token;
         }
@@ -864,9 +866,11 @@ async fn run_console(args: ConsoleArgs) -> Result<()> {
     if let Some(dir) = cache_dir {
         runner = runner.with_cache_dir(dir);
     }
-    if let Some(me) = &resumed {
+    if let Some((me, from_server)) = &resumed {
         runner.resume(&me.username);
-        runner.remember_signed_in(me);
+        if *from_server {
+            runner.remember_signed_in(me);
+        }
     }
     run_terminal(app, runner.with_printer(printer), initial, scanner).await?;
     Ok(())

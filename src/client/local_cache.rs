@@ -385,7 +385,9 @@ impl LocalCache {
 
     /// The catalogue as kept: active products and every location.
     pub fn catalogue(&self) -> Result<Catalogue, CacheError> {
-        self.with(|c| {
+        // Indexed after the connection is free again: a start reads its first screen from
+        // this cache while the catalogue is read.
+        let (products, locations) = self.with(|c| {
             let products = c
                 .prepare("SELECT sku, name, category, barcode FROM products WHERE active = 1")?
                 .query_map([], |r| {
@@ -402,8 +404,9 @@ impl LocalCache {
                 .prepare("SELECT code FROM locations")?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<Vec<String>>>()?;
-            Ok(Catalogue::new(products, locations))
-        })
+            Ok((products, locations))
+        })?;
+        Ok(Catalogue::new(products, locations))
     }
 
     /// The oldest `most` changes not yet answered, oldest first.

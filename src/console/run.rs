@@ -16,7 +16,7 @@ use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use super::app::{App, Effect, Msg, Reply};
-use super::cue::CuePlayer;
+use super::cue::CueSink;
 use super::label_printer::LabelPrinter;
 use super::scan_input::{Input, ScanInput};
 use crate::client::{
@@ -44,7 +44,7 @@ pub struct Runner {
     follow: bool,
     feed: Option<tokio::task::JoinHandle<()>>,
     /// Plays cues; `None` where nothing may make a sound (tests).
-    cues: Option<CuePlayer>,
+    cues: Option<Box<dyn CueSink>>,
     printer: LabelPrinter,
     /// Where outboxes are kept (one per server and user); `None`: in memory only.
     cache_dir: Option<PathBuf>,
@@ -164,8 +164,8 @@ impl Runner {
     }
 
     /// Plays the console's sound cues through `cues`.
-    pub fn with_cues(mut self, cues: CuePlayer) -> Runner {
-        self.cues = Some(cues);
+    pub fn with_cues(mut self, cues: impl CueSink + 'static) -> Runner {
+        self.cues = Some(Box::new(cues));
         self
     }
 
@@ -484,7 +484,7 @@ fn read_key(effect: &Effect) -> Option<String> {
             query,
             append: false,
             ..
-        } => Some(format!("orders {query:?}")),
+        } => Some(query.cache_key()),
         Effect::Load { lookup, .. } => Some(lookup.cache_key()),
         _ => None,
     }

@@ -19,6 +19,14 @@ pub use player::{CueError, CuePlayer, Speaker};
 pub use render::RenderError;
 pub use sounds::{CueSounds, Sound, SoundSpecError, Tone};
 
+/// Where the console sends its cues. The player makes them heard; whatever must know which
+/// cue came and when (a test, a benchmark) can stand in for it.
+pub trait CueSink: Send {
+    /// Returns at once: the screen never waits for a sound.
+    fn play(&self, cue: Cue);
+    fn set_muted(&self, muted: bool);
+}
+
 /// What just happened, as far as the ear is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Cue {

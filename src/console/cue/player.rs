@@ -13,7 +13,7 @@ use super::alsa::Pcm;
 use super::bell::BellPattern;
 use super::output::{AudioEnv, CueOutput};
 use super::render::{RATE, RenderError, render};
-use super::{Cue, CueSounds};
+use super::{Cue, CueSink, CueSounds};
 
 /// Where the sound device is; the defaults suit every Linux desktop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,6 +121,16 @@ impl CuePlayer {
 
     pub fn is_muted(&self) -> bool {
         self.shared.lock().muted
+    }
+}
+
+impl CueSink for CuePlayer {
+    fn play(&self, cue: Cue) {
+        CuePlayer::play(self, cue);
+    }
+
+    fn set_muted(&self, muted: bool) {
+        CuePlayer::set_muted(self, muted);
     }
 }
 
