@@ -187,15 +187,13 @@ impl Store {
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let conn = self.take_reader()?;
         // One read transaction: everything `f` reads comes from the same snapshot.
-        let result = conn
-            .unchecked_transaction()
+        conn.unchecked_transaction()
             .map_err(StoreError::from)
             .and_then(|tx| {
                 let value = f(&tx)?;
                 tx.commit()?;
                 Ok(value)
-            });
-        result
+            })
     }
 
     fn take_reader(&self) -> Result<LentReader<'_>> {
