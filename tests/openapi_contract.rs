@@ -245,3 +245,45 @@ async fn every_content_type_a_route_answers_with_is_documented() {
         "application/json"
     );
 }
+
+#[tokio::test]
+async fn faq_rules_the_server_keeps_fit_the_document_and_none_matches_everything() {
+    let s = TestServer::start().await;
+    let doc = document(&s).await;
+    let admin = s.token("admin").await;
+    let put = |rules: Value| {
+        s.http
+            .put(s.url("/api/v1/faq-rules"))
+            .bearer_auth(&admin)
+            .json(&rules)
+            .send()
+    };
+
+    // An empty pattern answered every message; the document said patterns were not blank.
+    let res = put(json!([{ "name": "all", "patterns": ["where", ""], "reply": "Hello" }]))
+        .await
+        .unwrap();
+    let problem = expect_problem(res, 400, "/problems/invalid-input").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("matches empty text")),
+        "{problem}"
+    );
+
+    // Spaces are a pattern like any other: kept, and described as kept.
+    let res = put(json!([{ "name": "spaced", "patterns": ["   "], "reply": "Hello" }]))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let kept: Value = res.json().await.unwrap();
+    assert_eq!(kept["rules"][0]["patterns"], json!(["   "]));
+    let branches = doc["components"]["schemas"]["FaqRuleBody"]["allOf"][1]["anyOf"]
+        .as_array()
+        .expect("the keywords-or-patterns rule");
+    let patterns = branches
+        .iter()
+        .find_map(|b| b["properties"].get("patterns"))
+        .expect("the patterns branch");
+    assert!(patterns["items"].get("pattern").is_none(), "{patterns}");
+}

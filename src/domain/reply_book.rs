@@ -49,6 +49,10 @@ pub enum BookError {
     MatchesEverything(String),
     #[error("rule {rule:?}: a keyword is blank")]
     BlankKeyword { rule: String },
+    #[error(
+        "rule {rule:?}: pattern {pattern:?} matches empty text, so it would answer almost every message"
+    )]
+    PatternMatchesEverything { rule: String, pattern: String },
     #[error("rule {rule:?}: pattern {pattern:?} is not a valid regular expression: {reason}")]
     BadPattern {
         rule: String,
@@ -81,7 +85,18 @@ pub struct FaqBook {
 }
 
 impl FaqBook {
+    /// Checks a book being written (a file, a request) and compiles it.
     pub fn new(rules: Vec<FaqRule>) -> Result<FaqBook, BookError> {
+        FaqBook::compile(rules, true)
+    }
+
+    /// Compiles a book stored earlier. Books stored before patterns matching empty text were
+    /// refused may hold one; they keep working as they did rather than stop every message.
+    pub fn kept(rules: Vec<FaqRule>) -> Result<FaqBook, BookError> {
+        FaqBook::compile(rules, false)
+    }
+
+    fn compile(rules: Vec<FaqRule>, refuse_empty_matches: bool) -> Result<FaqBook, BookError> {
         if rules.len() > MAX_ENTRIES {
             return Err(BookError::TooMany(MAX_ENTRIES));
         }
@@ -118,6 +133,18 @@ impl FaqBook {
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // Matching "" needs no text at all: like a blank keyword, it fits (almost) any message.
+            if let Some((p, _)) = rule
+                .patterns
+                .iter()
+                .zip(&regexes)
+                .find(|(_, r)| refuse_empty_matches && r.is_match(""))
+            {
+                return Err(BookError::PatternMatchesEverything {
+                    rule: name.to_string(),
+                    pattern: p.clone(),
+                });
+            }
             let rule = FaqRule {
                 name: name.to_string(),
                 keywords: rule
@@ -275,6 +302,16 @@ mod tests {
                 .contains("not a valid regular expression")
         );
         assert!(err(vec![rule("a", &["x"], &[], "{nope}")]).contains("not a variable"));
+        // Found by scripts/api-fuzz: these answered every message, like a blank keyword.
+        for everything in ["", "x*", "(?i)|where"] {
+            assert!(
+                err(vec![rule("a", &[], &["where", everything], "x")])
+                    .contains("matches empty text"),
+                "{everything:?}"
+            );
+        }
+        assert!(FaqBook::new(vec![rule("a", &[], &["   ", "where.*order"], "x")]).is_ok());
+        assert!(FaqBook::kept(vec![rule("a", &[], &["x*"], "x")]).is_ok());
         assert!(
             err(vec![
                 rule("a", &["x"], &[], "ok"),

@@ -46,7 +46,7 @@ pub(super) fn faq_rules(c: &Connection) -> Result<Versioned<FaqRule>> {
 }
 
 pub(super) fn faq_book(c: &Connection) -> Result<FaqBook> {
-    FaqBook::new(faq_rules(c)?.items)
+    FaqBook::kept(faq_rules(c)?.items)
         .map_err(|e| StoreError::Corrupt(format!("reply book faq: {e}")))
 }
 
