@@ -136,6 +136,8 @@ async fn expired_revoked_and_garbage_tokens_are_refused() {
 async fn disabling_a_user_ends_their_sessions_and_sign_ins() {
     let s = TestServer::start().await;
     let token = s.token("analyst").await;
+    // Used once first, so the server has the session in mind when the user is disabled.
+    assert_eq!(s.get(&token, "/api/v1/me").await.0, 200);
     s.store
         .set_user_disabled("analyst", true, "admin", Timestamp::now())
         .unwrap();

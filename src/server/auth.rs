@@ -63,12 +63,17 @@ impl FromRequestParts<AppState> for Caller {
                 "Authorization header must be Bearer <token>",
             ))?;
         let token_hash = token_hash(token);
-        let lookup = token_hash.clone();
-        let user = blocking(state, move |s| s.session_user(&lookup, Timestamp::now()))
-            .await?
-            .ok_or(ApiError::Unauthenticated(
-                "token is unknown, expired or signed out",
-            ))?;
+        let user = match state.store.session_user_seen(&token_hash, Timestamp::now()) {
+            Some(user) => user,
+            None => {
+                let lookup = token_hash.clone();
+                blocking(state, move |s| s.session_user(&lookup, Timestamp::now()))
+                    .await?
+                    .ok_or(ApiError::Unauthenticated(
+                        "token is unknown, expired or signed out",
+                    ))?
+            }
+        };
         Ok(Caller { user, token_hash })
     }
 }

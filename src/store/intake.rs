@@ -277,60 +277,28 @@ fn place_checked(
         flags.push(Flag::PriceMismatch);
     }
 
-    let id = Uuid::now_v7().to_string();
-    let number = next_number(tx, "orders")?;
-    let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
-    let items: i64 = order.lines.iter().map(|l| l.qty).sum();
-    let a = &order.ship_to;
-    tx.execute(
-        "INSERT INTO orders (id, number, channel, channel_order_no, customer_id, status, currency, total_minor,
-            item_count, payment_method, ship_name, ship_line1, ship_line2, ship_city, ship_postal_code,
-            ship_region, ship_country, created_at, updated_at, stock_policy)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'received', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, ?18)",
-        params![
-            id, number, order.channel, order.channel_order_no, customer_id, order.currency.as_str(), total, items,
-            order.payment_method, a.name, a.line1, a.line2, a.city, a.postal_code, a.region, a.country, micros(now),
-            policy.stock.as_str()
-        ],
-    )?;
-    for (i, l) in order.lines.iter().enumerate() {
-        let item = &catalogue[&l.sku];
-        tx.execute(
-            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, qty, unit_price_minor, catalogue_price_minor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id, i as i64 + 1, item.id, l.sku, item.name, l.qty, l.unit_price_minor, item.price_minor],
-        )?;
-    }
-    record_change(tx, &id, None, OrderStatus::Received, actor, None, now)?;
-
-    // Reserve: all or nothing under the hold policy, what there is under back-ordering.
-    let shortages = shortages(tx, &id)?;
-    let mut status = OrderStatus::Received;
+    // Reservation and routing are decided before the order is written, so its row goes in
+    // once with its final status and queue instead of being rewritten (with every index it
+    // is in) within the same request.
+    let shortages = shortages(tx, order, &catalogue)?;
     let short_text: Vec<String> = shortages
         .iter()
         .map(|(sku, short)| format!("{sku} short by {short}"))
         .collect();
-    if shortages.is_empty() || policy.stock == StockPolicy::Backorder {
-        reserve_all(tx, &id)?;
+    let reserves = shortages.is_empty() || policy.stock == StockPolicy::Backorder;
+    let status = if reserves {
         if !shortages.is_empty() {
             flags.push(Flag::Backordered);
         }
-        let reason =
-            (!shortages.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
-        record_change(
-            tx,
-            &id,
-            Some(status),
-            OrderStatus::Reserved,
-            "system",
-            reason.as_deref(),
-            now,
-        )?;
-        status = OrderStatus::Reserved;
+        OrderStatus::Reserved
     } else {
         flags.push(Flag::StockShort);
-    }
+        OrderStatus::Received
+    };
 
+    let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
+    let items: i64 = order.lines.iter().map(|l| l.qty).sum();
+    let a = &order.ship_to;
     let facts = OrderFacts {
         total_minor: total,
         item_count: items,
@@ -360,6 +328,51 @@ fn place_checked(
         why = format!("{why}; held: {}", short_text.join(", "));
     }
     let target = decision.queue.status();
+    let ship_by = policy
+        .ship_by
+        .ship_by(now, decision.priority, &order.channel);
+    let flag_text: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+
+    let id = Uuid::now_v7().to_string();
+    let number = next_number(tx, "orders")?;
+    tx.execute(
+        "INSERT INTO orders (id, number, channel, channel_order_no, customer_id, status, currency, total_minor,
+            item_count, payment_method, ship_name, ship_line1, ship_line2, ship_city, ship_postal_code,
+            ship_region, ship_country, created_at, updated_at, stock_policy, queue, priority, carrier, tags,
+            rule, rule_why, flags, ship_by)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19,
+            ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
+        params![
+            id, number, order.channel, order.channel_order_no, customer_id, target.as_str(),
+            order.currency.as_str(), total, items, order.payment_method, a.name, a.line1, a.line2, a.city,
+            a.postal_code, a.region, a.country, micros(now), policy.stock.as_str(), decision.queue.as_str(),
+            decision.priority.as_str(), decision.carrier, decision.tags.join(","), decision.rule, why,
+            flag_text.join(","), micros(ship_by)
+        ],
+    )?;
+    for (i, l) in order.lines.iter().enumerate() {
+        let item = &catalogue[&l.sku];
+        tx.execute(
+            "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, qty, unit_price_minor, catalogue_price_minor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![id, i as i64 + 1, item.id, l.sku, item.name, l.qty, l.unit_price_minor, item.price_minor],
+        )?;
+    }
+    record_change(tx, &id, None, OrderStatus::Received, actor, None, now)?;
+    if reserves {
+        reserve_all(tx, &id)?;
+        let reason =
+            (!shortages.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
+        record_change(
+            tx,
+            &id,
+            Some(OrderStatus::Received),
+            OrderStatus::Reserved,
+            "system",
+            reason.as_deref(),
+            now,
+        )?;
+    }
     record_change(
         tx,
         &id,
@@ -368,19 +381,6 @@ fn place_checked(
         "system",
         Some(&format!("rule {:?}: {why}", decision.rule)),
         now,
-    )?;
-
-    let ship_by = policy
-        .ship_by
-        .ship_by(now, decision.priority, &order.channel);
-    let flag_text: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
-    tx.execute(
-        "UPDATE orders SET status = ?2, queue = ?3, priority = ?4, carrier = ?5, tags = ?6, rule = ?7,
-            rule_why = ?8, flags = ?9, ship_by = ?10 WHERE id = ?1",
-        params![
-            id, target.as_str(), decision.queue.as_str(), decision.priority.as_str(), decision.carrier,
-            decision.tags.join(","), decision.rule, why, flag_text.join(","), micros(ship_by)
-        ],
     )?;
     audit(
         tx,
@@ -462,21 +462,21 @@ fn find_or_add_customer(
 }
 
 /// Per SKU, how many units of the order cannot be reserved from bins now.
-fn shortages(tx: &Transaction, order_id: &str) -> Result<Vec<(String, i64)>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT l.sku, l.qty - COALESCE((SELECT sum(b.on_hand - b.reserved) FROM stock_balances b
-                JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
-                WHERE b.product_id = l.product_id), 0)
-         FROM order_lines l WHERE l.order_id = ?1 ORDER BY l.line_no",
+fn shortages(
+    tx: &Transaction,
+    order: &NewOrder,
+    catalogue: &HashMap<String, CatalogueItem>,
+) -> Result<Vec<(String, i64)>> {
+    let mut available = tx.prepare_cached(
+        "SELECT COALESCE(sum(b.on_hand - b.reserved), 0) FROM stock_balances b
+         JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
+         WHERE b.product_id = ?1",
     )?;
-    let rows = stmt.query_map([order_id], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (sku, short) = row?;
-        if short > 0 {
-            out.push((sku, short));
+    for l in &order.lines {
+        let free: i64 = available.query_row([&catalogue[&l.sku].id], |r| r.get(0))?;
+        if l.qty > free {
+            out.push((l.sku.clone(), l.qty - free));
         }
     }
     Ok(out)

@@ -122,7 +122,7 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<User> {
-        self.write(|tx| {
+        self.changing_sessions(|tx| {
             let user = existing_user(tx, username)?;
             tx.execute(
                 "UPDATE users SET disabled = ?2, updated_at = ?3 WHERE id = ?1",
@@ -157,7 +157,7 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<User> {
-        self.write(|tx| {
+        self.changing_sessions(|tx| {
             let user = existing_user(tx, username)?;
             tx.execute(
                 "UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1",
@@ -183,7 +183,7 @@ impl Store {
         actor: &str,
         now: Timestamp,
     ) -> Result<User> {
-        self.write(|tx| {
+        self.changing_sessions(|tx| {
             let user = existing_user(tx, username)?;
             tx.execute(
                 "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
@@ -263,25 +263,42 @@ impl Store {
     }
 
     /// The user behind a live session: not expired, not revoked, user not disabled.
+    /// The user of a live session, from memory if it was looked up a moment ago (see
+    /// `sessions_seen`): cheap enough to ask without a blocking thread.
+    pub fn session_user_seen(&self, token_hash: &str, now: Timestamp) -> Option<User> {
+        self.inner.sessions_seen.user(token_hash, now)
+    }
+
     pub fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<User>> {
+        let generation = self.inner.sessions_seen.generation();
         // Every request asks this: the statement is kept, not parsed each time.
-        self.read(|c| {
+        let found = self.read(|c| {
             let raw = c
                 .prepare_cached(
-                    "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at
+                    "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at,
+                        s.expires_at
                      FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
                        AND u.disabled = 0",
                 )?
-                .query_row(params![token_hash, micros(now)], user_from_row)
+                .query_row(params![token_hash, micros(now)], |r| {
+                    Ok((user_from_row(r)?, r.get::<_, i64>(6)?))
+                })
                 .optional()?;
-            raw.map(into_user).transpose()
-        })
+            raw.map(|(user, expires_at)| Ok((into_user(user)?, timestamp(expires_at)?)))
+                .transpose()
+        })?;
+        Ok(found.map(|(user, expires_at)| {
+            self.inner
+                .sessions_seen
+                .note(generation, token_hash, &user, expires_at);
+            user
+        }))
     }
 
     /// Returns whether a live session was revoked.
     pub fn revoke_session(&self, token_hash: &str, actor: &str, now: Timestamp) -> Result<bool> {
-        self.write(|tx| {
+        self.changing_sessions(|tx| {
             let n = tx.execute(
                 "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 params![token_hash, micros(now)],
@@ -301,6 +318,16 @@ impl Store {
             }
             Ok(n > 0)
         })
+    }
+}
+
+impl Store {
+    /// A write that changes sessions or users: once it is committed (or has failed), no
+    /// session is trusted from memory.
+    fn changing_sessions<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let done = self.write(f);
+        self.inner.sessions_seen.forget();
+        done
     }
 }
 
