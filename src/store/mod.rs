@@ -331,6 +331,13 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
     // Room for every statement of a busy path (an order touches some 30), so repeats skip
     // the parse.
     conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+    // Without it, a kept statement whose LIMIT (or other planner input) is a bound value is
+    // parsed again on every run: SQLite replans it for each binding. Our plans do not
+    // depend on values, so one plan per statement is what we want.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 
@@ -382,6 +389,27 @@ mod tests {
             .read(|c| Ok(c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(fk, 1);
+    }
+
+    /// A page read keeps its statement: a new LIMIT (or any bound value) must not make
+    /// SQLite parse and plan it again.
+    #[test]
+    fn a_kept_statement_is_not_prepared_again_for_new_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("shop.db")).unwrap();
+        let reprepared = store
+            .read(|c| {
+                let sql = "SELECT number FROM orders WHERE number > ?1 ORDER BY number LIMIT ?2";
+                for (after, limit) in [(0, 50), (10, 51), (20, 200)] {
+                    c.prepare_cached(sql)?
+                        .query_map([after, limit], |r| r.get::<_, i64>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                }
+                Ok(c.prepare_cached(sql)?
+                    .get_status(rusqlite::StatementStatus::RePrepare))
+            })
+            .unwrap();
+        assert_eq!(reprepared, 0);
     }
 
     #[test]
