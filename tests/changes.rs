@@ -175,3 +175,57 @@ async fn the_client_sends_queued_changes_as_one_batch_with_a_result_each() {
     client.submit_batch(&mutations).await.expect("batch taken");
     assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 2);
 }
+
+/// A console that hangs up half way through a batch: what the server wrote of it is
+/// committed without waiting for anyone's next write (readers see it and the write lock
+/// is free), and sending the batch again applies each change once in all.
+#[tokio::test]
+async fn a_batch_whose_client_hangs_up_is_committed_and_a_retry_applies_nothing_twice() {
+    let s = TestServer::start().await;
+    let warehouse = s.token("warehouse").await;
+    let (bin, path) = a_bin_being_counted(&s, &warehouse).await;
+    let scans: i64 = 500;
+    let batch = json!({ "changes": (0..scans)
+        .map(|i| count(&path, &format!("hang-up-{i}"), "KIT-1001"))
+        .collect::<Vec<_>>() });
+    // Long enough for the server to be well into the batch (500 changes take far longer),
+    // short enough to leave before the answer.
+    let started = std::time::Instant::now();
+    let hung_up = s
+        .http
+        .post(s.url("/api/v1/changes"))
+        .bearer_auth(&warehouse)
+        .json(&batch)
+        .timeout(std::time::Duration::from_millis(100))
+        .send()
+        .await;
+    if hung_up.is_ok() {
+        eprintln!(
+            "the batch was answered in {:?}, before the hang-up: only the retry is tested",
+            started.elapsed()
+        );
+    }
+
+    // Only reads from here on: nothing else would commit a group left open.
+    let mut seen = 0;
+    for _ in 0..200 {
+        let now = counted(&s, &warehouse, &bin, "KIT-1001").await;
+        if now > 0 && now == seen {
+            break;
+        }
+        seen = now;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen > 0,
+        "what the abandoned batch wrote must be committed without a further write"
+    );
+    assert!(seen <= scans);
+
+    let retried = ok(send(&s, &warehouse, &batch).await).await;
+    assert_eq!(
+        retried["answers"].as_array().map(Vec::len),
+        Some(scans as usize)
+    );
+    assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, scans);
+}
