@@ -212,6 +212,87 @@ async fn a_count_scanned_offline_through_the_console_reaches_the_server_exactly_
     );
 }
 
+/// What the count open in the stocktake pane holds for `sku` in `bin`.
+fn count_shown(console: &Console, bin: &str, sku: &str) -> i64 {
+    let pane = &console.app.workspace().expect("signed in").stocktake;
+    let st = pane.open.as_ref().expect("a count is open");
+    st.lines
+        .iter()
+        .filter(|l| l.location == bin && l.sku == sku)
+        .map(|l| l.counted)
+        .sum()
+}
+
+/// Kept answers are not rewritten as a scan is kept: the scans waiting are laid over them
+/// when read. A console started again offline shows each scan once: while it waits, once
+/// the server has it (and it has left the outbox), and over the server's own next answer,
+/// which has it already.
+#[tokio::test]
+async fn a_count_shown_after_a_restart_has_each_scan_once_before_and_after_the_server_has_it() {
+    let mut server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let (status, product) = server.get(&warehouse, "/api/v1/products/KIT-1001").await;
+    assert_eq!(status, 200, "{product}");
+    let barcode = product["product"]["barcode"].as_str().unwrap().to_string();
+    let (_, st) = server.get(&warehouse, "/api/v1/stocktakes/ST-000001").await;
+    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    let cache = tempfile::tempdir().unwrap();
+    let open_count = || vec![KeyCode::F(7), KeyCode::Null, KeyCode::Enter, KeyCode::Null];
+
+    // Online: the count and its bin are read (and kept); offline: three scans.
+    let mut console = Console::with_cache(&server, cache.path());
+    let mut keys = sign_in("warehouse");
+    keys.extend(open_count());
+    keys.extend(scanned(&bin));
+    console.keys(keys, true).await;
+    server.stop().await;
+    let keys: Vec<KeyCode> = (0..3).flat_map(|_| scanned(&barcode)).collect();
+    let screen = console.keys(keys, true).await;
+    assert!(screen.contains("KIT-1001: 3"), "{screen}");
+    let me = console.app.workspace().unwrap().me.clone();
+    drop(console);
+
+    let mut console = Console::resumed(&server, cache.path(), &warehouse, me.clone());
+    console.keys(open_count(), true).await;
+    assert_eq!(count_shown(&console, &bin, "KIT-1001"), 3, "waiting");
+
+    // The server is back: the scans reach it and leave the outbox.
+    server.restart().await;
+    let outbox = console.runner.outbox().clone();
+    assert!(
+        until(Duration::from_secs(60), || outbox
+            .counts()
+            .is_ok_and(|c| c.pending == 0))
+        .await,
+        "the outbox drains once the server is back"
+    );
+    drop(outbox);
+    drop(console);
+    server.stop().await;
+    let mut console = Console::resumed(&server, cache.path(), &warehouse, me.clone());
+    console.keys(open_count(), true).await;
+    assert_eq!(count_shown(&console, &bin, "KIT-1001"), 3, "sent");
+    drop(console);
+
+    // Read from the server again, which has the three: kept, and shown once offline.
+    server.restart().await;
+    let mut console = Console::resumed(&server, cache.path(), &warehouse, me.clone());
+    console.keys(open_count(), true).await;
+    assert_eq!(count_shown(&console, &bin, "KIT-1001"), 3, "read again");
+    drop(console);
+    server.stop().await;
+    let mut console = Console::resumed(&server, cache.path(), &warehouse, me);
+    let screen = console.keys(open_count(), true).await;
+    assert!(screen.contains("offline"), "{screen}");
+    assert_eq!(
+        count_shown(&console, &bin, "KIT-1001"),
+        3,
+        "read again, offline"
+    );
+    server.restart().await;
+    assert_eq!(counted(&server, &warehouse, &bin, "KIT-1001").await, 3);
+}
+
 #[tokio::test]
 async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_nothing_twice() {
     let server = TestServer::start().await;

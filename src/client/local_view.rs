@@ -1,6 +1,6 @@
 //! What a change does to what the console last read, before the server has it. The same
-//! rules move a pane at once and rewrite the answers kept on disk in the transaction that
-//! queues the change, so a count or a pick shows offline and after a restart; the
+//! rules move a pane at once and lay the changes still waiting over the answers kept on
+//! disk when they are read, so a count or a pick shows offline and after a restart; the
 //! server's next answer replaces both.
 
 use super::lookup::Loaded;
@@ -33,21 +33,32 @@ pub fn apply(
     }
 }
 
+/// How the keys (`Lookup::cache_key`) of the reads a change can touch begin.
+const STOCKTAKE_READS: &str = "lookup Stocktake";
+const PICK_LIST_READS: &str = "lookup HeldPickList";
+
 /// Whether a kept read (by its key, `Lookup::cache_key`) can hold what `change` touches: a
-/// cheap filter, so queueing a scan does not parse every kept answer.
+/// cheap filter, so a change is only laid over the answers it can move.
 pub fn may_touch(change: &Change, key: &str) -> bool {
-    match change {
+    let reads = match change {
         Change::Count(
             CountChange::StartCount { .. }
             | CountChange::Count { .. }
             | CountChange::CloseCount { .. },
-        ) => key.starts_with("lookup Stocktake"),
+        ) => STOCKTAKE_READS,
         Change::Pick { .. }
         | Change::PickShort { .. }
         | Change::AssignTote { .. }
-        | Change::FinishPickList { .. } => key.starts_with("lookup HeldPickList"),
-        _ => false,
-    }
+        | Change::FinishPickList { .. } => PICK_LIST_READS,
+        _ => return false,
+    };
+    key.starts_with(reads)
+}
+
+/// Whether any change can touch a kept read: reading the order queue or a ticket back
+/// need not look at the outbox at all.
+pub fn may_be_touched(key: &str) -> bool {
+    key.starts_with(STOCKTAKE_READS) || key.starts_with(PICK_LIST_READS)
 }
 
 /// Whether a line is the product scanned: by SKU, barcode, or the GTIN in another form.
@@ -393,5 +404,8 @@ mod tests {
             approve: true,
         });
         assert!(!may_touch(&plan_review, "lookup Stocktakes { mine: true }"));
+        assert!(may_be_touched("lookup HeldPickList"));
+        assert!(may_be_touched("lookup Stocktake(\"ST-000001\")"));
+        assert!(!may_be_touched("orders OrderQuery { .. }"));
     }
 }

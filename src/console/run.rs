@@ -50,6 +50,10 @@ pub struct Runner {
     cache_dir: Option<PathBuf>,
     outbox: Arc<LocalCache>,
     wake: Arc<Notify>,
+    /// A change was kept and the sync worker is not told yet: it is told once the cue is
+    /// asked for and the frame drawn, because the worker's thread, woken at once, took the
+    /// CPU from this one for up to 0.7 ms before the cue (BENCHMARKS.md, scan to cue).
+    wake_due: bool,
     sync: Option<tokio::task::JoinHandle<()>>,
     /// Changes made in this run and not answered yet: their answers go to the panes.
     live: Arc<Mutex<HashSet<Uuid>>>,
@@ -73,6 +77,7 @@ impl Runner {
             cache_dir: None,
             outbox: Arc::new(LocalCache::in_memory()),
             wake: Arc::new(Notify::new()),
+            wake_due: false,
             sync: None,
             live: Arc::new(Mutex::new(HashSet::new())),
         }
@@ -424,7 +429,7 @@ impl Runner {
             self.start_sync(None);
         }
         match self.outbox.enqueue(&mutation) {
-            Ok(()) => self.wake.notify_one(),
+            Ok(()) => self.wake_due = true,
             Err(e) => {
                 self.live
                     .lock()
@@ -435,6 +440,13 @@ impl Runner {
                     result: Err(ClientError::Local(e.to_string())),
                 });
             }
+        }
+    }
+
+    /// Wakes the sync worker for the changes kept since it was last woken.
+    fn wake_sync(&mut self) {
+        if std::mem::take(&mut self.wake_due) {
+            self.wake.notify_one();
         }
     }
 
@@ -527,20 +539,21 @@ async fn keep_last_event(cache: &Arc<LocalCache>, last: Option<i64>) {
     }
 }
 
-/// Lays the changes still waiting in the outbox over a read's answer (the server has not
-/// heard them yet), and keeps it for the next start.
+/// Keeps a read's answer for the next start, as the server gave it (the cache lays the
+/// waiting changes over it when it is recalled), and lays the changes still waiting in the
+/// outbox over the answer shown (the server has not heard them yet).
 fn keep_answer(cache: &LocalCache, key: &str, mut reply: Reply) -> Reply {
+    if let Some(body) = answer_body(&reply)
+        && let Err(e) = cache.remember(key, &body)
+    {
+        tracing::warn!(error = %e, "answer not kept");
+    }
     if let Reply::Loaded {
         result: Ok(loaded), ..
     } = &mut reply
         && let Err(e) = cache.overlay_pending(key, loaded)
     {
         tracing::warn!(error = %e, "waiting changes not shown over the answer");
-    }
-    if let Some(body) = answer_body(&reply)
-        && let Err(e) = cache.remember(key, &body)
-    {
-        tracing::warn!(error = %e, "answer not kept");
     }
     reply
 }
@@ -639,6 +652,7 @@ where
                 .map_err(|e| ConsoleError::Terminal(e.to_string()))?;
             app.dirty = false;
         }
+        runner.wake_sync();
         let awaited = runner.awaited(app.online == Some(false));
         if app.quit || (input_done && awaited == 0) {
             break;
