@@ -150,6 +150,16 @@ async fn scans_made_while_the_server_is_down_reach_it_exactly_once_when_it_is_ba
     assert_eq!(counted(&server, &warehouse, &bin, &sku).await, SCANS as i64);
 }
 
+/// KIT-1001's barcode and the first bin of the seeded count ST-000001.
+async fn kit_barcode_and_first_bin(server: &TestServer, token: &str) -> (String, String) {
+    let (status, product) = server.get(token, "/api/v1/products/KIT-1001").await;
+    assert_eq!(status, 200, "{product}");
+    let barcode = product["product"]["barcode"].as_str().unwrap().to_string();
+    let (_, st) = server.get(token, "/api/v1/stocktakes/ST-000001").await;
+    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    (barcode, bin)
+}
+
 /// The acceptance test of working offline, through the console's own keys: a counter opens
 /// the count and its first bin, the server goes away, 1,000 items are scanned, the console
 /// is stopped and started again (still offline: the count is there as it was left), and
@@ -158,11 +168,7 @@ async fn scans_made_while_the_server_is_down_reach_it_exactly_once_when_it_is_ba
 async fn a_count_scanned_offline_through_the_console_reaches_the_server_exactly_once() {
     let mut server = TestServer::start().await;
     let warehouse = server.token("warehouse").await;
-    let (status, product) = server.get(&warehouse, "/api/v1/products/KIT-1001").await;
-    assert_eq!(status, 200, "{product}");
-    let barcode = product["product"]["barcode"].as_str().unwrap().to_string();
-    let (_, st) = server.get(&warehouse, "/api/v1/stocktakes/ST-000001").await;
-    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    let (barcode, bin) = kit_barcode_and_first_bin(&server, &warehouse).await;
     let cache = tempfile::tempdir().unwrap();
 
     // Online: sign in, F7, open the count, scan the bin.
@@ -231,11 +237,7 @@ fn count_shown(console: &Console, bin: &str, sku: &str) -> i64 {
 async fn a_count_shown_after_a_restart_has_each_scan_once_before_and_after_the_server_has_it() {
     let mut server = TestServer::start().await;
     let warehouse = server.token("warehouse").await;
-    let (status, product) = server.get(&warehouse, "/api/v1/products/KIT-1001").await;
-    assert_eq!(status, 200, "{product}");
-    let barcode = product["product"]["barcode"].as_str().unwrap().to_string();
-    let (_, st) = server.get(&warehouse, "/api/v1/stocktakes/ST-000001").await;
-    let bin = st["locations"][0]["code"].as_str().unwrap().to_string();
+    let (barcode, bin) = kit_barcode_and_first_bin(&server, &warehouse).await;
     let cache = tempfile::tempdir().unwrap();
     let open_count = || vec![KeyCode::F(7), KeyCode::Null, KeyCode::Enter, KeyCode::Null];
 

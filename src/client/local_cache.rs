@@ -800,16 +800,8 @@ mod tests {
             let cache = LocalCache::open(&path).unwrap();
             cache
                 .keep_catalog(&CatalogChanges {
-                    products: vec![CatalogProduct {
-                        sku: "TEA-1001".into(),
-                        name: "Sencha".into(),
-                        category: "tea".into(),
-                        barcode: Some("4712345000008".into()),
-                        active: true,
-                    }],
-                    locations: Vec::new(),
                     cursor: 42,
-                    more: false,
+                    ..tea_catalogue()
                 })
                 .unwrap();
             cache
