@@ -631,6 +631,89 @@ async fn the_simulated_storefront_places_orders_that_trip_the_rules() {
     assert!(rules.len() >= 2, "one kind of order only: {rules:?}");
 }
 
+/// A GET of the order list with `If-None-Match`: the status and the page it brings back.
+async fn list_page(s: &TestServer, token: &str, path: &str, etag: &str) -> (u16, String, Value) {
+    let res = s
+        .http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let tag = res.headers()["etag"].to_str().unwrap().to_string();
+    (status, tag, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_order_page_is_not_modified_until_something_commits() {
+    let s = TestServer::start().await;
+    let (shop, ops) = (s.token("integration").await, s.token("ops").await);
+    let (sku, price) = product_with_stock(&s, 5);
+    let newest = "/api/v1/orders?limit=5";
+
+    let (status, first, page) = list_page(&s, &ops, newest, "\"none\"").await;
+    assert_eq!(status, 200);
+    assert!(
+        page["items"]
+            .as_array()
+            .is_some_and(|items| items.len() == 5)
+    );
+    let (status, tag, page) = list_page(&s, &ops, newest, &first).await;
+    assert_eq!((status, &tag, &page), (304, &first, &Value::Null));
+
+    // A new order is in the very next answer, with another tag.
+    let res = post(&s, &shop, "page-1", &order(&sku, 1, price, "PAGE-1")).await;
+    assert_eq!(res.status(), 201);
+    let placed: Value = res.json().await.unwrap();
+    let (status, second, page) = list_page(&s, &ops, newest, &first).await;
+    assert_eq!(status, 200);
+    assert_ne!(second, first);
+    assert_eq!(page["items"][0]["number"], placed["order"]["number"]);
+
+    // So is a status change, in a filtered page read just before it.
+    let number = placed["order"]["number"].as_str().unwrap();
+    let on_hold = "/api/v1/orders?status=hold&limit=200";
+    let (_, _, held) = list_page(&s, &ops, on_hold, "\"none\"").await;
+    let held_numbers = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!held_numbers(&held).contains(&number.to_string()));
+    assert_eq!(
+        set_status(&s, &ops, number, "hold", Some("address check"))
+            .await
+            .status(),
+        200
+    );
+    let (_, _, held) = list_page(&s, &ops, on_hold, "\"none\"").await;
+    assert!(held_numbers(&held).contains(&number.to_string()));
+
+    // A change made by another process to the file shows within a second.
+    let (_, tag_before, _) = list_page(&s, &ops, newest, "\"none\"").await;
+    rusqlite::Connection::open(s.store.path())
+        .unwrap()
+        .execute(
+            "UPDATE orders SET channel = 'phone' WHERE number = (SELECT max(number) FROM orders)",
+            [],
+        )
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, tag, page) = list_page(&s, &ops, newest, &tag_before).await;
+    assert_eq!(status, 200);
+    assert_ne!(tag, tag_before);
+    assert_eq!(page["items"][0]["channel"], "phone");
+
+    // A bad query is refused as before, never answered from memory.
+    let (status, body) = s.get(&ops, "/api/v1/orders?limit=5&sort=cheapest").await;
+    assert_eq!(status, 400, "{body}");
+}
+
 /// The text of a PDF as poppler's `pdftotext` reads it: proof that the words are really
 /// there (fonts embedded, text extractable). `.ci/run` installs poppler-utils; elsewhere the
 /// check is skipped with a note, unless CI is set.

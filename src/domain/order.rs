@@ -24,7 +24,7 @@ pub enum OrderStatus {
 pub struct UnknownStatus(pub String);
 
 /// How the order queue is sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum OrderSort {
     #[default]
     Newest,

@@ -15,6 +15,7 @@ mod once;
 mod orders;
 mod packing;
 mod picking;
+mod recent_answers;
 mod replenishment;
 mod reply_book;
 mod returns;
@@ -92,6 +93,8 @@ pub struct AppState {
     bell: Arc<tokio::sync::watch::Sender<u64>>,
     /// Set when the server stops, so that event streams end and shutdown can finish.
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Pages of the order queue as last answered, until the next commit.
+    order_pages: Arc<recent_answers::RecentAnswers<orders::OrderPageKey>>,
 }
 
 impl AppState {
@@ -113,6 +116,7 @@ impl AppState {
             rules,
             bell: Arc::new(tokio::sync::watch::channel(0).0),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            order_pages: Arc::default(),
         }
     }
 

@@ -2,6 +2,8 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -35,6 +37,14 @@ pub struct OrderQuery {
     cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
+}
+
+/// Everything a page of the order queue depends on, once the request is read and checked.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct OrderPageKey {
+    filter: OrderFilter,
+    cursor: Option<OrderCursor>,
+    limit: usize,
 }
 
 pub(super) fn summary(row: OrderRow) -> OrderSummary {
@@ -135,16 +145,44 @@ pub fn detail(d: OrderDetailRow, duplicate: bool) -> OrderDetail {
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders",
-    params(OrderQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<OrderSummary>, description = "Newest first unless `sort` says otherwise"),
+    params(OrderQuery,
+        ("If-None-Match" = Option<String>, Header, description = "The `ETag` of a page held: `304` if it is still the page")),
+    security(("bearer" = [])),
+    responses((status = 200, body = Page<OrderSummary>, description = "Newest first unless `sort` says otherwise",
+            headers(("ETag" = String, description = "Names this page; send it back in `If-None-Match`"))),
+        (status = 304, description = "The page is the one `If-None-Match` named",
+            headers(("ETag" = String, description = "Names this page"))),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_orders(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     QueryParams(query): QueryParams<OrderQuery>,
-) -> Result<Json<Page<OrderSummary>>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersRead)?;
+    let key = page_key(query)?;
+    // Taken before the read: a commit that lands during it makes the page stale at once.
+    let commits = state.store.commits();
+    if let Some(answer) = state.order_pages.get(&key, commits) {
+        return Ok(answer.respond(&headers));
+    }
+    let (filter, cursor, limit) = (key.filter.clone(), key.cursor, key.limit);
+    let sort = filter.sort;
+    let rows = blocking(&state, move |s| s.list_orders(&filter, cursor, limit + 1)).await?;
+    let page = page(
+        rows,
+        limit,
+        |r| OrderCursor::after(r, sort).encode(),
+        summary,
+    );
+    let body = serde_json::to_vec(&page)
+        .map_err(|e| ApiError::Internal(format!("order page not serialised: {e}")))?;
+    Ok(state.order_pages.keep(key, commits, body).respond(&headers))
+}
+
+/// Reads and checks the query: what the page depends on, or why the request is wrong.
+fn page_key(query: OrderQuery) -> Result<OrderPageKey, ApiError> {
     let limit = page_size(query.limit)?;
     let statuses = query
         .status
@@ -179,20 +217,17 @@ pub async fn list_orders(
                 })?,
         ),
     };
-    let filter = OrderFilter {
-        statuses,
-        text: query.q,
-        tag: query.tag,
-        carrier_exception: query.carrier_exception.unwrap_or(false),
-        sort,
-    };
-    let rows = blocking(&state, move |s| s.list_orders(&filter, cursor, limit + 1)).await?;
-    Ok(Json(page(
-        rows,
+    Ok(OrderPageKey {
+        filter: OrderFilter {
+            statuses,
+            text: query.q,
+            tag: query.tag,
+            carrier_exception: query.carrier_exception.unwrap_or(false),
+            sort,
+        },
+        cursor,
         limit,
-        |r| OrderCursor::after(r, sort).encode(),
-        summary,
-    )))
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/orders/{key}", tag = "orders",

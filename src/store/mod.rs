@@ -183,6 +183,13 @@ impl Store {
         &self.inner.path
     }
 
+    /// Changes committed through this store so far, as a count that only grows: an answer
+    /// read after it showed `n` is still true while it shows `n`, unless another process
+    /// wrote to the file.
+    pub fn commits(&self) -> u64 {
+        self.inner.writer.commits()
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         self.read(migrate::schema_version)
     }

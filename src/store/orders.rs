@@ -80,7 +80,7 @@ pub struct OrderDetailRow {
     pub shipment: Option<super::ShipmentRow>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct OrderFilter {
     /// Any of these statuses; empty means all.
     pub statuses: Vec<OrderStatus>,
@@ -95,7 +95,7 @@ pub struct OrderFilter {
 
 /// Position after the last order of a page: the sort it belongs to, the sort key of that
 /// order and its number (which breaks ties).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OrderCursor {
     pub sort: OrderSort,
     pub key: i64,

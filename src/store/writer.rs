@@ -6,7 +6,7 @@
 
 use std::cell::RefCell;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -83,11 +83,14 @@ pub(super) struct Writer {
     open: Mutex<Open>,
     /// Requests queued for `open`: while any are, a group is left open for them to join.
     queued: AtomicUsize,
+    /// Group commits made so far (see [`Writer::commits`]).
+    commits: Arc<AtomicU64>,
 }
 
 struct Open {
     conn: Connection,
     group: Option<Group>,
+    commits: Arc<AtomicU64>,
 }
 
 struct Group {
@@ -107,10 +110,22 @@ struct Settlement {
 
 impl Writer {
     pub(super) fn new(conn: Connection) -> Writer {
+        let commits = Arc::new(AtomicU64::new(0));
         Writer {
-            open: Mutex::new(Open { conn, group: None }),
+            open: Mutex::new(Open {
+                conn,
+                group: None,
+                commits: commits.clone(),
+            }),
             queued: AtomicUsize::new(0),
+            commits,
         }
+    }
+
+    /// Group commits made so far. It moves before any member of a commit is answered, so
+    /// a read taken while it stood still saw every change answered before the read ended.
+    pub(super) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     /// Runs `f` in the open group (opening one if none is); returns once the group's commit
@@ -294,6 +309,9 @@ impl Open {
             // A failed COMMIT can leave the transaction open; nothing of it may stay.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+        if group.members > 0 {
+            self.commits.fetch_add(1, Ordering::Release);
+        }
         let mut outcome = group
             .committed
             .outcome
@@ -365,7 +383,12 @@ mod tests {
     fn a_failed_or_panicking_request_is_undone_alone_and_the_group_commits_the_rest() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let mut open = Open { conn, group: None };
+        let commits = Arc::new(AtomicU64::new(0));
+        let mut open = Open {
+            conn,
+            group: None,
+            commits: commits.clone(),
+        };
         open.run(add(1)).expect("first");
         let failed = open.run(|tx| {
             tx.execute("INSERT INTO picks (n) VALUES (2)", [])?;
@@ -387,6 +410,7 @@ mod tests {
         assert_eq!(open.group.as_ref().map(|g| g.members), Some(2));
         open.commit().expect("commit");
         assert_eq!(stored(&path), vec![1, 4]);
+        assert_eq!(commits.load(Ordering::Acquire), 1, "one group, one commit");
     }
 
     #[test]
@@ -463,7 +487,9 @@ mod tests {
             })
             .expect("rehearse");
         assert_eq!(would, 1);
+        assert_eq!(writer.commits(), 0, "nothing was committed");
         writer.write(add(8)).expect("write after");
+        assert_eq!(writer.commits(), 1, "counted before the write was answered");
         assert_eq!(stored(&path), vec![8]);
         let open = writer.open.lock().expect("lock");
         assert!(open.conn.is_autocommit() && open.group.is_none());
