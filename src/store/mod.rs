@@ -145,14 +145,14 @@ impl Store {
         }
         let mut writer = open_connection(path, true)?;
         migrate::migrate(&mut writer, path)?;
-        Ok(Store::with_writer(path, writer))
+        Store::with_writer(path, writer)
     }
 
-    fn with_writer(path: &Path, writer: Connection) -> Store {
-        Store {
+    fn with_writer(path: &Path, writer: Connection) -> Result<Store> {
+        Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Writer::new(writer),
+                writer: Writer::new(writer)?,
                 readers: Mutex::new(Readers {
                     idle: Vec::new(),
                     open: 0,
@@ -160,7 +160,7 @@ impl Store {
                 reader_back: Condvar::new(),
                 sessions_seen: Default::default(),
             }),
-        }
+        })
     }
 
     /// Opens a database that must exist and be up to date, creating and migrating nothing:
@@ -176,7 +176,7 @@ impl Store {
                 ),
             });
         }
-        Ok(Store::with_writer(path, writer))
+        Store::with_writer(path, writer)
     }
 
     pub fn path(&self) -> &Path {
@@ -328,7 +328,8 @@ fn open_connection(path: &Path, create: bool) -> Result<Connection> {
             reason: format!("could not switch to WAL journal (got {mode})"),
         });
     }
-    // FULL: an acknowledged commit survives power loss, not just a process crash.
+    // FULL: an acknowledged commit survives power loss, not just a process crash. The
+    // writer makes the same promise by syncing the WAL itself, outside `COMMIT` (writer.rs).
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Each request in a group runs in a savepoint, whose undo copies of the pages it

@@ -3,9 +3,15 @@
 //! Each is answered only once that `COMMIT` is on disk, so the fsync that caps one request
 //! per commit is paid once per group, and the pages many orders touch (the order table's
 //! last leaf, its indexes, the event log) are written to the WAL once per group.
+//!
+//! The fsync happens after the writer lets go of the file: SQLite commits with
+//! `synchronous=NORMAL` (its WAL frames written, not yet synced), the next group starts
+//! at once, and the thread that committed syncs the WAL and only then tells the group's
+//! members. A WAL is appended in order, so that sync also covers every group before it.
 
 use std::cell::RefCell;
 use std::ops::Deref;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -91,6 +97,8 @@ struct Open {
     conn: Connection,
     group: Option<Group>,
     commits: Arc<AtomicU64>,
+    /// The WAL to sync after each commit; `None` for a database only in memory.
+    wal: Option<PathBuf>,
 }
 
 struct Group {
@@ -109,17 +117,25 @@ struct Settlement {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection) -> Writer {
+    pub(super) fn new(conn: Connection) -> Result<Writer> {
+        // Durability is this writer's job (see the module comment): SQLite need not sync the
+        // WAL inside `COMMIT`, which holds the file.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let wal = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(format!("{p}-wal")));
         let commits = Arc::new(AtomicU64::new(0));
-        Writer {
+        Ok(Writer {
             open: Mutex::new(Open {
                 conn,
                 group: None,
                 commits: commits.clone(),
+                wal,
             }),
             queued: AtomicUsize::new(0),
             commits,
-        }
+        })
     }
 
     /// Group commits made so far. It moves before any member of a commit is answered, so
@@ -138,7 +154,9 @@ impl Writer {
                 later.owe(&group.committed);
             }
             if open.is_due(self.is_idle()) {
-                open.commit()?;
+                let commit = open.commit();
+                drop(open);
+                commit.settle()?;
             }
             return done;
         }
@@ -151,6 +169,8 @@ impl Writer {
         };
         if open.is_due(self.is_idle()) {
             let commit = open.commit();
+            drop(open);
+            let commit = commit.settle();
             return done.and_then(|value| commit.map(|()| value));
         }
         drop(open);
@@ -169,7 +189,9 @@ impl Writer {
         open.conn
             .execute_batch("ROLLBACK TO rehearsal; RELEASE rehearsal")?;
         if open.is_due(self.is_idle()) {
-            open.commit()?;
+            let commit = open.commit();
+            drop(open);
+            commit.settle()?;
         }
         value
     }
@@ -190,16 +212,16 @@ impl Writer {
     /// it is one of them; the first failure if any was not.
     pub(super) fn wait_for_later(&self, later: &LaterCommits) -> Result<()> {
         let owed = later.owed();
-        {
-            let mut open = self.lock();
-            let owes_open = open
-                .group
-                .as_ref()
-                .is_some_and(|g| owed.iter().any(|o| Arc::ptr_eq(o, &g.committed)));
-            if owes_open {
-                // Its outcome reaches this waiter too, below.
-                let _ = open.commit();
-            }
+        let mut open = self.lock();
+        let owes_open = open
+            .group
+            .as_ref()
+            .is_some_and(|g| owed.iter().any(|o| Arc::ptr_eq(o, &g.committed)));
+        let commit = owes_open.then(|| open.commit());
+        drop(open);
+        if let Some(commit) = commit {
+            // Its outcome reaches this waiter too, below.
+            let _ = commit.settle();
         }
         let mut first_failure = Ok(());
         for committed in &owed {
@@ -241,11 +263,12 @@ impl Writer {
                     .group
                     .as_ref()
                     .is_some_and(|g| Arc::ptr_eq(&g.committed, committed));
-                if still_open {
-                    // Its result reaches every member, this one too, through `outcome`.
-                    let _ = open.commit();
-                }
+                let commit = still_open.then(|| open.commit());
                 drop(open);
+                if let Some(commit) = commit {
+                    // Its result reaches every member, this one too, through `outcome`.
+                    let _ = commit.settle();
+                }
                 outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
             }
         }
@@ -294,10 +317,15 @@ impl Open {
         })
     }
 
-    /// Commits the open group (rolls back an empty one) and tells its members.
-    fn commit(&mut self) -> Result<()> {
+    /// Commits the open group (rolls back an empty one). Its members are told by
+    /// [`Commit::settle`], once the commit is durable, after the writer is let go.
+    fn commit(&mut self) -> Commit {
         let Some(group) = self.group.take() else {
-            return Ok(());
+            return Commit {
+                settlement: None,
+                result: Ok(()),
+                wal: None,
+            };
         };
         let sql = if group.members == 0 {
             "ROLLBACK"
@@ -309,17 +337,43 @@ impl Open {
             // A failed COMMIT can leave the transaction open; nothing of it may stay.
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+        let wrote = result.is_ok() && group.members > 0;
         if group.members > 0 {
             self.commits.fetch_add(1, Ordering::Release);
         }
-        let mut outcome = group
-            .committed
-            .outcome
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        *outcome = Some(result.as_ref().map(|_| ()).map_err(|e| e.to_string()));
-        group.committed.settled.notify_all();
-        Ok(result?)
+        Commit {
+            settlement: Some(group.committed),
+            result: result.map_err(|e| e.to_string()),
+            wal: self.wal.clone().filter(|_| wrote),
+        }
+    }
+}
+
+/// A group's `COMMIT` as it returned: visible to readers, not yet known to be on disk.
+#[must_use = "the group's members wait until it is settled"]
+struct Commit {
+    settlement: Option<Arc<Settlement>>,
+    result: std::result::Result<(), String>,
+    /// The WAL its frames went to, to sync.
+    wal: Option<PathBuf>,
+}
+
+impl Commit {
+    /// Makes the commit durable and tells the group's members how it went.
+    fn settle(self) -> Result<()> {
+        let result = self.result.and_then(|()| match &self.wal {
+            // The kernel's copy of the file, whichever descriptor wrote it, goes to disk.
+            Some(wal) => std::fs::File::open(wal)
+                .and_then(|f| f.sync_data())
+                .map_err(|e| format!("syncing {}: {e}", wal.display())),
+            None => Ok(()),
+        });
+        if let Some(settlement) = self.settlement {
+            let mut outcome = settlement.outcome.lock().unwrap_or_else(|p| p.into_inner());
+            *outcome = Some(result.clone());
+            settlement.settled.notify_all();
+        }
+        result.map_err(StoreError::NotSaved)
     }
 }
 
@@ -388,6 +442,7 @@ mod tests {
             conn,
             group: None,
             commits: commits.clone(),
+            wal: None,
         };
         open.run(add(1)).expect("first");
         let failed = open.run(|tx| {
@@ -408,7 +463,7 @@ mod tests {
             "nothing is visible before the commit"
         );
         assert_eq!(open.group.as_ref().map(|g| g.members), Some(2));
-        open.commit().expect("commit");
+        open.commit().settle().expect("commit");
         assert_eq!(stored(&path), vec![1, 4]);
         assert_eq!(commits.load(Ordering::Acquire), 1, "one group, one commit");
     }
@@ -417,7 +472,7 @@ mod tests {
     fn every_answered_write_is_already_committed_under_concurrent_load() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Arc::new(Writer::new(conn));
+        let writer = Arc::new(Writer::new(conn).expect("writer"));
         let threads: Vec<_> = (0..8)
             .map(|t| {
                 let (writer, path) = (writer.clone(), path.clone());
@@ -450,7 +505,7 @@ mod tests {
     fn a_batch_shares_its_commits_and_is_durable_once_waited_for() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Writer::new(conn);
+        let writer = Writer::new(conn).expect("writer");
         let later = LaterCommits::default();
         Writer::committing_later(&later, || {
             for n in 1..=3 {
@@ -476,10 +531,32 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_is_answered_only_once_its_wal_is_synced() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let writer = Writer::new(conn).expect("writer");
+        let wal = writer
+            .lock()
+            .wal
+            .clone()
+            .expect("a file database has a WAL");
+        assert_eq!(wal, PathBuf::from(format!("{}-wal", path.display())));
+        writer.write(add(1)).expect("synced");
+
+        // A WAL that cannot be synced: the members hear that nothing was saved.
+        writer.lock().wal = Some(dir.path().join("gone").join("w.db-wal"));
+        let failed = writer.write(add(2));
+        assert!(
+            matches!(&failed, Err(StoreError::NotSaved(why)) if why.contains("syncing")),
+            "{failed:?}"
+        );
+    }
+
+    #[test]
     fn a_rehearsal_changes_nothing_and_leaves_no_transaction_open() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Writer::new(conn);
+        let writer = Writer::new(conn).expect("writer");
         let would = writer
             .rehearse(|tx| {
                 tx.execute("INSERT INTO picks (n) VALUES (7)", [])?;
