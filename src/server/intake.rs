@@ -108,8 +108,8 @@ pub async fn create_order(
             Timestamp::now(),
             |placed| {
                 let (status, d) = match placed {
-                    Placed::Created(d) => (201, detail((**d).clone(), false)),
-                    Placed::Duplicate(d) => (200, detail((**d).clone(), true)),
+                    Placed::Created(d) => (201, detail(*d, false)),
+                    Placed::Duplicate(d) => (200, detail(*d, true)),
                 };
                 (status, serde_json::to_string(&d).unwrap_or_default())
             },

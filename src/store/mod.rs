@@ -251,6 +251,21 @@ impl Store {
         })
     }
 
+    /// Like [`Store::write`], in two steps: `check` only reads and may refuse, `apply`
+    /// writes what `check` found and should not fail (see `Writer::write_checked`: if it
+    /// does, the other changes sharing its commit are undone with it).
+    fn write_checked<P, T>(
+        &self,
+        check: impl FnOnce(&Transaction) -> Result<P>,
+        apply: impl FnOnce(&Transaction, P) -> Result<T>,
+    ) -> Result<T> {
+        self.inner.writer.write_checked(check, |tx, found| {
+            let value = apply(tx, found)?;
+            replenishment::review_touched(tx, Timestamp::now())?;
+            Ok(value)
+        })
+    }
+
     /// Runs `f` (a batch of changes) with the writes it makes on this thread not waiting for
     /// their commits one by one: they share as few commits as they can, and
     /// [`Store::wait_for_commits`] waits for them once, before any is answered.
