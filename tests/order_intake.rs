@@ -631,6 +631,47 @@ async fn the_simulated_storefront_places_orders_that_trip_the_rules() {
     assert!(rules.len() >= 2, "one kind of order only: {rules:?}");
 }
 
+#[tokio::test]
+async fn the_answer_to_a_placed_order_is_the_order_as_stored() {
+    let s = TestServer::start().await;
+    let (shop, ops) = (s.token("integration").await, s.token("ops").await);
+    let (sku, price) = product_with_stock(&s, 1);
+    // A second bin with one more unit: two units come from two bins.
+    rusqlite::Connection::open(s.store.path())
+        .unwrap()
+        .execute(
+            "UPDATE stock_balances SET on_hand = reserved + 1
+             WHERE product_id = (SELECT id FROM products WHERE sku = ?1)
+               AND on_hand = reserved
+               AND location_id = (SELECT max(b.location_id) FROM stock_balances b JOIN locations l ON l.id = b.location_id
+                                  WHERE b.product_id = (SELECT id FROM products WHERE sku = ?1) AND l.kind = 'bin')",
+            [&sku],
+        )
+        .unwrap();
+
+    let mut first = order(&sku, 2, price, "ANSWER-1");
+    first["customer"]["email"] = json!("Lena.Answer@Example.com");
+    // The same customer again, named otherwise, for more than is left: short.
+    let mut second = order(&sku, 5, price, "ANSWER-2");
+    second["customer"] =
+        json!({ "name": "LENA WEBER", "email": "lena.answer@example.com", "phone": null });
+    for (key, body) in [("answer-1", first), ("answer-2", second)] {
+        let res = post(&s, &shop, key, &body).await;
+        assert_eq!(res.status(), 201);
+        let placed: Value = res.json().await.unwrap();
+        let number = placed["order"]["number"].as_str().unwrap().to_string();
+        let (_, stored) = s.get(&ops, &format!("/api/v1/orders/{number}")).await;
+        assert_eq!(placed, stored, "{key}");
+        if key == "answer-1" {
+            let from = &placed["lines"][0]["pick_from"];
+            assert_eq!(from.as_array().map(Vec::len), Some(2), "{from}");
+        } else {
+            assert_eq!(placed["order"]["customer_name"], "Lena Weber");
+            assert_eq!(placed["customer_email"], "lena.answer@example.com");
+        }
+    }
+}
+
 /// A GET of the order list with `If-None-Match`: the status and the page it brings back.
 async fn list_page(s: &TestServer, token: &str, path: &str, etag: &str) -> (u16, String, Value) {
     let res = s

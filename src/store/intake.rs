@@ -13,15 +13,15 @@ use uuid::Uuid;
 
 use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
-use super::orders::load_detail;
-use super::{OrderDetailRow, Result, Store, StoreError, micros, next_number};
+use super::orders::{OrderLineRow, OrderRow, PickFrom, StatusChangeRow, load_detail, split_list};
+use super::{OrderDetailRow, Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::intake::{
     AddressIn, LineIn, Refusal, address_gaps, check_email, check_lines, country_ok, price_ok,
 };
 use crate::domain::intake_policy::StockPolicy;
 use crate::domain::lifecycle::check_transition;
-use crate::domain::money::Currency;
-use crate::domain::order::OrderStatus;
+use crate::domain::money::{Currency, Money};
+use crate::domain::order::{OrderNumber, OrderStatus};
 use crate::domain::routing::{Decision, Flag, OrderFacts, Queue, RoutingRules};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +135,9 @@ enum Intake {
 /// An acceptable new order: everything about it decided, nothing written yet.
 struct Decided {
     catalogue: HashMap<String, CatalogueItem>,
-    /// `None`: a new customer, added with the order.
-    customer_id: Option<String>,
-    email: String,
+    customer: Customer,
+    /// Not stored yet: added with the order.
+    new_customer: bool,
     status: OrderStatus,
     reserves: bool,
     shortages: Vec<String>,
@@ -286,21 +286,34 @@ fn decide_checked(
 ) -> Result<Decided> {
     let policy = &rules.intake;
     let email = order.customer.email.trim().to_lowercase();
-    let (customer_id, mut customer_tags, blocked) = match find_customer(tx, &email)? {
-        Some((id, tags, blocked)) => (Some(id), tags, blocked),
-        None => (None, Vec::new(), false),
+    let (customer, new_customer) = match find_customer(tx, &email)? {
+        Some(found) => (found, false),
+        None => (
+            Customer {
+                id: Uuid::now_v7().to_string(),
+                name: order.customer.name.trim().to_string(),
+                email,
+                phone: order.customer.phone.clone(),
+                tags: Vec::new(),
+                blocked: false,
+            },
+            true,
+        ),
     };
-    let earlier_orders: i64 = match &customer_id {
-        Some(id) => tx.query_row(
+    let earlier_orders: i64 = if new_customer {
+        0
+    } else {
+        tx.query_row(
             "SELECT count(*) FROM orders WHERE customer_id = ?1",
-            [id],
+            [&customer.id],
             |r| r.get(0),
-        )?,
-        None => 0,
+        )?
     };
+    let mut customer_tags = customer.tags.clone();
     if earlier_orders == 0 {
         customer_tags.push("first_order".into());
     }
+    let blocked = customer.blocked;
 
     let mut flags = Vec::new();
     if blocked {
@@ -396,8 +409,8 @@ fn decide_checked(
     check_transition(status, decision.queue.status(), Some("automatic"))?;
     Ok(Decided {
         catalogue,
-        customer_id,
-        email,
+        customer,
+        new_customer,
         status,
         reserves,
         shortages: short_text,
@@ -418,8 +431,8 @@ fn write_decided(
 ) -> Result<Placed> {
     let Decided {
         catalogue,
-        customer_id,
-        email,
+        customer,
+        new_customer,
         status,
         reserves,
         shortages: short_text,
@@ -429,15 +442,22 @@ fn write_decided(
         flags,
         stock_policy,
     } = decided;
-    let customer_id = match customer_id {
-        Some(id) => id,
-        None => add_customer(tx, order, &email, now)?,
-    };
+    if new_customer {
+        add_customer(tx, order, &customer, now)?;
+    }
+    // As stored (to the microsecond), so that the answer is what reading it back gives.
+    let now = timestamp(micros(now))?;
+    let ship_by = timestamp(micros(ship_by))?;
     let target = decision.queue.status();
     let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
     let items: i64 = order.lines.iter().map(|l| l.qty).sum();
     let a = &order.ship_to;
-    let flag_text: Vec<&str> = flags.iter().map(|f| f.as_str()).collect();
+    let flag_text = flags
+        .iter()
+        .map(|f| f.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let tag_text = decision.tags.join(",");
     let id = Uuid::now_v7().to_string();
     let number = next_number(tx, "orders")?;
     tx.execute(
@@ -448,45 +468,66 @@ fn write_decided(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19,
             ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
         params![
-            id, number, order.channel, order.channel_order_no, customer_id, target.as_str(),
+            id, number, order.channel, order.channel_order_no, customer.id, target.as_str(),
             order.currency.as_str(), total, items, order.payment_method, a.name, a.line1, a.line2, a.city,
             a.postal_code, a.region, a.country, micros(now), stock_policy.as_str(), decision.queue.as_str(),
-            decision.priority.as_str(), decision.carrier, decision.tags.join(","), decision.rule, why,
-            flag_text.join(","), micros(ship_by)
+            decision.priority.as_str(), decision.carrier, tag_text, decision.rule, why,
+            flag_text, micros(ship_by)
         ],
     )?;
+    let mut lines = Vec::with_capacity(order.lines.len());
     for (i, l) in order.lines.iter().enumerate() {
         let item = &catalogue[&l.sku];
+        let line_no = i as i64 + 1;
         tx.execute(
             "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, qty, unit_price_minor, catalogue_price_minor)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![id, i as i64 + 1, item.id, l.sku, item.name, l.qty, l.unit_price_minor, item.price_minor],
+            params![id, line_no, item.id, l.sku, item.name, l.qty, l.unit_price_minor, item.price_minor],
         )?;
+        lines.push(OrderLineRow {
+            line_no,
+            sku: l.sku.clone(),
+            name: item.name.clone(),
+            qty: l.qty,
+            unit_price: Money::new(l.unit_price_minor, order.currency),
+            catalogue_price: Some(Money::new(item.price_minor, order.currency)),
+            backordered: 0,
+            pick_from: Vec::new(),
+        });
     }
-    record_change(tx, &id, None, OrderStatus::Received, actor, None, now)?;
+    let mut history = Vec::with_capacity(3);
+    let mut change = |from: Option<OrderStatus>, to, actor: &str, reason: Option<String>| {
+        record_change(tx, &id, from, to, actor, reason.as_deref(), now)?;
+        history.push(StatusChangeRow {
+            at: now,
+            from: from.map(|s| s.as_str().to_string()),
+            to: to.as_str().to_string(),
+            actor: actor.to_string(),
+            reason,
+        });
+        Ok::<_, StoreError>(())
+    };
+    change(None, OrderStatus::Received, actor, None)?;
     if reserves {
-        reserve_all(tx, &id)?;
+        let wanted = lines
+            .iter()
+            .map(|l| (l.line_no, catalogue[&l.sku].id.clone(), l.qty))
+            .collect();
+        for (line, reserved) in lines.iter_mut().zip(reserve_lines(tx, &id, wanted)?) {
+            line.backordered = reserved.backordered;
+            line.pick_from = reserved.pick_from;
+        }
         let reason =
             (!short_text.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
-        record_change(
-            tx,
-            &id,
+        change(
             Some(OrderStatus::Received),
             OrderStatus::Reserved,
             "system",
-            reason.as_deref(),
-            now,
+            reason,
         )?;
     }
-    record_change(
-        tx,
-        &id,
-        Some(status),
-        target,
-        "system",
-        Some(&format!("rule {:?}: {why}", decision.rule)),
-        now,
-    )?;
+    let routed = format!("rule {:?}: {why}", decision.rule);
+    change(Some(status), target, "system", Some(routed))?;
     audit(
         tx,
         &AuditWrite {
@@ -505,7 +546,42 @@ fn write_decided(
         &id,
         &json!({ "number": format!("SO-{number:06}"), "status": target.as_str(), "queue": decision.queue.as_str() }),
     )?;
-    Ok(Placed::Created(Box::new(load_detail(tx, &id)?)))
+    // What reading the order back would give, without reading it back.
+    Ok(Placed::Created(Box::new(OrderDetailRow {
+        order: OrderRow {
+            id,
+            number: OrderNumber(number as u64),
+            channel: order.channel.clone(),
+            customer_name: customer.name,
+            status: target,
+            item_count: items,
+            total: Money::new(total, order.currency),
+            created_at: now,
+            queue: Some(decision.queue.as_str().to_string()),
+            priority: decision.priority.as_str().to_string(),
+            ship_by: Some(ship_by),
+            tags: split_list(tag_text.clone()),
+            shipment_state: None,
+        },
+        customer_email: customer.email,
+        customer_phone: customer.phone,
+        payment_method: order.payment_method.clone(),
+        ship_name: a.name.clone(),
+        ship_line1: a.line1.clone(),
+        ship_line2: a.line2.clone(),
+        ship_city: a.city.clone(),
+        ship_postal_code: a.postal_code.clone(),
+        ship_region: a.region.clone(),
+        ship_country: a.country.clone(),
+        lines,
+        history,
+        carrier: decision.carrier,
+        tags: split_list(tag_text),
+        rule: Some(decision.rule),
+        rule_why: Some(why),
+        flags: split_list(flag_text),
+        shipment: None,
+    })))
 }
 
 fn load_catalogue(
@@ -533,36 +609,45 @@ fn load_catalogue(
     Ok(out)
 }
 
-/// The customer by e-mail: (id, tags, blocked).
-fn find_customer(tx: &Transaction, email: &str) -> Result<Option<(String, Vec<String>, bool)>> {
-    let found: Option<(String, String, bool)> = tx
-        .query_row(
-            "SELECT id, tags, blocked FROM customers WHERE email = ?1 COLLATE NOCASE",
-            [email],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    Ok(found.map(|(id, tags, blocked)| {
-        let tags = tags
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect();
-        (id, tags, blocked)
-    }))
+/// A customer as stored.
+struct Customer {
+    id: String,
+    name: String,
+    email: String,
+    phone: Option<String>,
+    tags: Vec<String>,
+    blocked: bool,
 }
 
-/// Adds the order's customer; its id.
-fn add_customer(tx: &Transaction, order: &NewOrder, email: &str, now: Timestamp) -> Result<String> {
-    let id = Uuid::now_v7().to_string();
+/// The customer by e-mail.
+fn find_customer(tx: &Transaction, email: &str) -> Result<Option<Customer>> {
+    Ok(tx
+        .query_row(
+            "SELECT id, name, email, phone, tags, blocked FROM customers WHERE email = ?1 COLLATE NOCASE",
+            [email],
+            |r| {
+                Ok(Customer {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    email: r.get(2)?,
+                    phone: r.get(3)?,
+                    tags: split_list(r.get(4)?),
+                    blocked: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Adds the customer `decide_checked` did not find.
+fn add_customer(tx: &Transaction, order: &NewOrder, c: &Customer, now: Timestamp) -> Result<()> {
     let a = &order.ship_to;
     tx.execute(
         "INSERT INTO customers (id, name, email, phone, address_line1, address_line2, city, postal_code, region, country, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![id, order.customer.name.trim(), email, order.customer.phone, a.line1, a.line2, a.city, a.postal_code, a.region, a.country, micros(now)],
+        params![c.id, c.name, c.email, c.phone, a.line1, a.line2, a.city, a.postal_code, a.region, a.country, micros(now)],
     )?;
-    Ok(id)
+    Ok(())
 }
 
 /// Per SKU, how many units of the order cannot be reserved from bins now.
@@ -597,17 +682,36 @@ pub(super) fn reserve_all(tx: &Transaction, order_id: &str) -> Result<()> {
         )?
         .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    reserve_lines(tx, order_id, lines)?;
+    Ok(())
+}
+
+/// What one line got from [`reserve_lines`].
+struct LineReserved {
+    backordered: i64,
+    /// The bins reserved from, by code.
+    pick_from: Vec<PickFrom>,
+}
+
+/// Reserves `(line_no, product_id, units still wanted)` of the order, line by line.
+fn reserve_lines(
+    tx: &Transaction,
+    order_id: &str,
+    lines: Vec<(i64, String, i64)>,
+) -> Result<Vec<LineReserved>> {
+    let mut reserved = Vec::with_capacity(lines.len());
     for (line_no, product_id, mut wanted) in lines {
-        let bins: Vec<(String, i64)> = tx
+        let bins: Vec<(String, String, i64)> = tx
             .prepare_cached(
-                "SELECT b.location_id, b.on_hand - b.reserved FROM stock_balances b
+                "SELECT b.location_id, loc.code, b.on_hand - b.reserved FROM stock_balances b
                  JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
                  WHERE b.product_id = ?1 AND b.on_hand > b.reserved
                  ORDER BY b.on_hand - b.reserved DESC, loc.code",
             )?
-            .query_map([&product_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map([&product_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
-        for (location_id, available) in bins {
+        let mut pick_from = Vec::new();
+        for (location_id, code, available) in bins {
             if wanted <= 0 {
                 break;
             }
@@ -623,17 +727,27 @@ pub(super) fn reserve_all(tx: &Transaction, order_id: &str) -> Result<()> {
                      ON CONFLICT (order_id, line_no, location_id) DO UPDATE SET qty = qty + excluded.qty",
                     params![order_id, line_no, location_id, take],
                 )?;
+                pick_from.push(PickFrom {
+                    location: code,
+                    qty: take,
+                });
                 wanted -= take;
             }
         }
+        let backordered = wanted.max(0);
         // Mostly unchanged (a new line starts at 0): a row left alone costs no page write.
         tx.execute(
             "UPDATE order_lines SET backordered = ?3
              WHERE order_id = ?1 AND line_no = ?2 AND backordered <> ?3",
-            params![order_id, line_no, wanted.max(0)],
+            params![order_id, line_no, backordered],
         )?;
+        pick_from.sort_by(|a, b| a.location.cmp(&b.location));
+        reserved.push(LineReserved {
+            backordered,
+            pick_from,
+        });
     }
-    Ok(())
+    Ok(reserved)
 }
 
 /// Gives back every unit reserved for the order.

@@ -329,7 +329,7 @@ impl Store {
     }
 }
 
-fn split_list(s: String) -> Vec<String> {
+pub(super) fn split_list(s: String) -> Vec<String> {
     s.split(',')
         .map(str::trim)
         .filter(|t| !t.is_empty())
