@@ -3,6 +3,7 @@
 //! every status change, the audit record and the event.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
@@ -141,6 +142,8 @@ struct Decided {
     status: OrderStatus,
     reserves: bool,
     shortages: Vec<String>,
+    /// Per product id, its bins as [`bins_of`] read them.
+    bins: HashMap<String, Vec<BinStock>>,
     decision: Decision,
     why: String,
     ship_by: Timestamp,
@@ -348,7 +351,15 @@ fn decide_checked(
     // Reservation and routing are decided before the order is written, so its row goes in
     // once with its final status and queue instead of being rewritten (with every index it
     // is in) within the same request.
-    let shortages = shortages(tx, order, &catalogue)?;
+    // Read once: the shortage is worked out from them, and reservation takes from them.
+    let mut bins = HashMap::new();
+    for l in &order.lines {
+        let product = &catalogue[&l.sku].id;
+        if let Entry::Vacant(unread) = bins.entry(product.clone()) {
+            unread.insert(bins_of(tx, product)?);
+        }
+    }
+    let shortages = shortages(order, &catalogue, &bins);
     let short_text: Vec<String> = shortages
         .iter()
         .map(|(sku, short)| format!("{sku} short by {short}"))
@@ -414,6 +425,7 @@ fn decide_checked(
         status,
         reserves,
         shortages: short_text,
+        bins,
         decision,
         why,
         ship_by,
@@ -436,6 +448,7 @@ fn write_decided(
         status,
         reserves,
         shortages: short_text,
+        bins,
         decision,
         why,
         ship_by,
@@ -513,7 +526,7 @@ fn write_decided(
             .iter()
             .map(|l| (l.line_no, catalogue[&l.sku].id.clone(), l.qty))
             .collect();
-        for (line, reserved) in lines.iter_mut().zip(reserve_lines(tx, &id, wanted)?) {
+        for (line, reserved) in lines.iter_mut().zip(reserve_lines(tx, &id, wanted, bins)?) {
             line.backordered = reserved.backordered;
             line.pick_from = reserved.pick_from;
         }
@@ -650,25 +663,49 @@ fn add_customer(tx: &Transaction, order: &NewOrder, c: &Customer, now: Timestamp
     Ok(())
 }
 
-/// Per SKU, how many units of the order cannot be reserved from bins now.
+/// A bin holding a product, and how many of its units are free (not reserved).
+struct BinStock {
+    location_id: String,
+    code: String,
+    available: i64,
+}
+
+/// The product's bins, most free first, then by code: the order reservation takes them in.
+fn bins_of(tx: &Transaction, product_id: &str) -> Result<Vec<BinStock>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT b.location_id, loc.code, b.on_hand - b.reserved FROM stock_balances b
+             JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
+             WHERE b.product_id = ?1
+             ORDER BY b.on_hand - b.reserved DESC, loc.code",
+        )?
+        .query_map([product_id], |r| {
+            Ok(BinStock {
+                location_id: r.get(0)?,
+                code: r.get(1)?,
+                available: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Per SKU, how many units of the order cannot be reserved from the bins now.
 fn shortages(
-    tx: &Transaction,
     order: &NewOrder,
     catalogue: &HashMap<String, CatalogueItem>,
-) -> Result<Vec<(String, i64)>> {
-    let mut available = tx.prepare_cached(
-        "SELECT COALESCE(sum(b.on_hand - b.reserved), 0) FROM stock_balances b
-         JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
-         WHERE b.product_id = ?1",
-    )?;
-    let mut out = Vec::new();
-    for l in &order.lines {
-        let free: i64 = available.query_row([&catalogue[&l.sku].id], |r| r.get(0))?;
-        if l.qty > free {
-            out.push((l.sku.clone(), l.qty - free));
-        }
-    }
-    Ok(out)
+    bins: &HashMap<String, Vec<BinStock>>,
+) -> Vec<(String, i64)> {
+    order
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let free: i64 = bins[&catalogue[&l.sku].id]
+                .iter()
+                .map(|b| b.available)
+                .sum();
+            (l.qty > free).then(|| (l.sku.clone(), l.qty - free))
+        })
+        .collect()
 }
 
 /// Reserves each line from the bins with most available first; what cannot be reserved is
@@ -682,7 +719,7 @@ pub(super) fn reserve_all(tx: &Transaction, order_id: &str) -> Result<()> {
         )?
         .query_map([order_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    reserve_lines(tx, order_id, lines)?;
+    reserve_lines(tx, order_id, lines, HashMap::new())?;
     Ok(())
 }
 
@@ -693,44 +730,48 @@ struct LineReserved {
     pick_from: Vec<PickFrom>,
 }
 
-/// Reserves `(line_no, product_id, units still wanted)` of the order, line by line.
+/// Reserves `(line_no, product_id, units still wanted)` of the order, line by line, from
+/// `bins` (per product, as [`bins_of`] read them in this transaction; read here if absent).
 fn reserve_lines(
     tx: &Transaction,
     order_id: &str,
     lines: Vec<(i64, String, i64)>,
+    mut bins: HashMap<String, Vec<BinStock>>,
 ) -> Result<Vec<LineReserved>> {
     let mut reserved = Vec::with_capacity(lines.len());
     for (line_no, product_id, mut wanted) in lines {
-        let bins: Vec<(String, String, i64)> = tx
-            .prepare_cached(
-                "SELECT b.location_id, loc.code, b.on_hand - b.reserved FROM stock_balances b
-                 JOIN locations loc ON loc.id = b.location_id AND loc.kind = 'bin'
-                 WHERE b.product_id = ?1 AND b.on_hand > b.reserved
-                 ORDER BY b.on_hand - b.reserved DESC, loc.code",
-            )?
-            .query_map([&product_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let held = match bins.entry(product_id.clone()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(unread) => unread.insert(bins_of(tx, &product_id)?),
+        };
+        // An earlier line of the same product may have taken from them.
+        held.sort_by(|a, b| {
+            b.available
+                .cmp(&a.available)
+                .then_with(|| a.code.cmp(&b.code))
+        });
         let mut pick_from = Vec::new();
-        for (location_id, code, available) in bins {
+        for bin in held.iter_mut().filter(|b| b.available > 0) {
             if wanted <= 0 {
                 break;
             }
-            let take = wanted.min(available);
+            let take = wanted.min(bin.available);
             let changed = tx.execute(
                 "UPDATE stock_balances SET reserved = reserved + ?3, version = version + 1
                  WHERE product_id = ?1 AND location_id = ?2 AND on_hand - reserved >= ?3",
-                params![product_id, location_id, take],
+                params![product_id, bin.location_id, take],
             )?;
             if changed == 1 {
                 tx.execute(
                     "INSERT INTO order_reservations (order_id, line_no, location_id, qty) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (order_id, line_no, location_id) DO UPDATE SET qty = qty + excluded.qty",
-                    params![order_id, line_no, location_id, take],
+                    params![order_id, line_no, bin.location_id, take],
                 )?;
                 pick_from.push(PickFrom {
-                    location: code,
+                    location: bin.code.clone(),
                     qty: take,
                 });
+                bin.available -= take;
                 wanted -= take;
             }
         }
