@@ -152,7 +152,11 @@ impl Store {
         Ok(Store {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                writer: Writer::new(writer)?,
+                // Whatever moved stock, the alerts follow in the same commit: reviewed once
+                // per group, so a product many of its orders touch is reviewed once.
+                writer: Writer::new(writer, |tx| {
+                    replenishment::review_touched(tx, Timestamp::now())
+                })?,
                 readers: Mutex::new(Readers {
                     idle: Vec::new(),
                     open: 0,
@@ -243,12 +247,7 @@ impl Store {
     /// Runs `f` as one atomic change (see `writer`: it may share its durable commit with
     /// others); returns once that commit is on disk. An `Err` from `f` undoes all of `f`.
     fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        self.inner.writer.write(|tx| {
-            let value = f(tx)?;
-            // Whatever moved stock, the alerts follow in the same change.
-            replenishment::review_touched(tx, Timestamp::now())?;
-            Ok(value)
-        })
+        self.inner.writer.write(f)
     }
 
     /// Like [`Store::write`], in two steps: `check` only reads and may refuse, `apply`
@@ -259,11 +258,7 @@ impl Store {
         check: impl FnOnce(&Transaction) -> Result<P>,
         apply: impl FnOnce(&Transaction, P) -> Result<T>,
     ) -> Result<T> {
-        self.inner.writer.write_checked(check, |tx, found| {
-            let value = apply(tx, found)?;
-            replenishment::review_touched(tx, Timestamp::now())?;
-            Ok(value)
-        })
+        self.inner.writer.write_checked(check, apply)
     }
 
     /// Runs `f` (a batch of changes) with the writes it makes on this thread not waiting for

@@ -54,6 +54,11 @@ impl LaterCommits {
     }
 }
 
+/// Runs in each group's transaction just before its `COMMIT`: work every change may owe
+/// (reviewing the stock they touched), done once for the group. Should it fail, the
+/// group is undone.
+pub(super) type BeforeCommit = fn(&Transaction) -> Result<()>;
+
 /// One request's part of a write: inside its group's transaction and in a savepoint of its
 /// own, so what it changes commits with the group or, should it fail, is undone alone.
 pub struct Transaction<'c> {
@@ -97,6 +102,7 @@ struct Open {
     conn: Connection,
     group: Option<Group>,
     commits: Arc<AtomicU64>,
+    before_commit: BeforeCommit,
     /// The WAL to sync after each commit; `None` for a database only in memory.
     wal: Option<PathBuf>,
 }
@@ -124,7 +130,7 @@ impl Settlement {
 }
 
 impl Writer {
-    pub(super) fn new(conn: Connection) -> Result<Writer> {
+    pub(super) fn new(conn: Connection, before_commit: BeforeCommit) -> Result<Writer> {
         // Durability is this writer's job (see the module comment): SQLite need not sync the
         // WAL inside `COMMIT`, which holds the file.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -138,6 +144,7 @@ impl Writer {
                 conn,
                 group: None,
                 commits: commits.clone(),
+                before_commit,
                 wal,
             }),
             queued: AtomicUsize::new(0),
@@ -404,12 +411,15 @@ impl Open {
                 wal: None,
             };
         };
-        let sql = if group.members == 0 {
-            "ROLLBACK"
+        let result = if group.members == 0 {
+            self.conn
+                .execute_batch("ROLLBACK")
+                .map_err(|e| e.to_string())
         } else {
-            "COMMIT"
+            (self.before_commit)(&Transaction { conn: &self.conn })
+                .map_err(|e| e.to_string())
+                .and_then(|()| self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()))
         };
-        let result = self.conn.execute_batch(sql);
         if result.is_err() && !self.conn.is_autocommit() {
             // A failed COMMIT can leave the transaction open; nothing of it may stay.
             let _ = self.conn.execute_batch("ROLLBACK");
@@ -420,7 +430,7 @@ impl Open {
         }
         Commit {
             settlement: Some(group.committed),
-            result: result.map_err(|e| e.to_string()),
+            result,
             wal: self.wal.clone().filter(|_| wrote),
         }
     }
@@ -575,7 +585,7 @@ mod tests {
     fn every_answered_write_is_already_committed_under_concurrent_load() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Arc::new(Writer::new(conn).expect("writer"));
+        let writer = Arc::new(Writer::new(conn, |_| Ok(())).expect("writer"));
         let threads: Vec<_> = (0..8)
             .map(|t| {
                 let (writer, path) = (writer.clone(), path.clone());
@@ -608,7 +618,7 @@ mod tests {
     fn a_batch_shares_its_commits_and_is_durable_once_waited_for() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Writer::new(conn).expect("writer");
+        let writer = Writer::new(conn, |_| Ok(())).expect("writer");
         let later = LaterCommits::default();
         Writer::committing_later(&later, || {
             for n in 1..=3 {
@@ -638,6 +648,7 @@ mod tests {
             conn,
             group: None,
             commits: Arc::default(),
+            before_commit: |_| Ok(()),
             wal: None,
         }
     }
@@ -725,10 +736,45 @@ mod tests {
     }
 
     #[test]
+    fn the_work_before_commit_runs_once_per_group_and_its_failure_undoes_the_group() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        let mut open = open_on(conn);
+        // Counts its runs in the table itself, as 1000 + runs so far.
+        open.before_commit = |tx| {
+            tx.execute(
+                "INSERT INTO picks (n) SELECT 1000 + count(*) FROM picks WHERE n >= 1000",
+                [],
+            )?;
+            Ok(())
+        };
+        open.run(add(1)).expect("first");
+        open.run(add(2)).expect("second");
+        open.commit().settle().expect("commit");
+        assert_eq!(stored(&path), vec![1, 2, 1000]);
+
+        open.before_commit = |_| Err(StoreError::Corrupt("alert table unreadable".into()));
+        open.run(add(3)).expect("third");
+        let third = told(&open);
+        let failed = open.commit().settle();
+        assert!(matches!(failed, Err(StoreError::NotSaved(_))), "{failed:?}");
+        assert!(
+            third
+                .outcome
+                .lock()
+                .expect("outcome")
+                .as_ref()
+                .is_some_and(|o| o.is_err())
+        );
+        assert!(open.conn.is_autocommit());
+        assert_eq!(stored(&path), vec![1, 2, 1000]);
+    }
+
+    #[test]
     fn a_commit_is_answered_only_once_its_wal_is_synced() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Writer::new(conn).expect("writer");
+        let writer = Writer::new(conn, |_| Ok(())).expect("writer");
         let wal = writer
             .lock()
             .wal
@@ -750,7 +796,7 @@ mod tests {
     fn a_rehearsal_changes_nothing_and_leaves_no_transaction_open() {
         let dir = tempfile::tempdir().expect("dir");
         let (conn, path) = table(&dir);
-        let writer = Writer::new(conn).expect("writer");
+        let writer = Writer::new(conn, |_| Ok(())).expect("writer");
         let would = writer
             .rehearse(|tx| {
                 tx.execute("INSERT INTO picks (n) VALUES (7)", [])?;
