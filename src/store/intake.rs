@@ -441,36 +441,23 @@ fn write_decided(
     actor: &str,
     now: Timestamp,
 ) -> Result<Placed> {
-    let Decided {
-        catalogue,
-        customer,
-        new_customer,
-        status,
-        reserves,
-        shortages: short_text,
-        bins,
-        decision,
-        why,
-        ship_by,
-        flags,
-        stock_policy,
-    } = decided;
-    if new_customer {
-        add_customer(tx, order, &customer, now)?;
+    if decided.new_customer {
+        add_customer(tx, order, &decided.customer, now)?;
     }
     // As stored (to the microsecond), so that the answer is what reading it back gives.
     let now = timestamp(micros(now))?;
-    let ship_by = timestamp(micros(ship_by))?;
-    let target = decision.queue.status();
+    let ship_by = timestamp(micros(decided.ship_by))?;
+    let target = decided.decision.queue.status();
     let total: i64 = order.lines.iter().map(|l| l.unit_price_minor * l.qty).sum();
     let items: i64 = order.lines.iter().map(|l| l.qty).sum();
     let a = &order.ship_to;
-    let flag_text = flags
+    let flag_text = decided
+        .flags
         .iter()
         .map(|f| f.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    let tag_text = decision.tags.join(",");
+    let tag_text = decided.decision.tags.join(",");
     let id = Uuid::now_v7().to_string();
     let number = next_number(tx, "orders")?;
     tx.execute(
@@ -481,16 +468,16 @@ fn write_decided(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?18, ?19,
             ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
         params![
-            id, number, order.channel, order.channel_order_no, customer.id, target.as_str(),
+            id, number, order.channel, order.channel_order_no, decided.customer.id, target.as_str(),
             order.currency.as_str(), total, items, order.payment_method, a.name, a.line1, a.line2, a.city,
-            a.postal_code, a.region, a.country, micros(now), stock_policy.as_str(), decision.queue.as_str(),
-            decision.priority.as_str(), decision.carrier, tag_text, decision.rule, why,
+            a.postal_code, a.region, a.country, micros(now), decided.stock_policy.as_str(), decided.decision.queue.as_str(),
+            decided.decision.priority.as_str(), decided.decision.carrier, tag_text, decided.decision.rule, decided.why,
             flag_text, micros(ship_by)
         ],
     )?;
     let mut lines = Vec::with_capacity(order.lines.len());
     for (i, l) in order.lines.iter().enumerate() {
-        let item = &catalogue[&l.sku];
+        let item = &decided.catalogue[&l.sku];
         let line_no = i as i64 + 1;
         tx.execute(
             "INSERT INTO order_lines (order_id, line_no, product_id, sku, name, qty, unit_price_minor, catalogue_price_minor)
@@ -521,17 +508,20 @@ fn write_decided(
         Ok::<_, StoreError>(())
     };
     change(None, OrderStatus::Received, actor, None)?;
-    if reserves {
+    if decided.reserves {
         let wanted = lines
             .iter()
-            .map(|l| (l.line_no, catalogue[&l.sku].id.clone(), l.qty))
+            .map(|l| (l.line_no, decided.catalogue[&l.sku].id.clone(), l.qty))
             .collect();
-        for (line, reserved) in lines.iter_mut().zip(reserve_lines(tx, &id, wanted, bins)?) {
+        for (line, reserved) in lines
+            .iter_mut()
+            .zip(reserve_lines(tx, &id, wanted, decided.bins)?)
+        {
             line.backordered = reserved.backordered;
             line.pick_from = reserved.pick_from;
         }
-        let reason =
-            (!short_text.is_empty()).then(|| format!("back-ordered: {}", short_text.join(", ")));
+        let reason = (!decided.shortages.is_empty())
+            .then(|| format!("back-ordered: {}", decided.shortages.join(", ")));
         change(
             Some(OrderStatus::Received),
             OrderStatus::Reserved,
@@ -539,8 +529,8 @@ fn write_decided(
             reason,
         )?;
     }
-    let routed = format!("rule {:?}: {why}", decision.rule);
-    change(Some(status), target, "system", Some(routed))?;
+    let routed = format!("rule {:?}: {}", decided.decision.rule, decided.why);
+    change(Some(decided.status), target, "system", Some(routed))?;
     audit(
         tx,
         &AuditWrite {
@@ -549,7 +539,7 @@ fn write_decided(
             action: "order.create",
             entity_kind: "order",
             entity_id: &id,
-            detail: json!({ "number": number, "channel": order.channel, "status": target.as_str(), "rule": decision.rule }),
+            detail: json!({ "number": number, "channel": order.channel, "status": target.as_str(), "rule": decided.decision.rule }),
         },
     )?;
     event(
@@ -557,7 +547,7 @@ fn write_decided(
         now,
         "order.created",
         &id,
-        &json!({ "number": format!("SO-{number:06}"), "status": target.as_str(), "queue": decision.queue.as_str() }),
+        &json!({ "number": format!("SO-{number:06}"), "status": target.as_str(), "queue": decided.decision.queue.as_str() }),
     )?;
     // What reading the order back would give, without reading it back.
     Ok(Placed::Created(Box::new(OrderDetailRow {
@@ -565,19 +555,19 @@ fn write_decided(
             id,
             number: OrderNumber(number as u64),
             channel: order.channel.clone(),
-            customer_name: customer.name,
+            customer_name: decided.customer.name,
             status: target,
             item_count: items,
             total: Money::new(total, order.currency),
             created_at: now,
-            queue: Some(decision.queue.as_str().to_string()),
-            priority: decision.priority.as_str().to_string(),
+            queue: Some(decided.decision.queue.as_str().to_string()),
+            priority: decided.decision.priority.as_str().to_string(),
             ship_by: Some(ship_by),
             tags: split_list(tag_text.clone()),
             shipment_state: None,
         },
-        customer_email: customer.email,
-        customer_phone: customer.phone,
+        customer_email: decided.customer.email,
+        customer_phone: decided.customer.phone,
         payment_method: order.payment_method.clone(),
         ship_name: a.name.clone(),
         ship_line1: a.line1.clone(),
@@ -588,10 +578,10 @@ fn write_decided(
         ship_country: a.country.clone(),
         lines,
         history,
-        carrier: decision.carrier,
+        carrier: decided.decision.carrier,
         tags: split_list(tag_text),
-        rule: Some(decision.rule),
-        rule_why: Some(why),
+        rule: Some(decided.decision.rule),
+        rule_why: Some(decided.why),
         flags: split_list(flag_text),
         shipment: None,
     })))

@@ -653,6 +653,11 @@ mod tests {
         }
     }
 
+    fn heard_of_failure(settlement: &Settlement) -> bool {
+        let outcome = settlement.outcome.lock().expect("outcome");
+        outcome.as_ref().is_some_and(|o| o.is_err())
+    }
+
     fn told(open: &Open) -> Arc<Settlement> {
         open.group
             .as_ref()
@@ -721,14 +726,7 @@ mod tests {
             );
         }));
         assert!(panicked.is_err());
-        assert!(
-            third
-                .outcome
-                .lock()
-                .expect("outcome")
-                .as_ref()
-                .is_some_and(|o| o.is_err())
-        );
+        assert!(heard_of_failure(&third));
         open.run_checked(|_| Ok(5), |tx, n| add(n)(tx))
             .expect("after");
         open.commit().settle().expect("commit");
@@ -758,14 +756,7 @@ mod tests {
         let third = told(&open);
         let failed = open.commit().settle();
         assert!(matches!(failed, Err(StoreError::NotSaved(_))), "{failed:?}");
-        assert!(
-            third
-                .outcome
-                .lock()
-                .expect("outcome")
-                .as_ref()
-                .is_some_and(|o| o.is_err())
-        );
+        assert!(heard_of_failure(&third));
         assert!(open.conn.is_autocommit());
         assert_eq!(stored(&path), vec![1, 2, 1000]);
     }
