@@ -59,17 +59,14 @@ fn count() -> Stocktake {
 
 fn line(location: &str, sku: &str, name: &str, barcode: String, counted: i64) -> CountLine {
     CountLine {
-        location: location.into(),
-        sku: sku.into(),
-        name: name.into(),
-        barcode: Some(barcode),
-        counted,
-        state: "counting".into(),
         counted_by: Some("warehouse".into()),
-        reviewed_by: None,
-        expected: None,
-        variance: None,
-        value: None,
+        ..CountLine::counting(
+            location.into(),
+            sku.into(),
+            name.into(),
+            Some(barcode),
+            counted,
+        )
     }
 }
 

@@ -107,6 +107,31 @@ pub struct CountLine {
     pub value: Option<i64>,
 }
 
+impl CountLine {
+    /// A line being counted: nobody has counted it as theirs or judged it yet.
+    pub fn counting(
+        location: String,
+        sku: String,
+        name: String,
+        barcode: Option<String>,
+        counted: i64,
+    ) -> CountLine {
+        CountLine {
+            location,
+            sku,
+            name,
+            barcode,
+            counted,
+            state: "counting".into(),
+            counted_by: None,
+            reviewed_by: None,
+            expected: None,
+            variance: None,
+            value: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LedgerLine {
     pub location: String,

@@ -859,19 +859,13 @@ mod tests {
     /// The server's answer once it has counted `n`: its one line, as the server names it.
     fn server_counted(n: i64) -> String {
         let mut st = crate::client::local_view::fixtures::stocktake();
-        st.lines.push(crate::api::CountLine {
-            location: "A-01-01".into(),
-            sku: "TEA-1001".into(),
-            name: "Sencha".into(),
-            barcode: Some("4712345000008".into()),
-            counted: n,
-            state: "counting".into(),
-            counted_by: None,
-            reviewed_by: None,
-            expected: None,
-            variance: None,
-            value: None,
-        });
+        st.lines.push(crate::api::CountLine::counting(
+            "A-01-01".into(),
+            "TEA-1001".into(),
+            "Sencha".into(),
+            Some("4712345000008".into()),
+            n,
+        ));
         serde_json::to_string(&Loaded::Stocktakes(vec![st])).unwrap()
     }
 

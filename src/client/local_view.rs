@@ -104,23 +104,17 @@ pub fn count_into(
                 }
                 None => {
                     let named = known(product);
-                    st.lines.push(CountLine {
-                        location: location.clone(),
-                        sku: named
+                    st.lines.push(CountLine::counting(
+                        location.clone(),
+                        named
                             .as_ref()
                             .map_or_else(|| product.clone(), |k| k.sku.clone()),
-                        name: named.as_ref().map(|k| k.name.clone()).unwrap_or_default(),
-                        barcode: named
+                        named.as_ref().map(|k| k.name.clone()).unwrap_or_default(),
+                        named
                             .and_then(|k| k.barcode)
                             .or_else(|| Gtin::parse(product).is_ok().then(|| product.clone())),
-                        counted: *qty,
-                        state: "counting".into(),
-                        counted_by: None,
-                        reviewed_by: None,
-                        expected: None,
-                        variance: None,
-                        value: None,
-                    });
+                        *qty,
+                    ));
                 }
             }
             true

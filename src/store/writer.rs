@@ -189,9 +189,7 @@ impl Writer {
                 later.owe(&group.committed);
             }
             if open.is_due(self.is_idle()) {
-                let commit = open.commit();
-                drop(open);
-                commit.settle()?;
+                commit_and_let_go(open)?;
             }
             return done;
         }
@@ -203,9 +201,7 @@ impl Writer {
             _ => None,
         };
         if open.is_due(self.is_idle()) {
-            let commit = open.commit();
-            drop(open);
-            let commit = commit.settle();
+            let commit = commit_and_let_go(open);
             return done.and_then(|value| commit.map(|()| value));
         }
         drop(open);
@@ -218,15 +214,13 @@ impl Writer {
 
     /// Runs `f` and undoes it: what it would do, with nothing changed.
     pub(super) fn rehearse<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let mut open = self.lock();
+        let open = self.lock();
         open.conn.execute_batch("SAVEPOINT rehearsal")?;
         let value = f(&Transaction { conn: &open.conn });
         open.conn
             .execute_batch("ROLLBACK TO rehearsal; RELEASE rehearsal")?;
         if open.is_due(self.is_idle()) {
-            let commit = open.commit();
-            drop(open);
-            commit.settle()?;
+            commit_and_let_go(open)?;
         }
         value
     }
@@ -247,16 +241,16 @@ impl Writer {
     /// it is one of them; the first failure if any was not.
     pub(super) fn wait_for_later(&self, later: &LaterCommits) -> Result<()> {
         let owed = later.owed();
-        let mut open = self.lock();
+        let open = self.lock();
         let owes_open = open
             .group
             .as_ref()
             .is_some_and(|g| owed.iter().any(|o| Arc::ptr_eq(o, &g.committed)));
-        let commit = owes_open.then(|| open.commit());
-        drop(open);
-        if let Some(commit) = commit {
+        if owes_open {
             // Its outcome reaches this waiter too, below.
-            let _ = commit.settle();
+            let _ = commit_and_let_go(open);
+        } else {
+            drop(open);
         }
         let mut first_failure = Ok(());
         for committed in &owed {
@@ -293,16 +287,16 @@ impl Writer {
             outcome = guard;
             if wait.timed_out() && outcome.is_none() {
                 drop(outcome);
-                let mut open = self.lock();
+                let open = self.lock();
                 let still_open = open
                     .group
                     .as_ref()
                     .is_some_and(|g| Arc::ptr_eq(&g.committed, committed));
-                let commit = still_open.then(|| open.commit());
-                drop(open);
-                if let Some(commit) = commit {
+                if still_open {
                     // Its result reaches every member, this one too, through `outcome`.
-                    let _ = commit.settle();
+                    let _ = commit_and_let_go(open);
+                } else {
+                    drop(open);
                 }
                 outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
             }
@@ -434,6 +428,14 @@ impl Open {
             wal: self.wal.clone().filter(|_| wrote),
         }
     }
+}
+
+/// Commits the open group, lets the writer go, and only then makes the commit durable and
+/// tells the group's members.
+fn commit_and_let_go(mut open: MutexGuard<'_, Open>) -> Result<()> {
+    let commit = open.commit();
+    drop(open);
+    commit.settle()
 }
 
 /// A group's `COMMIT` as it returned: visible to readers, not yet known to be on disk.
