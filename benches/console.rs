@@ -367,12 +367,13 @@ struct ScanRun {
     frame: Vec<Duration>,
     /// To the cue, for scans that kept a change in the outbox first.
     cue_kept: Vec<Duration>,
-    /// Bare durable commits beside the console's cache, as many as scans kept a change.
+    /// Bare durable commits beside the console's cache, as many as scans kept a change:
+    /// what the flush that follows a kept change's cue costs on this disk.
     commit: Vec<Duration>,
 }
 
-/// Single-row commits, each durable as the outbox's are (WAL, `synchronous=FULL`), in `dir`
-/// and paced like scans: the least a kept change can cost on this disk.
+/// Single-row commits, each durable (WAL, `synchronous=FULL`), in `dir` and paced like
+/// scans: what a cue that waited for the disk would cost at least.
 fn durable_commits(dir: &Path, n: usize) -> Vec<Duration> {
     let conn = rusqlite::Connection::open(dir.join("bare-commits.sqlite")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
@@ -543,7 +544,7 @@ fn scan_to_cue(catalogue: &CatalogChanges, runtime: &tokio::runtime::Runtime) ->
         "≤ 1 ms",
     );
     table.add(
-        "scan to cue p50, line done (outbox commit first)",
+        "scan to cue p50, line done (outbox row written first)",
         "ms",
         kept_p50,
         Some(("bare durable commit p50, same disk (ms)", commit_p50)),
@@ -551,7 +552,7 @@ fn scan_to_cue(catalogue: &CatalogChanges, runtime: &tokio::runtime::Runtime) ->
         "—",
     );
     table.add(
-        "scan to cue p99, line done (outbox commit first)",
+        "scan to cue p99, line done (outbox row written first)",
         "ms",
         kept_p99,
         Some(("bare durable commit p99, same disk (ms)", commit_p99)),

@@ -60,9 +60,9 @@ async fn counted(s: &TestServer, token: &str, bin: &str, sku: &str) -> i64 {
         .sum()
 }
 
-/// Runs the console loop over `effects` until every one is answered.
-async fn run(runner: &mut Runner, app: &mut App, effects: Vec<Effect>) {
-    run_keys(runner, app, effects, Vec::new()).await;
+/// Runs the console loop over `effects` until every one is answered; the screen.
+async fn run(runner: &mut Runner, app: &mut App, effects: Vec<Effect>) -> String {
+    run_keys(runner, app, effects, Vec::new()).await
 }
 
 /// Runs the loop over `effects`, then `keys` (each once the answers are in); the screen.
@@ -349,6 +349,30 @@ async fn a_console_stopped_in_the_middle_of_a_sync_loses_nothing_and_applies_not
         "the outbox drains"
     );
     assert_eq!(counted(&server, &warehouse, &bin, &sku).await, 300);
+}
+
+#[tokio::test]
+async fn a_change_the_disk_does_not_take_is_still_sent_and_the_terminal_says_so() {
+    let server = TestServer::start().await;
+    let warehouse = server.token("warehouse").await;
+    let (stocktake, bin, sku) = a_count_under_way(&server, &warehouse).await;
+    let client = Client::new(&server.base).unwrap().with_token(&warehouse);
+    let cache = tempfile::tempdir().unwrap();
+    let mut runner = Runner::new(client, None).with_cache_dir(cache.path().to_path_buf());
+    runner.resume("warehouse");
+    let mut console = app(&server.base);
+    let (status, me) = server.get(&warehouse, "/api/v1/me").await;
+    assert_eq!(status, 200);
+    let mut effects = console.signed_in(serde_json::from_value(me).unwrap());
+    // The outbox's files go from under the open outbox: the change is kept, the flush fails.
+    std::fs::remove_dir_all(cache.path()).unwrap();
+    effects.push(Effect::Mutate(scan(&stocktake, &bin, &sku)));
+    let screen = run(&mut runner, &mut console, effects).await;
+    assert!(
+        screen.contains("This terminal's disk did not take the last scans"),
+        "{screen}"
+    );
+    assert_eq!(counted(&server, &warehouse, &bin, &sku).await, 1);
 }
 
 #[tokio::test]

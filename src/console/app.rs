@@ -139,6 +139,10 @@ pub enum Reply {
     Cached(Box<Reply>),
     /// The catalogue this terminal holds, to name and check scans with.
     Catalogue(std::sync::Arc<crate::client::Catalogue>),
+    /// The changes kept since the last frame could not be put on this terminal's disk
+    /// itself: they are in the outbox's file and go to the server, but a power cut before
+    /// then would lose them.
+    NotOnDisk(String),
     /// The changes the server refused, newest first (or why they cannot be read).
     Attention(Result<Vec<crate::client::SetAside>, String>),
     PackTask {
@@ -933,6 +937,17 @@ impl App {
             }
             self.catalogue = catalogue;
             return Vec::new();
+        }
+        if let Reply::NotOnDisk(why) = reply {
+            self.notice = Some(Notice {
+                text: format!(
+                    "This terminal's disk did not take the last scans ({why}). They will \
+                     still be sent; if the terminal loses power first, scan them again. \
+                     Have the disk looked at."
+                ),
+                is_error: true,
+            });
+            return vec![Effect::Cue(Cue::Error)];
         }
         if let Reply::Sync(status) = reply {
             if status.link == crate::client::Link::Offline {

@@ -1,6 +1,7 @@
 //! The event loop: merges terminal events, server replies and ticks, redraws only when
 //! something changed, and performs the app's effects with the REST client. Changes go
-//! through the outbox: kept on disk first, then sent in order by the sync worker.
+//! through the outbox: kept in its file before their cue, on the disk itself right after
+//! the cue and the frame, then sent in order by the sync worker.
 
 use std::collections::HashSet;
 use std::io;
@@ -50,10 +51,11 @@ pub struct Runner {
     cache_dir: Option<PathBuf>,
     outbox: Arc<LocalCache>,
     wake: Arc<Notify>,
-    /// A change was kept and the sync worker is not told yet: it is told once the cue is
-    /// asked for and the frame drawn, because the worker's thread, woken at once, took the
-    /// CPU from this one for up to 0.7 ms before the cue (BENCHMARKS.md, scan to cue).
-    wake_due: bool,
+    /// A change was kept and is neither on the disk itself nor told to the sync worker:
+    /// both wait until the cue is asked for and the frame drawn. The disk's flush took
+    /// 0.5–1 ms, and the worker's thread, woken at once, took the CPU from this one for up
+    /// to 0.7 ms (BENCHMARKS.md, scan to cue).
+    kept_since_flush: bool,
     sync: Option<tokio::task::JoinHandle<()>>,
     /// Changes made in this run and not answered yet: their answers go to the panes.
     live: Arc<Mutex<HashSet<Uuid>>>,
@@ -77,7 +79,7 @@ impl Runner {
             cache_dir: None,
             outbox: Arc::new(LocalCache::in_memory()),
             wake: Arc::new(Notify::new()),
-            wake_due: false,
+            kept_since_flush: false,
             sync: None,
             live: Arc::new(Mutex::new(HashSet::new())),
         }
@@ -429,7 +431,7 @@ impl Runner {
             self.start_sync(None);
         }
         match self.outbox.enqueue(&mutation) {
-            Ok(()) => self.wake_due = true,
+            Ok(()) => self.kept_since_flush = true,
             Err(e) => {
                 self.live
                     .lock()
@@ -443,11 +445,18 @@ impl Runner {
         }
     }
 
-    /// Wakes the sync worker for the changes kept since it was last woken.
-    fn wake_sync(&mut self) {
-        if std::mem::take(&mut self.wake_due) {
-            self.wake.notify_one();
+    /// Puts the changes kept since the last frame on the disk itself, then wakes the sync
+    /// worker for them. Should the disk fail, they are still in the outbox's file and go to
+    /// the server as usual, and the person at the terminal is told.
+    fn flush_kept(&mut self) {
+        if !std::mem::take(&mut self.kept_since_flush) {
+            return;
         }
+        if let Err(e) = self.outbox.flush() {
+            tracing::error!(error = %e, "kept changes not confirmed on the disk");
+            let _ = self.tx.send(Reply::NotOnDisk(e.to_string()));
+        }
+        self.wake.notify_one();
     }
 
     /// Whether a reply answers one of the effects counted in flight (the event stream,
@@ -455,7 +464,11 @@ impl Runner {
     fn answers_effect(reply: &Reply) -> bool {
         !matches!(
             reply,
-            Reply::Feed(_) | Reply::Sync(_) | Reply::Cached(_) | Reply::Catalogue(_)
+            Reply::Feed(_)
+                | Reply::Sync(_)
+                | Reply::Cached(_)
+                | Reply::Catalogue(_)
+                | Reply::NotOnDisk(_)
         )
     }
 
@@ -652,7 +665,7 @@ where
                 .map_err(|e| ConsoleError::Terminal(e.to_string()))?;
             app.dirty = false;
         }
-        runner.wake_sync();
+        runner.flush_kept();
         let awaited = runner.awaited(app.online == Some(false));
         if app.quit || (input_done && awaited == 0) {
             break;
