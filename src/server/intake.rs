@@ -13,7 +13,7 @@ use super::error::ApiError;
 use super::extract::{JsonBody, PathParams, read_object};
 use super::once::{answer, idempotency_key};
 use super::orders::detail;
-use super::{AppState, blocking};
+use super::{AppState, blocking, placing};
 use crate::api::{OrderDetail, OrderIn, Problem, StatusChangeIn};
 use crate::domain::intake::{AddressIn, LineIn};
 use crate::domain::lifecycle::needs_reason;
@@ -95,7 +95,7 @@ pub async fn create_order(
     let scope = caller.user.id.clone();
     let actor = caller.user.username.clone();
     let rules = state.rules();
-    let outcome = blocking(&state, move |s| {
+    let outcome = placing(&state, move |s| {
         s.place_order_once(
             &IdempotencyKey {
                 scope: &scope,

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod extract;
 mod intake;
+mod intake_line;
 mod inventory;
 mod once;
 mod orders;
@@ -95,6 +96,8 @@ pub struct AppState {
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
     /// Pages of the order queue as last answered, until the next commit.
     order_pages: Arc<recent_answers::RecentAnswers<orders::OrderPageKey>>,
+    /// New orders are placed by one thread, one after another.
+    intake: intake_line::IntakeLine,
 }
 
 impl AppState {
@@ -109,6 +112,7 @@ impl AppState {
             .unwrap_or(2);
         let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
         AppState {
+            intake: intake_line::IntakeLine::start(store.clone()),
             store,
             config: Arc::new(config),
             throttle,
@@ -156,6 +160,18 @@ async fn blocking<T: Send + 'static>(
     .await
     .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
     .map_err(ApiError::from)
+}
+
+/// Places an order on the intake line; inside a batch of changes, as any write there is.
+async fn placing<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    if changes::BATCH_COMMITS.try_with(|_| ()).is_ok() {
+        blocking(state, f).await
+    } else {
+        state.intake.place(f).await
+    }
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
