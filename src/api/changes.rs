@@ -29,7 +29,7 @@ pub struct BatchedChange {
     pub body: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BatchAnswers {
     /// One per change, in order. Shorter than the batch when a change failed on the
     /// server's side (5xx): that one is the last answer, and those after it were not tried.
@@ -37,10 +37,16 @@ pub struct BatchAnswers {
 }
 
 /// What the change's own route answered: its status and body (a problem for a refusal).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BatchAnswer {
     pub status: u16,
-    #[serde(default)]
+    /// The JSON as the route wrote it (`null` for none), passed on without being parsed.
+    #[serde(default = "no_body")]
     #[schema(value_type = Object)]
-    pub body: serde_json::Value,
+    pub body: Box<serde_json::value::RawValue>,
+}
+
+/// The body of an answer without one.
+pub fn no_body() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::NULL.to_owned()
 }

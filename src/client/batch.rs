@@ -162,10 +162,8 @@ fn not_tried() -> Exchanged {
 fn as_exchanged(answer: BatchAnswer) -> Exchanged {
     match answer.status {
         204 => Ok(None),
-        200..=299 => serde_json::to_vec(&answer.body)
-            .map(Some)
-            .map_err(|e| ClientError::Unexpected(e.to_string())),
-        status => match serde_json::from_value::<Problem>(answer.body) {
+        200..=299 => Ok(Some(answer.body.get().as_bytes().to_vec())),
+        status => match serde_json::from_str::<Problem>(answer.body.get()) {
             Ok(problem) => Err(ClientError::Problem(Box::new(problem))),
             Err(_) => Err(ClientError::Unexpected(format!("HTTP {status}"))),
         },

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Method, Request, header};
+use serde_json::value::{RawValue, to_raw_value};
 use tower::ServiceExt;
 
 use super::auth::Caller;
@@ -18,6 +19,7 @@ use super::once::sane_key;
 use super::{AppState, api_router, blocking};
 use crate::api::{
     BatchAnswer, BatchAnswers, BatchedChange, ChangeBatch, MOST_CHANGES_IN_BATCH, PREFIX, Problem,
+    no_body,
 };
 use crate::store::LaterCommits;
 
@@ -59,13 +61,7 @@ pub async fn apply_changes(
         let bytes = axum::body::to_bytes(answer.into_body(), LONGEST_ANSWER)
             .await
             .map_err(|e| ApiError::Internal(format!("a change's answer could not be read: {e}")))?;
-        let body = if bytes.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                serde_json::Value::String(String::from_utf8_lossy(&bytes).into_owned())
-            })
-        };
+        let body = answer_body(&bytes)?;
         answers.push(BatchAnswer {
             status: status.as_u16(),
             body,
@@ -79,6 +75,22 @@ pub async fn apply_changes(
     blocking(&state, move |s| s.wait_for_commits(&later)).await?;
     state.ring();
     Ok(Json(BatchAnswers { answers }))
+}
+
+/// A change's answer as JSON: as its route wrote it, or, should that not be JSON, as a
+/// string.
+fn answer_body(bytes: &[u8]) -> Result<Box<RawValue>, ApiError> {
+    if bytes.is_empty() {
+        return Ok(no_body());
+    }
+    let as_written = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| RawValue::from_string(text.to_owned()).ok());
+    match as_written {
+        Some(body) => Ok(body),
+        None => to_raw_value(&String::from_utf8_lossy(bytes))
+            .map_err(|e| ApiError::Internal(format!("a change's answer could not be kept: {e}"))),
+    }
 }
 
 /// Commits what a batch wrote if its request goes away half way (the client hung up): its
@@ -173,4 +185,33 @@ fn request(
         request.extensions_mut().insert(peer);
     }
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_passed_on_as_its_route_wrote_it() {
+        let written = br#"{"lines":[{"qty":3}],"note":"caf\u00e9 \u2713"}"#;
+        let body = answer_body(written).expect("json");
+        assert_eq!(
+            body.get().as_bytes(),
+            written,
+            "not parsed and written again"
+        );
+        assert_eq!(answer_body(b"").expect("none").get(), "null");
+        let text = answer_body(b"shipping note\n\xff").expect("text");
+        assert_eq!(text.get(), "\"shipping note\\n\u{fffd}\"");
+        let batch = serde_json::to_string(&BatchAnswers {
+            answers: vec![BatchAnswer { status: 200, body }],
+        })
+        .expect("serialised");
+        assert_eq!(
+            batch,
+            r#"{"answers":[{"status":200,"body":{"lines":[{"qty":3}],"note":"caf\u00e9 \u2713"}}]}"#
+        );
+        let without: BatchAnswer = serde_json::from_str(r#"{"status":204}"#).expect("read");
+        assert_eq!(without.body.get(), "null");
+    }
 }
