@@ -618,3 +618,24 @@ fn the_list_in_the_cart_comes_back_on_start_and_a_new_one_needs_the_server() {
         "the picked line is done: {screen}"
     );
 }
+
+#[test]
+fn a_list_picked_to_the_end_before_a_restart_shows_what_each_line_got() {
+    let mut app = app_with("default", "mono");
+    let effects = app.signed_in(me(Role::Warehouse));
+    let request = held_list_read(&effects).expect("the pick pane asks for the list in the cart");
+    let mut list = pick_list();
+    for line in &mut list.lines {
+        line.picked = line.qty;
+        line.state = "picked".into();
+    }
+    app.update(Msg::Reply(Reply::Loaded {
+        request,
+        result: Ok(Loaded::HeldPickList(Some(Box::new(list)))),
+    }));
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Quantity  2 of 2") && screen.contains("line picked"),
+        "{screen}"
+    );
+}

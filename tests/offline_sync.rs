@@ -369,7 +369,7 @@ async fn a_change_the_disk_does_not_take_is_still_sent_and_the_terminal_says_so(
     effects.push(Effect::Mutate(scan(&stocktake, &bin, &sku)));
     let screen = run(&mut runner, &mut console, effects).await;
     assert!(
-        screen.contains("This terminal's disk did not take the last scans"),
+        screen.contains("Disk error: the last scans are not on this terminal's disk yet"),
         "{screen}"
     );
     assert_eq!(counted(&server, &warehouse, &bin, &sku).await, 1);

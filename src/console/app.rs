@@ -941,9 +941,9 @@ impl App {
         if let Reply::NotOnDisk(why) = reply {
             self.notice = Some(Notice {
                 text: format!(
-                    "This terminal's disk did not take the last scans ({why}). They will \
-                     still be sent; if the terminal loses power first, scan them again. \
-                     Have the disk looked at."
+                    "Disk error: the last scans are not on this terminal's disk yet; they \
+                     are still sent. If it loses power first, scan them again. Have the \
+                     disk looked at ({why})."
                 ),
                 is_error: true,
             });

@@ -673,7 +673,14 @@ impl PickPane {
             (true, None) => format!(" → slot {}", line.slot),
             (false, None) => String::new(),
         };
-        let count = format!("{} of {}", self.count, line.qty);
+        // A line done before (another terminal, or before a restart) shows what it got, not
+        // this session's scans of it.
+        let counted = if line.state == "open" {
+            self.count
+        } else {
+            line.picked
+        };
+        let count = format!("{counted} of {}", line.qty);
         let mut lines = if compact {
             vec![
                 Line::from(Span::styled(line.location.clone(), location_style)),
