@@ -638,4 +638,8 @@ fn a_list_picked_to_the_end_before_a_restart_shows_what_each_line_got() {
         screen.contains("Quantity  2 of 2") && screen.contains("line picked"),
         "{screen}"
     );
+    assert!(
+        screen.contains("All lines done: finish the list") && !screen.contains("Go to"),
+        "{screen}"
+    );
 }

@@ -571,8 +571,8 @@ impl PickPane {
             self.at_location = None;
             self.move_to(first);
             let text = match self.line() {
-                Some(l) => format!("Go to {}", l.location),
-                None => "Nothing left to pick: finish the list".into(),
+                Some(l) if l.state == "open" => format!("Go to {}", l.location),
+                _ => "All lines done: finish the list".into(),
             };
             return self.say(text, Cue::Ok);
         }
