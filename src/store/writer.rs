@@ -241,17 +241,7 @@ impl Writer {
     /// it is one of them; the first failure if any was not.
     pub(super) fn wait_for_later(&self, later: &LaterCommits) -> Result<()> {
         let owed = later.owed();
-        let open = self.lock();
-        let owes_open = open
-            .group
-            .as_ref()
-            .is_some_and(|g| owed.iter().any(|o| Arc::ptr_eq(o, &g.committed)));
-        if owes_open {
-            // Its outcome reaches this waiter too, below.
-            let _ = commit_and_let_go(open);
-        } else {
-            drop(open);
-        }
+        self.commit_open_if(|open| owed.iter().any(|o| Arc::ptr_eq(o, open)));
         let mut first_failure = Ok(());
         for committed in &owed {
             if let Err(e) = self.wait_for(committed)
@@ -261,6 +251,15 @@ impl Writer {
             }
         }
         first_failure
+    }
+
+    /// Commits the open group if `wanted` says it is the one waited for. How the commit
+    /// went reaches its waiters through its settlement, so it is not returned here.
+    fn commit_open_if(&self, wanted: impl Fn(&Arc<Settlement>) -> bool) {
+        let open = self.lock();
+        if open.group.as_ref().is_some_and(|g| wanted(&g.committed)) {
+            let _ = commit_and_let_go(open);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Open> {
@@ -287,17 +286,7 @@ impl Writer {
             outcome = guard;
             if wait.timed_out() && outcome.is_none() {
                 drop(outcome);
-                let open = self.lock();
-                let still_open = open
-                    .group
-                    .as_ref()
-                    .is_some_and(|g| Arc::ptr_eq(&g.committed, committed));
-                if still_open {
-                    // Its result reaches every member, this one too, through `outcome`.
-                    let _ = commit_and_let_go(open);
-                } else {
-                    drop(open);
-                }
+                self.commit_open_if(|open| Arc::ptr_eq(open, committed));
                 outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
             }
         }
