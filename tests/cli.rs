@@ -102,7 +102,7 @@ fn admin_manages_users_with_clear_errors() {
             "林美玲",
             "--password-stdin",
         ],
-        "correct horse\n",
+        "correct horse battery\n",
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("added mei.lin (林美玲) as cs"));
@@ -110,7 +110,7 @@ fn admin_manages_users_with_clear_errors() {
     let out = admin(
         &db,
         &["user", "add", "mei.lin", "--role", "cs", "--password-stdin"],
-        "another one\n",
+        "another passphrase here\n",
     );
     assert!(!out.status.success());
     assert!(text(&out).contains("already exists"), "{}", text(&out));
@@ -118,7 +118,7 @@ fn admin_manages_users_with_clear_errors() {
     let out = admin(
         &db,
         &["user", "add", "tom", "--role", "boss", "--password-stdin"],
-        "long enough\n",
+        "tangerine kettle orbit\n",
     );
     assert!(!out.status.success());
     assert!(
@@ -140,7 +140,7 @@ fn admin_manages_users_with_clear_errors() {
         "short\n",
     );
     assert!(!out.status.success());
-    assert!(text(&out).contains("at least 8"), "{}", text(&out));
+    assert!(text(&out).contains("at least 10"), "{}", text(&out));
 
     let out = admin(&db, &["user", "set-role", "mei.lin", "ops"], "");
     assert!(text(&out).contains("mei.lin is now ops"), "{}", text(&out));
@@ -166,6 +166,87 @@ fn admin_manages_users_with_clear_errors() {
     assert!(text(&out).contains("not found"), "{}", text(&out));
 }
 
+#[test]
+fn a_weak_new_password_is_refused_in_words_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shop.db");
+    let add_kim = |password: &str| {
+        admin(
+            &db,
+            &["user", "add", "kim", "--role", "ops", "--password-stdin"],
+            &format!("{password}\n"),
+        )
+    };
+    // A common password, the user's own name, and a demo password from the README.
+    for weak in ["password123!", "kimkimkimkim", "backroom-ops"] {
+        let out = add_kim(weak);
+        assert!(!out.status.success(), "{weak}: {}", text(&out));
+        assert!(
+            text(&out).contains("password too easy to guess"),
+            "{weak}: {}",
+            text(&out)
+        );
+        if weak == "password123!" {
+            // zxcvbn's own advice reaches the person.
+            assert!(
+                text(&out).contains("commonly used password"),
+                "{}",
+                text(&out)
+            );
+        }
+    }
+    let listing = text(&admin(&db, &["user", "list"], ""));
+    assert!(
+        !listing.contains("kim"),
+        "a refused add adds nothing: {listing}"
+    );
+
+    let out = add_kim("amber falcon drifts");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("added kim (kim) as ops"),
+        "{}",
+        text(&out)
+    );
+
+    let stored_hash = || {
+        backroom::store::Store::open(&db)
+            .unwrap()
+            .login_candidate("kim")
+            .unwrap()
+            .expect("kim exists")
+            .1
+    };
+    let before = stored_hash();
+    let out = admin(
+        &db,
+        &["user", "reset-password", "kim", "--password-stdin"],
+        "kim123456789\n",
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("password too easy to guess"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        stored_hash(),
+        before,
+        "a refused reset keeps the old password"
+    );
+
+    let out = admin(
+        &db,
+        &["user", "reset-password", "kim", "--password-stdin"],
+        "mango-tundra-41\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(backroom::domain::user::verify_password(
+        "mango-tundra-41",
+        &stored_hash()
+    ));
+}
+
 #[tokio::test]
 async fn serve_accepts_the_admin_made_user_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,7 +254,7 @@ async fn serve_accepts_the_admin_made_user_and_stops_on_sigterm() {
     let out = admin(
         &db,
         &["user", "add", "boss", "--role", "admin", "--password-stdin"],
-        "first admin!\n",
+        "first admin of the shop!\n",
     );
     assert!(out.status.success(), "{}", text(&out));
     let mut child = backroom()
@@ -187,7 +268,7 @@ async fn serve_accepts_the_admin_made_user_and_stops_on_sigterm() {
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let line = wait_for_line(&mut out, "backroom serving", &mut lines);
     let base = line.rsplit(' ').next().unwrap().to_string();
-    assert_eq!(login(&base, "boss", "first admin!").await, 200);
+    assert_eq!(login(&base, "boss", "first admin of the shop!").await, 200);
     assert_eq!(login(&base, "boss", "wrong").await, 401);
     let status = terminate(&mut child);
     assert!(

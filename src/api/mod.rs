@@ -94,6 +94,20 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `presented` is this secret, in time that tells a caller neither where the two
+    /// first differ nor whether their lengths agree: both sides are hashed to SHA-256 first,
+    /// so the comparison always runs over 32 bytes, and `subtle` compares those without
+    /// branching on them. An empty secret (one configured by mistake) matches nothing, not
+    /// even an empty or missing header.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        use sha2::{Digest, Sha256};
+        use subtle::ConstantTimeEq;
+        let expected = Sha256::digest(self.0.as_bytes());
+        let presented = Sha256::digest(presented);
+        let same: bool = expected.as_slice().ct_eq(presented.as_slice()).into();
+        same && !self.0.is_empty()
+    }
 }
 
 impl From<&str> for Secret {
@@ -129,5 +143,26 @@ mod tests {
         assert_eq!(json["password"], "hunter22");
         let back: LoginRequest = serde_json::from_value(json).unwrap();
         assert_eq!(back.password.expose(), "hunter22");
+    }
+
+    #[test]
+    fn a_secret_matches_only_itself_whatever_the_length() {
+        let secret = Secret::from("s3cret");
+        assert!(secret.matches(b"s3cret"));
+        assert!(!secret.matches(b"s3cres"), "differs in the last byte");
+        assert!(!secret.matches(b"S3cret"), "differs in the first byte");
+        assert!(!secret.matches(b"s3cre"), "a prefix");
+        assert!(!secret.matches(b"s3cret!"), "longer");
+        assert!(!secret.matches(b""));
+        let utf8 = Secret::from("geheim-ß");
+        assert!(utf8.matches("geheim-ß".as_bytes()));
+        assert!(!utf8.matches(b"geheim-ss"));
+    }
+
+    #[test]
+    fn an_empty_secret_matches_nothing() {
+        let empty = Secret::from("");
+        assert!(!empty.matches(b""));
+        assert!(!empty.matches(b"anything"));
     }
 }

@@ -41,19 +41,6 @@ impl TrackingKind {
     }
 }
 
-/// Compares a presented secret with the expected one in time that does not depend on
-/// where they differ.
-pub fn secrets_match(presented: &[u8], expected: &[u8]) -> bool {
-    if presented.len() != expected.len() || expected.is_empty() {
-        return false;
-    }
-    presented
-        .iter()
-        .zip(expected)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,13 +52,5 @@ mod tests {
             assert_eq!(k.order_status().is_some(), k == TrackingKind::Delivered);
         }
         assert_eq!(TrackingKind::parse("lost"), None);
-    }
-
-    #[test]
-    fn secrets() {
-        assert!(secrets_match(b"s3cret", b"s3cret"));
-        assert!(!secrets_match(b"s3cres", b"s3cret"));
-        assert!(!secrets_match(b"s3cret!", b"s3cret"));
-        assert!(!secrets_match(b"", b""));
     }
 }

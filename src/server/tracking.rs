@@ -11,7 +11,7 @@ use super::extract::{JsonBody, PathParams};
 use super::orders::shipment;
 use super::{AppState, blocking};
 use crate::api::{Problem, Shipment, TrackingEventIn};
-use crate::domain::tracking::{TrackingKind, secrets_match};
+use crate::domain::tracking::TrackingKind;
 use crate::store::{Tracked, TrackingIn};
 
 /// The header carrying the carrier's shared secret.
@@ -45,7 +45,7 @@ pub async fn post_event(
         .config
         .carrier_secrets
         .iter()
-        .find(|(_, secret)| secrets_match(presented, secret.expose().as_bytes()))
+        .find(|(_, secret)| secret.matches(presented))
         .map(|(carrier, _)| carrier.clone())
     else {
         tracing::warn!(shipment = %id, "tracking event with a wrong or missing carrier secret");
