@@ -163,6 +163,18 @@ struct ServeArgs {
     /// How long a sign-in lasts, in hours.
     #[arg(long, env = "BACKROOM_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=8760))]
     session_hours: u64,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeat per proxy; in the variable,
+    /// separate with commas). From any other address the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDRESS",
+        env = "BACKROOM_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
+    /// Event streams one user may hold open at once.
+    #[arg(long, env = "BACKROOM_MAX_STREAMS_PER_USER", default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    max_streams_per_user: u64,
 }
 
 /// Which keymap and theme to use; flags beat BACKROOM_* variables, which beat the config file.
@@ -427,6 +439,8 @@ async fn run_serve(args: ServeArgs) -> Result<()> {
         session_ttl: Duration::from_secs(args.session_hours * 3600),
         rules,
         carrier_secrets: carrier_secrets(&args.carrier_secrets)?,
+        trusted_proxies: args.trusted_proxies.clone(),
+        max_streams_per_user: usize::try_from(args.max_streams_per_user)?,
         ..ServerConfig::default()
     };
     let state = AppState::new(store, config);
@@ -1026,7 +1040,7 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             if store.user(&username)?.is_some() {
                 bail!("user {username:?} already exists");
             }
-            let password = read_new_password(password_stdin)?;
+            let password = read_new_password(password_stdin, &username, &display_name)?;
             let hash = hash_password(&password, &rand::random())?;
             let user = store.add_user(
                 &NewUser {
@@ -1080,10 +1094,10 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             password_stdin,
         } => {
             let username = normalize_username(&username)?;
-            if store.user(&username)?.is_none() {
+            let Some(user) = store.user(&username)? else {
                 bail!("user {username:?} not found");
-            }
-            let password = read_new_password(password_stdin)?;
+            };
+            let password = read_new_password(password_stdin, &username, &user.display_name)?;
             let hash = hash_password(&password, &rand::random())?;
             let u = store.set_user_password(&username, &hash, actor, now)?;
             println!(
@@ -1095,8 +1109,9 @@ fn run_admin(args: AdminArgs) -> Result<()> {
     Ok(())
 }
 
-/// From stdin's first line, or asked twice on the terminal without echo.
-fn read_new_password(from_stdin: bool) -> Result<String> {
+/// From stdin's first line, or asked twice on the terminal without echo; refused (before
+/// anything is written) unless it meets the rules for a new password of this user.
+fn read_new_password(from_stdin: bool, username: &str, display_name: &str) -> Result<String> {
     let password = if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
@@ -1109,7 +1124,7 @@ fn read_new_password(from_stdin: bool) -> Result<String> {
         }
         first
     };
-    check_new_password(&password)?;
+    check_new_password(&password, username, display_name)?;
     Ok(password)
 }
 

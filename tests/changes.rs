@@ -95,6 +95,33 @@ async fn a_batch_applies_each_change_once_in_order_and_answers_each_as_its_route
     assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 3);
 }
 
+/// A change to a route that does not exist, or with a method it does not take, is answered
+/// inside the batch as it would be alone: problem+json, never an empty body.
+#[tokio::test]
+async fn answers_inside_a_batch_are_problems_too() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let batch = json!({ "changes": [
+        { "method": "POST", "path": "/api/v1/no-such-thing", "idempotency_key": "n-1", "body": {} },
+        { "method": "DELETE", "path": "/api/v1/orders", "idempotency_key": "n-2" },
+    ]});
+    let answers = ok(send(&s, &ops, &batch).await).await;
+    let expected = [
+        (404, "/problems/not-found"),
+        (405, "/problems/method-not-allowed"),
+    ];
+    for (answer, (status, kind)) in answers["answers"]
+        .as_array()
+        .expect("answers")
+        .iter()
+        .zip(expected)
+    {
+        assert_eq!(answer["status"], status, "{answers}");
+        assert_eq!(answer["body"]["type"], kind, "{answers}");
+        assert_eq!(answer["body"]["status"], status, "{answers}");
+    }
+}
+
 #[tokio::test]
 async fn a_malformed_batch_is_refused_whole_and_changes_nothing() {
     let s = TestServer::start().await;
@@ -123,6 +150,15 @@ async fn a_malformed_batch_is_refused_whole_and_changes_nothing() {
             json!({ "changes": [good, { "method": "POST", "path": path, "idempotency_key": "caf\u{e9}" }] }),
             "printable ASCII",
         ),
+        (
+            json!({ "changes": [good, { "method": "POST", "path": "/api/v1/auth/login", "idempotency_key": "l",
+                    "body": { "username": "admin", "password": "guess-guess" } }] }),
+            "signing in and out are not changes",
+        ),
+        (
+            json!({ "changes": [good, { "method": "POST", "path": "/api/v1/auth/logout", "idempotency_key": "o" }] }),
+            "signing in and out are not changes",
+        ),
     ] {
         let res = send(&s, &warehouse, &batch).await;
         assert_eq!(res.status(), 400, "{why}");
@@ -132,6 +168,11 @@ async fn a_malformed_batch_is_refused_whole_and_changes_nothing() {
             "{why}: {problem}"
         );
     }
+    assert_eq!(
+        s.state.password_checks_done(),
+        1,
+        "only the sign-in of the test's own token was checked"
+    );
     let res = send(&s, &warehouse, &json!({ "changes": [good], "also": 1 })).await;
     expect_problem(res, 400, "/problems/malformed-body").await;
     assert_eq!(counted(&s, &warehouse, &bin, "KIT-1001").await, 0);

@@ -202,3 +202,91 @@ async fn the_client_follows_the_stream() {
         .expect("stream open");
     assert_eq!(next.entity_id, second["order"]["id"].as_str().unwrap());
 }
+
+/// Whether the stream ends within a few seconds (it is asked once a second).
+async fn ends_soon(feed: &mut Sse) -> bool {
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while feed.next().await.is_some() {}
+    })
+    .await
+    .is_ok()
+}
+
+#[tokio::test]
+async fn a_stream_ends_when_its_session_does() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let mut signed_out = Sse::open(&s, &ops, None).await;
+    let analyst = s.token("analyst").await;
+    let mut disabled = Sse::open(&s, &analyst, None).await;
+    let cs = s.token("cs").await;
+    let mut role_changed = Sse::open(&s, &cs, None).await;
+    let warehouse = s.token("warehouse").await;
+    let mut untouched = Sse::open(&s, &warehouse, None).await;
+
+    let res = s
+        .http
+        .post(s.url("/api/v1/auth/logout"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(ends_soon(&mut signed_out).await, "signed out");
+
+    let now = jiff::Timestamp::now();
+    s.store
+        .set_user_disabled("analyst", true, "admin", now)
+        .unwrap();
+    assert!(ends_soon(&mut disabled).await, "user disabled");
+
+    s.store
+        .set_user_role("cs", backroom::domain::role::Role::Analyst, "admin", now)
+        .unwrap();
+    assert!(ends_soon(&mut role_changed).await, "role changed");
+
+    assert!(
+        !ends_soon(&mut untouched).await,
+        "a stream whose session stands goes on"
+    );
+}
+
+#[tokio::test]
+async fn one_user_may_hold_only_so_many_streams() {
+    let s = TestServer::start_with(backroom::server::ServerConfig {
+        max_streams_per_user: 2,
+        ..backroom::server::ServerConfig::default()
+    })
+    .await;
+    let ops = s.token("ops").await;
+    let first = Sse::open(&s, &ops, None).await;
+    let _second = Sse::open(&s, &ops, None).await;
+    let res = s
+        .http
+        .get(s.url("/api/v1/events"))
+        .bearer_auth(&ops)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(res, 429, "/problems/too-many-streams").await;
+    let other = s.token("cs").await;
+    let _theirs = Sse::open(&s, &other, None).await;
+    drop(first);
+    // The closed stream's slot comes free once the server sees the connection go.
+    let mut reopened = false;
+    for _ in 0..50 {
+        let res = s
+            .http
+            .get(s.url("/api/v1/events"))
+            .bearer_auth(&ops)
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened, "a slot comes free when a stream closes");
+}

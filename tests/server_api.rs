@@ -715,3 +715,55 @@ async fn the_catalogue_feed_serves_everything_from_zero_then_nothing_from_its_cu
         assert!(problem["detail"].as_str().is_some(), "{problem}");
     }
 }
+
+/// A body over the limit is 413 problem+json, whether its length is declared up front or
+/// it simply keeps coming; every answer carries a request id.
+#[tokio::test]
+async fn an_oversized_body_is_a_problem_and_answers_carry_a_request_id() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let huge = format!(r#"{{"note":"{}"}}"#, "x".repeat(3 * 1024 * 1024));
+    let declared = s
+        .http
+        .post(s.url("/api/v1/orders"))
+        .bearer_auth(&shop)
+        .header("idempotency-key", "huge-1")
+        .header("content-type", "application/json")
+        .body(huge.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(declared.headers().contains_key("x-request-id"));
+    expect_problem(declared, 413, "/problems/too-large").await;
+    // Chunked, with no length declared: refused as it passes the limit.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut raw = tokio::net::TcpStream::connect(s.base.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /api/v1/orders HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {shop}\r\nIdempotency-Key: huge-2\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    raw.write_all(head.as_bytes()).await.unwrap();
+    let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, "x".repeat(64 * 1024));
+    for _ in 0..48 {
+        if raw.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), raw.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains("application/problem+json") && answer.contains("/problems/too-large"),
+        "{answer}"
+    );
+    let res = s
+        .http
+        .get(s.url("/healthz"))
+        .header("x-request-id", "till-7-morning")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "till-7-morning");
+}

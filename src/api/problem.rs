@@ -25,10 +25,13 @@ pub enum ProblemType {
     IdempotencyKeyReused,
     Internal,
     Unavailable,
+    RequestTimeout,
+    TooLarge,
+    TooManyStreams,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 17] = [
+    pub const ALL: [ProblemType; 20] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -46,6 +49,9 @@ impl ProblemType {
         ProblemType::IdempotencyKeyReused,
         ProblemType::Internal,
         ProblemType::Unavailable,
+        ProblemType::RequestTimeout,
+        ProblemType::TooLarge,
+        ProblemType::TooManyStreams,
     ];
 
     pub fn uri(self) -> &'static str {
@@ -67,6 +73,9 @@ impl ProblemType {
             ProblemType::IdempotencyKeyReused => "/problems/idempotency-key-reused",
             ProblemType::Internal => "/problems/internal",
             ProblemType::Unavailable => "/problems/unavailable",
+            ProblemType::RequestTimeout => "/problems/request-timeout",
+            ProblemType::TooLarge => "/problems/too-large",
+            ProblemType::TooManyStreams => "/problems/too-many-streams",
         }
     }
 
@@ -91,13 +100,18 @@ impl ProblemType {
             }
             ProblemType::Internal => "Internal error",
             ProblemType::Unavailable => "Service unavailable",
+            ProblemType::RequestTimeout => "The request took too long",
+            ProblemType::TooLarge => "The request body is too large",
+            ProblemType::TooManyStreams => "Too many event streams open",
         }
     }
 
     pub fn status(self) -> u16 {
         match self {
             ProblemType::Unauthenticated | ProblemType::InvalidCredentials => 401,
-            ProblemType::TooManyAttempts => 429,
+            ProblemType::TooManyAttempts | ProblemType::TooManyStreams => 429,
+            ProblemType::RequestTimeout => 408,
+            ProblemType::TooLarge => 413,
             ProblemType::Forbidden => 403,
             ProblemType::NotFound => 404,
             ProblemType::MalformedBody | ProblemType::InvalidInput | ProblemType::BadCursor => 400,

@@ -20,6 +20,7 @@ pub mod service_policy;
 pub mod settings_file;
 pub mod shipping_label;
 pub mod shipping_label_zpl;
+pub mod sign_in;
 pub mod stock;
 pub mod stocktake;
 pub mod ticket;

@@ -1,23 +1,25 @@
 //! Sign-in with opaque bearer tokens. Tokens are random, stored only as SHA-256 hashes,
-//! expire, and can be revoked. Failed sign-ins lock the user name out for a growing time.
+//! expire, and can be revoked. Failed sign-ins lock the user name out for a growing time
+//! and spend the client address's budget (`sign_in_throttle`).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::StatusCode;
+use axum::Extension;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::sign_in_throttle::{ClientKey, Refusal};
 use super::{AppState, blocking};
 use crate::api::{LoginRequest, LoginResponse, Me, Problem};
 use crate::domain::role::Permission;
-use crate::domain::user::{hash_password, normalize_username, verify_password};
+use crate::domain::user::{hash_password, normalize_username};
 use crate::store::User;
 
 /// The signed-in caller of a request, resolved from the bearer token.
@@ -102,113 +104,46 @@ pub fn me(user: &User) -> Me {
     }
 }
 
-/// Counts failed sign-ins per user name. After `free_attempts` failures in a row the name
-/// is locked for `base_lockout`, doubling with each further failure up to 15 minutes.
-/// Attempts still being checked count too, so a burst of parallel guesses cannot slip
-/// past the limit while the first ones are hashing.
-pub struct LoginThrottle {
-    free_attempts: u32,
-    base_lockout: Duration,
-    failures: Mutex<HashMap<String, Failures>>,
-}
-
-#[derive(Default)]
-struct Failures {
-    count: u32,
-    in_flight: u32,
-    locked_until: Option<Instant>,
-}
-
-const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
-
-/// An attempt being checked; it must end as a success or a failure (dropping it unsettled
-/// counts as neither).
-pub struct Attempt<'a> {
-    throttle: &'a LoginThrottle,
-    username: String,
-    settled: bool,
-}
-
-impl Attempt<'_> {
-    pub fn succeeded(mut self) {
-        self.settled = true;
-        self.throttle
-            .failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.username);
-    }
-
-    pub fn failed(mut self) {
-        self.settled = true;
-        let t = self.throttle;
-        let mut map = t.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(self.username.clone()).or_default();
-        entry.in_flight = entry.in_flight.saturating_sub(1);
-        entry.count += 1;
-        if entry.count >= t.free_attempts {
-            let doublings = (entry.count - t.free_attempts).min(16);
-            let lock = t
-                .base_lockout
-                .saturating_mul(1 << doublings)
-                .min(MAX_LOCKOUT);
-            entry.locked_until = Some(Instant::now() + lock);
-        }
-    }
-}
-
-impl Drop for Attempt<'_> {
-    fn drop(&mut self) {
-        if !self.settled {
-            let mut map = self
-                .throttle
-                .failures
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if let Some(entry) = map.get_mut(&self.username) {
-                entry.in_flight = entry.in_flight.saturating_sub(1);
-            }
-        }
-    }
-}
-
-impl LoginThrottle {
-    pub fn new(free_attempts: u32, base_lockout: Duration) -> LoginThrottle {
-        LoginThrottle {
-            free_attempts: free_attempts.max(1),
-            base_lockout,
-            failures: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Starts an attempt, or says how many seconds to wait.
-    pub fn begin(&self, username: &str) -> Result<Attempt<'_>, u64> {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(username.to_string()).or_default();
-        if let Some(left) = entry
-            .locked_until
-            .and_then(|until| until.checked_duration_since(Instant::now()))
-        {
-            return Err(left.as_secs().max(1));
-        }
-        if entry.count + entry.in_flight >= self.free_attempts {
-            // Earlier attempts are still being checked; their outcome decides.
-            return Err(1);
-        }
-        entry.in_flight += 1;
-        Ok(Attempt {
-            throttle: self,
-            username: username.to_string(),
-            settled: false,
-        })
-    }
-}
-
 /// A hash to verify against when the user does not exist, so that the answer takes as
 /// long as for a real user and does not reveal which names exist.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password("decoy password", &rand::random()).unwrap_or_default())
+fn decoy_hash() -> Arc<str> {
+    static DECOY: OnceLock<Arc<str>> = OnceLock::new();
+    DECOY
+        .get_or_init(|| {
+            hash_password("decoy password", &rand::random())
+                .unwrap_or_default()
+                .into()
+        })
+        .clone()
+}
+
+/// The address a request came from: the peer, or, when the peer is a trusted proxy, the
+/// last address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted_proxies: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|a| a.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        // A list we cannot read names nobody: the proxy itself is the client then.
+        .unwrap_or_default();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|a| !trusted_proxies.contains(a))
+            .unwrap_or(peer),
+    )
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
@@ -220,37 +155,37 @@ fn decoy_hash() -> &'static str {
     ))]
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> Result<axum::Json<LoginResponse>, ApiError> {
-    // A malformed name cannot exist; treat it like a wrong password, without a lookup.
+    let address = client_address(
+        peer.map(|Extension(ConnectInfo(p))| p.ip()),
+        &headers,
+        &state.config.trusted_proxies,
+    )
+    .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+    let client = ClientKey::from(address);
+    // A malformed name cannot exist; a failure like a wrong password, without a check.
     let Ok(username) = normalize_username(&req.username) else {
+        state.throttle.fail_unchecked(client).map_err(too_many)?;
         return Err(ApiError::InvalidCredentials);
     };
-    let attempt = state
-        .throttle
-        .begin(&username)
-        .map_err(|retry_after_secs| ApiError::TooManyAttempts { retry_after_secs })?;
+    let attempt = state.throttle.begin(&username, client).map_err(too_many)?;
     let name = username.clone();
     let candidate = blocking(&state, move |s| s.login_candidate(&name)).await?;
-    let password = req.password;
-    // Each check takes ~19 MiB and a core for a while; a flood must queue, not fan out.
-    let _permit = state
-        .hashing
-        .acquire()
+    let (user, phc) = match candidate {
+        Some((user, hash)) => (Some(user), Arc::from(hash)),
+        None => (None, decoy_hash()),
+    };
+    let ok = state
+        .password_checks
+        .verify(req.password.expose().to_string(), phc)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let (user, ok) = tokio::task::spawn_blocking(move || match candidate {
-        Some((user, hash)) => {
-            let ok = verify_password(password.expose(), &hash);
-            (Some(user), ok)
-        }
-        None => {
-            verify_password(password.expose(), decoy_hash());
-            (None, false)
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|_| ApiError::Unavailable {
+            detail: "too many sign-ins are being checked; try again in a moment".into(),
+            retry_after_secs: 1,
+        })?;
     let user = match user {
         Some(user) if ok && !user.disabled => user,
         other => {
@@ -262,7 +197,7 @@ pub async fn login(
             };
             let name = username.clone();
             blocking(&state, move |s| {
-                s.record_failed_login(&name, reason, Timestamp::now())
+                s.record_failed_login(&name, reason, &address.to_string(), Timestamp::now())
             })
             .await?;
             return Err(ApiError::InvalidCredentials);
@@ -285,6 +220,23 @@ pub async fn login(
         expires_at: expires_at.to_string(),
         user: me(&user),
     }))
+}
+
+fn too_many(refusal: Refusal) -> ApiError {
+    // Whole seconds, rounded up: a client that waits as told is not refused again.
+    let secs = |wait: std::time::Duration| {
+        u64::try_from(wait.as_millis().div_ceil(1000))
+            .unwrap_or(u64::MAX)
+            .max(1)
+    };
+    match refusal {
+        Refusal::Name { retry_after } => ApiError::TooManyAttempts {
+            retry_after_secs: secs(retry_after),
+        },
+        Refusal::Address { retry_after } => ApiError::TooManyFromAddress {
+            retry_after_secs: secs(retry_after),
+        },
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
@@ -313,32 +265,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn throttle_locks_after_free_attempts_and_doubles() {
-        let t = LoginThrottle::new(3, Duration::from_secs(10));
-        t.begin("mei").unwrap().failed();
-        t.begin("mei").unwrap().failed();
-        t.begin("mei").unwrap().failed();
-        let first = t.begin("mei").err().unwrap();
-        assert!((9..=10).contains(&first), "{first}");
-        assert!(t.begin("other").is_ok());
-    }
-
-    #[test]
-    fn parallel_attempts_count_while_they_are_checked() {
-        let t = LoginThrottle::new(3, Duration::from_secs(10));
-        let a = t.begin("mei").unwrap();
-        let b = t.begin("mei").unwrap();
-        let c = t.begin("mei").unwrap();
-        assert_eq!(
-            t.begin("mei").err(),
-            Some(1),
-            "a fourth guess must wait for the first three"
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
         );
-        a.succeeded();
-        drop(b);
-        c.failed();
-        // Success cleared the slate; the unsettled one no longer counts.
-        assert!(t.begin("mei").is_ok());
+        let peer: IpAddr = [192, 0, 2, 5].into();
+        assert_eq!(client_address(Some(peer), &headers, &[proxy]), Some(peer));
+        assert_eq!(
+            client_address(Some(proxy), &headers, &[proxy]),
+            Some([198, 51, 100, 7].into()),
+            "the address the proxy saw, not one the client wrote before it"
+        );
+        headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+        assert_eq!(client_address(Some(proxy), &headers, &[proxy]), Some(proxy));
     }
 
     #[test]

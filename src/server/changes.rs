@@ -16,7 +16,7 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use super::once::sane_key;
-use super::{AppState, api_router, blocking};
+use super::{AppState, api_routes, blocking};
 use crate::api::{
     BatchAnswer, BatchAnswers, BatchedChange, ChangeBatch, MOST_CHANGES_IN_BATCH, PREFIX, Problem,
     no_body,
@@ -50,7 +50,7 @@ pub async fn apply_changes(
         state: state.clone(),
         later: Some(later.clone()),
     };
-    let routes = api_router().split_for_parts().0.with_state(state.clone());
+    let routes = api_routes().with_state(state.clone());
     let mut answers = Vec::with_capacity(requests.len());
     for request in requests {
         let answer = BATCH_COMMITS
@@ -160,6 +160,12 @@ fn request(
     if !path.starts_with(&format!("{PREFIX}/")) || path.starts_with(&format!("{PREFIX}/changes")) {
         return Err(format!(
             "{path:?} is not a route of the API (under {PREFIX}/, not a batch)"
+        ));
+    }
+    // A batch of sign-ins would be hundreds of password checks behind one request.
+    if path.starts_with(&format!("{PREFIX}/auth/")) {
+        return Err(format!(
+            "{path:?}: signing in and out are not changes; send them on their own"
         ));
     }
     if sane_key(&change.idempotency_key).is_none() {

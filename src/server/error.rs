@@ -15,12 +15,26 @@ pub enum ApiError {
     InvalidCredentials,
     #[error("too many failed sign-ins for this user; try again in {retry_after_secs} s")]
     TooManyAttempts { retry_after_secs: u64 },
+    #[error(
+        "too many failed sign-ins from this address; try again in {retry_after_secs} s (a user who signed in from here lately still may)"
+    )]
+    TooManyFromAddress { retry_after_secs: u64 },
+    #[error("you have {0} event streams open, the most one user may; close one first")]
+    TooManyStreams(usize),
+    /// The server cannot take this now, but will soon: answered with `Retry-After`.
+    #[error("{detail}")]
+    Unavailable {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("your role lacks the permission {0}")]
     Forbidden(Permission),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{0}")]
     MalformedBody(String),
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
@@ -44,7 +58,11 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(_) => ProblemType::Unauthenticated,
             ApiError::InvalidCredentials => ProblemType::InvalidCredentials,
-            ApiError::TooManyAttempts { .. } => ProblemType::TooManyAttempts,
+            ApiError::TooManyAttempts { .. } | ApiError::TooManyFromAddress { .. } => {
+                ProblemType::TooManyAttempts
+            }
+            ApiError::TooManyStreams(_) => ProblemType::TooManyStreams,
+            ApiError::Unavailable { .. } => ProblemType::Unavailable,
             ApiError::Forbidden(_) | ApiError::Store(StoreError::NotAllowed(_)) => {
                 ProblemType::Forbidden
             }
@@ -52,6 +70,7 @@ impl ApiError {
                 ProblemType::NotFound
             }
             ApiError::MalformedBody(_) => ProblemType::MalformedBody,
+            ApiError::TooLarge(_) => ProblemType::TooLarge,
             ApiError::UnsupportedMediaType(_) => ProblemType::UnsupportedMediaType,
             ApiError::InvalidInput(_) | ApiError::Store(StoreError::Invalid(_)) => {
                 ProblemType::InvalidInput
@@ -85,10 +104,13 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %self, "request failed");
                 None
             }
-            ProblemType::Unavailable => {
-                tracing::warn!(error = %self, "database busy");
-                Some("the database is busy; retry shortly".to_string())
-            }
+            ProblemType::Unavailable => match &self {
+                ApiError::Unavailable { detail, .. } => Some(detail.clone()),
+                _ => {
+                    tracing::warn!(error = %self, "database busy");
+                    Some("the database is busy; retry shortly".to_string())
+                }
+            },
             _ => Some(self.to_string()),
         };
         let mut problem = Problem::new(kind, detail);
@@ -108,7 +130,11 @@ impl IntoResponse for ApiError {
             HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
         );
         match &self {
-            ApiError::TooManyAttempts { retry_after_secs } => {
+            ApiError::TooManyAttempts { retry_after_secs }
+            | ApiError::TooManyFromAddress { retry_after_secs }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     headers.insert(header::RETRY_AFTER, v);
                 }

@@ -25,6 +25,10 @@ const BATCH: usize = 500;
 /// Also look for new events this often, in case a write did not ring the bell (another
 /// process on the same database, for instance).
 const POLL: Duration = Duration::from_secs(2);
+/// A stream asks again this often whether its session still stands (signed out, expired,
+/// user disabled or given another role end it), so it ends within the second that sessions
+/// changed by another process take to be seen elsewhere.
+const SESSION_CHECK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -60,6 +64,10 @@ fn to_event(row: EventRow) -> Event {
 struct Feed {
     state: AppState,
     role: Role,
+    user_id: String,
+    token_hash: String,
+    session_checked: tokio::time::Instant,
+    _slot: StreamSlot,
     last: i64,
     pending: std::collections::VecDeque<EventRow>,
     bell: tokio::sync::watch::Receiver<u64>,
@@ -72,6 +80,7 @@ struct Feed {
     responses(
         (status = 200, content_type = "text/event-stream", body = FeedEvent, description = "One SSE event per change: `id` to resume from, `event` the kind (order.created, order.status, …), `data` the JSON"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "The user has as many streams open as one may"),
     ))]
 pub async fn stream(
     State(state): State<AppState>,
@@ -96,17 +105,22 @@ pub async fn stream(
         Some(id) => id.max(0),
         None => blocking(&state, |s| s.last_event_id()).await?,
     };
+    let slot = StreamSlot::take(&state, &caller.user.id)?;
     let feed = Feed {
         bell: state.bell.subscribe(),
         stopping: state.stopping.subscribe(),
         role: caller.user.role,
+        user_id: caller.user.id,
+        token_hash: caller.token_hash,
+        session_checked: tokio::time::Instant::now(),
+        _slot: slot,
         state,
         last,
         pending: Default::default(),
     };
     let events = futures_util::stream::unfold(feed, |mut feed| async move {
         loop {
-            if *feed.stopping.borrow() {
+            if *feed.stopping.borrow() || !feed.session_stands().await {
                 return None;
             }
             if let Some(row) = feed.pending.pop_front() {
@@ -125,14 +139,76 @@ pub async fn stream(
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "event feed read failed; retrying"),
             }
+            let check_due = feed.session_checked + SESSION_CHECK;
             tokio::select! {
                 _ = feed.bell.changed() => {}
                 _ = feed.stopping.changed() => {}
                 _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep_until(check_due) => {}
             }
         }
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
+
+impl Feed {
+    /// Whether the stream's session still stands for the same user in the same role; asked
+    /// of the database once a [`SESSION_CHECK`].
+    async fn session_stands(&mut self) -> bool {
+        let now = tokio::time::Instant::now();
+        if now < self.session_checked + SESSION_CHECK {
+            return true;
+        }
+        self.session_checked = now;
+        let token = self.token_hash.clone();
+        match blocking(&self.state, move |s| {
+            s.session_user(&token, jiff::Timestamp::now())
+        })
+        .await
+        {
+            Ok(Some(user)) => user.id == self.user_id && user.role == self.role && !user.disabled,
+            Ok(None) => false,
+            // A database that cannot be read now says nothing about the session.
+            Err(e) => {
+                tracing::warn!(error = %e, "an event stream could not check its session");
+                true
+            }
+        }
+    }
+}
+
+/// One of a user's open event streams; the count goes down when the stream ends.
+struct StreamSlot {
+    open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    user_id: String,
+}
+
+impl StreamSlot {
+    fn take(state: &AppState, user_id: &str) -> Result<StreamSlot, ApiError> {
+        let most = state.config.max_streams_per_user;
+        let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(user_id.to_string()).or_default();
+        if *count >= most {
+            return Err(ApiError::TooManyStreams(most));
+        }
+        *count += 1;
+        Ok(StreamSlot {
+            open: state.streams.clone(),
+            user_id: user_id.to_string(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = open.get_mut(&self.user_id) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 #[cfg(test)]

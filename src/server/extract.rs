@@ -19,6 +19,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             Err(JsonRejection::MissingJsonContentType(e)) => {
                 Err(ApiError::UnsupportedMediaType(e.body_text()))
             }
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::TooLarge(format!(
+                    "the body may be at most {} bytes",
+                    super::edge::BODY_LIMIT
+                )))
+            }
             Err(e) => Err(ApiError::MalformedBody(e.body_text())),
         }
     }

@@ -126,7 +126,11 @@ mod tests {
 
         let (open, held) = gate(&line);
         let placed: Vec<_> = (0..20)
-            .map(|i| line.place(move |s| s.record_failed_login(&format!("u{i}"), "test", now)))
+            .map(|i| {
+                line.place(move |s| {
+                    s.record_failed_login(&format!("u{i}"), "test", "127.0.0.1", now)
+                })
+            })
             .collect();
         let commits = store.commits();
         open.send(()).expect("open the gate");
@@ -141,7 +145,7 @@ mod tests {
         // on.
         let (open, held) = gate(&line);
         let panics = line.place(|_| -> Result<(), StoreError> { panic!("a bug") });
-        let after = line.place(move |s| s.record_failed_login("after", "test", now));
+        let after = line.place(move |s| s.record_failed_login("after", "test", "127.0.0.1", now));
         open.send(()).expect("open the gate");
         held.await;
         assert!(matches!(panics.await, Err(ApiError::Internal(_))));
@@ -155,7 +159,7 @@ mod tests {
             matches!(refused, Err(ApiError::Store(StoreError::NotFound(_)))),
             "{refused:?}"
         );
-        line.place(move |s| s.record_failed_login("last", "test", now))
+        line.place(move |s| s.record_failed_login("last", "test", "127.0.0.1", now))
             .await
             .expect("the line still places");
         assert_eq!(failed_sign_ins(&store), before + 22);

@@ -6,16 +6,20 @@ mod catalog;
 mod changes;
 mod clock;
 mod contract;
+mod edge;
 mod error;
 mod events;
 mod extract;
 mod intake;
 mod intake_line;
 mod inventory;
+mod listener;
 mod once;
 mod orders;
 mod packing;
+mod password_checks;
 mod picking;
+mod readiness;
 mod recent_answers;
 mod replenishment;
 mod reply_book;
@@ -23,12 +27,12 @@ mod returns;
 mod rules_file;
 mod service_sweep;
 mod shipping_note;
+mod sign_in_throttle;
 mod stocktake;
 mod tickets;
 mod tracking;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,7 +54,12 @@ use std::sync::RwLock;
 
 use crate::api::Health;
 use crate::domain::routing::RoutingRules;
+use crate::domain::sign_in::{AddressBudget, LockoutPolicy};
 use crate::store::{Store, StoreError};
+
+/// Sign-ins waiting for a password check beyond those being checked; more are refused
+/// with 503.
+const PASSWORD_CHECKS_WAITING: usize = 64;
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -64,8 +73,18 @@ pub struct ServerConfig {
     pub free_login_attempts: u32,
     /// First lockout; doubles with each further failure.
     pub login_lockout: Duration,
+    /// Failed sign-ins one client address may make before it is refused without a check.
+    pub address_budget: AddressBudget,
+    /// Proxies whose `X-Forwarded-For` is believed (`--trusted-proxy`); from any other
+    /// address the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Event streams one user may hold open at once.
+    pub max_streams_per_user: usize,
     /// What "now" is: the system clock, or one a test sets (SLA deadlines, escalation).
     pub clock: Clock,
+    /// While the database cannot be written, how often a probe tries (see `readiness`);
+    /// also the `Retry-After` of the 503s meanwhile.
+    pub write_probe_interval: Duration,
 }
 
 impl Default for ServerConfig {
@@ -76,7 +95,14 @@ impl Default for ServerConfig {
             session_ttl: Duration::from_secs(12 * 3600),
             free_login_attempts: 5,
             login_lockout: Duration::from_secs(30),
+            address_budget: AddressBudget {
+                most: 30,
+                regain_one: Duration::from_secs(20),
+            },
+            trusted_proxies: Vec::new(),
+            max_streams_per_user: 200,
             clock: Clock::System,
+            write_probe_interval: readiness::PROBE_EVERY,
         }
     }
 }
@@ -85,9 +111,9 @@ impl Default for ServerConfig {
 pub struct AppState {
     store: Store,
     config: Arc<ServerConfig>,
-    throttle: Arc<auth::LoginThrottle>,
-    /// Bounds concurrent password checks.
-    hashing: Arc<tokio::sync::Semaphore>,
+    throttle: Arc<sign_in_throttle::SignInThrottle>,
+    /// Argon2 checks, on a bounded pool of their own.
+    password_checks: Arc<password_checks::PasswordChecks>,
     /// Swapped whole when the rules file is reloaded.
     rules: Arc<RwLock<Arc<RoutingRules>>>,
     /// Rung after every commit that wrote events; event streams wake on it.
@@ -98,30 +124,44 @@ pub struct AppState {
     order_pages: Arc<recent_answers::RecentAnswers<orders::OrderPageKey>>,
     /// New orders are placed by one thread, one after another.
     intake: intake_line::IntakeLine,
+    /// Event streams open per user id.
+    streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
-        let throttle = Arc::new(auth::LoginThrottle::new(
-            config.free_login_attempts,
-            config.login_lockout,
+        let throttle = Arc::new(sign_in_throttle::SignInThrottle::new(
+            LockoutPolicy {
+                free_attempts: config.free_login_attempts.max(1),
+                first_lock: config.login_lockout,
+            },
+            config.address_budget,
         ));
         let rules = Arc::new(RwLock::new(Arc::new(config.rules.clone())));
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
-        let hashing = Arc::new(tokio::sync::Semaphore::new(cores));
+        let password_checks = Arc::new(password_checks::PasswordChecks::start(
+            cores,
+            PASSWORD_CHECKS_WAITING,
+        ));
         AppState {
             intake: intake_line::IntakeLine::start(store.clone()),
             store,
             config: Arc::new(config),
             throttle,
-            hashing,
+            password_checks,
             rules,
             bell: Arc::new(tokio::sync::watch::channel(0).0),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
             order_pages: Arc::default(),
+            streams: Arc::default(),
         }
+    }
+
+    /// Password checks made so far (a test reads it to know that none was made).
+    pub fn password_checks_done(&self) -> u64 {
+        self.password_checks.checks_done()
     }
 
     pub fn now(&self) -> jiff::Timestamp {
@@ -159,7 +199,7 @@ async fn blocking<T: Send + 'static>(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
-    .map_err(ApiError::from)
+    .map_err(|e| readiness::unavailable_if_unwritable(state, ApiError::from(e)))
 }
 
 /// Places an order on the intake line; inside a batch of changes, as any write there is.
@@ -170,16 +210,32 @@ async fn placing<T: Send + 'static>(
     if changes::BATCH_COMMITS.try_with(|_| ()).is_ok() {
         blocking(state, f).await
     } else {
-        state.intake.place(f).await
+        state
+            .intake
+            .place(f)
+            .await
+            .map_err(|e| readiness::unavailable_if_unwritable(state, e))
     }
 }
 
 fn api_router() -> OpenApiRouter<AppState> {
+    quick_routes()
+        .route_layer(edge::timeout(edge::REQUEST_TIMEOUT))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(changes::apply_changes))
+                .route_layer(edge::timeout(edge::BATCH_TIMEOUT)),
+        )
+        // An event stream lasts as long as its reader wants it.
+        .merge(OpenApiRouter::new().routes(routes!(events::stream)))
+}
+
+/// Every route but the batch and the event stream: answered within the request timeout.
+fn quick_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::whoami))
-        .routes(routes!(changes::apply_changes))
         .routes(routes!(catalog::list_products))
         .routes(routes!(catalog::get_product))
         .routes(routes!(catalog::list_locations))
@@ -191,7 +247,6 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(intake::change_status))
         .routes(routes!(intake::reroute))
         .routes(routes!(audit::list_audit))
-        .routes(routes!(events::stream))
         .routes(routes!(tracking::post_event))
         .routes(routes!(shipping_note::shipping_note))
         .routes(routes!(picking::create_list))
@@ -279,21 +334,30 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
-pub fn router(state: AppState) -> Router {
+/// The API's routes, answering problem+json for a path or method they do not have: also
+/// what each change of a batch runs through.
+fn api_routes() -> Router<AppState> {
     let (api, _) = api_router().split_for_parts();
+    api.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+}
+
+pub fn router(state: AppState) -> Router {
     let doc = openapi();
-    api.route("/healthz", get(healthz))
+    let plain = Router::new()
+        .route("/healthz", get(healthz))
         .route(
             "/api/v1/openapi.json",
             get(move || async move { Json(doc) }),
         )
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .route_layer(edge::timeout(edge::REQUEST_TIMEOUT));
+    api_routes().merge(plain).with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    // Healthy means the database answers, not just that the process is up.
+    // Healthy means the database answers, not just that the process is up, and that it
+    // can be written: a server whose writes fail is no use, however well it reads.
+    readiness::writable(&state)?;
     blocking(&state, |s| s.schema_version()).await?;
     Ok(Json(Health {
         status: "ok".into(),
@@ -316,18 +380,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     tokio::spawn(service_sweep::run(state.clone()));
+    tokio::spawn(readiness::run(state.clone()));
     let stopping = state.stopping.clone();
-    let shutdown = async move {
-        shutdown.await;
-        // Event streams never end by themselves; tell them to, or shutdown waits forever.
-        stopping.send_replace(true);
-    };
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    listener::serve(listener, edge::layered(router(state)), shutdown, stopping).await
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, so a

@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_catalog_feed.sql"),
     include_str!("migrations/0011_customer_email_index.sql"),
     include_str!("migrations/0012_idempotency_rowid.sql"),
+    include_str!("migrations/0013_write_probe.sql"),
 ];
 
 /// The schema version this binary writes.

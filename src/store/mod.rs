@@ -14,6 +14,7 @@ mod order_status;
 mod orders;
 mod packing;
 mod picking;
+mod readiness;
 mod receiving;
 mod refunds;
 mod replenishment;
@@ -54,6 +55,7 @@ pub use orders::{
 };
 pub use packing::{PackItemRow, PackOrderRow, PackTaskRow, PackWrite, ParcelRow};
 pub use picking::{PickLineRow, PickListOrderRow, PickListRow, PickWrite, PickedLot};
+pub use readiness::{DiskFault, WriteFault};
 pub use receiving::{ReceiptLineRow, ReceiptRow, ReceivedItem};
 pub use refunds::{RefundAsk, RefundRow};
 pub use replenishment::{AlertDecision, AlertRow, PurchaseRequestRow, RequestStep};
@@ -95,9 +97,13 @@ pub enum StoreError {
     /// The request itself cannot be right, whatever the state of things.
     #[error("{0}")]
     Invalid(String),
-    /// The group commit this change was part of failed: nothing of it was stored.
-    #[error("the change was not saved: {0}")]
-    NotSaved(String),
+    /// The group commit this change was part of failed: nothing of it was stored. `fault`
+    /// keeps what SQLite's error code said of the disk, which the words alone would lose.
+    #[error("the change was not saved: {why}")]
+    NotSaved {
+        why: String,
+        fault: Option<DiskFault>,
+    },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     #[error("{}", .0.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; "))]

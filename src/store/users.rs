@@ -246,7 +246,13 @@ impl Store {
     }
 
     /// Failed sign-ins are not changes, but they are what an auditor looks for.
-    pub fn record_failed_login(&self, username: &str, reason: &str, now: Timestamp) -> Result<()> {
+    pub fn record_failed_login(
+        &self,
+        username: &str,
+        reason: &str,
+        address: &str,
+        now: Timestamp,
+    ) -> Result<()> {
         self.write(|tx| {
             append(
                 tx,
@@ -256,7 +262,7 @@ impl Store {
                     action: "auth.login_failed",
                     entity_kind: "user",
                     entity_id: username,
-                    detail: json!({ "reason": reason }),
+                    detail: json!({ "reason": reason, "address": address }),
                 },
             )
         })

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Params, Row};
 
+use super::readiness::{DiskFault, Readiness};
 use super::{Result, StoreError};
 
 /// A group takes no more requests at this size or age, so none waits long for its commit.
@@ -96,6 +97,9 @@ pub(super) struct Writer {
     queued: AtomicUsize,
     /// Group commits made so far (see [`Writer::commits`]).
     commits: Arc<AtomicU64>,
+    /// Whether writes reach the disk: kept outside `open`, so that asking never waits for
+    /// a write.
+    readiness: Arc<Readiness>,
 }
 
 struct Open {
@@ -105,6 +109,7 @@ struct Open {
     before_commit: BeforeCommit,
     /// The WAL to sync after each commit; `None` for a database only in memory.
     wal: Option<PathBuf>,
+    readiness: Arc<Readiness>,
 }
 
 struct Group {
@@ -118,12 +123,42 @@ struct Group {
 /// How a group's commit went, for the members waiting on it.
 #[derive(Default)]
 struct Settlement {
-    outcome: Mutex<Option<Result<(), String>>>,
+    outcome: Mutex<Option<Result<(), Unsaved>>>,
     settled: Condvar,
 }
 
+/// Why a group was not saved, as its members hear it: in words, and the fault of the disk
+/// if it was one, which the words alone would lose (see `readiness`).
+#[derive(Clone, Debug)]
+struct Unsaved {
+    why: String,
+    fault: Option<DiskFault>,
+}
+
+impl Unsaved {
+    fn of(e: &StoreError) -> Unsaved {
+        Unsaved {
+            why: e.to_string(),
+            fault: e.disk_fault(),
+        }
+    }
+
+    fn sqlite(e: rusqlite::Error) -> Unsaved {
+        Unsaved::of(&StoreError::Sqlite(e))
+    }
+}
+
+impl From<Unsaved> for StoreError {
+    fn from(u: Unsaved) -> StoreError {
+        StoreError::NotSaved {
+            why: u.why,
+            fault: u.fault,
+        }
+    }
+}
+
 impl Settlement {
-    fn tell(&self, result: std::result::Result<(), String>) {
+    fn tell(&self, result: std::result::Result<(), Unsaved>) {
         *self.outcome.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
         self.settled.notify_all();
     }
@@ -139,6 +174,7 @@ impl Writer {
             .filter(|p| !p.is_empty())
             .map(|p| PathBuf::from(format!("{p}-wal")));
         let commits = Arc::new(AtomicU64::new(0));
+        let readiness = Arc::new(Readiness::default());
         Ok(Writer {
             open: Mutex::new(Open {
                 conn,
@@ -146,10 +182,23 @@ impl Writer {
                 commits: commits.clone(),
                 before_commit,
                 wal,
+                readiness: readiness.clone(),
             }),
             queued: AtomicUsize::new(0),
             commits,
+            readiness,
         })
+    }
+
+    /// Whether writes reach the disk, as the last of them found.
+    pub(super) fn readiness(&self) -> &Readiness {
+        &self.readiness
+    }
+
+    /// Runs `f` on the writer's connection, between writes: for settings of the connection
+    /// (see `Store::drill_full_disk`), not for changes, which go through [`Writer::write`].
+    pub(super) fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> T) -> T {
+        f(&self.lock().conn)
     }
 
     /// Group commits made so far. It moves before any member of a commit is answered, so
@@ -184,6 +233,9 @@ impl Writer {
     fn join<T>(&self, run: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
         let mut open = self.lock();
         let done = run(&mut open);
+        if let Err(e) = &done {
+            self.failed(&mut open, e);
+        }
         if let Some(later) = LATER.with(|l| l.borrow().clone()) {
             if let (Ok(_), Some(group)) = (&done, &open.group) {
                 later.owe(&group.committed);
@@ -214,15 +266,32 @@ impl Writer {
 
     /// Runs `f` and undoes it: what it would do, with nothing changed.
     pub(super) fn rehearse<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
-        let open = self.lock();
-        open.conn.execute_batch("SAVEPOINT rehearsal")?;
-        let value = f(&Transaction { conn: &open.conn });
-        open.conn
-            .execute_batch("ROLLBACK TO rehearsal; RELEASE rehearsal")?;
+        let mut open = self.lock();
+        let value = open.rehearse(f);
+        if let Err(e) = &value {
+            self.failed(&mut open, e);
+        }
         if open.is_due(self.is_idle()) {
             commit_and_let_go(open)?;
         }
         value
+    }
+
+    /// After a request failed: notes a fault of the disk, and lets go of a group SQLite
+    /// has already rolled back. On some errors (SQLITE_FULL, SQLITE_IOERR) SQLite undoes
+    /// the whole transaction, not just the statement; left open, the group's members would
+    /// wait for a commit that cannot happen, and the next request's savepoint would begin
+    /// and commit a transaction of its own, outside any group.
+    fn failed(&self, open: &mut Open, e: &StoreError) {
+        self.readiness.failed_on(e);
+        if open.conn.is_autocommit()
+            && let Some(group) = open.group.take()
+        {
+            group.committed.tell(Err(Unsaved {
+                why: format!("SQLite undid its commit after another change in it failed: {e}"),
+                fault: e.disk_fault(),
+            }));
+        }
     }
 
     /// Runs `f` with this thread's writes owed to `later` instead of waited for.
@@ -277,7 +346,7 @@ impl Writer {
         let mut outcome = committed.outcome.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(result) = outcome.as_ref() {
-                return result.clone().map_err(StoreError::NotSaved);
+                return result.clone().map_err(StoreError::from);
             }
             let (guard, wait) = committed
                 .settled
@@ -294,6 +363,14 @@ impl Writer {
 }
 
 impl Open {
+    fn rehearse<T>(&mut self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("SAVEPOINT rehearsal")?;
+        let value = f(&Transaction { conn: &self.conn });
+        self.conn
+            .execute_batch("ROLLBACK TO rehearsal; RELEASE rehearsal")?;
+        value
+    }
+
     fn begin(&mut self) -> Result<()> {
         if self.group.is_none() {
             self.conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -322,7 +399,10 @@ impl Open {
         let tx = Transaction { conn: undo.conn };
         let found = check(&tx);
         if tx.total_changes() != changes_before {
-            undo.undo("another change in its commit wrote while it only checked".into());
+            undo.undo(Unsaved {
+                why: "another change in its commit wrote while it only checked".into(),
+                fault: None,
+            });
             return Err(StoreError::Corrupt(
                 "a change wrote in the step that may only read; nothing of its commit was kept"
                     .into(),
@@ -345,7 +425,10 @@ impl Open {
                 Ok(value)
             }
             Err(e) => {
-                undo.undo(format!("another change in its commit failed: {e}"));
+                undo.undo(Unsaved {
+                    why: format!("another change in its commit failed: {e}"),
+                    fault: e.disk_fault(),
+                });
                 Err(e)
             }
         }
@@ -392,16 +475,16 @@ impl Open {
                 settlement: None,
                 result: Ok(()),
                 wal: None,
+                wrote: false,
+                readiness: self.readiness.clone(),
             };
         };
         let result = if group.members == 0 {
-            self.conn
-                .execute_batch("ROLLBACK")
-                .map_err(|e| e.to_string())
+            self.conn.execute_batch("ROLLBACK").map_err(Unsaved::sqlite)
         } else {
             (self.before_commit)(&Transaction { conn: &self.conn })
-                .map_err(|e| e.to_string())
-                .and_then(|()| self.conn.execute_batch("COMMIT").map_err(|e| e.to_string()))
+                .map_err(|e| Unsaved::of(&e))
+                .and_then(|()| self.conn.execute_batch("COMMIT").map_err(Unsaved::sqlite))
         };
         if result.is_err() && !self.conn.is_autocommit() {
             // A failed COMMIT can leave the transaction open; nothing of it may stay.
@@ -415,6 +498,8 @@ impl Open {
             settlement: Some(group.committed),
             result,
             wal: self.wal.clone().filter(|_| wrote),
+            wrote,
+            readiness: self.readiness.clone(),
         }
     }
 }
@@ -431,9 +516,12 @@ fn commit_and_let_go(mut open: MutexGuard<'_, Open>) -> Result<()> {
 #[must_use = "the group's members wait until it is settled"]
 struct Commit {
     settlement: Option<Arc<Settlement>>,
-    result: std::result::Result<(), String>,
+    result: std::result::Result<(), Unsaved>,
     /// The WAL its frames went to, to sync.
     wal: Option<PathBuf>,
+    /// Whether it committed changes (an empty group is rolled back).
+    wrote: bool,
+    readiness: Arc<Readiness>,
 }
 
 impl Commit {
@@ -443,13 +531,25 @@ impl Commit {
             // The kernel's copy of the file, whichever descriptor wrote it, goes to disk.
             Some(wal) => std::fs::File::open(wal)
                 .and_then(|f| f.sync_data())
-                .map_err(|e| format!("syncing {}: {e}", wal.display())),
+                .map_err(|e| Unsaved {
+                    why: format!("syncing {}: {e}", wal.display()),
+                    fault: Some(DiskFault::of_io(&e)),
+                }),
             None => Ok(()),
         });
+        // Whether writes work is known here, where each commit ends, whoever made it.
+        match &result {
+            Ok(()) if self.wrote => self.readiness.wrote(),
+            Err(Unsaved {
+                why,
+                fault: Some(fault),
+            }) => self.readiness.failed(*fault, why.clone()),
+            _ => {}
+        }
         if let Some(settlement) = self.settlement {
             settlement.tell(result.clone());
         }
-        result.map_err(StoreError::NotSaved)
+        result.map_err(StoreError::from)
     }
 }
 
@@ -462,7 +562,7 @@ struct UndoGroup<'o> {
 }
 
 impl UndoGroup<'_> {
-    fn undo(mut self, why: String) {
+    fn undo(mut self, why: Unsaved) {
         self.armed = false;
         let _ = self.conn.execute_batch("ROLLBACK");
         if let Some(group) = self.group.take() {
@@ -476,8 +576,10 @@ impl Drop for UndoGroup<'_> {
         if self.armed {
             let _ = self.conn.execute_batch("ROLLBACK");
             if let Some(group) = self.group.take() {
-                let why = "another change in its commit failed".to_string();
-                group.committed.tell(Err(why));
+                group.committed.tell(Err(Unsaved {
+                    why: "another change in its commit failed".into(),
+                    fault: None,
+                }));
             }
         }
     }
@@ -641,6 +743,7 @@ mod tests {
             commits: Arc::default(),
             before_commit: |_| Ok(()),
             wal: None,
+            readiness: Arc::default(),
         }
     }
 
@@ -700,7 +803,7 @@ mod tests {
         assert!(open.group.is_none() && open.conn.is_autocommit());
         let outcome = first.outcome.lock().expect("outcome").clone();
         assert!(
-            matches!(&outcome, Some(Err(why)) if why.contains("UNIQUE")),
+            matches!(&outcome, Some(Err(Unsaved { why, fault: None })) if why.contains("UNIQUE")),
             "the member before it hears nothing was saved: {outcome:?}"
         );
 
@@ -746,7 +849,10 @@ mod tests {
         open.run(add(3)).expect("third");
         let third = told(&open);
         let failed = open.commit().settle();
-        assert!(matches!(failed, Err(StoreError::NotSaved(_))), "{failed:?}");
+        assert!(
+            matches!(failed, Err(StoreError::NotSaved { fault: None, .. })),
+            "{failed:?}"
+        );
         assert!(heard_of_failure(&third));
         assert!(open.conn.is_autocommit());
         assert_eq!(stored(&path), vec![1, 2, 1000]);
@@ -765,12 +871,63 @@ mod tests {
         assert_eq!(wal, PathBuf::from(format!("{}-wal", path.display())));
         writer.write(add(1)).expect("synced");
 
-        // A WAL that cannot be synced: the members hear that nothing was saved.
+        // A WAL that cannot be synced: the members hear that nothing was saved, and that
+        // it is the disk's fault, which the writer now knows.
         writer.lock().wal = Some(dir.path().join("gone").join("w.db-wal"));
         let failed = writer.write(add(2));
         assert!(
-            matches!(&failed, Err(StoreError::NotSaved(why)) if why.contains("syncing")),
+            matches!(&failed, Err(StoreError::NotSaved { why, fault: Some(_) }) if why.contains("syncing")),
             "{failed:?}"
+        );
+        assert!(writer.readiness().fault().is_some());
+    }
+
+    /// On SQLITE_FULL from a one-row insert SQLite rolls back the whole transaction, not
+    /// just the statement: the group it was in is gone, and the writer must know.
+    #[test]
+    fn a_group_sqlite_undid_on_a_full_disk_is_told_so_and_the_next_write_commits_alone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (conn, path) = table(&dir);
+        conn.execute_batch("CREATE TABLE notes (n INTEGER PRIMARY KEY, body BLOB)")
+            .expect("notes");
+        let writer = Writer::new(conn, |_| Ok(())).expect("writer");
+        writer.with_connection(|c| {
+            let pages: i64 = c
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .expect("pages");
+            c.pragma_update(None, "max_page_count", pages)
+                .expect("limit");
+        });
+        let batch = LaterCommits::default();
+        let full = Writer::committing_later(&batch, || {
+            writer.write(add(1)).expect("joins the group");
+            writer.write(|tx| {
+                tx.execute(
+                    "INSERT INTO notes (n, body) VALUES (1, zeroblob(65536))",
+                    [],
+                )?;
+                Ok(())
+            })
+        });
+        assert!(
+            matches!(&full, Err(e) if e.disk_fault() == Some(DiskFault::Full)),
+            "{full:?}"
+        );
+        assert!(writer.readiness().fault().is_some());
+
+        writer
+            .write(add(3))
+            .expect("a write after it is a group of its own, and is told the truth");
+        let first = writer.wait_for_later(&batch);
+        assert!(
+            matches!(&first, Err(e) if e.disk_fault() == Some(DiskFault::Full)),
+            "the write before it hears its group was undone, and why: {first:?}"
+        );
+        assert_eq!(stored(&path), vec![3]);
+        assert_eq!(
+            writer.readiness().fault(),
+            None,
+            "a commit that reached the disk"
         );
     }
 

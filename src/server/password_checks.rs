@@ -1,0 +1,236 @@
+//! Password checks on a pool of their own: as many threads as cores, a short queue, and
+//! beyond it a refusal. Each Argon2id check takes 19 MiB and a core for tens of
+//! milliseconds; on the runtime's blocking threads a flood of them fanned out to hundreds
+//! of threads and their allocator arenas, which kept gigabytes after the flood.
+//!
+//! Each worker hashes in memory mapped for it alone and unmaps it once no check has come
+//! for a moment, so the memory goes back to the system whatever the allocator would keep.
+
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+
+use crate::domain::user::MAX_PASSWORD_LEN;
+
+/// A worker gives its memory back after this long without a check.
+const KEEP_MEMORY: Duration = Duration::from_secs(2);
+
+/// The queue is full: try again shortly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many sign-ins are being checked at once")]
+pub struct Overloaded;
+
+struct Check {
+    password: String,
+    phc: Arc<str>,
+    answer: tokio::sync::oneshot::Sender<bool>,
+}
+
+pub struct PasswordChecks {
+    queue: SyncSender<Check>,
+    done: Arc<AtomicU64>,
+}
+
+impl PasswordChecks {
+    /// `workers` threads check at once; at most `waiting` more wait their turn.
+    pub fn start(workers: usize, waiting: usize) -> PasswordChecks {
+        let (queue, checks) = std::sync::mpsc::sync_channel::<Check>(waiting);
+        let checks = Arc::new(Mutex::new(checks));
+        let done = Arc::new(AtomicU64::new(0));
+        for n in 0..workers.max(1) {
+            let (checks, done) = (checks.clone(), done.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || work(&checks, &done));
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "a password-check thread could not start");
+            }
+        }
+        PasswordChecks { queue, done }
+    }
+
+    /// Whether `password` matches the PHC string `phc`; `Overloaded` when the queue is full.
+    pub async fn verify(&self, password: String, phc: Arc<str>) -> Result<bool, Overloaded> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.queue
+            .try_send(Check {
+                password,
+                phc,
+                answer,
+            })
+            .map_err(|e| match e {
+                TrySendError::Full(_) | TrySendError::Disconnected(_) => Overloaded,
+            })?;
+        answered.await.map_err(|_| Overloaded)
+    }
+
+    /// Checks finished so far (a test reads it to know that none was made).
+    pub fn checks_done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+fn work(checks: &Mutex<Receiver<Check>>, done: &AtomicU64) {
+    let mut memory: Option<Memory> = None;
+    loop {
+        let next = checks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .recv_timeout(KEEP_MEMORY);
+        match next {
+            Ok(check) => {
+                let ok = verify(&check.password, &check.phc, &mut memory);
+                done.fetch_add(1, Ordering::Relaxed);
+                // The caller may have gone (its client hung up); nothing to tell then.
+                let _ = check.answer.send(ok);
+            }
+            Err(RecvTimeoutError::Timeout) => memory = None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Argon2 verification as `argon2`'s own, but in `memory` (mapped here if it is missing or
+/// too small). False for a wrong password and for a hash that cannot be read.
+fn verify(password: &str, phc: &str, memory: &mut Option<Memory>) -> bool {
+    if password.len() > MAX_PASSWORD_LEN * 4 {
+        return false;
+    }
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(hash.algorithm.as_str()),
+        Params::try_from(&hash),
+        hash.salt,
+        hash.hash,
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let blocks = params.block_count();
+    if memory.as_ref().is_none_or(|m| m.len < blocks) {
+        *memory = None;
+        match Memory::map(blocks) {
+            Ok(m) => *memory = Some(m),
+            Err(e) => {
+                tracing::error!(error = %e, "no memory for a password check");
+                return false;
+            }
+        }
+    }
+    let Some(memory) = memory.as_mut() else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        &salt,
+        &mut out,
+        &mut memory.blocks()[..blocks],
+    );
+    hashed.is_ok() && constant_time_eq(&out, expected.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Argon2's working memory in pages mapped for it alone, unmapped when dropped.
+struct Memory {
+    start: NonNull<Block>,
+    len: usize,
+}
+
+// The mapping belongs to the one worker thread that holds it.
+unsafe impl Send for Memory {}
+
+impl Memory {
+    fn map(len: usize) -> std::io::Result<Memory> {
+        let bytes = len
+            .checked_mul(size_of::<Block>())
+            .ok_or_else(|| std::io::Error::other("argon2 memory size overflows"))?;
+        use rustix::mm::{MapFlags, ProtFlags, mmap_anonymous};
+        // SAFETY: a new private anonymous mapping at an address the kernel picks; it
+        // aliases no memory of ours.
+        let start = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                bytes,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE,
+            )
+        }?;
+        let start = NonNull::new(start.cast::<Block>())
+            .ok_or_else(|| std::io::Error::other("mmap returned null"))?;
+        Ok(Memory { start, len })
+    }
+
+    fn blocks(&mut self) -> &mut [Block] {
+        // SAFETY: the mapping holds `len` blocks, page-aligned (more than a block's 64),
+        // zero-filled by the kernel (all-zero words are a valid block), and only this
+        // `&mut self` reaches it.
+        unsafe { std::slice::from_raw_parts_mut(self.start.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `map`; no slice of it outlives `self`.
+        let unmapped = unsafe {
+            rustix::mm::munmap(self.start.as_ptr().cast(), self.len * size_of::<Block>())
+        };
+        if let Err(e) = unmapped {
+            tracing::error!(error = %e, "argon2 memory could not be unmapped");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::user::hash_password;
+
+    #[test]
+    fn checks_as_argon2_does_in_memory_of_its_own() {
+        let phc = hash_password("correct horse battery", &[9; 16]).expect("hash");
+        let mut memory = None;
+        assert!(verify("correct horse battery", &phc, &mut memory));
+        assert!(memory.is_some(), "mapped once");
+        assert!(!verify("correct horse batterx", &phc, &mut memory));
+        assert!(!verify("correct horse battery", "not a hash", &mut memory));
+        assert!(!verify(&"x".repeat(2000), &phc, &mut memory));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_is_refused_not_waited_for() {
+        let phc: Arc<str> = hash_password("correct horse battery", &[9; 16])
+            .expect("hash")
+            .into();
+        let checks = Arc::new(PasswordChecks::start(1, 2));
+        let mut asked = Vec::new();
+        for _ in 0..12 {
+            let (checks, phc) = (checks.clone(), phc.clone());
+            asked.push(tokio::spawn(async move {
+                checks.verify("correct horse battery".into(), phc).await
+            }));
+        }
+        let mut answers = Vec::new();
+        for a in asked {
+            answers.push(a.await.expect("task"));
+        }
+        let refused = answers.iter().filter(|a| a.is_err()).count();
+        assert!(refused >= 9, "one checking, two waiting: {answers:?}");
+        assert!(answers.contains(&Ok(true)));
+        assert_eq!(checks.checks_done(), 12 - refused as u64);
+    }
+}

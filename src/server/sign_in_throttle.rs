@@ -1,0 +1,379 @@
+//! Failed sign-ins remembered in bounded memory: per user name (lock-outs), per client
+//! address (a failure budget), and which names signed in from which address lately.
+//! The rules are `domain::sign_in`'s; this keeps the records and forgets old ones.
+//!
+//! Written here rather than with `governor`: its keyed limiters count every call, and here
+//! only failures count, a name that signed in from an address lately passes that
+//! address's limit, and a lock-out doubles.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::domain::sign_in::{
+    AddressBudget, AddressFailures, Admission, KNOWN_FOR, LockoutPolicy, NameFailures,
+};
+
+/// Records kept per kind at most; beyond, spent ones go first, then the oldest.
+const MOST_KEPT: usize = 20_000;
+
+/// Why a sign-in is not tried now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// This user name is locked for a while.
+    Name { retry_after: Duration },
+    /// This client address has failed too often lately.
+    Address { retry_after: Duration },
+}
+
+/// A client address as the throttle counts it: IPv6 by its /64, which one host usually
+/// holds whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+impl From<IpAddr> for ClientKey {
+    fn from(ip: IpAddr) -> ClientKey {
+        match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey(IpAddr::V4(v4)),
+                None => {
+                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                    ClientKey(IpAddr::V6(bits.into()))
+                }
+            },
+            v4 => ClientKey(v4),
+        }
+    }
+}
+
+pub struct SignInThrottle {
+    lockout: LockoutPolicy,
+    budget: AddressBudget,
+    kept: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    names: Forgetful<String, NameEntry>,
+    addresses: Forgetful<ClientKey, AddressFailures>,
+    known: Forgetful<(ClientKey, String), Instant>,
+}
+
+#[derive(Default, Clone, Copy)]
+struct NameEntry {
+    failures: NameFailures,
+    /// Attempts begun and not yet settled.
+    checking: u32,
+}
+
+/// A sign-in being checked; it must end as a success or a failure (dropped unsettled, it
+/// counts as neither: the check could not be made).
+pub struct Attempt<'t> {
+    throttle: &'t SignInThrottle,
+    name: String,
+    client: ClientKey,
+    settled: bool,
+}
+
+impl SignInThrottle {
+    pub fn new(lockout: LockoutPolicy, budget: AddressBudget) -> SignInThrottle {
+        SignInThrottle {
+            lockout,
+            budget,
+            kept: Mutex::default(),
+        }
+    }
+
+    /// Starts an attempt for `name` from `client`, or says why not now.
+    pub fn begin(&self, name: &str, client: ClientKey) -> Result<Attempt<'_>, Refusal> {
+        let now = Instant::now();
+        let mut kept = self.lock();
+        let entry = kept.names.get(name).copied().unwrap_or_default();
+        if let Admission::Wait(retry_after) =
+            self.lockout.admit(&entry.failures, entry.checking, now)
+        {
+            return Err(Refusal::Name { retry_after });
+        }
+        let known = kept
+            .known
+            .get(&(client, name.to_string()))
+            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_FOR);
+        if !known
+            && let Admission::Wait(retry_after) =
+                self.budget.admit(kept.addresses.get(&client), now)
+        {
+            return Err(Refusal::Address { retry_after });
+        }
+        let lockout = self.lockout;
+        kept.names.put(
+            name.to_string(),
+            NameEntry {
+                checking: entry.checking + 1,
+                ..entry
+            },
+            |e| e.checking == 0 && lockout.is_spent(&e.failures, now),
+            |e| (e.failures.locked_until.is_some(), e.failures.last_failure),
+        );
+        Ok(Attempt {
+            throttle: self,
+            name: name.to_string(),
+            client,
+            settled: false,
+        })
+    }
+
+    /// Counts a failure that never reached a password check (a name that cannot exist)
+    /// against the client's budget; refused if the budget is spent.
+    pub fn fail_unchecked(&self, client: ClientKey) -> Result<(), Refusal> {
+        let now = Instant::now();
+        let mut kept = self.lock();
+        if let Admission::Wait(retry_after) = self.budget.admit(kept.addresses.get(&client), now) {
+            return Err(Refusal::Address { retry_after });
+        }
+        self.count_against(&mut kept, client, now);
+        Ok(())
+    }
+
+    fn count_against(&self, kept: &mut Kept, client: ClientKey, now: Instant) {
+        let after = self.budget.after_failure(kept.addresses.get(&client), now);
+        let budget = self.budget;
+        kept.addresses.put(
+            client,
+            after,
+            |r| budget.is_spent(r, now),
+            |r| (false, Some(r.at)),
+        );
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records kept now, per kind: names, addresses, known name-address pairs.
+    #[cfg(test)]
+    fn kept(&self) -> (usize, usize, usize) {
+        let kept = self.lock();
+        (kept.names.len(), kept.addresses.len(), kept.known.len())
+    }
+}
+
+impl Attempt<'_> {
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        let now = Instant::now();
+        let mut kept = self.throttle.lock();
+        let checking = kept.names.get(&self.name).map_or(0, |e| e.checking);
+        if checking > 1 {
+            // Others are still being checked: they keep their slot, the failures go.
+            kept.names.put_existing(
+                &self.name,
+                NameEntry {
+                    failures: NameFailures::default(),
+                    checking: checking - 1,
+                },
+            );
+        } else {
+            kept.names.remove(&self.name);
+        }
+        kept.known.put(
+            (self.client, self.name.clone()),
+            now,
+            |at| now.saturating_duration_since(*at) >= KNOWN_FOR,
+            |at| (false, Some(*at)),
+        );
+    }
+
+    pub fn failed(mut self) {
+        self.settled = true;
+        let now = Instant::now();
+        let throttle = self.throttle;
+        let mut kept = throttle.lock();
+        let entry = kept.names.get(&self.name).copied().unwrap_or_default();
+        let lockout = throttle.lockout;
+        kept.names.put(
+            self.name.clone(),
+            NameEntry {
+                failures: lockout.after_failure(&entry.failures, now),
+                checking: entry.checking.saturating_sub(1),
+            },
+            |e| e.checking == 0 && lockout.is_spent(&e.failures, now),
+            |e| (e.failures.locked_until.is_some(), e.failures.last_failure),
+        );
+        throttle.count_against(&mut kept, self.client, now);
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            let mut kept = self.throttle.lock();
+            if let Some(entry) = kept.names.get(&self.name).copied() {
+                kept.names.put_existing(
+                    &self.name,
+                    NameEntry {
+                        checking: entry.checking.saturating_sub(1),
+                        ..entry
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// A map that holds at most [`MOST_KEPT`] records: when full, it forgets the spent ones,
+/// and if that is not enough, the least worth keeping quarter (by the rank the caller
+/// gives: locked records last, then the oldest first).
+struct Forgetful<K, V> {
+    map: HashMap<K, V>,
+}
+
+impl<K, V> Default for Forgetful<K, V> {
+    fn default() -> Self {
+        Forgetful {
+            map: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> Forgetful<K, V> {
+    fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.map.get(key)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn remove<Q>(&mut self, key: &Q)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        self.map.remove(key);
+    }
+
+    /// Replaces a record that is there; a forgotten one stays forgotten.
+    fn put_existing<Q>(&mut self, key: &Q, value: V)
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if let Some(kept) = self.map.get_mut(key) {
+            *kept = value;
+        }
+    }
+
+    fn put<R: Ord>(
+        &mut self,
+        key: K,
+        value: V,
+        spent: impl Fn(&V) -> bool,
+        rank: impl Fn(&V) -> R,
+    ) {
+        if self.map.len() >= MOST_KEPT && !self.map.contains_key(&key) {
+            self.map.retain(|_, v| !spent(v));
+            if self.map.len() >= MOST_KEPT {
+                let mut ranked: Vec<(R, K)> =
+                    self.map.iter().map(|(k, v)| (rank(v), k.clone())).collect();
+                let cut = MOST_KEPT / 4;
+                ranked.select_nth_unstable_by(cut, |a, b| a.0.cmp(&b.0));
+                for (_, k) in ranked.into_iter().take(cut) {
+                    self.map.remove(&k);
+                }
+            }
+        }
+        self.map.insert(key, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle(free: u32, budget: u32) -> SignInThrottle {
+        SignInThrottle::new(
+            LockoutPolicy {
+                free_attempts: free,
+                first_lock: Duration::from_secs(10),
+            },
+            AddressBudget {
+                most: budget,
+                regain_one: Duration::from_secs(60),
+            },
+        )
+    }
+
+    fn client(last: u8) -> ClientKey {
+        IpAddr::from([127, 0, 0, last]).into()
+    }
+
+    #[test]
+    fn a_name_locks_and_other_names_do_not() {
+        let t = throttle(2, 100);
+        t.begin("mei", client(1)).expect("first").failed();
+        t.begin("mei", client(1)).expect("second").failed();
+        assert!(matches!(
+            t.begin("mei", client(2)),
+            Err(Refusal::Name { .. })
+        ));
+        assert!(t.begin("lin", client(1)).is_ok());
+    }
+
+    #[test]
+    fn an_address_over_budget_is_refused_except_for_names_known_from_it() {
+        let t = throttle(100, 3);
+        t.begin("mei", client(1)).expect("mei").succeeded();
+        for n in 0..3 {
+            t.begin(&format!("guess{n}"), client(1))
+                .expect("within budget")
+                .failed();
+        }
+        assert!(matches!(
+            t.begin("other", client(1)),
+            Err(Refusal::Address { .. })
+        ));
+        assert!(
+            t.begin("mei", client(1)).is_ok(),
+            "signed in from there lately"
+        );
+        assert!(t.begin("other", client(2)).is_ok(), "another address");
+        assert_eq!(
+            t.fail_unchecked(client(1)),
+            Err(Refusal::Address {
+                retry_after: Duration::from_secs(60)
+            })
+        );
+    }
+
+    #[test]
+    fn memory_stays_bounded_under_random_names() {
+        let t = throttle(5, u32::MAX);
+        for n in 0..(MOST_KEPT + 5_000) {
+            let ip = IpAddr::from([10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            t.begin(&format!("random{n}"), ip.into())
+                .expect("try")
+                .failed();
+        }
+        let (names, addresses, _) = t.kept();
+        assert!(
+            names <= MOST_KEPT && addresses <= MOST_KEPT,
+            "{names} {addresses}"
+        );
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_and_mapped_v4_as_v4() {
+        let a: ClientKey = "2001:db8:1:2::1".parse::<IpAddr>().expect("ip").into();
+        let b: ClientKey = "2001:db8:1:2:ffff::9".parse::<IpAddr>().expect("ip").into();
+        assert_eq!(a, b);
+        let mapped: ClientKey = "::ffff:127.0.0.1".parse::<IpAddr>().expect("ip").into();
+        assert_eq!(mapped, client(1));
+    }
+}
