@@ -120,6 +120,21 @@ fn document(path: &str, operation: &mut Operation) {
             "422",
             "This Idempotency-Key was used before with another body",
         ),
+        (
+            operation.request_body.is_some(),
+            "413",
+            "The body is larger than the server takes",
+        ),
+        (
+            path != "/api/v1/events",
+            "408",
+            "No answer within the request's time limit (`edge::REQUEST_TIMEOUT`)",
+        ),
+        (
+            true,
+            "503",
+            "The database cannot be written now, or too many sign-ins wait for a check; `Retry-After` says when to try again",
+        ),
     ];
     for (applies, status, description) in answers {
         if applies && !operation.responses.responses.contains_key(status) {

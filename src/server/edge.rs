@@ -104,3 +104,41 @@ where
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     (parts, body).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn problem_of(status: StatusCode) -> (StatusCode, serde_json::Value, String) {
+        let bare = Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from("length limit exceeded"))
+            .expect("response");
+        let answered = problem_for_bare_errors(bare).await;
+        let kind = answered.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .expect("text")
+            .to_string();
+        let status = answered.status();
+        let bytes = axum::body::to_bytes(answered.into_body(), 4096)
+            .await
+            .expect("body");
+        (status, serde_json::from_slice(&bytes).expect("json"), kind)
+    }
+
+    #[tokio::test]
+    async fn a_layers_bare_timeout_or_limit_becomes_a_problem() {
+        for (status, kind) in [
+            (StatusCode::REQUEST_TIMEOUT, "/problems/request-timeout"),
+            (StatusCode::PAYLOAD_TOO_LARGE, "/problems/too-large"),
+            (StatusCode::IM_A_TEAPOT, "about:blank"),
+        ] {
+            let (answered, body, content_type) = problem_of(status).await;
+            assert_eq!(answered, status);
+            assert_eq!(content_type, PROBLEM_CONTENT_TYPE);
+            assert_eq!(body["type"], kind, "{body}");
+            assert_eq!(body["status"], status.as_u16());
+        }
+    }
+}

@@ -6,10 +6,10 @@
 //! Each worker hashes in memory mapped for it alone and unmaps it once no check has come
 //! for a moment, so the memory goes back to the system whatever the allocator would keep.
 
+use std::collections::VecDeque;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use argon2::password_hash::phc::PasswordHash;
@@ -32,65 +32,112 @@ struct Check {
 }
 
 pub struct PasswordChecks {
-    queue: SyncSender<Check>,
-    done: Arc<AtomicU64>,
+    queue: Arc<Queue>,
+}
+
+/// Checks waiting for a worker. Workers wait on `arrived` each with a timeout of its own,
+/// so each gives its memory back on its own once checks stop coming.
+struct Queue {
+    waiting: Mutex<Waiting>,
+    arrived: Condvar,
+    most_waiting: usize,
+    done: AtomicU64,
+}
+
+#[derive(Default)]
+struct Waiting {
+    checks: VecDeque<Check>,
+    /// Set when the server's state is gone: the workers end.
+    closed: bool,
 }
 
 impl PasswordChecks {
     /// `workers` threads check at once; at most `waiting` more wait their turn.
     pub fn start(workers: usize, waiting: usize) -> PasswordChecks {
-        let (queue, checks) = std::sync::mpsc::sync_channel::<Check>(waiting);
-        let checks = Arc::new(Mutex::new(checks));
-        let done = Arc::new(AtomicU64::new(0));
+        let queue = Arc::new(Queue {
+            waiting: Mutex::default(),
+            arrived: Condvar::new(),
+            most_waiting: waiting,
+            done: AtomicU64::new(0),
+        });
         for n in 0..workers.max(1) {
-            let (checks, done) = (checks.clone(), done.clone());
+            let queue = queue.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("password-check-{n}"))
-                .spawn(move || work(&checks, &done));
+                .spawn(move || work(&queue));
             if let Err(e) = spawned {
                 tracing::error!(error = %e, "a password-check thread could not start");
             }
         }
-        PasswordChecks { queue, done }
+        PasswordChecks { queue }
     }
 
     /// Whether `password` matches the PHC string `phc`; `Overloaded` when the queue is full.
     pub async fn verify(&self, password: String, phc: Arc<str>) -> Result<bool, Overloaded> {
         let (answer, answered) = tokio::sync::oneshot::channel();
-        self.queue
-            .try_send(Check {
+        {
+            let mut waiting = self.queue.lock();
+            if waiting.checks.len() >= self.queue.most_waiting {
+                return Err(Overloaded);
+            }
+            waiting.checks.push_back(Check {
                 password,
                 phc,
                 answer,
-            })
-            .map_err(|e| match e {
-                TrySendError::Full(_) | TrySendError::Disconnected(_) => Overloaded,
-            })?;
+            });
+        }
+        self.queue.arrived.notify_one();
         answered.await.map_err(|_| Overloaded)
     }
 
     /// Checks finished so far (a test reads it to know that none was made).
     pub fn checks_done(&self) -> u64 {
-        self.done.load(Ordering::Relaxed)
+        self.queue.done.load(Ordering::Relaxed)
     }
 }
 
-fn work(checks: &Mutex<Receiver<Check>>, done: &AtomicU64) {
+impl Drop for PasswordChecks {
+    fn drop(&mut self) {
+        self.queue.lock().closed = true;
+        self.queue.arrived.notify_all();
+    }
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn work(queue: &Queue) {
     let mut memory: Option<Memory> = None;
     loop {
-        let next = checks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .recv_timeout(KEEP_MEMORY);
-        match next {
-            Ok(check) => {
+        let mut waiting = queue.lock();
+        let check = loop {
+            if waiting.closed {
+                return;
+            }
+            if let Some(check) = waiting.checks.pop_front() {
+                break Some(check);
+            }
+            let (again, wait) = queue
+                .arrived
+                .wait_timeout(waiting, KEEP_MEMORY)
+                .unwrap_or_else(|p| p.into_inner());
+            waiting = again;
+            if wait.timed_out() && waiting.checks.is_empty() {
+                break None;
+            }
+        };
+        drop(waiting);
+        match check {
+            Some(check) => {
                 let ok = verify(&check.password, &check.phc, &mut memory);
-                done.fetch_add(1, Ordering::Relaxed);
+                queue.done.fetch_add(1, Ordering::Relaxed);
                 // The caller may have gone (its client hung up); nothing to tell then.
                 let _ = check.answer.send(ok);
             }
-            Err(RecvTimeoutError::Timeout) => memory = None,
-            Err(RecvTimeoutError::Disconnected) => return,
+            None => memory = None,
         }
     }
 }
