@@ -766,4 +766,6 @@ async fn an_oversized_body_is_a_problem_and_answers_carry_a_request_id() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-request-id"], "till-7-morning");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
 }

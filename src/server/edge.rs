@@ -1,6 +1,7 @@
 //! What every request passes through at the HTTP edge: a request id, a trace line without
-//! the query string (it carries e-mail addresses), a body limit, per-route timeouts, and
-//! problem+json for whatever error the layers themselves answer.
+//! the query string (it carries e-mail addresses), a body limit, per-route timeouts,
+//! `no-store` and `nosniff`, and problem+json for whatever error the layers themselves
+//! answer.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -36,6 +38,16 @@ pub fn layered(app: Router) -> Router {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(span))
             .layer(PropagateRequestIdLayer::x_request_id())
+            // Answers carry customers' data: no shared cache keeps them (a route that wants
+            // revalidation, the order list, says so itself), and none is read as another type.
+            .layer(SetResponseHeaderLayer::if_not_present(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ))
+            .layer(SetResponseHeaderLayer::overriding(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ))
             .layer(axum::middleware::map_response(problem_for_bare_errors))
             .layer(RequestBodyLimitLayer::new(BODY_LIMIT)),
     )
