@@ -200,3 +200,61 @@ async fn sign_ins_beyond_the_check_queue_get_503_with_retry_after() {
     );
     assert!(s.state.password_checks_done() <= 200 - refused);
 }
+
+#[tokio::test]
+async fn guesses_from_elsewhere_do_not_lock_a_user_out_at_their_own_address() {
+    let s = TestServer::start().await;
+    let desk = client_from([127, 0, 0, 5]);
+    assert_eq!(
+        sign_in(&s, &desk, "ops", "backroom-ops").await.status(),
+        200
+    );
+    let attacker = client_from([127, 0, 0, 66]);
+    for _ in 0..5 {
+        let res = sign_in(&s, &attacker, "ops", "guess-guess").await;
+        expect_problem(res, 401, "/problems/invalid-credentials").await;
+    }
+    let res = sign_in(&s, &client_from([127, 0, 0, 67]), "ops", "backroom-ops").await;
+    expect_problem(res, 429, "/problems/too-many-attempts").await;
+    assert_eq!(
+        sign_in(&s, &desk, "ops", "backroom-ops").await.status(),
+        200,
+        "the name is locked for the guessers, not for its user at their own desk"
+    );
+}
+
+#[tokio::test]
+async fn a_burst_from_one_address_gets_no_more_checks_than_its_budget() {
+    let s = TestServer::start_with(ServerConfig {
+        address_budget: AddressBudget {
+            most: 5,
+            regain_one: Duration::from_secs(600),
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let burst = client_from([127, 0, 0, 30]);
+    let mut asked = Vec::new();
+    for n in 0..40 {
+        let (http, url) = (burst.clone(), s.url("/api/v1/auth/login"));
+        asked.push(tokio::spawn(async move {
+            http.post(url)
+                .json(&json!({ "username": format!("burst{n}"), "password": "guess-guess" }))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut checked = 0;
+    for a in asked {
+        match a.await.expect("task") {
+            401 => checked += 1,
+            429 => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(checked <= 5, "{checked} checked; the budget is 5");
+    assert!(s.state.password_checks_done() <= 5);
+}

@@ -59,10 +59,16 @@ impl LockoutPolicy {
             && record.locked_until.is_none_or(|until| until <= now)
     }
 
-    /// Failures still counted: 15 minutes without one wipes them.
+    /// Failures still counted: 15 minutes without one, after any lock has ended, wipes
+    /// them (counted from the failure alone, a 15-minute lock would wipe its own count and
+    /// the next guesses would be free again).
     fn failures_in_force(&self, record: &NameFailures, now: Instant) -> u32 {
-        match record.last_failure {
-            Some(last) if now.saturating_duration_since(last) < Self::MOST => record.failures,
+        let quiet_since = match (record.last_failure, record.locked_until) {
+            (Some(last), Some(until)) => Some(last.max(until)),
+            (last, _) => last,
+        };
+        match quiet_since {
+            Some(since) if now.saturating_duration_since(since) < Self::MOST => record.failures,
             _ => 0,
         }
     }
@@ -105,13 +111,29 @@ pub struct AddressFailures {
 }
 
 impl AddressBudget {
-    /// Whether the address may try a password now; when not, how long until it may.
-    pub fn admit(&self, record: Option<&AddressFailures>, now: Instant) -> Admission {
+    /// Whether the address may try a password now, with `checking` of its tries still
+    /// being checked (they may all fail); when not, how long until it may.
+    pub fn admit(
+        &self,
+        record: Option<&AddressFailures>,
+        checking: u32,
+        now: Instant,
+    ) -> Admission {
         let level = record.map_or(0, |r| self.level_at(r, now));
-        if level < self.most {
-            Admission::Try
-        } else {
-            Admission::Wait(self.regain_one.max(Duration::from_secs(1)))
+        if level.saturating_add(checking) < self.most {
+            return Admission::Try;
+        }
+        match record.filter(|_| level >= self.most) {
+            // Until the bucket has drained below the budget.
+            Some(r) => {
+                let drained = self
+                    .regain_one
+                    .saturating_mul(r.level.saturating_sub(self.most).saturating_add(1));
+                let waited = now.saturating_duration_since(r.at);
+                Admission::Wait(drained.saturating_sub(waited).max(Duration::from_secs(1)))
+            }
+            // Only tries being checked stand in the way: their outcome decides.
+            None => Admission::Wait(Duration::from_secs(1)),
         }
     }
 
@@ -201,12 +223,29 @@ mod tests {
     }
 
     #[test]
+    fn a_fifteen_minute_lock_does_not_wipe_its_own_count() {
+        let p = policy();
+        let t0 = Instant::now();
+        let most = fail_times(&p, 10, t0);
+        let until = most.locked_until.expect("locked");
+        assert_eq!(until - t0, LockoutPolicy::MOST);
+        assert_eq!(p.admit(&most, 0, until), Admission::Try, "one try after it");
+        let next = p.after_failure(&most, until);
+        assert_eq!(
+            next.locked_until,
+            Some(until + LockoutPolicy::MOST),
+            "locked again at once, for the longest"
+        );
+    }
+
+    #[test]
     fn fifteen_quiet_minutes_wipe_the_count() {
         let p = policy();
         let t0 = Instant::now();
         let locked = fail_times(&p, 5, t0);
-        let later = t0 + LockoutPolicy::MOST;
+        let later = locked.locked_until.expect("locked") + LockoutPolicy::MOST;
         assert!(p.is_spent(&locked, later));
+        assert!(!p.is_spent(&locked, later - Duration::from_secs(1)));
         let fresh = p.after_failure(&locked, later);
         assert_eq!(fresh.failures, 1);
         assert_eq!(fresh.locked_until, None);
@@ -233,13 +272,34 @@ mod tests {
         let t0 = Instant::now();
         let mut r = None;
         for _ in 0..3 {
-            assert_eq!(b.admit(r.as_ref(), t0), Admission::Try);
+            assert_eq!(b.admit(r.as_ref(), 0, t0), Admission::Try);
             r = Some(b.after_failure(r.as_ref(), t0));
         }
-        assert_eq!(b.admit(r.as_ref(), t0), Admission::Wait(10 * SEC));
-        assert_eq!(b.admit(r.as_ref(), t0 + 10 * SEC), Admission::Try);
+        assert_eq!(b.admit(r.as_ref(), 0, t0), Admission::Wait(10 * SEC));
+        assert_eq!(
+            b.admit(r.as_ref(), 0, t0 + 4 * SEC),
+            Admission::Wait(6 * SEC)
+        );
+        assert_eq!(b.admit(r.as_ref(), 0, t0 + 10 * SEC), Admission::Try);
         let full = r.expect("record");
         assert!(!b.is_spent(&full, t0 + 29 * SEC));
         assert!(b.is_spent(&full, t0 + 30 * SEC));
+    }
+
+    #[test]
+    fn tries_being_checked_spend_the_address_budget_and_a_deep_bucket_says_how_long() {
+        let b = AddressBudget {
+            most: 3,
+            regain_one: 10 * SEC,
+        };
+        let t0 = Instant::now();
+        assert_eq!(b.admit(None, 2, t0), Admission::Try);
+        assert_eq!(b.admit(None, 3, t0), Admission::Wait(SEC), "a burst waits");
+        let deep = AddressFailures { level: 8, at: t0 };
+        assert_eq!(
+            b.admit(Some(&deep), 0, t0),
+            Admission::Wait(60 * SEC),
+            "until it has drained below the budget, not one step"
+        );
     }
 }

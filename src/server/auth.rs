@@ -124,8 +124,11 @@ pub fn client_address(
     headers: &HeaderMap,
     trusted_proxies: &[IpAddr],
 ) -> Option<IpAddr> {
-    let peer = peer?;
-    if !trusted_proxies.contains(&peer) {
+    // A dual-stack listener sees IPv4 peers as `::ffff:a.b.c.d`; they are the IPv4
+    // addresses a `--trusted-proxy` names.
+    let peer = peer?.to_canonical();
+    let trusted = |a: &IpAddr| trusted_proxies.iter().any(|t| t.to_canonical() == *a);
+    if !trusted(&peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
@@ -133,7 +136,7 @@ pub fn client_address(
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|a| a.trim().parse::<IpAddr>())
+        .map(|a| a.trim().parse::<IpAddr>().map(|a| a.to_canonical()))
         .collect::<Result<_, _>>()
         // A list we cannot read names nobody: the proxy itself is the client then.
         .unwrap_or_default();
@@ -141,7 +144,7 @@ pub fn client_address(
         forwarded
             .into_iter()
             .rev()
-            .find(|a| !trusted_proxies.contains(a))
+            .find(|a| !trusted(a))
             .unwrap_or(peer),
     )
 }
@@ -281,6 +284,13 @@ mod tests {
         );
         headers.insert("x-forwarded-for", "not an address".parse().unwrap());
         assert_eq!(client_address(Some(proxy), &headers, &[proxy]), Some(proxy));
+        let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
+        headers.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        assert_eq!(
+            client_address(Some(mapped), &headers, &[proxy]),
+            Some([203, 0, 113, 9].into()),
+            "a dual-stack listener's view of an IPv4 proxy is that proxy"
+        );
     }
 
     #[test]

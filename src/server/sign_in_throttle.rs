@@ -56,9 +56,18 @@ pub struct SignInThrottle {
 
 #[derive(Default)]
 struct Kept {
-    names: Forgetful<String, NameEntry>,
-    addresses: Forgetful<ClientKey, AddressFailures>,
+    names: Forgetful<LockKey, NameEntry>,
+    addresses: Forgetful<ClientKey, AddressEntry>,
     known: Forgetful<(ClientKey, String), Instant>,
+}
+
+/// Whose failures a lock counts. A name tried from an address it signed in from lately
+/// has a lock of its own there: guesses from elsewhere lock the name, not its user at
+/// their own desk.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct LockKey {
+    name: String,
+    known_at: Option<ClientKey>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -68,12 +77,21 @@ struct NameEntry {
     checking: u32,
 }
 
+#[derive(Default, Clone, Copy)]
+struct AddressEntry {
+    failures: Option<AddressFailures>,
+    /// Attempts begun and not yet settled: a burst may not outrun the budget.
+    checking: u32,
+}
+
 /// A sign-in being checked; it must end as a success or a failure (dropped unsettled, it
 /// counts as neither: the check could not be made).
 pub struct Attempt<'t> {
     throttle: &'t SignInThrottle,
-    name: String,
+    lock: LockKey,
     client: ClientKey,
+    /// Whether it spends the address's budget (a name known there does not).
+    budgeted: bool,
     settled: bool,
 }
 
@@ -90,36 +108,52 @@ impl SignInThrottle {
     pub fn begin(&self, name: &str, client: ClientKey) -> Result<Attempt<'_>, Refusal> {
         let now = Instant::now();
         let mut kept = self.lock();
-        let entry = kept.names.get(name).copied().unwrap_or_default();
+        let known = kept
+            .known
+            .get(&(client, name.to_string()))
+            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_FOR);
+        let lock = LockKey {
+            name: name.to_string(),
+            known_at: known.then_some(client),
+        };
+        let entry = kept.names.get(&lock).copied().unwrap_or_default();
         if let Admission::Wait(retry_after) =
             self.lockout.admit(&entry.failures, entry.checking, now)
         {
             return Err(Refusal::Name { retry_after });
         }
-        let known = kept
-            .known
-            .get(&(client, name.to_string()))
-            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_FOR);
-        if !known
-            && let Admission::Wait(retry_after) =
-                self.budget.admit(kept.addresses.get(&client), now)
-        {
-            return Err(Refusal::Address { retry_after });
+        if !known {
+            let address = kept.addresses.get(&client).copied().unwrap_or_default();
+            if let Admission::Wait(retry_after) =
+                self.budget
+                    .admit(address.failures.as_ref(), address.checking, now)
+            {
+                return Err(Refusal::Address { retry_after });
+            }
+            self.put_address(
+                &mut kept,
+                client,
+                AddressEntry {
+                    checking: address.checking + 1,
+                    ..address
+                },
+                now,
+            );
         }
-        let lockout = self.lockout;
-        kept.names.put(
-            name.to_string(),
+        self.put_name(
+            &mut kept,
+            lock.clone(),
             NameEntry {
                 checking: entry.checking + 1,
                 ..entry
             },
-            |e| e.checking == 0 && lockout.is_spent(&e.failures, now),
-            |e| (e.failures.locked_until.is_some(), e.failures.last_failure),
+            now,
         );
         Ok(Attempt {
             throttle: self,
-            name: name.to_string(),
+            lock,
             client,
+            budgeted: !known,
             settled: false,
         })
     }
@@ -129,22 +163,89 @@ impl SignInThrottle {
     pub fn fail_unchecked(&self, client: ClientKey) -> Result<(), Refusal> {
         let now = Instant::now();
         let mut kept = self.lock();
-        if let Admission::Wait(retry_after) = self.budget.admit(kept.addresses.get(&client), now) {
+        let address = kept.addresses.get(&client).copied().unwrap_or_default();
+        if let Admission::Wait(retry_after) =
+            self.budget
+                .admit(address.failures.as_ref(), address.checking, now)
+        {
             return Err(Refusal::Address { retry_after });
         }
-        self.count_against(&mut kept, client, now);
+        let failures = Some(self.budget.after_failure(address.failures.as_ref(), now));
+        self.put_address(
+            &mut kept,
+            client,
+            AddressEntry {
+                failures,
+                ..address
+            },
+            now,
+        );
         Ok(())
     }
 
-    fn count_against(&self, kept: &mut Kept, client: ClientKey, now: Instant) {
-        let after = self.budget.after_failure(kept.addresses.get(&client), now);
+    fn put_name(&self, kept: &mut Kept, key: LockKey, entry: NameEntry, now: Instant) {
+        let lockout = self.lockout;
+        kept.names.put(
+            key,
+            entry,
+            |e| e.checking == 0 && lockout.is_spent(&e.failures, now),
+            |e| (e.failures.locked_until.is_some(), e.failures.last_failure),
+        );
+    }
+
+    fn put_address(&self, kept: &mut Kept, client: ClientKey, entry: AddressEntry, now: Instant) {
         let budget = self.budget;
         kept.addresses.put(
             client,
-            after,
-            |r| budget.is_spent(r, now),
-            |r| (false, Some(r.at)),
+            entry,
+            |e| e.checking == 0 && e.failures.is_none_or(|f| budget.is_spent(&f, now)),
+            |e| (false, e.failures.map(|f| f.at)),
         );
+    }
+
+    /// Settles an attempt: gives back its slot among the name's and the address's tries
+    /// being checked, and counts its failure if it failed.
+    fn settle(&self, attempt: &Attempt<'_>, failed: bool) {
+        let now = Instant::now();
+        let mut kept = self.lock();
+        let entry = kept.names.get(&attempt.lock).copied().unwrap_or_default();
+        if failed || kept.names.get(&attempt.lock).is_some() {
+            let failures = if failed {
+                self.lockout.after_failure(&entry.failures, now)
+            } else {
+                entry.failures
+            };
+            self.put_name(
+                &mut kept,
+                attempt.lock.clone(),
+                NameEntry {
+                    failures,
+                    checking: entry.checking.saturating_sub(1),
+                },
+                now,
+            );
+        }
+        if attempt.budgeted {
+            let address = kept
+                .addresses
+                .get(&attempt.client)
+                .copied()
+                .unwrap_or_default();
+            let failures = if failed {
+                Some(self.budget.after_failure(address.failures.as_ref(), now))
+            } else {
+                address.failures
+            };
+            self.put_address(
+                &mut kept,
+                attempt.client,
+                AddressEntry {
+                    failures,
+                    checking: address.checking.saturating_sub(1),
+                },
+                now,
+            );
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
@@ -163,22 +264,30 @@ impl Attempt<'_> {
     pub fn succeeded(mut self) {
         self.settled = true;
         let now = Instant::now();
-        let mut kept = self.throttle.lock();
-        let checking = kept.names.get(&self.name).map_or(0, |e| e.checking);
-        if checking > 1 {
-            // Others are still being checked: they keep their slot, the failures go.
-            kept.names.put_existing(
-                &self.name,
-                NameEntry {
-                    failures: NameFailures::default(),
-                    checking: checking - 1,
-                },
-            );
-        } else {
-            kept.names.remove(&self.name);
+        let throttle = self.throttle;
+        throttle.settle(&self, false);
+        let mut kept = throttle.lock();
+        // The user's failures go, here and elsewhere (tries still being checked keep
+        // their slots).
+        for known_at in [None, Some(self.client)] {
+            let key = LockKey {
+                name: self.lock.name.clone(),
+                known_at,
+            };
+            match kept.names.get(&key).copied() {
+                Some(entry) if entry.checking == 0 => kept.names.remove(&key),
+                Some(entry) => kept.names.put_existing(
+                    &key,
+                    NameEntry {
+                        failures: NameFailures::default(),
+                        checking: entry.checking,
+                    },
+                ),
+                None => {}
+            }
         }
         kept.known.put(
-            (self.client, self.name.clone()),
+            (self.client, self.lock.name.clone()),
             now,
             |at| now.saturating_duration_since(*at) >= KNOWN_FOR,
             |at| (false, Some(*at)),
@@ -187,37 +296,14 @@ impl Attempt<'_> {
 
     pub fn failed(mut self) {
         self.settled = true;
-        let now = Instant::now();
-        let throttle = self.throttle;
-        let mut kept = throttle.lock();
-        let entry = kept.names.get(&self.name).copied().unwrap_or_default();
-        let lockout = throttle.lockout;
-        kept.names.put(
-            self.name.clone(),
-            NameEntry {
-                failures: lockout.after_failure(&entry.failures, now),
-                checking: entry.checking.saturating_sub(1),
-            },
-            |e| e.checking == 0 && lockout.is_spent(&e.failures, now),
-            |e| (e.failures.locked_until.is_some(), e.failures.last_failure),
-        );
-        throttle.count_against(&mut kept, self.client, now);
+        self.throttle.settle(&self, true);
     }
 }
 
 impl Drop for Attempt<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            let mut kept = self.throttle.lock();
-            if let Some(entry) = kept.names.get(&self.name).copied() {
-                kept.names.put_existing(
-                    &self.name,
-                    NameEntry {
-                        checking: entry.checking.saturating_sub(1),
-                        ..entry
-                    },
-                );
-            }
+            self.throttle.settle(self, false);
         }
     }
 }
@@ -344,11 +430,56 @@ mod tests {
             "signed in from there lately"
         );
         assert!(t.begin("other", client(2)).is_ok(), "another address");
-        assert_eq!(
+        assert!(matches!(
             t.fail_unchecked(client(1)),
-            Err(Refusal::Address {
-                retry_after: Duration::from_secs(60)
+            Err(Refusal::Address { .. })
+        ));
+    }
+
+    #[test]
+    fn guesses_from_elsewhere_do_not_lock_a_user_out_of_their_own_desk() {
+        let t = throttle(2, 100);
+        t.begin("mei", client(5))
+            .expect("mei at her desk")
+            .succeeded();
+        for _ in 0..2 {
+            t.begin("mei", client(66)).expect("a guess").failed();
+        }
+        assert!(matches!(
+            t.begin("mei", client(67)),
+            Err(Refusal::Name { .. })
+        ));
+        t.begin("mei", client(5))
+            .expect("her desk has a lock of its own")
+            .succeeded();
+        for _ in 0..2 {
+            t.begin("mei", client(5))
+                .expect("a slip at her desk")
+                .failed();
+        }
+        assert!(
+            matches!(t.begin("mei", client(5)), Err(Refusal::Name { .. })),
+            "guesses at her desk lock it there too"
+        );
+    }
+
+    #[test]
+    fn a_burst_cannot_outrun_the_address_budget() {
+        let t = throttle(100, 3);
+        let held: Vec<_> = (0..3)
+            .map(|n| {
+                t.begin(&format!("guess{n}"), client(9))
+                    .expect("within budget")
             })
+            .collect();
+        assert!(matches!(
+            t.begin("guess9", client(9)),
+            Err(Refusal::Address { .. })
+        ));
+        drop(held);
+        assert!(
+            t.begin("guess9", client(9)).is_ok(),
+            "unsettled tries give back their slots"
         );
     }
 
