@@ -85,3 +85,50 @@ async fn healthz_answers_while_idle_connections_flood_a_low_open_file_limit() {
     assert_eq!(res.status(), 200);
     drop(idle);
 }
+
+/// Connections that asked once and then sit idle, kept alive, from a few addresses: near
+/// the cap the idle ones give way, so a newcomer is still answered.
+#[tokio::test]
+async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
+    let Some(server) = RealServer::start(env!("CARGO_BIN_EXE_backroom"), Some(1024)) else {
+        return;
+    };
+    raise_open_file_limit();
+    let mut kept = Vec::new();
+    for n in 0..900u32 {
+        let address = std::net::IpAddr::from([127, 0, 0, 10 + (n % 4) as u8]);
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(std::net::SocketAddr::new(address, 0))
+            .expect("bind");
+        let Ok(mut stream) = socket.connect(server.addr).await else {
+            continue;
+        };
+        if stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        let mut answer = [0u8; 512];
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
+        kept.push(stream);
+    }
+    let victim = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 99]))
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    for _ in 0..10 {
+        let res = tokio::time::timeout(
+            Duration::from_secs(10),
+            victim.get(format!("{}/healthz", server.base)).send(),
+        )
+        .await
+        .expect("healthz answered at all")
+        .expect("healthz request");
+        assert_eq!(res.status(), 200);
+    }
+    drop(kept);
+}

@@ -382,7 +382,15 @@ pub async fn serve(
     tokio::spawn(service_sweep::run(state.clone()));
     tokio::spawn(readiness::run(state.clone()));
     let stopping = state.stopping.clone();
-    listener::serve(listener, edge::layered(router(state)), shutdown, stopping).await
+    let trusted_proxies = state.config.trusted_proxies.clone();
+    listener::serve(
+        listener,
+        edge::layered(router(state)),
+        trusted_proxies,
+        shutdown,
+        stopping,
+    )
+    .await
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, so a
