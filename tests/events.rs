@@ -261,28 +261,15 @@ async fn one_user_may_hold_only_so_many_streams() {
     let ops = s.token("ops").await;
     let first = Sse::open(&s, &ops, None).await;
     let _second = Sse::open(&s, &ops, None).await;
-    let res = s
-        .http
-        .get(s.url("/api/v1/events"))
-        .bearer_auth(&ops)
-        .send()
-        .await
-        .unwrap();
-    expect_problem(res, 429, "/problems/too-many-streams").await;
+    let ask = || s.http.get(s.url("/api/v1/events")).bearer_auth(&ops).send();
+    expect_problem(ask().await.unwrap(), 429, "/problems/too-many-streams").await;
     let other = s.token("cs").await;
     let _theirs = Sse::open(&s, &other, None).await;
     drop(first);
     // The closed stream's slot comes free once the server sees the connection go.
     let mut reopened = false;
     for _ in 0..50 {
-        let res = s
-            .http
-            .get(s.url("/api/v1/events"))
-            .bearer_auth(&ops)
-            .send()
-            .await
-            .unwrap();
-        if res.status() == 200 {
+        if ask().await.unwrap().status() == 200 {
             reopened = true;
             break;
         }

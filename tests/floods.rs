@@ -27,6 +27,18 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     .is_ok()
 }
 
+/// `/healthz` answers 200 at all (within 20 s: a bound on waiting, not a speed goal).
+async fn assert_healthy(http: &reqwest::Client, base: &str) {
+    let res = tokio::time::timeout(
+        Duration::from_secs(20),
+        http.get(format!("{base}/healthz")).send(),
+    )
+    .await
+    .expect("healthz answered at all")
+    .expect("healthz request");
+    assert_eq!(res.status(), 200);
+}
+
 #[tokio::test]
 async fn half_sent_headers_and_idle_keep_alive_connections_are_closed() {
     let s = TestServer::start().await;
@@ -74,15 +86,7 @@ async fn healthz_answers_while_idle_connections_flood_a_low_open_file_limit() {
             Err(e) => panic!("connect {}: {e}", idle.len()),
         }
     }
-    let http = reqwest::Client::new();
-    let res = tokio::time::timeout(
-        Duration::from_secs(20),
-        http.get(format!("{}/healthz", server.base)).send(),
-    )
-    .await
-    .expect("healthz answered at all")
-    .expect("healthz request");
-    assert_eq!(res.status(), 200);
+    assert_healthy(&reqwest::Client::new(), &server.base).await;
     drop(idle);
 }
 
@@ -121,14 +125,7 @@ async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
         .build()
         .expect("client");
     for _ in 0..10 {
-        let res = tokio::time::timeout(
-            Duration::from_secs(10),
-            victim.get(format!("{}/healthz", server.base)).send(),
-        )
-        .await
-        .expect("healthz answered at all")
-        .expect("healthz request");
-        assert_eq!(res.status(), 200);
+        assert_healthy(&victim, &server.base).await;
     }
     drop(kept);
 }

@@ -9,33 +9,13 @@ use std::time::{Duration, Instant};
 
 use backroom::server::ServerConfig;
 use common::{TestServer, expect_problem};
-use serde_json::{Value, json};
-
-fn order(s: &TestServer, label: &str) -> Value {
-    let price = s
-        .store
-        .product_with_stock("TEA-1001")
-        .expect("store")
-        .expect("TEA-1001")
-        .0
-        .price
-        .minor;
-    json!({
-        "channel": "web", "channel_order_no": label,
-        "customer": { "name": "Hugo Meyer", "email": format!("hugo.{label}@example.com"), "phone": null },
-        "ship_to": { "name": "Hugo Meyer", "line1": "Rue Oberkampf 9", "line2": null, "city": "Paris",
-                     "postal_code": "75011", "region": null, "country": "FR" },
-        "payment_method": "card", "currency": "EUR",
-        "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": price }]
-    })
-}
 
 async fn place(s: &TestServer, token: &str, label: &str) -> reqwest::Response {
     s.post(
         token,
         "/api/v1/orders",
         Some(&format!("key-{label}")),
-        order(s, label),
+        s.tea_order(label),
     )
     .await
 }

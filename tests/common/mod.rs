@@ -161,8 +161,8 @@ impl TestServer {
         req.send().await.expect("request")
     }
 
-    /// Places a one-line order of TEA-1001 at its catalogue price; `label` makes it unique.
-    pub async fn place_tea_order(&self, token: &str, label: &str) -> Value {
+    /// A one-line order of TEA-1001 at its catalogue price; `label` makes it unique.
+    pub fn tea_order(&self, label: &str) -> Value {
         let price = self
             .store
             .product_with_stock("TEA-1001")
@@ -171,14 +171,19 @@ impl TestServer {
             .0
             .price
             .minor;
-        let body = serde_json::json!({
+        serde_json::json!({
             "channel": "web", "channel_order_no": label,
             "customer": { "name": "Hugo Meyer", "email": format!("hugo.{label}@example.com"), "phone": null },
             "ship_to": { "name": "Hugo Meyer", "line1": "Rue Oberkampf 9", "line2": null, "city": "Paris",
                          "postal_code": "75011", "region": null, "country": "FR" },
             "payment_method": "card", "currency": "EUR",
             "lines": [{ "sku": "TEA-1001", "qty": 1, "unit_price_minor": price }]
-        });
+        })
+    }
+
+    /// Places [`TestServer::tea_order`] with the key `key-{label}`.
+    pub async fn place_tea_order(&self, token: &str, label: &str) -> Value {
+        let body = self.tea_order(label);
         let res = self
             .http
             .post(self.url("/api/v1/orders"))
