@@ -90,15 +90,14 @@ async fn healthz_answers_while_idle_connections_flood_a_low_open_file_limit() {
     drop(idle);
 }
 
-/// Connections that asked once and then sit idle, kept alive, from a few addresses: near
-/// the cap the idle ones give way, so a newcomer is still answered.
-#[tokio::test]
-async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
+/// 900 connections from four addresses, each opened with `opening` and answered or not:
+/// a newcomer from a fifth address still gets `/healthz` answered, ten times.
+async fn newcomers_are_answered_beside(opening: &'static [u8], read_answer: bool) {
     let Some(server) = RealServer::start(env!("CARGO_BIN_EXE_backroom"), Some(1024)) else {
         return;
     };
     raise_open_file_limit();
-    let mut kept = Vec::new();
+    let mut held = Vec::new();
     for n in 0..900u32 {
         let address = std::net::IpAddr::from([127, 0, 0, 10 + (n % 4) as u8]);
         let socket = tokio::net::TcpSocket::new_v4().expect("socket");
@@ -108,16 +107,14 @@ async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
         let Ok(mut stream) = socket.connect(server.addr).await else {
             continue;
         };
-        if stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            .await
-            .is_err()
-        {
+        if stream.write_all(opening).await.is_err() {
             continue;
         }
-        let mut answer = [0u8; 512];
-        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
-        kept.push(stream);
+        if read_answer {
+            let mut answer = [0u8; 512];
+            let _ = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer)).await;
+        }
+        held.push(stream);
     }
     let victim = reqwest::Client::builder()
         .local_address(std::net::IpAddr::from([127, 0, 0, 99]))
@@ -127,5 +124,69 @@ async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
     for _ in 0..10 {
         assert_healthy(&victim, &server.base).await;
     }
-    drop(kept);
+    drop(held);
+}
+
+/// Connections that asked once and then sit idle, kept alive: near the cap the idle ones
+/// give way.
+#[tokio::test]
+async fn healthz_answers_while_kept_alive_connections_fill_the_cap() {
+    newcomers_are_answered_beside(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", true).await;
+}
+
+/// Requests whose body trickles in (10 bytes of 1,000, then nothing) are as slow as a
+/// trickled head: near the cap they give way too.
+#[tokio::test]
+async fn healthz_answers_while_trickled_bodies_fill_the_cap() {
+    newcomers_are_answered_beside(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"username\"",
+        false,
+    )
+    .await;
+}
+
+/// Event streams are never closed to make room, so all of them together may hold half the
+/// connection cap: with 200 open files (a cap of 136), the 69th stream is refused even
+/// though one user may hold 200.
+#[tokio::test]
+async fn event_streams_together_hold_at_most_half_the_connections() {
+    let Some(server) = RealServer::start(env!("CARGO_BIN_EXE_backroom"), Some(200)) else {
+        return;
+    };
+    let http = reqwest::Client::new();
+    let signed_in: serde_json::Value = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&serde_json::json!({ "username": "admin", "password": "backroom-admin" }))
+        .send()
+        .await
+        .expect("sign in")
+        .json()
+        .await
+        .expect("token");
+    let token = signed_in["token"].as_str().expect("token").to_string();
+    // From four addresses: one may hold only a quarter of the cap.
+    let clients: Vec<reqwest::Client> = (40..44u8)
+        .map(|last| {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, last]))
+                .build()
+                .expect("client")
+        })
+        .collect();
+    let open = |n: usize| {
+        clients[n % clients.len()]
+            .get(format!("{}/api/v1/events", server.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    let mut streams = Vec::new();
+    for n in 0..68 {
+        let res = open(n).await.expect("stream");
+        assert_eq!(res.status(), 200, "stream {n}");
+        streams.push(res);
+    }
+    let refused = open(68).await.expect("request");
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert_healthy(&http, &server.base).await;
 }

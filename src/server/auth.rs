@@ -131,22 +131,24 @@ pub fn client_address(
     if !trusted(&peer) {
         return Some(peer);
     }
-    let forwarded: Vec<IpAddr> = headers
+    let entries: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .map(|a| a.trim().parse::<IpAddr>().map(|a| a.to_canonical()))
-        .collect::<Result<_, _>>()
-        // A list we cannot read names nobody: the proxy itself is the client then.
-        .unwrap_or_default();
-    Some(
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|a| !trusted(a))
-            .unwrap_or(peer),
-    )
+        .collect();
+    // From the right: each trusted hop appended the address it saw. The first hop that is
+    // not trusted is the client; what stands left of it the client wrote itself. An entry
+    // that is no address where the client should be: the last trusted hop is the client.
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        match entry.trim().parse::<IpAddr>().map(|a| a.to_canonical()) {
+            Ok(hop) if trusted(&hop) => client = hop,
+            Ok(hop) => return Some(hop),
+            Err(_) => break,
+        }
+    }
+    Some(client)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
@@ -284,6 +286,15 @@ mod tests {
         );
         headers.insert("x-forwarded-for", "not an address".parse().unwrap());
         assert_eq!(client_address(Some(proxy), &headers, &[proxy]), Some(proxy));
+        headers.insert(
+            "x-forwarded-for",
+            "unknown, [2001:db8::1]:443, 198.51.100.7".parse().unwrap(),
+        );
+        assert_eq!(
+            client_address(Some(proxy), &headers, &[proxy]),
+            Some([198, 51, 100, 7].into()),
+            "what the client wrote before the proxy's entry does not spoil it"
+        );
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         headers.insert("x-forwarded-for", "203.0.113.9".parse().unwrap());
         assert_eq!(

@@ -187,6 +187,15 @@ impl StreamSlot {
     fn take(state: &AppState, user_id: &str) -> Result<StreamSlot, ApiError> {
         let most = state.config.max_streams_per_user;
         let mut open = state.streams.lock().unwrap_or_else(|p| p.into_inner());
+        // Streams are never closed to make room for new connections: all users' together
+        // may hold half the connections the server can have.
+        if open.values().sum::<usize>() >= state.most_streams {
+            return Err(ApiError::Unavailable {
+                detail: "the server holds as many event streams as it may; try again shortly"
+                    .into(),
+                retry_after_secs: 5,
+            });
+        }
         let count = open.entry(user_id.to_string()).or_default();
         if *count >= most {
             return Err(ApiError::TooManyStreams(most));

@@ -27,6 +27,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, oneshot, watch};
 use tower::ServiceExt;
 
+use super::sign_in_throttle::ClientKey;
+
 /// How long a client may take to send a request head, and a kept-alive connection may
 /// sit idle.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -55,11 +57,11 @@ struct Open {
 #[derive(Default)]
 struct Held {
     connections: BTreeMap<u64, Connection>,
-    per_address: HashMap<IpAddr, usize>,
+    per_address: HashMap<ClientKey, usize>,
 }
 
 struct Connection {
-    address: IpAddr,
+    address: ClientKey,
     activity: Arc<Activity>,
     close: oneshot::Sender<()>,
 }
@@ -71,11 +73,18 @@ struct Activity {
     asked: AtomicBool,
     /// Requests being answered (their answer's body not yet all sent).
     answering: AtomicUsize,
+    /// Requests whose body is still coming in, with no answer yet: a client that trickles
+    /// a body is as slow as one that trickles a head.
+    receiving: AtomicUsize,
 }
 
 impl Activity {
     fn never_asked(&self) -> bool {
         !self.asked.load(Ordering::Relaxed)
+    }
+
+    fn still_sending(&self) -> bool {
+        self.receiving.load(Ordering::Relaxed) > 0
     }
 
     fn idle(&self) -> bool {
@@ -109,24 +118,27 @@ impl Held {
         Some(gone)
     }
 
-    /// Closes the oldest connections that never asked for anything, then the oldest idle
-    /// between requests, among those `which` picks, until `excess` are closed.
+    /// Closes the oldest connections that never asked for anything, then the oldest still
+    /// sending a request body, then the oldest idle between requests, among those `which`
+    /// picks, until `excess` are closed.
     fn shed(&mut self, excess: usize, which: impl Fn(&Connection) -> bool) -> usize {
         if excess == 0 {
             return 0;
         }
-        let mut chosen: Vec<u64> = self
-            .connections
-            .iter()
-            .filter(|(_, c)| which(c) && c.activity.never_asked())
-            .map(|(id, _)| *id)
-            .take(excess)
-            .collect();
-        if chosen.len() < excess {
+        let tiers: [fn(&Activity) -> bool; 3] = [
+            Activity::never_asked,
+            |a| !a.never_asked() && a.still_sending(),
+            |a| !a.never_asked() && !a.still_sending() && a.idle(),
+        ];
+        let mut chosen: Vec<u64> = Vec::new();
+        for tier in tiers {
+            if chosen.len() >= excess {
+                break;
+            }
             let more: Vec<u64> = self
                 .connections
                 .iter()
-                .filter(|(_, c)| which(c) && !c.activity.never_asked() && c.activity.idle())
+                .filter(|(_, c)| which(c) && tier(&c.activity))
                 .map(|(id, _)| *id)
                 .take(excess - chosen.len())
                 .collect();
@@ -163,9 +175,11 @@ impl Open {
 
     /// Takes in a connection from `address`, making room as needed; `None` when its
     /// address holds its share and none of its connections can be closed for it.
-    fn admit(&self, id: u64, address: IpAddr, close: oneshot::Sender<()>) -> Option<Arc<Activity>> {
+    fn admit(&self, id: u64, ip: IpAddr, close: oneshot::Sender<()>) -> Option<Arc<Activity>> {
         let mut held = self.lock();
-        let share = self.per_address_cap(&address);
+        let share = self.per_address_cap(&ip);
+        // IPv6 by its /64, as the sign-in limits count it: one host holds a whole /64.
+        let address = ClientKey::from(ip);
         let holding = held.per_address.get(&address).copied().unwrap_or(0);
         if holding >= share && held.shed(1, |c| c.address == address) == 0 {
             return None;
@@ -278,13 +292,23 @@ async fn connection(
     mut closed: oneshot::Receiver<()>,
     mut drain: watch::Receiver<bool>,
 ) {
-    let service = tower::service_fn(move |mut request: hyper::Request<Incoming>| {
+    let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
         activity.asked.store(true, Ordering::Relaxed);
         let busy = Answering::start(activity.clone());
-        request.extensions_mut().insert(ConnectInfo(peer));
-        let answer = app.clone().oneshot(request);
+        let receiving = Arc::new(Receiving::start(activity.clone()));
+        let (mut parts, body) = request.into_parts();
+        if body.is_end_stream() {
+            receiving.done();
+        }
+        parts.extensions.insert(ConnectInfo(peer));
+        let body = Body::new(RequestBody {
+            body,
+            receiving: receiving.clone(),
+        });
+        let answer = app.clone().oneshot(hyper::Request::from_parts(parts, body));
         async move {
             let response = answer.await?;
+            receiving.done();
             Ok::<_, Infallible>(response.map(|body| Body::new(Tracked { body, _busy: busy })))
         }
     });
@@ -325,6 +349,66 @@ impl Answering {
 impl Drop for Answering {
     fn drop(&mut self) {
         self.0.answering.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A request whose body is still coming in, until it has all come, an answer is ready, or
+/// the request is gone.
+struct Receiving {
+    activity: Arc<Activity>,
+    done: AtomicBool,
+}
+
+impl Receiving {
+    fn start(activity: Arc<Activity>) -> Receiving {
+        activity.receiving.fetch_add(1, Ordering::Relaxed);
+        Receiving {
+            activity,
+            done: AtomicBool::new(false),
+        }
+    }
+
+    fn done(&self) {
+        if !self.done.swap(true, Ordering::Relaxed) {
+            self.activity.receiving.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Receiving {
+    fn drop(&mut self) {
+        self.done();
+    }
+}
+
+/// A request's body as it comes in, telling [`Receiving`] when it has all come.
+struct RequestBody {
+    body: Incoming,
+    receiving: Arc<Receiving>,
+}
+
+impl HttpBody for RequestBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.body).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) || this.body.is_end_stream() {
+            this.receiving.done();
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -403,6 +487,31 @@ mod tests {
         assert!(held.connections.contains_key(&1) && held.connections.contains_key(&2));
         drop(held);
         assert!(silent[0].try_recv().is_ok(), "and was told to close");
+    }
+
+    #[test]
+    fn a_request_whose_body_still_trickles_goes_before_an_idle_connection() {
+        let open = open(10);
+        let (idle, _i) = admit(&open, 1, 1);
+        idle.expect("admitted").asked.store(true, Ordering::Relaxed);
+        let (slow, mut slow_closed) = admit(&open, 2, 2);
+        let slow = slow.expect("admitted");
+        slow.asked.store(true, Ordering::Relaxed);
+        slow.answering.store(1, Ordering::Relaxed);
+        slow.receiving.store(1, Ordering::Relaxed);
+        for id in 3..=9 {
+            let (c, _) = admit(&open, id, (id + 10) as u8);
+            let c = c.expect("admitted");
+            c.asked.store(true, Ordering::Relaxed);
+            c.answering.store(1, Ordering::Relaxed);
+        }
+        let (newcomer, _n) = admit(&open, 10, 4);
+        assert!(newcomer.is_some());
+        assert!(slow_closed.try_recv().is_ok(), "the trickler went first");
+        assert!(
+            open.lock().connections.contains_key(&1),
+            "the idle one stays"
+        );
     }
 
     #[test]

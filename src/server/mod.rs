@@ -126,6 +126,8 @@ pub struct AppState {
     intake: intake_line::IntakeLine,
     /// Event streams open per user id.
     streams: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>>,
+    /// Event streams all users together may hold: half the connection cap.
+    most_streams: usize,
 }
 
 impl AppState {
@@ -156,6 +158,7 @@ impl AppState {
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
             order_pages: Arc::default(),
             streams: Arc::default(),
+            most_streams: (listener::connection_cap() / 2).max(1),
         }
     }
 

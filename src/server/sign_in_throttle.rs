@@ -18,6 +18,9 @@ use crate::domain::sign_in::{
 
 /// Records kept per kind at most; beyond, spent ones go first, then the oldest.
 const MOST_KEPT: usize = 20_000;
+/// Addresses remembered per name as ones it signed in from: one account signing in from
+/// thousands of addresses must not push other users' addresses out of memory.
+const MOST_ADDRESSES_PER_NAME: usize = 16;
 
 /// Why a sign-in is not tried now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +61,8 @@ pub struct SignInThrottle {
 struct Kept {
     names: Forgetful<LockKey, NameEntry>,
     addresses: Forgetful<ClientKey, AddressEntry>,
-    known: Forgetful<(ClientKey, String), Instant>,
+    /// Per name, the addresses it signed in from and when, newest last.
+    known: Forgetful<String, Vec<(ClientKey, Instant)>>,
 }
 
 /// Whose failures a lock counts. A name tried from an address it signed in from lately
@@ -108,10 +112,10 @@ impl SignInThrottle {
     pub fn begin(&self, name: &str, client: ClientKey) -> Result<Attempt<'_>, Refusal> {
         let now = Instant::now();
         let mut kept = self.lock();
-        let known = kept
-            .known
-            .get(&(client, name.to_string()))
-            .is_some_and(|at| now.saturating_duration_since(*at) < KNOWN_FOR);
+        let known = kept.known.get(name).is_some_and(|seen| {
+            seen.iter()
+                .any(|(at, when)| *at == client && now.saturating_duration_since(*when) < KNOWN_FOR)
+        });
         let lock = LockKey {
             name: name.to_string(),
             known_at: known.then_some(client),
@@ -286,11 +290,22 @@ impl Attempt<'_> {
                 None => {}
             }
         }
+        let mut seen = kept.known.get(&self.lock.name).cloned().unwrap_or_default();
+        seen.retain(|(at, when)| {
+            *at != self.client && now.saturating_duration_since(*when) < KNOWN_FOR
+        });
+        if seen.len() >= MOST_ADDRESSES_PER_NAME {
+            seen.remove(0);
+        }
+        seen.push((self.client, now));
         kept.known.put(
-            (self.client, self.lock.name.clone()),
-            now,
-            |at| now.saturating_duration_since(*at) >= KNOWN_FOR,
-            |at| (false, Some(*at)),
+            self.lock.name.clone(),
+            seen,
+            |seen| {
+                seen.iter()
+                    .all(|(_, when)| now.saturating_duration_since(*when) >= KNOWN_FOR)
+            },
+            |seen| (false, seen.last().map(|(_, when)| *when)),
         );
     }
 
@@ -461,6 +476,22 @@ mod tests {
             matches!(t.begin("mei", client(5)), Err(Refusal::Name { .. })),
             "guesses at her desk lock it there too"
         );
+    }
+
+    #[test]
+    fn one_account_signing_in_everywhere_does_not_make_others_forget_their_desks() {
+        let t = throttle(2, 100);
+        t.begin("mei", client(5))
+            .expect("mei at her desk")
+            .succeeded();
+        for n in 0..(MOST_KEPT as u32 + 100) {
+            let ip = IpAddr::from([10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+            t.begin("shop", ip.into()).expect("the shop").succeeded();
+        }
+        for _ in 0..2 {
+            t.begin("mei", client(66)).expect("a guess").failed();
+        }
+        assert!(t.begin("mei", client(5)).is_ok(), "her desk is still hers");
     }
 
     #[test]
