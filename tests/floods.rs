@@ -27,6 +27,17 @@ async fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
     .is_ok()
 }
 
+/// Raises this process's open-file limit; false (with a note) if the machine's hard limit
+/// leaves too few for the floods here, which run side by side (about 4,000 at once).
+fn enough_open_files() -> bool {
+    let ours = raise_open_file_limit();
+    if ours < 4_096 {
+        eprintln!("skipped: the floods need 4,096 open files and the hard limit here is {ours}");
+        return false;
+    }
+    true
+}
+
 /// `/healthz` answers 200 at all (within 20 s: a bound on waiting, not a speed goal).
 async fn assert_healthy(http: &reqwest::Client, base: &str) {
     let res = tokio::time::timeout(
@@ -74,11 +85,9 @@ async fn healthz_answers_while_idle_connections_flood_a_low_open_file_limit() {
     let Some(server) = RealServer::start(env!("CARGO_BIN_EXE_backroom"), Some(1024)) else {
         return;
     };
-    let ours = raise_open_file_limit();
-    assert!(
-        ours > 2_100,
-        "this test needs 2,100 open files; the hard limit is {ours}"
-    );
+    if !enough_open_files() {
+        return;
+    }
     let mut idle = Vec::with_capacity(2_000);
     for _ in 0..2_000 {
         match TcpStream::connect(server.addr).await {
@@ -96,7 +105,9 @@ async fn newcomers_are_answered_beside(opening: &'static [u8], read_answer: bool
     let Some(server) = RealServer::start(env!("CARGO_BIN_EXE_backroom"), Some(1024)) else {
         return;
     };
-    raise_open_file_limit();
+    if !enough_open_files() {
+        return;
+    }
     let mut held = Vec::new();
     for n in 0..900u32 {
         let address = std::net::IpAddr::from([127, 0, 0, 10 + (n % 4) as u8]);
