@@ -301,15 +301,20 @@ async fn connection(
             receiving.done();
         }
         parts.extensions.insert(ConnectInfo(peer));
-        let body = Body::new(RequestBody {
+        let body = Body::new(Watched {
             body,
-            receiving: receiving.clone(),
+            watcher: receiving.clone(),
         });
         let answer = app.clone().oneshot(hyper::Request::from_parts(parts, body));
         async move {
             let response = answer.await?;
             receiving.done();
-            Ok::<_, Infallible>(response.map(|body| Body::new(Tracked { body, _busy: busy })))
+            Ok::<_, Infallible>(response.map(|body| {
+                Body::new(Watched {
+                    body,
+                    watcher: busy,
+                })
+            }))
         }
     });
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -381,53 +386,46 @@ impl Drop for Receiving {
     }
 }
 
-/// A request's body as it comes in, telling [`Receiving`] when it has all come.
-struct RequestBody {
-    body: Incoming,
-    receiving: Arc<Receiving>,
+/// What a [`Watched`] body holds while it lasts, told when the body has all gone by.
+trait Watcher: Unpin {
+    fn body_ended(&self) {}
 }
 
-impl HttpBody for RequestBody {
+/// A request's body, telling [`Receiving`] when it has all come in.
+impl Watcher for Arc<Receiving> {
+    fn body_ended(&self) {
+        self.done();
+    }
+}
+
+/// An answer's body keeps its request counted as being answered while it is sent (an
+/// event stream for as long as it lasts): [`Answering`] counts down when dropped.
+impl Watcher for Answering {}
+
+/// A body passed on as it is, with a [`Watcher`] that lives as long as the body.
+struct Watched<B, W> {
+    body: B,
+    watcher: W,
+}
+
+impl<B, W> HttpBody for Watched<B, W>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    W: Watcher,
+{
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = B::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
         let this = self.get_mut();
         let polled = Pin::new(&mut this.body).poll_frame(cx);
         if matches!(polled, Poll::Ready(None)) || this.body.is_end_stream() {
-            this.receiving.done();
+            this.watcher.body_ended();
         }
         polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
-    }
-}
-
-/// An answer's body that keeps its request counted as being answered while it is sent
-/// (an event stream for as long as it lasts).
-struct Tracked {
-    body: Body,
-    _busy: Answering,
-}
-
-impl HttpBody for Tracked {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        Pin::new(&mut self.get_mut().body).poll_frame(cx)
     }
 
     fn is_end_stream(&self) -> bool {
