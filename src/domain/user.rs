@@ -134,11 +134,55 @@ pub fn hash_password(password: &str, salt: &[u8; 16]) -> Result<String, HashErro
 
 /// False for a wrong password and for a stored hash that cannot be parsed.
 pub fn verify_password(password: &str, phc: &str) -> bool {
-    use argon2::password_hash::PasswordVerifier;
-    password.len() <= MAX_PASSWORD_LEN * 4
-        && argon2::Argon2::default()
-            .verify_password(password.as_bytes(), phc)
-            .is_ok()
+    verify_password_in(password, phc, |blocks| {
+        Some(vec![argon2::Block::default(); blocks])
+    })
+}
+
+/// [`verify_password`] in working memory the caller lends: `memory` is asked for that many
+/// Argon2 blocks once the hash is read (`None`: no memory, the check fails). For a caller
+/// that keeps its memory between checks instead of allocating 19 MiB for each.
+pub fn verify_password_in<M: AsMut<[argon2::Block]>>(
+    password: &str,
+    phc: &str,
+    memory: impl FnOnce(usize) -> Option<M>,
+) -> bool {
+    use argon2::password_hash::phc::PasswordHash;
+    use argon2::{Algorithm, Argon2, Params, Version};
+    if password.len() > MAX_PASSWORD_LEN * 4 {
+        return false;
+    }
+    let Ok(hash) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
+        Algorithm::try_from(hash.algorithm.as_str()),
+        Params::try_from(&hash),
+        hash.salt,
+        hash.hash,
+    ) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from) {
+        None => Version::default(),
+        Some(Ok(v)) => v,
+        Some(Err(_)) => return false,
+    };
+    let blocks = params.block_count();
+    let Some(mut memory) = memory(blocks) else {
+        return false;
+    };
+    let Some(lent) = memory.as_mut().get_mut(..blocks) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
+    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
+        password.as_bytes(),
+        &salt,
+        &mut out,
+        lent,
+    );
+    hashed.is_ok() && bool::from(subtle::ConstantTimeEq::ct_eq(&out[..], expected.as_bytes()))
 }
 
 #[cfg(test)]

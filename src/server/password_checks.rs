@@ -12,10 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Block, Params, Version};
+use argon2::Block;
 
-use crate::domain::user::MAX_PASSWORD_LEN;
+use crate::domain::user::verify_password_in;
 
 /// A worker gives its memory back after this long without a check.
 const KEEP_MEMORY: Duration = Duration::from_secs(2);
@@ -142,54 +141,18 @@ fn work(queue: &Queue) {
     }
 }
 
-/// Argon2 verification as `argon2`'s own, but in `memory` (mapped here if it is missing or
-/// too small). False for a wrong password and for a hash that cannot be read.
+/// A password check in `memory`, mapped here if it is missing or too small.
 fn verify(password: &str, phc: &str, memory: &mut Option<Memory>) -> bool {
-    if password.len() > MAX_PASSWORD_LEN * 4 {
-        return false;
-    }
-    let Ok(hash) = PasswordHash::new(phc) else {
-        return false;
-    };
-    let (Ok(algorithm), Ok(params), Some(salt), Some(expected)) = (
-        Algorithm::try_from(hash.algorithm.as_str()),
-        Params::try_from(&hash),
-        hash.salt,
-        hash.hash,
-    ) else {
-        return false;
-    };
-    let version = match hash.version.map(Version::try_from) {
-        None => Version::default(),
-        Some(Ok(v)) => v,
-        Some(Err(_)) => return false,
-    };
-    let blocks = params.block_count();
-    if memory.as_ref().is_none_or(|m| m.len < blocks) {
-        *memory = None;
-        match Memory::map(blocks) {
-            Ok(m) => *memory = Some(m),
-            Err(e) => {
-                tracing::error!(error = %e, "no memory for a password check");
-                return false;
+    verify_password_in(password, phc, |blocks| {
+        if memory.as_ref().is_none_or(|m| m.len < blocks) {
+            *memory = None;
+            match Memory::map(blocks) {
+                Ok(m) => *memory = Some(m),
+                Err(e) => tracing::error!(error = %e, "no memory for a password check"),
             }
         }
-    }
-    let Some(memory) = memory.as_mut() else {
-        return false;
-    };
-    let mut out = vec![0u8; expected.len()];
-    let hashed = Argon2::new(algorithm, version, params).hash_password_into_with_memory(
-        password.as_bytes(),
-        &salt,
-        &mut out,
-        &mut memory.blocks()[..blocks],
-    );
-    hashed.is_ok() && constant_time_eq(&out, expected.as_bytes())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        memory.as_mut().map(Memory::blocks)
+    })
 }
 
 /// Argon2's working memory in pages mapped for it alone, unmapped when dropped.
