@@ -19,7 +19,8 @@ use backroom::console::label_printer::LabelPrinter;
 use backroom::console::run::{Runner, run_terminal};
 use backroom::console::scan_input::ScanInput;
 use backroom::console::theme::Theme;
-use backroom::domain::role::Role;
+use backroom::domain::channel::{self, PublicChannel};
+use backroom::domain::role::{Permission, Role};
 use backroom::domain::user::{
     check_display_name, check_new_password, hash_password, normalize_username,
 };
@@ -246,8 +247,8 @@ enum UserCommand {
     /// Add a user. The password is asked for (twice) or read from stdin.
     Add {
         username: String,
-        /// admin, ops, cs, warehouse, purchasing, analyst or auditor.
-        #[arg(long)]
+        /// The user's role (the role table in the README says what each may do).
+        #[arg(long, value_parser = role_names(), ignore_case = true)]
         role: String,
         /// Full name shown in the console (default: the user name).
         #[arg(long)]
@@ -255,6 +256,10 @@ enum UserCommand {
         /// Read the password from the first line of stdin instead of asking.
         #[arg(long)]
         password_stdin: bool,
+        /// A channel this user may post orders for (repeatable, or comma-separated);
+        /// integration users should always be bound.
+        #[arg(long = "channel")]
+        channels: Vec<String>,
     },
     /// List users with role and state.
     List,
@@ -263,13 +268,42 @@ enum UserCommand {
     /// Enable a disabled user again.
     Enable { username: String },
     /// Change a user's role.
-    SetRole { username: String, role: String },
+    SetRole {
+        username: String,
+        /// The new role (the role table in the README says what each may do).
+        #[arg(value_parser = role_names(), ignore_case = true)]
+        role: String,
+    },
     /// Set a new password; the user's sessions end.
     ResetPassword {
         username: String,
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Bind a user to the channels it may post orders for, e.g. `web,marketplace`; a
+    /// repeated channel order number is recognised within these channels only.
+    SetChannels { username: String, channels: String },
+}
+
+/// The channels named for a user, checked; `None` when none are named. Only a role that
+/// places orders can be bound.
+fn channel_binding<'a>(
+    role: Role,
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Option<Vec<PublicChannel>>> {
+    let channels = channel::binding(names)?;
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    if !role.allows(Permission::OrdersCreate) {
+        bail!("a {role} does not post orders, so it cannot be bound to channels");
+    }
+    Ok(Some(channels))
+}
+
+/// Every role, from the code, for help texts and for refusing a wrong name early.
+fn role_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(Role::names())
 }
 
 fn main() -> std::process::ExitCode {
@@ -406,14 +440,24 @@ fn log_to_stderr() {
         .init();
 }
 
+/// Files with customers' data in them are created for their owner alone.
+fn private_file(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600)
+    }
+    #[cfg(not(unix))]
+    options
+}
+
 /// The console owns the screen, so its log goes to a file.
 fn log_to_file(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating log directory {}", dir.display()))?;
     let path = dir.join("console.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
+    // Errors quoted in the log can hold customers' names and addresses.
+    let file = private_file(std::fs::OpenOptions::new().create(true).append(true))
         .open(&path)
         .with_context(|| format!("opening log file {}", path.display()))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -596,8 +640,16 @@ fn write_rejects(
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut writer =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+    // Rejected rows are customers' names, e-mails and addresses.
+    let file = private_file(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true),
+    )
+    .open(path)
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    let mut writer = csv::Writer::from_writer(file);
     let mut header = reader.headers()?.clone();
     header.push_field("error");
     writer.write_record(&header)?;
@@ -1032,9 +1084,11 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             role,
             name,
             password_stdin,
+            channels,
         } => {
             let username = normalize_username(&username)?;
             let role: Role = role.parse()?;
+            let channels = channel_binding(role, channels.iter().map(String::as_str))?;
             let display_name = name.unwrap_or_else(|| username.clone());
             check_display_name(&display_name)?;
             if store.user(&username)?.is_some() {
@@ -1048,6 +1102,7 @@ fn run_admin(args: AdminArgs) -> Result<()> {
                     display_name: &display_name,
                     role,
                     password_hash: &hash,
+                    channels: channels.as_deref(),
                 },
                 actor,
                 now,
@@ -1067,8 +1122,16 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             }
             for u in users {
                 let state = if u.disabled { "disabled" } else { "active" };
+                let channels = match &u.channels {
+                    Some(c) => {
+                        let names: Vec<&str> = c.iter().map(|c| c.as_str()).collect();
+                        format!("  (posts for {})", names.join(", "))
+                    }
+                    None if u.role == Role::Integration => "  (bound to no channel)".into(),
+                    None => String::new(),
+                };
                 println!(
-                    "{:<20} {:<11} {:<9} {}",
+                    "{:<20} {:<11} {:<9} {}{channels}",
                     u.username,
                     u.role.as_str(),
                     state,
@@ -1088,6 +1151,18 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             let role: Role = role.parse()?;
             let u = store.set_user_role(&normalize_username(&username)?, role, actor, now)?;
             println!("{} is now {}", u.username, u.role);
+        }
+        UserCommand::SetChannels { username, channels } => {
+            let username = normalize_username(&username)?;
+            let Some(user) = store.user(&username)? else {
+                bail!("user {username:?} not found");
+            };
+            let Some(channels) = channel_binding(user.role, [channels.as_str()])? else {
+                bail!("name at least one channel, e.g. web or web,marketplace");
+            };
+            let u = store.set_user_channels(&username, &channels, actor, now)?;
+            let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
+            println!("{} may post orders for {}", u.username, names.join(", "));
         }
         UserCommand::ResetPassword {
             username,

@@ -97,7 +97,7 @@ pub fn sample_order(
         }
     }
     OrderIn {
-        channel: "web".into(),
+        channel: crate::domain::channel::WEB.into(),
         channel_order_no: Some(format!("SIM-{n}")),
         customer: CustomerIn {
             name: name.into(),

@@ -122,7 +122,7 @@ fn admin_manages_users_with_clear_errors() {
     );
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("unknown role \"boss\"") && text(&out).contains("warehouse"),
+        text(&out).contains("'boss'") && text(&out).contains("warehouse"),
         "{}",
         text(&out)
     );
@@ -164,6 +164,39 @@ fn admin_manages_users_with_clear_errors() {
     );
     assert!(!out.status.success());
     assert!(text(&out).contains("not found"), "{}", text(&out));
+}
+
+#[test]
+fn user_help_lists_every_role() {
+    for command in ["set-role", "add"] {
+        let out = backroom()
+            .args(["admin", "user", command, "--help"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{command}: {}", text(&out));
+        let help = text(&out);
+        let listed = help
+            .split("[possible values: ")
+            .nth(1)
+            .and_then(|rest| rest.split(']').next())
+            .unwrap_or_else(|| panic!("{command} lists no roles: {help}"));
+        let listed: Vec<&str> = listed.split(", ").collect();
+        assert_eq!(
+            listed,
+            [
+                "admin",
+                "ops",
+                "cs",
+                "warehouse",
+                "supervisor",
+                "purchasing",
+                "analyst",
+                "auditor",
+                "integration"
+            ],
+            "{command}: {help}"
+        );
+    }
 }
 
 #[test]

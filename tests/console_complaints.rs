@@ -592,3 +592,53 @@ fn agents_have_no_approvals_queue() {
     }
     assert_eq!(views, ["mine", "unassigned", "escalated", "all"]);
 }
+
+#[test]
+fn an_auditor_reads_tickets_and_changes_none() {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(Role::Auditor));
+    let d = detail(true);
+    // Only the desk's loads are answered here; the other panes' wait.
+    for (request, lookup) in loads(&effects) {
+        let loaded = match lookup {
+            Lookup::Tickets { .. } => Loaded::Tickets(queue()),
+            Lookup::CannedReplies => Loaded::CannedReplies(Box::new(canned())),
+            _ => continue,
+        };
+        app.update(Msg::Reply(Reply::Loaded {
+            request,
+            result: Ok(loaded),
+        }));
+    }
+    assert!(
+        app.workspace()
+            .unwrap()
+            .panes
+            .contains(&PaneKind::Complaints)
+    );
+    app.update(key(KeyCode::F(8)));
+    assert_eq!(app.workspace().unwrap().active, PaneKind::Complaints);
+    app.update(key(KeyCode::Down));
+    let effects = app.update(key(KeyCode::Enter));
+    answer(&mut app, effects, &d);
+    insta::assert_snapshot!("ticket_read_only_80x24", render(&app, 80, 24));
+
+    for c in ['r', 'n', 'a', 'e', 'p', 'x', 'm'] {
+        let effects = app.update(key(KeyCode::Char(c)));
+        assert!(desk_changes(&effects).is_empty(), "{c}");
+        assert!(!app.workspace().unwrap().complaints.is_typing(), "{c}");
+    }
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Your role reads tickets; it cannot change them"),
+        "{screen}"
+    );
+    // Reading goes on: back to the queue and on to another ticket.
+    app.update(key(KeyCode::Esc));
+    let effects = app.update(key(KeyCode::Enter));
+    assert!(
+        loads(&effects)
+            .iter()
+            .any(|(_, l)| matches!(l, Lookup::Ticket(_)))
+    );
+}

@@ -115,7 +115,7 @@ fn product_detail(p: &Product) -> ProductDetail {
                 sku: p.sku.clone(),
                 product_name: p.name.clone(),
                 barcode: p.barcode.clone(),
-                location: "A-03-09".into(),
+                location: Some("A-03-09".into()),
                 on_hand: 4,
                 reserved: 2,
                 available: 2,
@@ -124,7 +124,7 @@ fn product_detail(p: &Product) -> ProductDetail {
                 sku: p.sku.clone(),
                 product_name: p.name.clone(),
                 barcode: p.barcode.clone(),
-                location: "B-07-09".into(),
+                location: Some("B-07-09".into()),
                 on_hand: 69,
                 reserved: 0,
                 available: 69,
@@ -145,6 +145,18 @@ fn working_app(role: Role) -> App {
 
 /// Answers every load effect with the fixed data, recursively.
 fn answer(app: &mut App, effects: Vec<Effect>) {
+    answer_as(app, effects, Bins::Shown);
+}
+
+/// Whether the answers name bins: not for a caller without `locations.read` (an agent),
+/// whose orders come without `pick_from` and whose product stock is one line of totals.
+#[derive(Clone, Copy, PartialEq)]
+enum Bins {
+    Shown,
+    Hidden,
+}
+
+fn answer_as(app: &mut App, effects: Vec<Effect>, bins: Bins) {
     for effect in effects {
         let reply = match effect {
             Effect::CheckHealth => Reply::Health(Ok(())),
@@ -182,10 +194,18 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
                     }),
                 }
             }
-            Effect::LoadOrder { request, key } => Reply::Order {
-                request,
-                result: Ok(Box::new(order_detail(&key))),
-            },
+            Effect::LoadOrder { request, key } => {
+                let mut detail = order_detail(&key);
+                if bins == Bins::Hidden {
+                    for line in &mut detail.lines {
+                        line.pick_from = None;
+                    }
+                }
+                Reply::Order {
+                    request,
+                    result: Ok(Box::new(detail)),
+                }
+            }
             Effect::LoadShippingNote { request, key } => Reply::ShippingNote {
                 request,
                 result: Ok(shipping_note(&key)),
@@ -211,9 +231,23 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
             }
             Effect::LoadProduct { request, key } => {
                 let p = products().into_iter().find(|p| p.sku == key).unwrap();
+                let mut detail = product_detail(&p);
+                if bins == Bins::Hidden {
+                    let (on_hand, reserved) = detail
+                        .stock
+                        .iter()
+                        .fold((0, 0), |(h, r), s| (h + s.on_hand, r + s.reserved));
+                    detail.stock = vec![StockLevel {
+                        location: None,
+                        on_hand,
+                        reserved,
+                        available: on_hand - reserved,
+                        ..detail.stock[0].clone()
+                    }];
+                }
                 Reply::Product {
                     request,
-                    result: Ok(Box::new(product_detail(&p))),
+                    result: Ok(Box::new(detail)),
                 }
             }
             // No stocktake in these tests.
@@ -225,7 +259,7 @@ fn answer(app: &mut App, effects: Vec<Effect>) {
             other => panic!("unexpected effect {other:?}"),
         };
         let next = app.update(Msg::Reply(reply));
-        answer(app, next);
+        answer_as(app, next, bins);
     }
 }
 
@@ -256,10 +290,10 @@ fn order_detail(number: &str) -> OrderDetail {
                 unit_price: eur(1290),
                 catalogue_price: Some(eur(1290)),
                 backordered: 1,
-                pick_from: vec![backroom::api::PickLocation {
+                pick_from: Some(vec![backroom::api::PickLocation {
                     location: "A-03-09".into(),
                     qty: 1,
-                }],
+                }]),
             },
             OrderLine {
                 line_no: 2,
@@ -269,7 +303,7 @@ fn order_detail(number: &str) -> OrderDetail {
                 unit_price: eur(3490),
                 catalogue_price: Some(eur(3490)),
                 backordered: 0,
-                pick_from: Vec::new(),
+                pick_from: Some(Vec::new()),
             },
         ],
         history: vec![
@@ -987,4 +1021,39 @@ fn a_refused_change_sounds_the_error_cue_and_f9_mutes() {
     assert_eq!(app.update(key(KeyCode::F(9))), vec![Effect::Mute(true)]);
     assert!(render(&app, 80, 24).contains("sound cues off"));
     assert_eq!(app.update(key(KeyCode::F(9))), vec![Effect::Mute(false)]);
+}
+
+#[test]
+fn an_agent_sees_orders_and_stock_without_bins() {
+    let mut app = app_with("default", "default");
+    let effects = app.signed_in(me(Role::Cs));
+    answer_as(&mut app, effects, Bins::Hidden);
+    let effects = app.update(key(KeyCode::F(1)));
+    answer_as(&mut app, effects, Bins::Hidden);
+    for _ in 0..2 {
+        let effects = app.update(key(KeyCode::Char('j')));
+        answer_as(&mut app, effects, Bins::Hidden);
+    }
+    let effects = app.update(key(KeyCode::Enter));
+    answer_as(&mut app, effects, Bins::Hidden);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("SO-001198") && screen.contains("Alishan oolong"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 back-ordered"), "{screen}");
+    assert!(!screen.contains("A-03-09"), "{screen}");
+
+    let effects = app.update(key(KeyCode::Esc));
+    answer_as(&mut app, effects, Bins::Hidden);
+    let effects = app.update(key(KeyCode::F(2)));
+    answer_as(&mut app, effects, Bins::Hidden);
+    let effects = app.update(key(KeyCode::Enter));
+    answer_as(&mut app, effects, Bins::Hidden);
+    let screen = render(&app, 80, 24);
+    assert!(
+        !screen.contains("A-03-09") && !screen.contains("B-07-09"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("products_without_bins_80x24", screen);
 }

@@ -82,7 +82,7 @@ async fn ticket_about_an_order(server: &TestServer, cs: &str) -> (Value, String)
         .await;
     assert!(res.status().is_success());
     let receipt: Value = res.json().await.unwrap();
-    let tk = receipt["ticket"]["number"].as_str().unwrap().to_string();
+    let tk = receipt["ticket_number"].as_str().unwrap().to_string();
     (order, tk)
 }
 
@@ -174,6 +174,12 @@ async fn a_return_authorised_at_the_desk_is_scanned_back_and_put_away_to_damaged
     );
     let back = get(&server, &cs, &format!("/api/v1/returns/{rma}")).await;
     assert_eq!(back["status"], "received", "{back}");
+    assert_eq!(
+        back["received_into"],
+        Value::Null,
+        "the desk is not told bins"
+    );
+    let back = get(&server, &wh, &format!("/api/v1/returns/{rma}")).await;
     assert_eq!(back["received_into"], "RET-01");
 
     // Put away from returns (where the pane now is) to damaged.

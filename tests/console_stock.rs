@@ -4,7 +4,8 @@
 mod console_support;
 
 use backroom::api::{
-    FeedEvent, PurchaseRequest, Receipt, ReceiptLine, ReplenishmentAlert, StockLevel, StockMovement,
+    FeedEvent, MoneyBody, Product, ProductDetail, PurchaseRequest, Receipt, ReceiptLine,
+    ReplenishmentAlert, StockLevel, StockMovement,
 };
 use backroom::client::{
     Applied, Change, ClientError, Loaded, Lookup, PurchasingChange, StockChange,
@@ -28,7 +29,7 @@ fn level(sku: &str, name: &str, barcode: String, location: &str, on_hand: i64) -
         sku: sku.into(),
         product_name: name.into(),
         barcode: Some(barcode),
-        location: location.into(),
+        location: Some(location.into()),
         on_hand,
         reserved: 2,
         available: on_hand - 2,
@@ -172,6 +173,50 @@ fn a_scanned_location_shows_what_it_holds_and_what_moved() {
     assert_eq!(asked[0].1, Lookup::ProductStock("STA-1001".into()));
 }
 
+/// An agent (no `locations.read`) looks a product up: the server answers its totals as
+/// one line without a location, and its movements without where from and to.
+#[test]
+fn an_agent_sees_a_products_totals_and_what_moved_without_places() {
+    let mut app = stock_pane(Role::Cs);
+    let asked = loads(&app.update(Msg::Scan(tea())));
+    assert_eq!(asked[0].1, Lookup::ProductStock(tea()));
+    let mut total = level("TEA-1001", "Alishan oolong, 100 g", tea(), "", 52);
+    total.location = None;
+    let product = Product {
+        id: "p1".into(),
+        sku: "TEA-1001".into(),
+        name: "Alishan oolong, 100 g".into(),
+        category: "Tea & Coffee".into(),
+        barcode: Some(tea()),
+        price: MoneyBody::from(backroom::domain::money::Money::new(
+            1290,
+            backroom::domain::money::Currency::EUR,
+        )),
+        safety_stock: 20,
+        on_hand: 52,
+        available: 50,
+    };
+    loaded(
+        &mut app,
+        asked[0].0,
+        Loaded::ProductStock(Box::new(ProductDetail {
+            product,
+            stock: vec![total],
+        })),
+    );
+    loaded(
+        &mut app,
+        asked[1].0,
+        Loaded::Movements(vec![
+            movement(7, "pick", None, None, 2),
+            movement(3, "put_away", None, None, 24),
+        ]),
+    );
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("all"), "{screen}");
+    insta::assert_snapshot!("stock_product_without_places_80x24", screen);
+}
+
 #[test]
 fn a_role_without_stock_moves_is_told_so() {
     let mut app = stock_pane(Role::Purchasing);
@@ -185,7 +230,7 @@ fn receipt(lines: Vec<(&str, i64, i64)>) -> Receipt {
     Receipt {
         id: "rc-1".into(),
         number: "RC-000007".into(),
-        location: "RCV-01".into(),
+        location: Some("RCV-01".into()),
         state: "open".into(),
         supplier: None,
         created_by: "warehouse".into(),

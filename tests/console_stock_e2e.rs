@@ -1,14 +1,22 @@
 //! The console's stock and replenishment panes through the real event loop against a real
 //! server: goods received and put away by scanning, and a purchase request made from an
-//! alert. What the keys did is checked through the server's own API.
+//! alert, and a new alert that reaches the purchasing console live, heard. What the keys
+//! did is checked through the server's own API.
 
 mod common;
 mod console_loop;
+mod stock_support;
 
+use std::sync::{Arc, Mutex};
+
+use backroom::client::{Client, LocalCache};
+use backroom::console::cue::{Cue, CueSink};
+use backroom::console::run::Runner;
 use common::TestServer;
 use console_loop::{Console, sign_in, typed};
 use crossterm::event::KeyCode;
-use serde_json::Value;
+use serde_json::{Value, json};
+use stock_support::{above_safety, send};
 
 /// What a wedge scanner types for `code`: its characters, then Enter.
 fn scan(code: &str) -> Vec<KeyCode> {
@@ -93,7 +101,7 @@ async fn receive_and_put_away_by_scanning() {
     let receipt = console.stock().receipt.clone().expect("a receipt is open");
     let number = receipt.number.clone();
     assert_eq!(receipt.state, "open");
-    assert_eq!(receipt.location, "RCV-01");
+    assert_eq!(receipt.location.as_deref(), Some("RCV-01"));
     let received: Vec<(&str, i64)> = receipt
         .lines
         .iter()
@@ -273,4 +281,83 @@ async fn purchasing_requests_from_an_alert() {
         screen.contains(&format!("{number} → purchase request {request}")),
         "{screen}"
     );
+}
+
+/// Stands in for the speaker: keeps every cue the console plays.
+#[derive(Clone, Default)]
+struct Heard(Arc<Mutex<Vec<Cue>>>);
+
+impl CueSink for Heard {
+    fn play(&self, cue: Cue) {
+        self.0.lock().unwrap().push(cue);
+    }
+    fn set_muted(&self, _muted: bool) {}
+}
+
+#[tokio::test]
+async fn a_new_alert_reaches_the_purchasing_console_live_and_is_heard() {
+    let server = TestServer::start().await;
+    let ops = server.token("ops").await;
+    let purchasing = server.token("purchasing").await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = Client::new(&server.base).unwrap();
+    // The console follows the stream from here on, however soon after signing in the alert
+    // comes: what a console resuming from its cache does.
+    LocalCache::open(&LocalCache::path_for(
+        dir.path(),
+        client.base_url(),
+        "purchasing",
+    ))
+    .unwrap()
+    .keep_last_event(server.store.last_event_id().unwrap())
+    .unwrap();
+    let heard = Heard::default();
+    let mut console = Console::new(&server);
+    console.runner = Runner::new(client, None)
+        .with_cache_dir(dir.path().to_path_buf())
+        .with_cues(heard.clone());
+    console.runner.follow_events();
+    console.keys(sign_in("purchasing"), false).await;
+    let before = heard.0.lock().unwrap().len();
+
+    // Lost units take a product below safety stock while purchasing looks at its alerts.
+    let (sku, bin, free, safety) = above_safety(&server);
+    let (status, lost) = send(
+        &server,
+        &ops,
+        "/api/v1/stock/adjustments",
+        Some("lost-while-watched"),
+        json!({ "product": sku, "location": bin, "delta": -(free - (safety - 1)), "reason": "lost" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{lost}");
+    let number = items(
+        &server,
+        &purchasing,
+        "/api/v1/replenishment/alerts?limit=200",
+    )
+    .await
+    .iter()
+    .find(|a| a["sku"] == sku.as_str())
+    .map(|a| a["number"].as_str().unwrap().to_string())
+    .expect("the new alert");
+
+    // No key is pressed: the stream brings it.
+    let said = format!("New alert {number}: {sku} is below safety stock");
+    let mut screen = String::new();
+    for _ in 0..100 {
+        screen = console.keys(vec![KeyCode::Null], false).await;
+        let pane = &console.app.workspace().expect("signed in").replenishment;
+        if screen.contains(&said) && pane.alerts.iter().any(|a| a.number == number) {
+            break;
+        }
+    }
+    assert!(screen.contains(&said), "{screen}");
+    let pane = &console.app.workspace().expect("signed in").replenishment;
+    assert!(
+        pane.alerts.iter().any(|a| a.number == number),
+        "the pane lists {number}"
+    );
+    assert!(screen.contains(&number), "{screen}");
+    assert_eq!(heard.0.lock().unwrap()[before..], [Cue::Warn]);
 }

@@ -4,7 +4,8 @@
 mod console_support;
 
 use backroom::api::{
-    CountLine, CountLocation, CounterFigures, LedgerLine, Stocktake, StocktakeReport,
+    CountLine, CountLocation, CounterFigures, LedgerLine, Problem, ProblemType, Stocktake,
+    StocktakeReport,
 };
 use backroom::client::{Applied, Change, ClientError, CountChange, Loaded, Lookup};
 use backroom::console::app::{App, Effect, Msg, PaneKind, Reply};
@@ -507,4 +508,37 @@ fn offline_approving_says_it_needs_the_server_and_changes_nothing() {
         screen.contains("Approving counts needs the server"),
         "{screen}"
     );
+}
+
+#[test]
+fn approving_ones_own_count_is_refused_by_the_server_and_says_why() {
+    let mut st = count();
+    st.state = "review".into();
+    for l in &mut st.locations {
+        l.state = "closed".into();
+    }
+    let mut own = line("A-01-01", "TEA-1001", "Alishan oolong, 100 g", tea(), 8);
+    own.state = "variance".into();
+    own.counted_by = Some("supervisor".into());
+    own.expected = Some(10);
+    own.variance = Some(-2);
+    st.lines = vec![own];
+    let mut app = counting(Role::Supervisor, vec![st]);
+    app.update(key(KeyCode::Enter));
+    // The pane offers approval (the server decides whose count is whose) and sends it.
+    let sent = count_changes(&app.update(key(KeyCode::Char('a'))));
+    assert_eq!(sent.len(), 1);
+    let problem = Problem::new(
+        ProblemType::SecondPersonRequired,
+        "TEA-1001 at A-01-01 in ST-000003: you counted it; another person with stocktake.manage must approve it (ask supervisor2)".to_string(),
+    );
+    let refused = app.update(Msg::Reply(Reply::Mutated {
+        change: Change::Count(sent[0].clone()),
+        result: Err(ClientError::Problem(Box::new(problem))),
+    }));
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("you counted it"), "{screen}");
+    // Still waiting for review: nothing was approved here.
+    assert!(screen.contains("variance"), "{screen}");
 }

@@ -2,11 +2,13 @@
 //! and streams that end when the server stops.
 
 mod common;
+mod stock_support;
 
 use std::time::Duration;
 
 use common::{TestServer, expect_problem};
 use serde_json::{Value, json};
+use stock_support::{above_safety, send};
 
 struct Sse {
     res: reqwest::Response,
@@ -137,17 +139,13 @@ async fn resume_gets_what_was_missed_in_order_then_live_events() {
 }
 
 #[tokio::test]
-async fn the_stream_needs_orders_read_and_a_numeric_last_event_id() {
+async fn any_signed_in_user_may_follow_and_last_event_id_is_a_number() {
     let s = TestServer::start().await;
+    let res = s.http.get(s.url("/api/v1/events")).send().await.unwrap();
+    expect_problem(res, 401, "/problems/unauthenticated").await;
+    // Even a storefront's key: it hears nothing, for it may read no event's kind.
     let shop = s.token("integration").await;
-    let res = s
-        .http
-        .get(s.url("/api/v1/events"))
-        .bearer_auth(&shop)
-        .send()
-        .await
-        .unwrap();
-    expect_problem(res, 403, "/problems/forbidden").await;
+    Sse::open(&s, &shop, None).await;
     let ops = s.token("ops").await;
     let res = s
         .http
@@ -276,4 +274,57 @@ async fn one_user_may_hold_only_so_many_streams() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(reopened, "a slot comes free when a stream closes");
+}
+
+#[tokio::test]
+async fn purchasing_follows_the_stream_and_hears_of_alerts_not_of_orders() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let shop = s.token("integration").await;
+    let purchasing = s.token("purchasing").await;
+    let mut theirs = Sse::open(&s, &purchasing, None).await;
+    let mut ops_feed = Sse::open(&s, &ops, None).await;
+
+    // An order comes first: ops hears of it; purchasing, which reads no orders, must not.
+    let placed = s.place_tea_order(&shop, "buyer-1").await;
+    let heard_by_ops = ops_feed.next().await.expect("ops' stream open");
+    assert_eq!(heard_by_ops.kind, "order.created");
+    assert_eq!(heard_by_ops.data["entity_id"], placed["order"]["id"]);
+
+    // Then lost units take a product below its safety stock: a new alert.
+    let (sku, bin, free, safety) = above_safety(&s);
+    let (status, lost) = send(
+        &s,
+        &ops,
+        "/api/v1/stock/adjustments",
+        Some("lost-below-safety"),
+        json!({ "product": sku, "location": bin, "delta": -(free - (safety - 1)), "reason": "lost" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{lost}");
+
+    let mut before = Vec::new();
+    let alert = loop {
+        let e = theirs.next().await.expect("purchasing's stream open");
+        if e.kind == "stock.alert_raised" && e.data["payload"]["sku"] == sku.as_str() {
+            break e;
+        }
+        before.push(e.kind);
+    };
+    assert!(
+        before
+            .iter()
+            .all(|k| k.starts_with("stock.") || k.starts_with("purchase.")),
+        "purchasing heard what is not its work: {before:?}"
+    );
+    let number = alert.data["payload"]["number"].as_str().expect("number");
+    let (status, listed) = s
+        .get(
+            &purchasing,
+            &format!("/api/v1/replenishment/alerts/{number}"),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["sku"], sku.as_str());
+    assert_eq!(listed["state"], "open");
 }

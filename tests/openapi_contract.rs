@@ -260,7 +260,7 @@ async fn faq_rules_the_server_keeps_fit_the_document_and_none_matches_everything
     };
 
     // An empty pattern answered every message; the document said patterns were not blank.
-    let res = put(json!([{ "name": "all", "patterns": ["where", ""], "reply": "Hello" }]))
+    let res = put(json!({ "version": 0, "rules": [{ "name": "all", "patterns": ["where", ""], "reply": "Hello" }] }))
         .await
         .unwrap();
     let problem = expect_problem(res, 400, "/problems/invalid-input").await;
@@ -272,7 +272,7 @@ async fn faq_rules_the_server_keeps_fit_the_document_and_none_matches_everything
     );
 
     // Spaces are a pattern like any other: kept, and described as kept.
-    let res = put(json!([{ "name": "spaced", "patterns": ["   "], "reply": "Hello" }]))
+    let res = put(json!({ "version": 0, "rules": [{ "name": "spaced", "patterns": ["   "], "reply": "Hello" }] }))
         .await
         .unwrap();
     assert_eq!(res.status(), 200);

@@ -6,15 +6,15 @@
 mod common;
 mod stock_support;
 
-use backroom::domain::role::Role;
+use backroom::domain::role::{Permission, Role};
 use backroom::domain::user::hash_password;
 use backroom::store::NewUser;
 use common::{TestServer, expect_problem, ok};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use stock_support::{
-    all_stock, assert_ledger_holds, balance, empty_bins, movements, place, price_and_safety, send,
-    single_bin_product, text,
+    all_stock, assert_ledger_holds, balance, balances, empty_bins, movements, place,
+    price_and_safety, send, single_bin_product, text,
 };
 
 /// Puts units of products into a bin with `found` adjustments, so the ledger has them.
@@ -118,6 +118,7 @@ async fn second_counter(s: &TestServer) -> String {
                 display_name: "Second Counter",
                 role: Role::Warehouse,
                 password_hash: &hash,
+                channels: None,
             },
             "test",
             Timestamp::now(),
@@ -1271,4 +1272,608 @@ async fn a_count_assigned_to_one_counter_is_recounted_by_someone_else() {
         line(&get(&s, &supervisor, &key).await, &bin, &p)["counted"],
         9
     );
+}
+
+/// Adds a user with `role` and signs them in.
+async fn signed_in_user(s: &TestServer, username: &str, role: Role) -> String {
+    let password = format!("{username}-counts-2024");
+    let hash = hash_password(&password, &[9u8; 16]).expect("hash");
+    s.store
+        .add_user(
+            &NewUser {
+                username,
+                display_name: username,
+                role,
+                password_hash: &hash,
+                channels: None,
+            },
+            "test",
+            Timestamp::now(),
+        )
+        .expect("user");
+    let res = s
+        .http
+        .post(s.url("/api/v1/auth/login"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.expect("body");
+    text(&body, "token")
+}
+
+/// Starts counting a location (the route takes no body).
+async fn start_counting(
+    s: &TestServer,
+    token: &str,
+    stocktake: &str,
+    code: &str,
+    key: &str,
+) -> Value {
+    let res = s
+        .http
+        .post(s.url(&format!(
+            "/api/v1/stocktakes/{stocktake}/locations/{code}/start"
+        )))
+        .bearer_auth(token)
+        .header("idempotency-key", key)
+        .send()
+        .await
+        .expect("start");
+    ok(res).await
+}
+
+/// Counts `sku` at `bin` as `token` (starting and closing it), `counted` units.
+async fn count_alone(
+    s: &TestServer,
+    token: &str,
+    stocktake: &str,
+    bin: &str,
+    sku: &str,
+    counted: i64,
+) -> Value {
+    start_counting(s, token, stocktake, bin, &format!("{bin}-start")).await;
+    at(
+        s,
+        token,
+        stocktake,
+        bin,
+        "count",
+        &format!("{bin}-count"),
+        json!({ "product": sku, "qty": counted, "set": true }),
+    )
+    .await;
+    at(
+        s,
+        token,
+        stocktake,
+        bin,
+        "close",
+        &format!("{bin}-close"),
+        json!({}),
+    )
+    .await
+}
+
+async fn approve(
+    s: &TestServer,
+    token: &str,
+    stocktake: &str,
+    key: &str,
+    body: Value,
+) -> reqwest::Response {
+    s.post(
+        token,
+        &format!("/api/v1/stocktakes/{stocktake}/approve"),
+        Some(key),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn nobody_approves_their_own_count() {
+    let s = TestServer::start().await;
+    let supervisor = s.token("supervisor").await;
+    let other_supervisor = signed_in_user(&s, "supervisor2", Role::Supervisor).await;
+    let bins = empty_bins(&s);
+    let (bin, other_bin) = (bins[0].clone(), bins[1].clone());
+    let skus = some_skus(&s, 2, &[]);
+    let (p, q) = (skus[0].as_str(), skus[1].as_str());
+    stock_bin(&s, &supervisor, &bin, &[(p, 6)]).await;
+    stock_bin(&s, &supervisor, &other_bin, &[(q, 4)]).await;
+    let created = create(
+        &s,
+        &supervisor,
+        "st",
+        json!({ "scope": "locations", "locations": [bin, other_bin],
+                "tolerance_qty": WIDE.0, "tolerance_value": WIDE.1 }),
+    )
+    .await;
+    let key = text(&created, "number");
+
+    // The supervisor counts one bin of the blind count: while counting it, not even a
+    // supervisor sees what the ledger expects there.
+    start_counting(&s, &supervisor, &key, &bin, "sup-start").await;
+    let counting = get(&s, &supervisor, &key).await;
+    assert!(
+        counting["ledger"]
+            .as_array()
+            .expect("ledger")
+            .iter()
+            .all(|l| l["location"] != bin.as_str()),
+        "{counting}"
+    );
+    assert!(
+        counting["ledger"]
+            .as_array()
+            .expect("ledger")
+            .iter()
+            .any(|l| l["location"] == other_bin.as_str()),
+        "the bin nobody counts yet is shown: {counting}"
+    );
+    at(
+        &s,
+        &supervisor,
+        &key,
+        &bin,
+        "count",
+        "sup-count",
+        json!({ "product": p, "qty": 8, "set": true }),
+    )
+    .await;
+    let closed = at(&s, &supervisor, &key, &bin, "close", "sup-close", json!({})).await;
+    assert_eq!(line(&closed, &bin, p)["expected"], 6, "closed: shown again");
+    // The warehouse counts the other.
+    let warehouse = s.token("warehouse").await;
+    count_alone(&s, &warehouse, &key, &other_bin, q, 3).await;
+    assert_eq!(get(&s, &supervisor, &key).await["state"], "review");
+
+    // The counter may not approve their own line, named or among all.
+    for (idem, body) in [
+        (
+            "own-line",
+            json!({ "lines": [{ "location": bin, "sku": p }] }),
+        ),
+        ("own-all", json!({})),
+        (
+            "own-with-reason",
+            json!({ "lines": [{ "location": bin, "sku": p }], "reason": "I am sure" }),
+        ),
+    ] {
+        let res = approve(&s, &supervisor, &key, idem, body).await;
+        let problem = expect_problem(res, 403, "/problems/second-person-required").await;
+        let detail = text(&problem, "detail");
+        assert!(
+            detail.contains(p) && detail.contains(&bin) && detail.contains("you counted it"),
+            "{detail}"
+        );
+        assert!(detail.contains("supervisor2"), "says whom to ask: {detail}");
+    }
+    assert_eq!(balance(&s, p, &bin), (6, 0), "nothing changed");
+    assert_eq!(balance(&s, q, &other_bin), (4, 0), "nothing changed");
+    assert!(count_movements(&s, &key).is_empty());
+
+    // What someone else counted, the supervisor approves.
+    let approved = ok(approve(
+        &s,
+        &supervisor,
+        &key,
+        "others",
+        json!({ "lines": [{ "location": other_bin, "sku": q }] }),
+    )
+    .await)
+    .await;
+    assert_eq!(line(&approved, &other_bin, q)["state"], "approved");
+    assert_eq!(balance(&s, q, &other_bin), (3, 0));
+
+    // Another supervisor approves the first one's count.
+    let approved = ok(approve(&s, &other_supervisor, &key, "second", json!({})).await).await;
+    assert_eq!(line(&approved, &bin, p)["state"], "approved");
+    assert_eq!(line(&approved, &bin, p)["reviewed_by"], "supervisor2");
+    assert_eq!(approved["state"], "done");
+    assert_eq!(balance(&s, p, &bin), (8, 0));
+    assert_eq!(count_movements(&s, &key).len(), 2);
+    let (_, log) = s
+        .get(&s.token("auditor").await, "/api/v1/audit?limit=50")
+        .await;
+    assert!(
+        log["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|e| e["action"] != "stocktake.self_approved"),
+        "no self-approval: {log}"
+    );
+    assert_ledger_holds(&s);
+}
+
+#[tokio::test]
+async fn an_admin_alone_approves_their_own_count_only_with_a_reason_and_it_is_audited() {
+    let s = TestServer::start().await;
+    let admin = s.token("admin").await;
+    let bin = empty_bins(&s)[0].clone();
+    let p = some_skus(&s, 1, &[])[0].clone();
+    stock_bin(&s, &admin, &bin, &[(&p, 6)]).await;
+    let created = create(
+        &s,
+        &admin,
+        "st",
+        json!({ "scope": "locations", "locations": [bin],
+                "tolerance_qty": WIDE.0, "tolerance_value": WIDE.1 }),
+    )
+    .await;
+    let key = text(&created, "number");
+    count_alone(&s, &admin, &key, &bin, &p, 5).await;
+
+    // While anyone else may approve counts, the admin may not approve their own, reason
+    // or not.
+    let res = approve(
+        &s,
+        &admin,
+        &key,
+        "early",
+        json!({ "reason": "short-staffed" }),
+    )
+    .await;
+    let problem = expect_problem(res, 403, "/problems/second-person-required").await;
+    assert!(
+        text(&problem, "detail").contains("you counted it"),
+        "{problem}"
+    );
+
+    // Everyone else who may approve counts is away (disabled).
+    let managers: Vec<String> = s
+        .store
+        .list_users()
+        .expect("users")
+        .into_iter()
+        .filter(|u| {
+            u.username != "admin" && !u.disabled && u.role.allows(Permission::StocktakeManage)
+        })
+        .map(|u| u.username)
+        .collect();
+    assert!(!managers.is_empty());
+    for name in &managers {
+        s.store
+            .set_user_disabled(name, true, "test", Timestamp::now())
+            .expect("disable");
+    }
+
+    // Without a reason: refused, saying a reason is what it takes.
+    for (idem, body) in [
+        ("no-reason", json!({})),
+        ("blank-reason", json!({ "reason": "   " })),
+    ] {
+        let res = approve(&s, &admin, &key, idem, body).await;
+        let problem = expect_problem(res, 403, "/problems/second-person-required").await;
+        assert!(text(&problem, "detail").contains("reason"), "{problem}");
+    }
+    // A reason that is no plain text, or too long, is refused as input.
+    for (idem, reason) in [
+        ("bidi", "\u{202E}night shift".to_string()),
+        ("bell", "night\u{7} shift".to_string()),
+        ("long", "x".repeat(501)),
+    ] {
+        let res = approve(&s, &admin, &key, idem, json!({ "reason": reason })).await;
+        expect_problem(res, 400, "/problems/invalid-input").await;
+    }
+    assert_eq!(balance(&s, &p, &bin), (6, 0), "nothing changed");
+
+    let approved = ok(approve(
+        &s,
+        &admin,
+        &key,
+        "with-reason",
+        json!({ "reason": "Only manager on the night shift" }),
+    )
+    .await)
+    .await;
+    assert_eq!(line(&approved, &bin, &p)["state"], "approved");
+    assert_eq!(line(&approved, &bin, &p)["reviewed_by"], "admin");
+    assert_eq!(balance(&s, &p, &bin), (5, 0));
+
+    let (_, log) = s.get(&admin, "/api/v1/audit?limit=50").await;
+    let entries = log["items"].as_array().expect("items");
+    let own = entries
+        .iter()
+        .find(|e| e["action"] == "stocktake.self_approved")
+        .unwrap_or_else(|| panic!("no self-approval audited: {log}"));
+    assert_eq!(own["actor"], "admin");
+    assert_eq!(own["detail"]["number"], key.as_str());
+    assert_eq!(own["detail"]["reason"], "Only manager on the night shift");
+    assert_eq!(
+        own["detail"]["lines"],
+        json!([{ "location": bin, "sku": p }])
+    );
+    assert!(entries.iter().any(|e| e["action"] == "stocktake.approve"));
+}
+
+/// Items of a page answer.
+fn items(page: &Value) -> &Vec<Value> {
+    page["items"].as_array().expect("items")
+}
+
+#[tokio::test]
+async fn a_counter_at_a_blind_location_sees_no_on_hand_for_it_until_closed() {
+    let s = TestServer::start().await;
+    s.park_waiting_orders();
+    let supervisor = s.token("supervisor").await;
+    let warehouse = s.token("warehouse").await;
+    let ops = s.token("ops").await;
+    // P waits in its bin X for an order; a few more units of it are in bin Y.
+    let (p, x) = single_bin_product(&s, 5, &[]);
+    place(&s, &ops, "blind-1", &[(&p, 2)]).await;
+    let list = ok(s
+        .post(&ops, "/api/v1/pick-lists/claim", Some("claim"), json!({}))
+        .await)
+    .await;
+    assert_eq!(list["lines"][0]["location"], x.as_str());
+    let list_number = text(&list, "number");
+    let y = empty_bins(&s)[0].clone();
+    stock_bin(&s, &supervisor, &y, &[(&p, 3)]).await;
+
+    let created = create(
+        &s,
+        &supervisor,
+        "st",
+        json!({ "scope": "locations", "locations": [x], "counters": ["warehouse"] }),
+    )
+    .await;
+    let key = text(&created, "number");
+    let mark = s.store.last_event_id().expect("events");
+    let stock_at_x = format!("/api/v1/stock?location={x}");
+    let (_, before) = s.get(&warehouse, &stock_at_x).await;
+    assert!(!items(&before).is_empty(), "shown before counting starts");
+
+    start_counting(&s, &warehouse, &key, &x, "start").await;
+    let total = |rows: &std::collections::BTreeMap<String, (i64, i64)>, with_x: bool| {
+        rows.iter()
+            .filter(|(code, _)| with_x || **code != x)
+            .fold((0, 0), |(h, r), (_, (on_hand, reserved))| {
+                (h + on_hand, r + reserved)
+            })
+    };
+    let held = balances(&s, &p);
+    assert!(held.contains_key(&x) && held.contains_key(&y));
+
+    // Stock per location, per product, and as a list.
+    let (status, at_x) = s.get(&warehouse, &stock_at_x).await;
+    assert_eq!(status, 200);
+    assert!(items(&at_x).is_empty(), "{at_x}");
+    let (_, of_p) = s.get(&warehouse, &format!("/api/v1/stock?sku={p}")).await;
+    assert!(
+        items(&of_p).iter().all(|l| l["location"] != x.as_str()),
+        "{of_p}"
+    );
+    assert!(
+        items(&of_p).iter().any(|l| l["location"] == y.as_str()),
+        "{of_p}"
+    );
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/stock?limit=100&cursor={}", urlencode(c)),
+            None => "/api/v1/stock?limit=100".to_string(),
+        };
+        let (status, page) = s.get(&warehouse, &path).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(
+            items(&page).iter().all(|l| l["location"] != x.as_str()),
+            "{page}"
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    // The product: no line at X, totals without it.
+    let (without_x, reserved_without_x) = total(&held, false);
+    let (_, detail) = s.get(&warehouse, &format!("/api/v1/products/{p}")).await;
+    assert!(
+        detail["stock"]
+            .as_array()
+            .expect("stock")
+            .iter()
+            .all(|l| l["location"] != x.as_str()),
+        "{detail}"
+    );
+    assert_eq!(detail["product"]["on_hand"], without_x, "{detail}");
+    assert_eq!(
+        detail["product"]["available"],
+        without_x - reserved_without_x
+    );
+    let (_, found) = s.get(&warehouse, &format!("/api/v1/products?q={p}")).await;
+    let listed = items(&found)
+        .iter()
+        .find(|i| i["sku"] == p.as_str())
+        .expect("listed");
+    assert_eq!(listed["on_hand"], without_x, "{found}");
+    // Movements: none into or out of X.
+    let (_, moved) = s
+        .get(&warehouse, &format!("/api/v1/stock/movements?location={x}"))
+        .await;
+    assert!(items(&moved).is_empty(), "{moved}");
+    let (_, moved) = s
+        .get(&warehouse, &format!("/api/v1/stock/movements?product={p}"))
+        .await;
+    assert!(!items(&moved).is_empty(), "Y's movements are shown");
+    assert!(
+        items(&moved)
+            .iter()
+            .all(|m| m["from"] != x.as_str() && m["to"] != x.as_str()),
+        "{moved}"
+    );
+    // The catalogue feed carries no stock figures at all.
+    let (status, feed) = s
+        .get(&warehouse, "/api/v1/catalog/changes?limit=5000")
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        !feed.to_string().contains("on_hand"),
+        "the feed has stock figures"
+    );
+    // The stocktake itself, blind as ever.
+    assert_blind(&get(&s, &warehouse, &key).await);
+    // Others, who are not counting X, see it all.
+    let (_, seen) = s.get(&supervisor, &stock_at_x).await;
+    assert!(!items(&seen).is_empty());
+    let (_, detail_sup) = s.get(&supervisor, &format!("/api/v1/products/{p}")).await;
+    assert_eq!(detail_sup["product"]["on_hand"], total(&held, true).0);
+
+    // The picker finds X short: the event names X and what was missing.
+    let shorted = ok(s
+        .post(
+            &ops,
+            &format!("/api/v1/pick-lists/{list_number}/lines/1/short"),
+            Some("short"),
+            json!({ "picked": 0, "reason": "short" }),
+        )
+        .await)
+    .await;
+    assert_eq!(shorted["lines"][0]["state"], "short", "{shorted}");
+    // A later event everyone here hears, to read up to.
+    create(
+        &s,
+        &supervisor,
+        "st-later",
+        json!({ "scope": "locations", "locations": [y] }),
+    )
+    .await;
+    let short_at_x = |events: &[(String, Value)]| {
+        events
+            .iter()
+            .any(|(kind, data)| kind == "pick.short" && data["payload"]["location"] == x.as_str())
+    };
+    assert!(
+        short_at_x(&heard_until_a_new_count(&s, &supervisor, mark).await),
+        "the event exists"
+    );
+    let counter_heard = heard_until_a_new_count(&s, &warehouse, mark).await;
+    assert!(!short_at_x(&counter_heard), "{counter_heard:?}");
+    assert!(
+        counter_heard
+            .iter()
+            .all(|(_, d)| d["payload"]["location"] != x.as_str()),
+        "{counter_heard:?}"
+    );
+
+    // Closed: the counter sees X again, everywhere.
+    at(
+        &s,
+        &warehouse,
+        &key,
+        &x,
+        "count",
+        "count",
+        json!({ "product": p, "qty": 1, "set": true }),
+    )
+    .await;
+    at(&s, &warehouse, &key, &x, "close", "close", json!({})).await;
+    let held = balances(&s, &p);
+    let (_, at_x) = s.get(&warehouse, &stock_at_x).await;
+    assert!(
+        items(&at_x).iter().any(|l| l["sku"] == p.as_str()),
+        "{at_x}"
+    );
+    let (_, detail) = s.get(&warehouse, &format!("/api/v1/products/{p}")).await;
+    assert_eq!(
+        detail["product"]["on_hand"],
+        total(&held, true).0,
+        "{detail}"
+    );
+    assert!(
+        detail["stock"]
+            .as_array()
+            .expect("stock")
+            .iter()
+            .any(|l| l["location"] == x.as_str()),
+        "{detail}"
+    );
+    let (_, moved) = s
+        .get(&warehouse, &format!("/api/v1/stock/movements?location={x}"))
+        .await;
+    assert!(!items(&moved).is_empty(), "{moved}");
+    assert!(
+        short_at_x(&heard_until_a_new_count(&s, &warehouse, mark).await),
+        "heard once closed"
+    );
+}
+
+/// The events after `mark` a user hears, up to the next stocktake planned.
+async fn heard_until_a_new_count(s: &TestServer, token: &str, mark: i64) -> Vec<(String, Value)> {
+    let mut stream = EventStream::open(s, token, mark).await;
+    let mut heard = Vec::new();
+    while let Some((kind, data)) = stream.next().await {
+        if kind == "stocktake.created" {
+            return heard;
+        }
+        heard.push((kind, data));
+    }
+    panic!("the stream ended before the stocktake planned last: {heard:?}")
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Server-sent events from `after`, read until the stream has nothing for a while.
+struct EventStream {
+    res: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    async fn open(s: &TestServer, token: &str, after: i64) -> EventStream {
+        let res = s
+            .http
+            .get(s.url("/api/v1/events"))
+            .bearer_auth(token)
+            .header("last-event-id", after.to_string())
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(res.status(), 200);
+        EventStream {
+            res,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event's kind and body; `None` when none comes within 10 s.
+    async fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut kind = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        kind = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str::<Value>(v.trim()).ok();
+                    }
+                }
+                if let (Some(kind), Some(data)) = (kind, data) {
+                    return Some((kind, data));
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.res.chunk())
+                .await
+                .ok()?;
+            match chunk {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
 }

@@ -4,9 +4,11 @@ use utoipa::ToSchema;
 use super::Secret;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    #[schema(max_length = 64)]
     pub username: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = String, max_length = 1024)]
     pub password: Secret,
 }
 

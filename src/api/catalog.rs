@@ -13,7 +13,7 @@ pub struct Product {
     pub barcode: Option<String>,
     pub price: MoneyBody,
     pub safety_stock: i64,
-    /// Summed over all locations.
+    /// Summed over all locations, less any the caller is counting blind right now.
     pub on_hand: i64,
     pub available: i64,
 }
@@ -21,7 +21,8 @@ pub struct Product {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ProductDetail {
     pub product: Product,
-    /// Stock of this product per location, by location code.
+    /// Stock of this product per location, by location code; for callers without
+    /// `locations.read`, one line of totals without a location. Empty without `stock.read`.
     pub stock: Vec<StockLevel>,
 }
 
@@ -63,7 +64,10 @@ pub struct StockLevel {
     pub product_name: String,
     /// The product's EAN-13, so a scanner can tell it here without another lookup.
     pub barcode: Option<String>,
-    pub location: String,
+    /// Location code; absent for callers without `locations.read`, whose answer holds one
+    /// line per product with its totals over all locations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,

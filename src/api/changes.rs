@@ -19,10 +19,13 @@ pub struct ChangeBatch {
 #[serde(deny_unknown_fields)]
 pub struct BatchedChange {
     /// `POST`, `PUT`, `PATCH` or `DELETE`.
+    #[schema(max_length = 10)]
     pub method: String,
     /// The route, e.g. `/api/v1/stocktakes/ST-000001/locations/A-01-01/counts`.
+    #[schema(max_length = 2000)]
     pub path: String,
     /// Sent as its `Idempotency-Key`: a batch sent again changes nothing twice.
+    #[schema(max_length = 255)]
     pub idempotency_key: String,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]

@@ -11,9 +11,11 @@ pub struct StockMovement {
     pub at: String,
     pub sku: String,
     pub product_name: String,
-    /// Location code the units left; absent when they came from outside (a receipt).
+    /// Location code the units left; absent when they came from outside (a receipt), and
+    /// for callers without `locations.read`.
     pub from: Option<String>,
-    /// Location code they went to; absent when they left the warehouse (shipped).
+    /// Location code they went to; absent when they left the warehouse (shipped), and for
+    /// callers without `locations.read`.
     pub to: Option<String>,
     pub qty: i64,
     /// receipt, put_away, move, pick, pick_short, ship, return, adjustment, count.
@@ -29,8 +31,11 @@ pub struct StockMovement {
 #[serde(deny_unknown_fields)]
 pub struct MoveIn {
     /// SKU or barcode.
+    #[schema(max_length = 200)]
     pub product: String,
+    #[schema(max_length = 40)]
     pub from: String,
+    #[schema(max_length = 40)]
     pub to: String,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
@@ -38,10 +43,11 @@ pub struct MoveIn {
     #[schema(
         pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
     )]
+    #[schema(max_length = 20)]
     pub lot: Option<String>,
     /// `YYYY-MM-DD`.
     #[serde(default)]
-    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", max_length = 10)]
     pub expiry: Option<String>,
 }
 
@@ -49,20 +55,27 @@ pub struct MoveIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentIn {
+    #[schema(max_length = 200)]
     pub product: String,
+    #[schema(max_length = 40)]
     pub location: String,
     /// Units added (positive) or taken away (negative).
     #[schema(minimum = -1_000_000, maximum = 1_000_000)]
     pub delta: i64,
     /// damaged, expired, lost, found, sample or correction.
-    #[schema(pattern = "^(damaged|expired|lost|found|sample|correction)$")]
+    #[schema(
+        pattern = "^(damaged|expired|lost|found|sample|correction)$",
+        max_length = 10
+    )]
     pub reason: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
     #[serde(default)]
     #[schema(
         pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
     )]
+    #[schema(max_length = 20)]
     pub lot: Option<String>,
 }
 
@@ -72,11 +85,14 @@ pub struct AdjustmentIn {
 pub struct ReceiptIn {
     /// A receiving location; the first one when absent.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub location: Option<String>,
     /// Purchase requests (`PR-000012`) the delivery is expected to bring.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub expected: Vec<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub supplier: Option<String>,
 }
 
@@ -84,6 +100,7 @@ pub struct ReceiptIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiveIn {
+    #[schema(max_length = 200)]
     pub product: String,
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub qty: i64,
@@ -91,9 +108,10 @@ pub struct ReceiveIn {
     #[schema(
         pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
     )]
+    #[schema(max_length = 20)]
     pub lot: Option<String>,
     #[serde(default)]
-    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", max_length = 10)]
     pub expiry: Option<String>,
 }
 
@@ -102,7 +120,9 @@ pub struct Receipt {
     pub id: String,
     /// `RC-000001`.
     pub number: String,
-    pub location: String,
+    /// The receiving location; absent for callers without `locations.read`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// open or closed.
     pub state: String,
     pub supplier: Option<String>,
@@ -190,6 +210,7 @@ pub struct PurchaseRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PurchaseRequestIn {
+    #[schema(max_length = 200)]
     pub product: String,
     #[schema(minimum = 1)]
     pub qty: i64,

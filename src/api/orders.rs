@@ -42,8 +42,10 @@ pub struct OrderLine {
     pub catalogue_price: Option<MoneyBody>,
     /// Units that could not be reserved.
     pub backordered: i64,
-    /// Where the reserved units are.
-    pub pick_from: Vec<PickLocation>,
+    /// Where the reserved units are; absent for callers without `locations.read`, who
+    /// see the units reserved or back-ordered but not the bins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick_from: Option<Vec<PickLocation>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -64,14 +66,22 @@ pub struct Routing {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Address {
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 200)]
     pub line1: String,
+    #[schema(max_length = 200)]
     pub line2: Option<String>,
+    #[schema(max_length = 100)]
     pub city: String,
+    #[schema(max_length = 20)]
     pub postal_code: String,
+    #[schema(max_length = 100)]
     pub region: Option<String>,
     /// ISO 3166-1 alpha-2.
+    #[schema(max_length = 8)]
     pub country: String,
 }
 
@@ -96,20 +106,50 @@ pub struct OrderDetail {
     pub routing: Option<Routing>,
     /// Created when the order ships.
     pub shipment: Option<Shipment>,
-    /// True when this channel order number had been delivered before: nothing new was stored.
+    /// Always false here: a repeated delivery is answered with [`OrderExists`].
     #[serde(default)]
     pub duplicate: bool,
 }
 
+/// The answer to an order whose channel order number was delivered before: that it exists,
+/// and nothing about its customer or contents, which the sender may not be allowed to read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderExists {
+    /// Always true.
+    pub duplicate: bool,
+    pub order: ExistingOrder,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExistingOrder {
+    /// `SO-000123`.
+    pub number: String,
+    pub status: String,
+}
+
+/// What placing an order answers: the new order, or that it was placed before.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OrderPlaced {
+    Created(Box<OrderDetail>),
+    Existing(OrderExists),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CustomerIn {
+    #[schema(max_length = 200)]
     pub name: String,
+    #[schema(max_length = 254)]
     pub email: String,
+    #[schema(max_length = 40)]
     pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OrderLineIn {
+    #[schema(max_length = 64)]
     pub sku: String,
     pub qty: i64,
     /// The price the customer was charged per unit, in minor units.
@@ -121,15 +161,18 @@ pub struct OrderLineIn {
 #[serde(deny_unknown_fields)]
 pub struct OrderIn {
     /// e.g. `web`, `marketplace`, `phone`.
+    #[schema(max_length = 40)]
     pub channel: String,
     /// The channel's own order number; a repeat delivery is recognised as a duplicate.
+    #[schema(max_length = 100)]
     pub channel_order_no: Option<String>,
     pub customer: CustomerIn,
     pub ship_to: Address,
     /// e.g. `card`, `paypal`, `cod`, `bank_transfer`.
+    #[schema(max_length = 40)]
     pub payment_method: String,
     /// ISO 4217, e.g. `EUR`.
-    #[schema(pattern = "^\\s*[A-Z]{3}\\s*$")]
+    #[schema(pattern = "^\\s*[A-Z]{3}\\s*$", max_length = 8)]
     pub currency: String,
     pub lines: Vec<OrderLineIn>,
 }
@@ -138,8 +181,10 @@ pub struct OrderIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChangeIn {
+    #[schema(max_length = 32)]
     pub status: String,
     /// Required for hold, cancelled, returned and cs_review.
+    #[schema(max_length = 500)]
     pub reason: Option<String>,
 }
 
@@ -180,13 +225,19 @@ pub struct TrackingEvent {
 #[serde(deny_unknown_fields)]
 pub struct TrackingEventIn {
     /// The carrier's id for this event; a repeat delivery is stored once.
+    #[schema(max_length = 200)]
     pub event_id: Option<String>,
     /// picked_up, in_transit, out_for_delivery, delivered or exception.
-    #[schema(pattern = "^(picked_up|in_transit|out_for_delivery|delivered|exception)$")]
+    #[schema(
+        pattern = "^(picked_up|in_transit|out_for_delivery|delivered|exception)$",
+        max_length = 32
+    )]
     pub kind: String,
     /// When it happened, RFC 3339.
-    #[schema(format = DateTime)]
+    #[schema(format = DateTime, max_length = 64)]
     pub at: String,
+    #[schema(max_length = 200)]
     pub location: Option<String>,
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }

@@ -47,7 +47,9 @@ pub struct PackIn {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PackedItem {
+    #[schema(max_length = 200)]
     pub sku: String,
     #[schema(minimum = 1)]
     pub qty: i64,

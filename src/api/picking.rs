@@ -58,11 +58,13 @@ pub struct PickLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PickedLot {
+    #[schema(max_length = 20)]
     pub lot: String,
     /// `YYYY-MM-DD`.
     #[serde(default)]
-    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    #[schema(format = Date, pattern = "^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", max_length = 10)]
     pub expiry: Option<String>,
     pub qty: i64,
 }
@@ -73,7 +75,7 @@ pub struct PickedLot {
 pub struct PickListRequest {
     /// `single` (default) or `batch`.
     #[serde(default)]
-    #[schema(pattern = "^(single|batch)$")]
+    #[schema(pattern = "^(single|batch)$", max_length = 6)]
     pub mode: Option<String>,
     /// Orders on one batch list (default 8).
     #[serde(default)]
@@ -104,7 +106,7 @@ pub struct ShortIn {
     #[schema(minimum = 0)]
     pub picked: i64,
     /// `empty`, `short` or `damaged`.
-    #[schema(pattern = "^(empty|short|damaged)$")]
+    #[schema(pattern = "^(empty|short|damaged)$", max_length = 7)]
     pub reason: String,
     #[serde(default)]
     pub lots: Vec<PickedLot>,
@@ -114,6 +116,6 @@ pub struct ShortIn {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ToteIn {
-    #[schema(pattern = "^[!-~]{1,40}$")]
+    #[schema(pattern = "^[!-~]{1,40}$", max_length = 40)]
     pub tote: String,
 }

@@ -28,10 +28,12 @@ pub enum ProblemType {
     RequestTimeout,
     TooLarge,
     TooManyStreams,
+    /// Not for the one asking, whatever their role: they did the work being checked.
+    SecondPersonRequired,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 20] = [
+    pub const ALL: [ProblemType; 21] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -52,6 +54,7 @@ impl ProblemType {
         ProblemType::RequestTimeout,
         ProblemType::TooLarge,
         ProblemType::TooManyStreams,
+        ProblemType::SecondPersonRequired,
     ];
 
     pub fn uri(self) -> &'static str {
@@ -76,6 +79,7 @@ impl ProblemType {
             ProblemType::RequestTimeout => "/problems/request-timeout",
             ProblemType::TooLarge => "/problems/too-large",
             ProblemType::TooManyStreams => "/problems/too-many-streams",
+            ProblemType::SecondPersonRequired => "/problems/second-person-required",
         }
     }
 
@@ -103,6 +107,7 @@ impl ProblemType {
             ProblemType::RequestTimeout => "The request took too long",
             ProblemType::TooLarge => "The request body is too large",
             ProblemType::TooManyStreams => "Too many event streams open",
+            ProblemType::SecondPersonRequired => "Someone else must decide this",
         }
     }
 
@@ -112,7 +117,7 @@ impl ProblemType {
             ProblemType::TooManyAttempts | ProblemType::TooManyStreams => 429,
             ProblemType::RequestTimeout => 408,
             ProblemType::TooLarge => 413,
-            ProblemType::Forbidden => 403,
+            ProblemType::Forbidden | ProblemType::SecondPersonRequired => 403,
             ProblemType::NotFound => 404,
             ProblemType::MalformedBody | ProblemType::InvalidInput | ProblemType::BadCursor => 400,
             ProblemType::Conflict => 409,

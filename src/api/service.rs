@@ -19,34 +19,44 @@ pub struct MessageIn {
     pub customer_name: Option<String>,
     /// `SO-000123`; otherwise an order number in the text, or the customer's latest order.
     #[serde(default)]
-    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$", max_length = 24)]
     pub order_number: Option<String>,
     /// The ticket this answers (`TK-000012`); a `[TK-…]` in the subject works too.
     #[serde(default)]
-    #[schema(pattern = "^([Tt][Kk]-)?(?=[0-9]{1,12}$)0*[1-9][0-9]*$")]
+    #[schema(
+        pattern = "^([Tt][Kk]-)?(?=[0-9]{1,12}$)0*[1-9][0-9]*$",
+        max_length = 16
+    )]
     pub ticket_number: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
-    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "\\S",
+        format = "multi-line"
+    )]
     pub body: String,
     /// inquiry, complaint or return_request; guessed from the words when absent.
     #[serde(default)]
-    #[schema(pattern = "^(inquiry|complaint|return_request)$")]
+    #[schema(pattern = "^(inquiry|complaint|return_request)$", max_length = 20)]
     pub kind: Option<String>,
     /// low, normal, high or urgent; complaints default to high.
     #[serde(default)]
-    #[schema(pattern = "^(low|normal|high|urgent)$")]
+    #[schema(pattern = "^(low|normal|high|urgent)$", max_length = 10)]
     pub priority: Option<String>,
 }
 
-/// What became of a message.
+/// What became of a message. It says nothing about orders or the customer: whoever holds
+/// the gateway's key could otherwise learn any customer's orders by their e-mail address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct MessageReceipt {
     /// opened, appended, reopened or follow_up.
     pub outcome: String,
-    pub ticket: TicketSummary,
-    /// The answer an FAQ rule sent at once, if one did.
-    pub auto_reply: Option<AutoReplyBody>,
+    /// `TK-000012`: the ticket the message opened or joined.
+    pub ticket_number: String,
+    /// Whether an FAQ rule answered it; the answer is on the ticket.
+    pub auto_answered: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -66,11 +76,17 @@ pub struct AutoReplyTestIn {
     #[schema(max_length = 254, pattern = "^[^@\\s]+@[^.\\s]\\S*\\.\\S*$")]
     pub customer_email: Option<String>,
     #[serde(default)]
-    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$", max_length = 24)]
     pub order_number: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub subject: String,
-    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "\\S",
+        format = "multi-line"
+    )]
     pub body: String,
 }
 
@@ -154,7 +170,12 @@ pub struct TicketDetailBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketTextIn {
-    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "\\S",
+        format = "multi-line"
+    )]
     pub body: String,
 }
 
@@ -162,13 +183,14 @@ pub struct TicketTextIn {
 #[serde(deny_unknown_fields)]
 pub struct AssignIn {
     /// A user name; null leaves the ticket unassigned.
+    #[schema(max_length = 64)]
     pub assignee: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityIn {
-    #[schema(pattern = "^(low|normal|high|urgent)$")]
+    #[schema(pattern = "^(low|normal|high|urgent)$", max_length = 10)]
     pub priority: String,
 }
 
@@ -176,7 +198,10 @@ pub struct PriorityIn {
 #[serde(deny_unknown_fields)]
 pub struct ResolveIn {
     /// answered, refunded, replaced, returned, no_fault, duplicate or no_reply.
-    #[schema(pattern = "^(answered|refunded|replaced|returned|no_fault|duplicate|no_reply)$")]
+    #[schema(
+        pattern = "^(answered|refunded|replaced|returned|no_fault|duplicate|no_reply)$",
+        max_length = 20
+    )]
     pub code: String,
     #[serde(default)]
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
@@ -193,18 +218,23 @@ pub struct TicketIn {
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub customer_name: Option<String>,
     #[serde(default)]
-    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$")]
+    #[schema(pattern = "^(([Ss][Oo]-)?[0-9]{1,19})?$", max_length = 24)]
     pub order_number: Option<String>,
     #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub subject: String,
     /// What the customer said.
-    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "\\S",
+        format = "multi-line"
+    )]
     pub body: String,
     #[serde(default)]
-    #[schema(pattern = "^(inquiry|complaint|return_request)$")]
+    #[schema(pattern = "^(inquiry|complaint|return_request)$", max_length = 20)]
     pub kind: Option<String>,
     #[serde(default)]
-    #[schema(pattern = "^(low|normal|high|urgent)$")]
+    #[schema(pattern = "^(low|normal|high|urgent)$", max_length = 10)]
     pub priority: Option<String>,
 }
 
@@ -247,7 +277,8 @@ pub struct ReturnBody {
     pub created_by: String,
     pub created_at: String,
     pub lines: Vec<ReturnLine>,
-    /// Where its latest received units were booked, to be put away from.
+    /// Where its latest received units were booked, to be put away from; absent before
+    /// any is received, and for callers without `locations.read`.
     pub received_into: Option<String>,
 }
 
@@ -256,17 +287,20 @@ pub struct ReturnBody {
 #[serde(deny_unknown_fields)]
 pub struct ReturnReceiveIn {
     /// SKU, barcode or GS1 label's GTIN.
+    #[schema(max_length = 200)]
     pub product: String,
     #[serde(default = "one")]
     #[schema(minimum = 1, maximum = 100_000)]
     pub qty: i64,
     /// A returns location code; the first returns location when absent.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub location: Option<String>,
     #[serde(default)]
     #[schema(
         pattern = "^[^\\s\\u0000-\\u001f\\u007f-\\u009f]([^\\u0000-\\u001f\\u007f-\\u009f]{0,18}[^\\s\\u0000-\\u001f\\u007f-\\u009f])?$"
     )]
+    #[schema(max_length = 20)]
     pub lot: Option<String>,
 }
 
@@ -278,7 +312,7 @@ fn one() -> i64 {
 #[serde(deny_unknown_fields)]
 pub struct RefundIn {
     /// refund or replacement.
-    #[schema(pattern = "^(refund|replacement)$")]
+    #[schema(pattern = "^(refund|replacement)$", max_length = 20)]
     pub kind: String,
     /// For a refund: minor units in the order's currency.
     #[serde(default)]
@@ -327,7 +361,12 @@ pub struct CsatIn {
     #[schema(minimum = 1, maximum = 5)]
     pub score: i64,
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "\\S",
+        format = "multi-line"
+    )]
     pub comment: Option<String>,
 }
 
@@ -363,15 +402,17 @@ pub struct CsatReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FaqRuleBody {
-    #[schema(min_length = 1, pattern = "\\S")]
+    #[schema(min_length = 1, pattern = "\\S", max_length = 100)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 100, max_items = 50)]
     pub keywords: Vec<String>,
     /// Regular expressions.
     #[serde(default)]
+    #[schema(max_length = 500, max_items = 50)]
     pub patterns: Vec<String>,
     /// Template; see `GET /api/v1/canned-replies` for the variables.
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, format = "multi-line")]
     pub reply: String,
     #[serde(default)]
     pub keep_open: bool,
@@ -381,25 +422,35 @@ pub struct FaqRuleBody {
 #[serde(deny_unknown_fields)]
 pub struct CannedReplyBody {
     /// Short key agents type, e.g. `track`.
-    #[schema(pattern = "^[a-z0-9-]{1,12}$")]
+    #[schema(pattern = "^[a-z0-9-]{1,12}$", max_length = 12)]
     pub key: String,
     #[schema(min_length = 1, max_length = 80, pattern = "\\S")]
     pub title: String,
-    #[schema(min_length = 1, max_length = 4000)]
+    #[schema(min_length = 1, max_length = 4000, format = "multi-line")]
     pub body: String,
 }
 
+/// The FAQ rules as `GET` answers them, and as `PUT` takes them back: `version` is the one
+/// read, so an edit made meanwhile by someone else is not overwritten unseen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FaqRules {
     /// 0 while the built-in book is in force.
     pub version: i64,
+    #[schema(min_items = 1, max_items = 500)]
     pub rules: Vec<FaqRuleBody>,
 }
 
+/// The canned replies as `GET` answers them, and as `PUT` takes them back (see [`FaqRules`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CannedReplies {
     pub version: i64,
+    #[schema(min_items = 1, max_items = 500)]
     pub replies: Vec<CannedReplyBody>,
-    /// Variables templates may use, with what they say.
+    /// Variables templates may use, with what they say. The server's own: what a `PUT`
+    /// sends here is not read.
+    #[serde(default)]
+    #[schema(max_length = 4000)]
     pub variables: BTreeMap<String, String>,
 }

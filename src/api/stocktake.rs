@@ -11,16 +11,19 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct StocktakeIn {
     /// zone, locations, products or cycle.
-    #[schema(pattern = "^(zone|locations|products|cycle)$")]
+    #[schema(pattern = "^(zone|locations|products|cycle)$", max_length = 9)]
     pub scope: String,
     /// For scope zone.
     #[serde(default)]
+    #[schema(max_length = 10)]
     pub zone: Option<String>,
     /// For scope locations: location codes.
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub locations: Vec<String>,
     /// For scope products: SKUs or barcodes.
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub products: Vec<String>,
     /// For scope cycle: at most this many products, the most overdue first (default 20).
     #[serde(default)]
@@ -31,6 +34,7 @@ pub struct StocktakeIn {
     pub blind: Option<bool>,
     /// User names who may count; anyone with the permission when empty.
     #[serde(default)]
+    #[schema(max_length = 64)]
     pub counters: Vec<String>,
     /// Units either way before a recount (default 1).
     #[serde(default)]
@@ -63,7 +67,9 @@ pub struct Stocktake {
     pub counters: Vec<String>,
     pub locations: Vec<CountLocation>,
     pub lines: Vec<CountLine>,
-    /// What the ledger holds at these locations now; absent for blind counters.
+    /// What the ledger holds at these locations now; absent for blind counters, and
+    /// without the locations the caller is counting blind now (in any stocktake), whatever
+    /// their role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<Vec<LedgerLine>>,
 }
@@ -146,6 +152,7 @@ pub struct LedgerLine {
 #[serde(deny_unknown_fields)]
 pub struct CountIn {
     /// SKU or barcode.
+    #[schema(max_length = 200)]
     pub product: String,
     /// Units scanned (added), or the counted total when `set`.
     pub qty: i64,
@@ -169,12 +176,20 @@ pub struct ReviewIn {
     /// Every line in question when absent.
     #[serde(default)]
     pub lines: Option<Vec<LineKey>>,
+    /// Approving only: why an admin approves a line they counted themselves, allowed only
+    /// while no other active user may approve counts. Audited as `stocktake.self_approved`.
+    /// Plain text: control and bidi characters are refused.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineKey {
+    #[schema(max_length = 40)]
     pub location: String,
+    #[schema(max_length = 64)]
     pub sku: String,
 }
 

@@ -147,6 +147,58 @@ fn server_part(server: &str) -> String {
     )
 }
 
+/// Creates the cache file 0600 before SQLite opens it, and tightens it and its journals
+/// where an older console left them readable by other users: kept answers hold customers'
+/// names and addresses. SQLite gives the `-wal` and `-shm` it creates the mode of the file,
+/// but leaves the mode of those that exist.
+#[cfg(unix)]
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        // The umask may have taken the owner's bits as well; 0600 whatever it is.
+        Ok(file) => file.set_permissions(std::fs::Permissions::from_mode(0o600))?,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let was = meta.permissions().mode() & 0o777;
+        if !meta.is_file() || was & 0o077 == 0 {
+            continue;
+        }
+        // A cache that cannot be tightened still opens: the changes it keeps must be sent.
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(was & 0o700)) {
+            Ok(()) => tracing::info!(
+                file = %file.display(),
+                was = format_args!("{was:o}"),
+                "local cache made private"
+            ),
+            Err(e) => tracing::warn!(
+                file = %file.display(),
+                mode = format_args!("{was:o}"),
+                error = %e,
+                "local cache is readable by other users and could not be made private"
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn keep_private(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 fn now_text() -> String {
     jiff::Timestamp::now().to_string()
 }
@@ -231,6 +283,10 @@ impl LocalCache {
     }
 
     fn open_at(path: &Path, label: &str) -> Result<LocalCache, CacheError> {
+        keep_private(path).map_err(|e| CacheError::Sqlite {
+            path: label.to_string(),
+            message: e.to_string(),
+        })?;
         let conn = Connection::open(path).map_err(|e| CacheError::Sqlite {
             path: label.to_string(),
             message: e.to_string(),
@@ -874,7 +930,7 @@ mod tests {
     fn a_kept_change_shows_in_the_kept_answers_and_over_the_servers_next_answer() {
         let dir = tempfile::tempdir().unwrap();
         let path = LocalCache::path_for(dir.path(), "http://127.0.0.1:8080", "mei.lin");
-        let key = "lookup Stocktakes { mine: true }";
+        let key = r#"lookup {"Stocktakes":{"mine":true}}"#;
         let fresh = Loaded::Stocktakes(vec![crate::client::local_view::fixtures::stocktake()]);
         let (a, b) = (count(1), count(2));
         {
@@ -955,7 +1011,7 @@ mod tests {
      {
         let dir = tempfile::tempdir().unwrap();
         let path = LocalCache::path_for(dir.path(), "http://127.0.0.1:8080", "mei.lin");
-        let key = "lookup Stocktakes { mine: true }";
+        let key = r#"lookup {"Stocktakes":{"mine":true}}"#;
         let (a, b, c, d) = (count(1), count(2), count(4), count(8));
         {
             let cache = LocalCache::open(&path).unwrap();
@@ -1009,7 +1065,7 @@ mod tests {
     fn answers_kept_by_an_older_console_already_hold_its_changes_and_get_none_twice() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("before.sqlite");
-        let key = "lookup Stocktakes { mine: true }";
+        let key = r#"lookup {"Stocktakes":{"mine":true}}"#;
         let (a, b) = (count(1), count(2));
         {
             // A file at the version before: each change was applied to the kept answers

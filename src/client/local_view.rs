@@ -34,8 +34,8 @@ pub fn apply(
 }
 
 /// How the keys (`Lookup::cache_key`) of the reads a change can touch begin.
-const STOCKTAKE_READS: &str = "lookup Stocktake";
-const PICK_LIST_READS: &str = "lookup HeldPickList";
+const STOCKTAKE_READS: &str = "lookup {\"Stocktake";
+const PICK_LIST_READS: &str = "lookup \"HeldPickList\"";
 
 /// Whether a kept read (by its key, `Lookup::cache_key`) can hold what `change` touches: a
 /// cheap filter, so a change is only laid over the answers it can move.
@@ -270,6 +270,7 @@ pub(crate) mod fixtures {
 mod tests {
     use super::fixtures::{pick_list, stocktake};
     use super::*;
+    use crate::client::{Lookup, OrderQuery};
 
     fn tea(code: &str) -> Option<KnownProduct> {
         (code == "4712345000008").then(|| KnownProduct {
@@ -388,18 +389,41 @@ mod tests {
 
     #[test]
     fn only_reads_that_can_hold_the_change_are_opened() {
+        let mine = Lookup::Stocktakes { mine: true }.cache_key();
+        let one = Lookup::Stocktake("ST-000001".into()).cache_key();
+        let orders = OrderQuery::default().cache_key();
         let scan = Change::Count(count("4712345000008", 1, false));
-        assert!(may_touch(&scan, "lookup Stocktakes { mine: true }"));
-        assert!(may_touch(&scan, "lookup Stocktake(\"ST-000001\")"));
-        assert!(!may_touch(&scan, "orders OrderQuery { .. }"));
+        assert!(may_touch(&scan, &mine));
+        assert!(may_touch(&scan, &one));
+        assert!(!may_touch(&scan, &orders));
         let plan_review = Change::Count(CountChange::Review {
             stocktake: "ST-000001".into(),
             lines: Vec::new(),
             approve: true,
         });
-        assert!(!may_touch(&plan_review, "lookup Stocktakes { mine: true }"));
-        assert!(may_be_touched("lookup HeldPickList"));
-        assert!(may_be_touched("lookup Stocktake(\"ST-000001\")"));
-        assert!(!may_be_touched("orders OrderQuery { .. }"));
+        assert!(!may_touch(&plan_review, &mine));
+        assert!(may_be_touched(&Lookup::HeldPickList.cache_key()));
+        assert!(may_be_touched(&one));
+        assert!(!may_be_touched(&orders));
+        assert!(!may_be_touched(&Lookup::Alerts.cache_key()));
+    }
+
+    /// What was kept stays found after an upgrade: the keys are JSON, not `Debug` text.
+    #[test]
+    fn cache_keys_are_json() {
+        assert_eq!(
+            Lookup::Stocktake("ST-000001".into()).cache_key(),
+            r#"lookup {"Stocktake":"ST-000001"}"#
+        );
+        assert_eq!(
+            Lookup::Stocktakes { mine: true }.cache_key(),
+            r#"lookup {"Stocktakes":{"mine":true}}"#
+        );
+        assert_eq!(Lookup::HeldPickList.cache_key(), r#"lookup "HeldPickList""#);
+        assert!(
+            OrderQuery::default()
+                .cache_key()
+                .starts_with(r#"orders {"statuses":[],"text":"""#)
+        );
     }
 }

@@ -12,7 +12,7 @@ use crate::api::{
 const HISTORY: u32 = 50;
 
 /// Something a pane wants to read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub enum Lookup {
     /// Counts in progress: the caller's own when `mine`, else all that are not done.
     Stocktakes {
@@ -52,11 +52,18 @@ pub enum Lookup {
 }
 
 impl Lookup {
-    /// The key its answer is kept under in the local cache: `lookup ` and the lookup as
-    /// written in Rust, which `local_view::may_touch` matches by prefix.
+    /// The key its answer is kept under in the local cache: `lookup ` and the lookup in
+    /// JSON (`{"Stocktake":"ST-000001"}`), which `local_view::may_touch` matches by prefix.
+    /// Not Rust's `Debug` text, which may change with any release and strand what was kept.
     pub fn cache_key(&self) -> String {
-        format!("lookup {self:?}")
+        format!("lookup {}", json_key(self))
     }
+}
+
+/// A value as a cache key. The types keyed this way hold only text, numbers and flags, which
+/// JSON always writes.
+pub(super) fn json_key(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

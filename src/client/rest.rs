@@ -8,12 +8,12 @@ use serde::de::DeserializeOwned;
 use super::batch::BatchSeat;
 use super::mutation::{Applied, Change, Mutation};
 use crate::api::BatchedChange;
-use crate::api::OrderIn;
 use crate::api::{
     Health, LoginRequest, LoginResponse, Me, OrderDetail, OrderSummary, PackIn, PackTask, Page,
     PickIn, PickListRequest, Problem, ProblemType, Product, ProductDetail, ShortIn, StatusChangeIn,
     ToteIn,
 };
+use crate::api::{OrderIn, OrderPlaced};
 use crate::domain::order::OrderSort;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -59,7 +59,7 @@ impl ClientError {
 }
 
 /// Filters for the order queue.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct OrderQuery {
     pub statuses: Vec<String>,
     pub text: String,
@@ -72,10 +72,10 @@ pub struct OrderQuery {
 }
 
 impl OrderQuery {
-    /// The key its answer is kept under in the local cache: `orders ` and the query as
-    /// written in Rust, as [`crate::client::Lookup::cache_key`] does for lookups.
+    /// The key its answer is kept under in the local cache: `orders ` and the query in
+    /// JSON, as [`crate::client::Lookup::cache_key`] does for lookups.
     pub fn cache_key(&self) -> String {
-        format!("orders {self:?}")
+        format!("orders {}", super::lookup::json_key(self))
     }
 }
 
@@ -314,7 +314,7 @@ impl Client {
         &self,
         order: &OrderIn,
         key: &str,
-    ) -> Result<OrderDetail, ClientError> {
+    ) -> Result<OrderPlaced, ClientError> {
         self.send_once(Method::POST, "api/v1/orders", &[], Some(order), Some(key))
             .await?
             .ok_or_else(|| ClientError::Unexpected("empty answer".into()))

@@ -72,6 +72,7 @@ impl Client {
                             })
                             .collect()
                     }),
+                    reason: None,
                 };
                 let what = if *approve { "approve" } else { "recount" };
                 let path = format!("api/v1/stocktakes/{}/{what}", path_segment(stocktake));

@@ -25,7 +25,7 @@ use crate::api::{
 use crate::client::{Applied, Change, ClientError, Loaded, Lookup, Mutation, OrderQuery};
 use crate::domain::barcode::{Reading, Scan, ScanKind, ScanSettings, read_scan};
 use crate::domain::order::OrderStatus;
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, READ_TICKETS};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -237,16 +237,17 @@ impl PaneKind {
         }
     }
 
-    /// The permission a role needs to see this pane.
-    pub fn permission(self) -> Permission {
+    /// The permissions of which a role needs one to see this pane.
+    pub fn permissions(self) -> &'static [Permission] {
         match self {
-            PaneKind::Orders => Permission::OrdersRead,
-            PaneKind::Products => Permission::CatalogRead,
-            PaneKind::Pick | PaneKind::Pack => Permission::OrdersFulfil,
-            PaneKind::Stock => Permission::StockRead,
-            PaneKind::Stocktake => Permission::StocktakeCount,
-            PaneKind::Replenishment => Permission::PurchasingManage,
-            PaneKind::Complaints => Permission::TicketsWork,
+            PaneKind::Orders => &[Permission::OrdersRead],
+            PaneKind::Products => &[Permission::CatalogRead],
+            PaneKind::Pick | PaneKind::Pack => &[Permission::OrdersFulfil],
+            PaneKind::Stock => &[Permission::StockRead],
+            PaneKind::Stocktake => &[Permission::StocktakeCount],
+            PaneKind::Replenishment => &[Permission::PurchasingManage],
+            // Read-only for a role that reads tickets and does not work them (an auditor).
+            PaneKind::Complaints => READ_TICKETS,
         }
     }
 
@@ -370,7 +371,11 @@ impl App {
     pub fn signed_in(&mut self, me: Me) -> Vec<Effect> {
         let panes: Vec<PaneKind> = PaneKind::ALL
             .into_iter()
-            .filter(|p| me.permissions.iter().any(|m| m == p.permission().as_str()))
+            .filter(|p| {
+                p.permissions()
+                    .iter()
+                    .any(|need| me.permissions.iter().any(|m| m == need.as_str()))
+            })
             .collect();
         // People start where they work: the floor at picking, purchasing at its alerts.
         let home = match me.role.as_str() {
@@ -389,7 +394,11 @@ impl App {
             .permissions
             .iter()
             .any(|p| p == Permission::StocktakeManage.as_str());
-        let complaints = ComplaintsPane::new(&me.username, holds(Permission::TicketsSupervise));
+        let complaints = ComplaintsPane::new(
+            &me.username,
+            holds(Permission::TicketsSupervise),
+            holds(Permission::TicketsWork),
+        );
         let mut work = Workspace {
             me,
             panes,

@@ -114,6 +114,8 @@ pub struct ComplaintsPane {
     me: String,
     /// May approve others' refunds: the approvals queue is offered.
     supervises: bool,
+    /// May work tickets; without it (an auditor) the pane only reads.
+    works: bool,
     pub queue: Queue,
     kind: usize,
     pub tickets: Vec<TicketSummary>,
@@ -140,11 +142,29 @@ pub struct ComplaintsPane {
     pub prompt: Option<Prompt>,
 }
 
+/// Whether the action changes a ticket (or starts writing a change), as opposed to
+/// looking at the queue and the tickets.
+fn changes_a_ticket(action: Action) -> bool {
+    matches!(
+        action,
+        Action::TicketReply
+            | Action::TicketNote
+            | Action::TicketTake
+            | Action::TicketEscalate
+            | Action::TicketPriority
+            | Action::TicketResolve
+            | Action::TicketRemedy
+            | Action::RefundApprove
+            | Action::RefundReject
+    )
+}
+
 impl ComplaintsPane {
-    pub fn new(me: &str, supervises: bool) -> ComplaintsPane {
+    pub fn new(me: &str, supervises: bool, works: bool) -> ComplaintsPane {
         ComplaintsPane {
             me: me.to_string(),
             supervises,
+            works,
             ..ComplaintsPane::default()
         }
     }
@@ -183,6 +203,9 @@ impl ComplaintsPane {
             return false;
         }
         let open = self.ticket.as_ref().map(|t| t.ticket.status != "resolved");
+        if !self.works && changes_a_ticket(action) {
+            return false;
+        }
         match action {
             Action::TicketFilter => self.ticket.is_none(),
             Action::TicketKind => self.ticket.is_none() && self.queue != Queue::Approvals,
@@ -428,6 +451,9 @@ impl ComplaintsPane {
         let t = &detail.ticket;
         let resolved = t.status == "resolved";
         let number = t.number.clone();
+        if !self.works && changes_a_ticket(action) {
+            return self.say("Your role reads tickets; it cannot change them", Cue::Error);
+        }
         match action {
             Action::TicketReply
             | Action::TicketEscalate

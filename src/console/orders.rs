@@ -769,10 +769,11 @@ fn render_order(
                 Span::styled(l.name.clone(), muted),
             ]));
         }
-        // Where to pick it, and what is still missing.
+        // Where to pick it (for those who may know), and what is still missing.
         let mut place: Vec<Span> = l
             .pick_from
             .iter()
+            .flatten()
             .map(|p| {
                 Span::styled(
                     format!("  {} ×{}", p.location, p.qty),

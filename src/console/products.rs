@@ -384,7 +384,9 @@ impl ProductsPane {
         }
         let rows = detail.stock.iter().map(|s| {
             Row::new(vec![
-                Line::from(s.location.clone()),
+                // A line without a location is the product's total: the caller may not
+                // know which bins hold it.
+                Line::from(s.location.clone().unwrap_or_else(|| "all".into())),
                 Line::from(s.on_hand.to_string()).right_aligned(),
                 Line::from(s.reserved.to_string()).right_aligned(),
                 Line::from(Span::styled(

@@ -16,6 +16,7 @@ use super::ui::input_line;
 use crate::api::TicketDetailBody;
 use crate::client::DeskChange;
 use crate::domain::money::{Currency, Money};
+use crate::domain::remedy::{Given, left_to_give};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
@@ -113,12 +114,16 @@ impl RemedyForm {
                 chosen: 0,
             })
             .collect();
-        let refunded: i64 = d
+        // Replacements are money's worth too: together with refunds they never pass what
+        // the customer paid.
+        let given: Vec<Given> = d
             .refunds
             .iter()
-            .filter(|r| r.kind == "refund" && r.status != "rejected")
-            .map(|r| r.amount.amount_minor)
-            .sum();
+            .map(|r| Given {
+                amount_minor: r.amount.amount_minor,
+                rejected: r.status == "rejected",
+            })
+            .collect();
         let total = Money::from(order.order.total);
         Ok(RemedyForm {
             remedy,
@@ -126,7 +131,7 @@ impl RemedyForm {
             order: order.order.number.clone(),
             lines,
             currency: total.currency,
-            refundable_minor: (total.minor - refunded).max(0),
+            refundable_minor: left_to_give(total.minor, &given),
             amount: TextInput::default(),
             reason: TextInput::default(),
             focus: Field::Kind,
@@ -265,7 +270,7 @@ impl RemedyForm {
                 let left = Money::new(self.refundable_minor, self.currency);
                 if amount.minor < 1 || amount.minor > self.refundable_minor {
                     return FormStep::Refused(format!(
-                        "A refund of {} is more than is left to refund ({left}) or nothing",
+                        "A refund of {} is more than is left to refund or replace ({left}) or nothing",
                         amount
                     ));
                 }
@@ -409,7 +414,8 @@ impl RemedyForm {
 mod tests {
     use super::*;
     use crate::api::{
-        MoneyBody, OrderDetail, OrderLine, RefundBody, ReturnBody, ReturnLine, TicketDetailBody,
+        LineQty, MoneyBody, OrderDetail, OrderLine, RefundBody, ReturnBody, ReturnLine,
+        TicketDetailBody,
     };
     use crossterm::event::KeyModifiers;
 
@@ -462,7 +468,7 @@ mod tests {
                 unit_price: eur(2000),
                 catalogue_price: None,
                 backordered: 0,
-                pick_from: Vec::new(),
+                pick_from: None,
             });
         }
         d.order = Some(order);
@@ -556,6 +562,37 @@ mod tests {
                 reason: "arrived broken".into(),
             })
         );
+    }
+
+    #[test]
+    fn a_replacement_given_leaves_less_to_refund() {
+        let mut d = detail();
+        let refundable = |d: &TicketDetailBody| {
+            RemedyForm::new(d, Remedy::Refund)
+                .expect("form")
+                .refundable_minor
+        };
+        let before = refundable(&d);
+        d.refunds.push(RefundBody {
+            id: "f".into(),
+            number: "RF-000001".into(),
+            ticket: "TK-000004".into(),
+            order_number: "SO-000420".into(),
+            kind: "replacement".into(),
+            amount: eur(1000),
+            lines: vec![LineQty { line_no: 1, qty: 1 }],
+            reason: "broken".into(),
+            status: "awaiting_approval".into(),
+            requested_by: "cs".into(),
+            decided_by: None,
+            decided_at: None,
+            decision_note: None,
+            created_at: "2026-11-24T10:00:00Z".into(),
+            replacement_order: None,
+        });
+        assert_eq!(refundable(&d), before - 1000);
+        d.refunds[0].status = "rejected".into();
+        assert_eq!(refundable(&d), before, "a rejected one gave nothing");
     }
 
     #[test]

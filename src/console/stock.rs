@@ -792,16 +792,23 @@ impl StockPane {
             }
             (StockChange::CloseReceipt { .. }, Ok(Applied::Receipt(receipt))) => {
                 let units: i64 = receipt.lines.iter().map(|l| l.received).sum();
-                let text = format!(
-                    "{} closed: {units} unit(s) in {}. Put away: m",
-                    receipt.number, receipt.location
-                );
-                if self.cart.is_empty() {
-                    self.from = Some(receipt.location.clone());
-                }
                 self.receipt = None;
                 self.mode = Mode::Lookup;
-                let mut effects = self.look_up(Subject::Location(receipt.location.clone()), ids);
+                // Whoever receives may read locations; without one there is nothing to put away from.
+                let Some(at) = receipt.location.clone() else {
+                    return self.say(
+                        format!("{} closed: {units} unit(s) in.", receipt.number),
+                        Cue::Done,
+                    );
+                };
+                let text = format!(
+                    "{} closed: {units} unit(s) in {at}. Put away: m",
+                    receipt.number
+                );
+                if self.cart.is_empty() {
+                    self.from = Some(at.clone());
+                }
+                let mut effects = self.look_up(Subject::Location(at), ids);
                 effects.extend(self.say(text, Cue::Done));
                 effects
             }
@@ -980,7 +987,8 @@ impl StockPane {
                 .iter()
                 .map(|b| {
                     let what = if one_product {
-                        b.location.clone()
+                        // Without a location: the product's total, for who may not know where.
+                        b.location.clone().unwrap_or_else(|| "all".into())
                     } else {
                         b.sku.clone()
                     };
@@ -1114,7 +1122,7 @@ impl StockPane {
         };
         let expecting: Vec<&str> = r.expected.iter().map(|p| p.number.as_str()).collect();
         let mut head = vec![Span::styled(
-            format!("Into {}", r.location),
+            format!("Into {}", r.location.as_deref().unwrap_or("receiving")),
             theme.style(ThemeRole::Ok).add_modifier(Modifier::BOLD),
         )];
         if !expecting.is_empty() && !compact {

@@ -24,7 +24,8 @@ pub enum OrderStatus {
 pub struct UnknownStatus(pub String);
 
 /// How the order queue is sorted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OrderSort {
     #[default]
     Newest,

@@ -73,6 +73,39 @@ pub enum BookError {
     BadKey(String),
     #[error("at most {0} entries")]
     TooMany(usize),
+    #[error("the {0} would be empty; a reply book part is replaced, never emptied")]
+    NothingLeft(&'static str),
+    #[error(
+        "the {part} changed since version {read} was read (it is at version {current}); read it again and make your change there"
+    )]
+    Stale {
+        part: &'static str,
+        read: i64,
+        current: i64,
+    },
+}
+
+/// Whether a part of the reply book (`what`: "FAQ rules", "canned replies") may be replaced
+/// by `entries` entries: never by none, and, when the edit says which version it was made
+/// on (`read`), only if that is still the one in force, so nobody's change is overwritten
+/// unseen.
+pub fn check_replacement(
+    what: &'static str,
+    entries: usize,
+    read: Option<i64>,
+    current: i64,
+) -> Result<(), BookError> {
+    if entries == 0 {
+        return Err(BookError::NothingLeft(what));
+    }
+    match read {
+        Some(read) if read != current => Err(BookError::Stale {
+            part: what,
+            read,
+            current,
+        }),
+        _ => Ok(()),
+    }
 }
 
 const MAX_ENTRIES: usize = 500;
@@ -261,6 +294,24 @@ impl ReplyBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_is_replaced_by_something_on_the_version_in_force() {
+        assert_eq!(check_replacement("FAQ rules", 3, Some(2), 2), Ok(()));
+        assert_eq!(check_replacement("FAQ rules", 3, None, 7), Ok(()));
+        assert_eq!(
+            check_replacement("FAQ rules", 0, Some(2), 2),
+            Err(BookError::NothingLeft("FAQ rules"))
+        );
+        assert_eq!(
+            check_replacement("canned replies", 1, Some(1), 2),
+            Err(BookError::Stale {
+                part: "canned replies",
+                read: 1,
+                current: 2
+            })
+        );
+    }
 
     #[test]
     fn the_shipped_book_is_valid() {

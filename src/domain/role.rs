@@ -49,8 +49,12 @@ pub enum Permission {
     StocktakeManage,
     /// Turn replenishment alerts into purchase requests or dismiss them; order and cancel.
     PurchasingManage,
-    /// Work help-desk tickets: read, answer, note, take, escalate, resolve; authorise
-    /// returns; ask for refunds and replacements.
+    /// Read the help desk without working it — tickets with their conversations, refunds,
+    /// returns, the reply book, satisfaction and its report — and change nothing. Working
+    /// tickets reads them too: see [`READ_TICKETS`].
+    TicketsRead,
+    /// Work help-desk tickets: answer, note, take, escalate, resolve; authorise returns;
+    /// ask for refunds and replacements.
     TicketsWork,
     /// The supervisor queue: assign tickets to others, approve refunds above the limit.
     TicketsSupervise,
@@ -61,6 +65,11 @@ pub enum Permission {
     /// KPI reports (satisfaction per agent and team, …).
     ReportsRead,
 }
+
+/// What reading the help desk takes: the read-only grant, or working tickets, which reads
+/// them. Agents read tickets without `tickets.read`, so what that grant alone opens (the
+/// satisfaction report) stays closed to them.
+pub const READ_TICKETS: &[Permission] = &[Permission::TicketsRead, Permission::TicketsWork];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown role {0:?}; expected one of: {list}", list = Role::names().join(", "))]
@@ -97,6 +106,43 @@ impl Role {
         Role::ALL.iter().map(|r| r.as_str()).collect()
     }
 
+    /// The work the role is for, in a line: the role table in the README says it next to
+    /// the permissions, so the two are read together.
+    pub fn job(self) -> &'static str {
+        match self {
+            Role::Admin => "everything, users and the audit log included",
+            Role::Ops => {
+                "runs orders: places, holds, re-routes and fulfils them; corrects stock; plans \
+                 and reviews stocktakes; works tickets and edits the reply book; reads reports"
+            }
+            Role::Cs => {
+                "answers customers: tickets, returns, refund and replacement requests; \
+                 approves, holds, releases and cancels orders; sees stock, not bins"
+            }
+            Role::Warehouse => {
+                "works the floor: picks, packs and ships; receives and moves stock; counts in \
+                 stocktakes"
+            }
+            Role::Supervisor => {
+                "runs the floor: what warehouse does, plus adjustments and planning and \
+                 approving stocktakes; supervises the help desk (assigns tickets, decides \
+                 refunds above the limit); reads reports"
+            }
+            Role::Purchasing => {
+                "buys stock: turns replenishment alerts into purchase requests; sees stock and \
+                 bins, not customer orders"
+            }
+            Role::Analyst => "reads catalogue, stock, orders and reports",
+            Role::Auditor => {
+                "reads everything, the audit log and the help desk too, and changes nothing"
+            }
+            Role::Integration => {
+                "a storefront or marketplace: places orders and hands over customers' messages \
+                 through the API, and reads nothing else"
+            }
+        }
+    }
+
     /// Least privilege: each role gets what its daily work needs and nothing more.
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
@@ -116,6 +162,7 @@ impl Role {
                 StocktakeCount,
                 StocktakeManage,
                 PurchasingManage,
+                TicketsRead,
                 TicketsWork,
                 TicketsSupervise,
                 RepliesManage,
@@ -173,7 +220,14 @@ impl Role {
             Role::Purchasing => &[CatalogRead, LocationsRead, StockRead, PurchasingManage],
             Role::Analyst => &[CatalogRead, StockRead, OrdersRead, ReportsRead],
             // Auditors may look at everything but change nothing.
-            Role::Auditor => &[CatalogRead, LocationsRead, StockRead, OrdersRead, AuditRead],
+            Role::Auditor => &[
+                CatalogRead,
+                LocationsRead,
+                StockRead,
+                OrdersRead,
+                AuditRead,
+                TicketsRead,
+            ],
             // Posts orders and reads its own answers; sees nothing else.
             Role::Integration => &[OrdersCreate, MessagesPost],
         }
@@ -181,6 +235,11 @@ impl Role {
 
     pub fn allows(self, permission: Permission) -> bool {
         self.permissions().contains(&permission)
+    }
+
+    /// Whether the role holds one of `permissions` (what several permissions open).
+    pub fn allows_any(self, permissions: &[Permission]) -> bool {
+        permissions.iter().any(|p| self.allows(*p))
     }
 }
 
@@ -201,7 +260,7 @@ impl FromStr for Role {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::CatalogRead,
         Permission::LocationsRead,
         Permission::StockRead,
@@ -216,6 +275,7 @@ impl Permission {
         Permission::StocktakeCount,
         Permission::StocktakeManage,
         Permission::PurchasingManage,
+        Permission::TicketsRead,
         Permission::TicketsWork,
         Permission::TicketsSupervise,
         Permission::RepliesManage,
@@ -239,6 +299,7 @@ impl Permission {
             Permission::StocktakeCount => "stocktake.count",
             Permission::StocktakeManage => "stocktake.manage",
             Permission::PurchasingManage => "purchasing.manage",
+            Permission::TicketsRead => "tickets.read",
             Permission::TicketsWork => "tickets.work",
             Permission::TicketsSupervise => "tickets.supervise",
             Permission::RepliesManage => "replies.manage",
@@ -249,6 +310,20 @@ impl Permission {
 
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Whether holding it lets one look and never change anything.
+    pub fn only_reads(self) -> bool {
+        matches!(
+            self,
+            Permission::CatalogRead
+                | Permission::LocationsRead
+                | Permission::StockRead
+                | Permission::OrdersRead
+                | Permission::AuditRead
+                | Permission::TicketsRead
+                | Permission::ReportsRead
+        )
     }
 }
 
@@ -300,6 +375,63 @@ mod tests {
             Role::Integration.permissions(),
             &[Permission::OrdersCreate, Permission::MessagesPost]
         );
+    }
+
+    #[test]
+    fn the_auditor_reads_the_help_desk_and_changes_nothing() {
+        assert!(Role::Auditor.allows(Permission::TicketsRead));
+        assert!(!Role::Auditor.allows(Permission::TicketsWork));
+        let changes: Vec<_> = Role::Auditor
+            .permissions()
+            .iter()
+            .filter(|p| !p.only_reads())
+            .collect();
+        assert!(changes.is_empty(), "the auditor may change: {changes:?}");
+        assert_eq!(Permission::TicketsRead.as_str(), "tickets.read");
+    }
+
+    #[test]
+    fn who_works_tickets_reads_them_and_agents_read_no_satisfaction_report() {
+        let readers: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.allows_any(READ_TICKETS))
+            .collect();
+        assert_eq!(
+            readers,
+            [
+                Role::Admin,
+                Role::Ops,
+                Role::Cs,
+                Role::Supervisor,
+                Role::Auditor
+            ]
+        );
+        let report = [Permission::ReportsRead, Permission::TicketsRead];
+        assert!(!Role::Cs.allows_any(&report));
+        assert!(Role::Auditor.allows_any(&report));
+        assert!(Role::Analyst.allows_any(&report));
+    }
+
+    #[test]
+    fn ops_and_supervisors_keep_their_desk_work_and_reports() {
+        for p in [
+            Permission::TicketsWork,
+            Permission::RepliesManage,
+            Permission::ReportsRead,
+        ] {
+            assert!(Role::Ops.allows(p), "ops {p}");
+        }
+        for p in [Permission::TicketsSupervise, Permission::ReportsRead] {
+            assert!(Role::Supervisor.allows(p), "supervisor {p}");
+        }
+    }
+
+    #[test]
+    fn every_role_says_what_it_is_for() {
+        for role in Role::ALL {
+            assert!(!role.job().is_empty(), "{role}");
+            assert!(!role.job().contains('|'), "{role}: breaks the README table");
+        }
     }
 
     #[test]

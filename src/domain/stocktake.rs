@@ -3,6 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::role::Role;
+
 /// What a stocktake counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CountScope {
@@ -250,9 +252,256 @@ pub fn accuracy(lines: &[CountedLine]) -> Accuracy {
     a
 }
 
+/// How long the reason for approving one's own count may be, in characters.
+pub const SELF_APPROVAL_REASON_MAX: usize = 500;
+
+/// Who asks to approve a counted line, and what the store found out around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovalCase<'a> {
+    /// Whose figure the line holds now (after a recount, the recounter's).
+    pub counter: Option<&'a str>,
+    pub approver: &'a str,
+    pub approver_role: Role,
+    /// Some active user other than the approver holds `stocktake.manage`.
+    pub another_manager: bool,
+    /// Why an admin approves a count of their own; needed only then.
+    pub reason: Option<&'a str>,
+}
+
+/// A line the approver may approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Approval {
+    /// Someone else counted it: the usual second-person check.
+    Approved,
+    /// The approver's own count, by an admin because nobody else could: audited apart.
+    SelfApproved { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApprovalRefused {
+    #[error("you counted it; another person with stocktake.manage must approve it")]
+    OwnCount,
+    #[error(
+        "you counted it and nobody else who may approve counts is active; a second person with stocktake.manage must approve it (an admin may approve their own count only while nobody else can)"
+    )]
+    OwnCountNobodyElse,
+    #[error(
+        "you counted it, and nobody else who may approve counts is active: as admin you may approve it yourself, but only with a reason (it is audited as self-approval)"
+    )]
+    ReasonNeeded,
+    #[error("{0}")]
+    BadReason(String),
+}
+
+/// Nobody approves their own count. The one exception keeps a shop with a single manager
+/// working: an admin, when no other active user could approve, with a reason on record.
+pub fn may_approve(case: &ApprovalCase) -> Result<Approval, ApprovalRefused> {
+    if case.counter != Some(case.approver) {
+        return Ok(Approval::Approved);
+    }
+    if case.another_manager {
+        return Err(ApprovalRefused::OwnCount);
+    }
+    if case.approver_role != Role::Admin {
+        return Err(ApprovalRefused::OwnCountNobodyElse);
+    }
+    match self_approval_reason(case.reason).map_err(ApprovalRefused::BadReason)? {
+        Some(reason) => Ok(Approval::SelfApproved { reason }),
+        None => Err(ApprovalRefused::ReasonNeeded),
+    }
+}
+
+/// A reason as given: trimmed, absent when blank; refused when too long or when it holds
+/// control or bidi-override characters, which would garble the audit log on a terminal.
+pub fn self_approval_reason(reason: Option<&str>) -> Result<Option<String>, String> {
+    let Some(reason) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    let length = reason.chars().count();
+    if length > SELF_APPROVAL_REASON_MAX {
+        return Err(format!(
+            "the reason is {length} characters; at most {SELF_APPROVAL_REASON_MAX}"
+        ));
+    }
+    if let Some(c) = reason
+        .chars()
+        .find(|c| c.is_control() || is_bidi_control(*c))
+    {
+        return Err(format!(
+            "the reason holds the control character U+{:04X}; write it as plain text",
+            c as u32
+        ));
+    }
+    Ok(Some(reason.to_string()))
+}
+
+/// Characters that reorder or hide text when shown: bidi embeddings, overrides, isolates
+/// and marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// One location of a stocktake, as far as whether someone may see its stock matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountAt<'a> {
+    pub blind: bool,
+    /// counting, review, done or cancelled.
+    pub stocktake_state: &'a str,
+    /// pending, counting or closed.
+    pub location_state: &'a str,
+    pub counter: Option<&'a str>,
+}
+
+/// Blind stays blind: whoever is counting a location in an open blind count sees no
+/// on-hand figure for it anywhere, until they close it or the stocktake ends. Their role
+/// does not matter; a supervisor counting is a counter.
+pub fn hides_on_hand(count: &CountAt, viewer: &str) -> bool {
+    count.blind
+        && count.stocktake_state == "counting"
+        && count.location_state == "counting"
+        && count.counter == Some(viewer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn case<'a>(counter: &'a str, approver: &'a str, role: Role) -> ApprovalCase<'a> {
+        ApprovalCase {
+            counter: Some(counter),
+            approver,
+            approver_role: role,
+            another_manager: true,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn nobody_approves_their_own_count() {
+        let other = case("warehouse", "supervisor", Role::Supervisor);
+        assert_eq!(may_approve(&other), Ok(Approval::Approved));
+        // A line nobody is named on (an old row) is nobody's own.
+        let unnamed = ApprovalCase {
+            counter: None,
+            ..other
+        };
+        assert_eq!(may_approve(&unnamed), Ok(Approval::Approved));
+        let own = case("supervisor", "supervisor", Role::Supervisor);
+        assert_eq!(may_approve(&own), Err(ApprovalRefused::OwnCount));
+        // A reason changes nothing while someone else could approve, for an admin too.
+        let with_reason = ApprovalCase {
+            reason: Some("short-staffed"),
+            ..own
+        };
+        assert_eq!(may_approve(&with_reason), Err(ApprovalRefused::OwnCount));
+        let admin = ApprovalCase {
+            reason: Some("short-staffed"),
+            ..case("admin", "admin", Role::Admin)
+        };
+        assert_eq!(may_approve(&admin), Err(ApprovalRefused::OwnCount));
+    }
+
+    #[test]
+    fn an_admin_alone_approves_their_own_count_with_a_reason() {
+        let alone = ApprovalCase {
+            another_manager: false,
+            ..case("admin", "admin", Role::Admin)
+        };
+        assert_eq!(may_approve(&alone), Err(ApprovalRefused::ReasonNeeded));
+        let blank = ApprovalCase {
+            reason: Some("   "),
+            ..alone
+        };
+        assert_eq!(may_approve(&blank), Err(ApprovalRefused::ReasonNeeded));
+        let given = ApprovalCase {
+            reason: Some("  only manager on the night shift "),
+            ..alone
+        };
+        assert_eq!(
+            may_approve(&given),
+            Ok(Approval::SelfApproved {
+                reason: "only manager on the night shift".into()
+            })
+        );
+        let long = "x".repeat(SELF_APPROVAL_REASON_MAX + 1);
+        let too_long = ApprovalCase {
+            reason: Some(&long),
+            ..alone
+        };
+        assert!(matches!(
+            may_approve(&too_long),
+            Err(ApprovalRefused::BadReason(_))
+        ));
+        for bad in [
+            "night\u{7}shift",
+            "night\nshift",
+            "\u{202E}tfihs thgin",
+            "a\u{2066}b",
+        ] {
+            let refused = ApprovalCase {
+                reason: Some(bad),
+                ..alone
+            };
+            assert!(
+                matches!(may_approve(&refused), Err(ApprovalRefused::BadReason(_))),
+                "{bad:?}"
+            );
+        }
+        // Only an admin: a supervisor alone still needs a second person.
+        let supervisor_alone = ApprovalCase {
+            another_manager: false,
+            reason: Some("only manager"),
+            ..case("supervisor", "supervisor", Role::Supervisor)
+        };
+        assert_eq!(
+            may_approve(&supervisor_alone),
+            Err(ApprovalRefused::OwnCountNobodyElse)
+        );
+        // Someone else's count needs no reason, alone or not.
+        let others = ApprovalCase {
+            another_manager: false,
+            ..case("warehouse", "admin", Role::Admin)
+        };
+        assert_eq!(may_approve(&others), Ok(Approval::Approved));
+    }
+
+    #[test]
+    fn only_the_counter_of_an_open_blind_location_is_kept_from_its_stock() {
+        let counting = CountAt {
+            blind: true,
+            stocktake_state: "counting",
+            location_state: "counting",
+            counter: Some("warehouse"),
+        };
+        assert!(hides_on_hand(&counting, "warehouse"));
+        assert!(!hides_on_hand(&counting, "warehouse2"), "someone else");
+        let open_count = CountAt {
+            blind: false,
+            ..counting
+        };
+        assert!(!hides_on_hand(&open_count, "warehouse"));
+        let closed = CountAt {
+            location_state: "closed",
+            ..counting
+        };
+        assert!(!hides_on_hand(&closed, "warehouse"));
+        let pending = CountAt {
+            location_state: "pending",
+            counter: None,
+            ..counting
+        };
+        assert!(!hides_on_hand(&pending, "warehouse"));
+        for over in ["review", "done", "cancelled"] {
+            let ended = CountAt {
+                stocktake_state: over,
+                ..counting
+            };
+            assert!(!hides_on_hand(&ended, "warehouse"), "{over}");
+        }
+    }
 
     #[test]
     fn a_count_is_matched_off_or_outdated() {

@@ -37,6 +37,16 @@ impl Caller {
             Err(ApiError::Forbidden(permission))
         }
     }
+
+    /// For a route that any of `permissions` opens; a refusal names the first.
+    pub fn require_any(&self, permissions: &[Permission]) -> Result<(), ApiError> {
+        match permissions.first() {
+            _ if self.user.role.allows_any(permissions) => Ok(()),
+            Some(&first) => Err(ApiError::Forbidden(first)),
+            // An empty list opens to nobody, not to everybody.
+            None => Err(ApiError::Forbidden(Permission::UsersManage)),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {

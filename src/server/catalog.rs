@@ -6,8 +6,10 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::blind::{Blind, seen};
 use super::error::ApiError;
 use super::extract::{PathParams, QueryParams, page_size};
+use super::location_codes::LocationCodes;
 use super::{AppState, blocking};
 use crate::api::{
     CatalogChanges, CatalogProduct, Location, MoneyBody, Page, Problem, Product, ProductDetail,
@@ -15,7 +17,7 @@ use crate::api::{
 };
 use crate::domain::location::LocationKind;
 use crate::domain::role::Permission;
-use crate::store::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow};
+use crate::store::{LocationRow, ProductRow, ProductSearch, StockFilter, StockRow, StockTotalRow};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -48,7 +50,7 @@ fn stock_level(row: StockRow) -> StockLevel {
         sku: row.sku,
         product_name: row.product_name,
         barcode: row.barcode,
-        location: row.location,
+        location: Some(row.location),
         on_hand: row.on_hand,
         reserved: row.reserved,
     }
@@ -65,16 +67,23 @@ pub async fn list_products(
 ) -> Result<Json<Page<Product>>, ApiError> {
     caller.require(Permission::CatalogRead)?;
     let limit = page_size(query.limit)?;
-    let rows = blocking(&state, move |s| {
-        s.search_products(&ProductSearch {
+    let me = caller.user.username.clone();
+    let (rows, blind) = blocking(&state, move |s| {
+        let rows = s.search_products(&ProductSearch {
             text: query.q.as_deref(),
             category: query.category.as_deref(),
             after_sku: query.cursor.as_deref(),
             limit: limit + 1,
-        })
+        })?;
+        Ok((rows, Blind::read_with_stock(s, &me)?))
     })
     .await?;
-    Ok(Json(page(rows, limit, |r| r.sku.clone(), product)))
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| r.sku.clone(),
+        |r| product(blind.product(r)),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/products/{key}", tag = "catalog",
@@ -90,13 +99,20 @@ pub async fn get_product(
     caller.require(Permission::CatalogRead)?;
     let shows_stock = caller.require(Permission::StockRead).is_ok();
     let wanted = key.clone();
-    let (row, stock) = blocking(&state, move |s| s.product_with_stock(&wanted))
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("product {key:?}")))?;
-    let stock = if shows_stock {
-        stock.into_iter().map(stock_level).collect()
-    } else {
-        Vec::new()
+    let me = caller.user.username.clone();
+    let (found, blind) = blocking(&state, move |s| {
+        Ok((
+            s.product_with_stock(&wanted)?,
+            Blind::read_with_stock(s, &me)?,
+        ))
+    })
+    .await?;
+    let (row, stock) = found.ok_or_else(|| ApiError::NotFound(format!("product {key:?}")))?;
+    let (row, stock) = (blind.product(row), blind.stock(stock));
+    let stock = match (shows_stock, LocationCodes::for_caller(&caller)) {
+        (false, _) => Vec::new(),
+        (true, LocationCodes::Shown) => stock.into_iter().map(stock_level).collect(),
+        (true, LocationCodes::Hidden) => product_total(stock).into_iter().collect(),
     };
     Ok(Json(ProductDetail {
         product: product(row),
@@ -195,9 +211,9 @@ pub async fn catalog_changes(
             )));
         }
     };
-    let shows_locations = caller.require(Permission::LocationsRead).is_ok();
+    let codes = LocationCodes::for_caller(&caller);
     let rows = blocking(&state, move |s| s.catalog_changes(after, limit as usize)).await?;
-    Ok(Json(CatalogChanges {
+    let changes = CatalogChanges {
         products: rows
             .products
             .into_iter()
@@ -209,21 +225,18 @@ pub async fn catalog_changes(
                 active: p.active,
             })
             .collect(),
-        locations: if shows_locations {
-            rows.locations.into_iter().map(location).collect()
-        } else {
-            Vec::new()
-        },
+        locations: rows.locations.into_iter().map(location).collect(),
         cursor: rows.cursor,
         more: rows.more,
-    }))
+    };
+    Ok(Json(codes.applied(changes)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StockQuery {
     sku: Option<String>,
-    /// Location code, e.g. `A-03-02`.
+    /// Location code, e.g. `A-03-02`; needs `locations.read`.
     location: Option<String>,
     cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
@@ -232,15 +245,17 @@ pub struct StockQuery {
 
 #[utoipa::path(get, path = "/api/v1/stock", tag = "catalog",
     params(StockQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<StockLevel>),
+    responses((status = 200, body = Page<StockLevel>, description = "By SKU, then location code; for callers without `locations.read`, one line per product with its totals and no location"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "No `stock.read`, or a `location` filter without `locations.read`")))]
 pub async fn list_stock(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<StockQuery>,
 ) -> Result<Json<Page<StockLevel>>, ApiError> {
     caller.require(Permission::StockRead)?;
+    let codes = LocationCodes::for_caller(&caller);
+    codes.may_filter_by(query.location.as_deref())?;
     let limit = page_size(query.limit)?;
     let after = match query.cursor.as_deref() {
         None => None,
@@ -252,20 +267,80 @@ pub async fn list_stock(
                 })?,
         ),
     };
-    let rows = blocking(&state, move |s| {
-        s.stock_levels(&StockFilter {
+    if !codes.shown() {
+        return stock_totals(&state, query.sku, after, limit).await;
+    }
+    let me = caller.user.username.clone();
+    let (rows, blind) = blocking(&state, move |s| {
+        let rows = s.stock_levels(&StockFilter {
             sku: query.sku.as_deref(),
             location: query.location.as_deref(),
             after: after.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
             limit: limit + 1,
-        })
+        })?;
+        Ok((rows, Blind::read(s, &me)?))
     })
     .await?;
-    Ok(Json(page(
+    Ok(Json(seen(page(
         rows,
         limit,
         |r| format!("{}|{}", r.sku, r.location),
-        stock_level,
+        |r| (!blind.hides(&r.location)).then(|| stock_level(r)),
+    ))))
+}
+
+/// A product's stock summed over its locations, for a caller who may not know which: one
+/// line without a location, or none when no location holds a balance of it.
+fn product_total(rows: Vec<StockRow>) -> Option<StockLevel> {
+    let first = rows.first()?;
+    let mut total = StockTotalRow {
+        sku: first.sku.clone(),
+        product_name: first.product_name.clone(),
+        barcode: first.barcode.clone(),
+        on_hand: 0,
+        reserved: 0,
+    };
+    for row in &rows {
+        total.on_hand += row.on_hand;
+        total.reserved += row.reserved;
+    }
+    Some(stock_total(total))
+}
+
+fn stock_total(row: StockTotalRow) -> StockLevel {
+    StockLevel {
+        available: row.on_hand - row.reserved,
+        sku: row.sku,
+        product_name: row.product_name,
+        barcode: row.barcode,
+        location: None,
+        on_hand: row.on_hand,
+        reserved: row.reserved,
+    }
+}
+
+/// The stock list for a caller without `locations.read`: a line per product, paged by SKU.
+async fn stock_totals(
+    state: &AppState,
+    sku: Option<String>,
+    after: Option<(String, String)>,
+    limit: usize,
+) -> Result<Json<Page<StockLevel>>, ApiError> {
+    let rows = blocking(state, move |s| {
+        s.stock_totals(&StockFilter {
+            sku: sku.as_deref(),
+            location: None,
+            after: after.as_ref().map(|(a, _)| (a.as_str(), "")),
+            limit: limit + 1,
+        })
+    })
+    .await?;
+    // The same cursor shape as the per-location list, so either reads the other's.
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| format!("{}|", r.sku),
+        stock_total,
     )))
 }
 

@@ -296,8 +296,10 @@ fn state_reply_book_rules(doc: &mut OpenApi) {
         .as_mut()
         .and_then(|c| c.schemas.get_mut("FaqRuleBody"))
         && let Some(RefOr::T(Schema::Array(keywords))) = rule.properties.get_mut("keywords")
+        && let ArrayItems::RefOrSchema(item) = &mut keywords.items
+        && let RefOr::T(Schema::Object(keyword)) = item.as_mut()
     {
-        keywords.items = ArrayItems::RefOrSchema(Box::new(text().pattern(Some("\\S")).into()));
+        keyword.pattern = Some("\\S".into());
     }
 }
 

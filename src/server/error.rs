@@ -79,6 +79,9 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => ProblemType::MethodNotAllowed,
             ApiError::NotAcceptable(_) => ProblemType::NotAcceptable,
             ApiError::Store(StoreError::Conflict(_)) => ProblemType::Conflict,
+            ApiError::Store(StoreError::SecondPersonRequired(_)) => {
+                ProblemType::SecondPersonRequired
+            }
             ApiError::Store(StoreError::Refused(_)) => ProblemType::OrderRefused,
             ApiError::Store(StoreError::Transition(_)) => ProblemType::IllegalTransition,
             ApiError::IdempotencyKeyReused(_) => ProblemType::IdempotencyKeyReused,

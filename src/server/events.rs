@@ -13,11 +13,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::blind::Blind;
 use super::error::ApiError;
 use super::extract::QueryParams;
+use super::location_codes::LocationCodes;
 use super::{AppState, blocking};
 use crate::api::{FeedEvent, Problem};
-use crate::domain::role::{Permission, Role};
+use crate::domain::role::{Permission, READ_TICKETS, Role};
 use crate::store::EventRow;
 
 /// Events per store read while catching up.
@@ -37,13 +39,16 @@ pub struct EventQuery {
     after: Option<i64>,
 }
 
-/// The permission an event kind needs to be seen.
-fn permission_for(kind: &str) -> Permission {
+/// The permissions of which an event kind needs one to be seen.
+fn permission_for(kind: &str) -> &'static [Permission] {
     match kind.split('.').next() {
-        Some("stock" | "purchase" | "stocktake") => Permission::StockRead,
+        Some("order" | "shipment" | "pick_list" | "pick" | "alert") => &[Permission::OrdersRead],
+        Some("stock" | "purchase" | "replenishment" | "stocktake") => &[Permission::StockRead],
         // Tickets carry customers' e-mails and words: only the help desk hears them.
-        Some("ticket" | "return" | "refund") => Permission::TicketsWork,
-        _ => Permission::OrdersRead,
+        Some("ticket" | "return" | "refund") => READ_TICKETS,
+        // A kind nobody gave a rule may carry anything: only those who may read
+        // everything hear it until it has one.
+        _ => &[Permission::AuditRead],
     }
 }
 
@@ -65,6 +70,10 @@ struct Feed {
     state: AppState,
     role: Role,
     user_id: String,
+    username: String,
+    /// Where the user counts blind, read with each batch of events: what moves there is
+    /// not theirs to hear about.
+    blind: Blind,
     token_hash: String,
     session_checked: tokio::time::Instant,
     _slot: StreamSlot,
@@ -88,7 +97,7 @@ pub async fn stream(
     headers: HeaderMap,
     QueryParams(query): QueryParams<EventQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    caller.require(Permission::OrdersRead)?;
+    // Any signed-in user may follow: each event is filtered by its kind's permission below.
     let from_header = match headers.get("last-event-id") {
         None => None,
         Some(v) => Some(
@@ -111,6 +120,8 @@ pub async fn stream(
         stopping: state.stopping.subscribe(),
         role: caller.user.role,
         user_id: caller.user.id,
+        username: caller.user.username,
+        blind: Blind::default(),
         token_hash: caller.token_hash,
         session_checked: tokio::time::Instant::now(),
         _slot: slot,
@@ -125,14 +136,24 @@ pub async fn stream(
             }
             if let Some(row) = feed.pending.pop_front() {
                 feed.last = row.id;
-                if feed.role.allows(permission_for(&row.kind)) {
+                if feed.role.allows_any(permission_for(&row.kind))
+                    && !feed.blind.hides_event(&row.payload)
+                {
+                    let mut row = row;
+                    LocationCodes::for_role(feed.role)
+                        .applied_to_event(&row.kind, &mut row.payload);
                     return Some((Ok(to_event(row)), feed));
                 }
                 continue;
             }
             let after = feed.last;
-            match blocking(&feed.state, move |s| s.events_after(after, BATCH)).await {
-                Ok(rows) if !rows.is_empty() => {
+            let me = feed.username.clone();
+            let read = move |s: &crate::store::Store| {
+                Ok((s.events_after(after, BATCH)?, Blind::read(s, &me)?))
+            };
+            match blocking(&feed.state, read).await {
+                Ok((rows, blind)) if !rows.is_empty() => {
+                    feed.blind = blind;
                     feed.pending.extend(rows);
                     continue;
                 }
@@ -226,13 +247,58 @@ mod tests {
 
     #[test]
     fn ticket_events_reach_only_the_help_desk() {
-        assert_eq!(permission_for("ticket.created"), Permission::TicketsWork);
-        assert_eq!(
-            permission_for("refund.awaiting_approval"),
-            Permission::TicketsWork
-        );
-        assert!(!Role::Warehouse.allows(permission_for("ticket.csat_requested")));
-        assert!(Role::Cs.allows(permission_for("ticket.escalated")));
-        assert_eq!(permission_for("order.created"), Permission::OrdersRead);
+        assert_eq!(permission_for("ticket.created"), READ_TICKETS);
+        assert_eq!(permission_for("refund.awaiting_approval"), READ_TICKETS);
+        assert!(!Role::Warehouse.allows_any(permission_for("ticket.csat_requested")));
+        assert!(Role::Cs.allows_any(permission_for("ticket.escalated")));
+        assert!(Role::Auditor.allows_any(permission_for("ticket.escalated")));
+        assert_eq!(permission_for("order.created"), [Permission::OrdersRead]);
+    }
+
+    /// Every kind the store writes, with who must hear it; a new kind belongs here.
+    const KINDS: [(&str, &[Permission]); 22] = [
+        ("order.created", &[Permission::OrdersRead]),
+        ("order.status", &[Permission::OrdersRead]),
+        ("order.routed", &[Permission::OrdersRead]),
+        ("shipment.tracking", &[Permission::OrdersRead]),
+        ("alert.carrier_exception", &[Permission::OrdersRead]),
+        ("pick_list.claimed", &[Permission::OrdersRead]),
+        ("pick_list.finished", &[Permission::OrdersRead]),
+        ("pick.short", &[Permission::OrdersRead]),
+        ("stock.alert_raised", &[Permission::StockRead]),
+        ("stock.alert_cleared", &[Permission::StockRead]),
+        ("purchase.requested", &[Permission::StockRead]),
+        ("purchase.order", &[Permission::StockRead]),
+        ("purchase.cancel", &[Permission::StockRead]),
+        ("purchase.received", &[Permission::StockRead]),
+        ("stocktake.created", &[Permission::StockRead]),
+        ("stocktake.closed", &[Permission::StockRead]),
+        ("ticket.created", READ_TICKETS),
+        ("ticket.csat", READ_TICKETS),
+        ("ticket.csat_requested", READ_TICKETS),
+        ("return.authorised", READ_TICKETS),
+        ("return.item_received", READ_TICKETS),
+        ("refund.approved", READ_TICKETS),
+    ];
+
+    #[test]
+    fn every_kind_has_its_rule_and_an_unknown_kind_reaches_only_who_reads_everything() {
+        for (kind, permissions) in KINDS {
+            assert_eq!(permission_for(kind), permissions, "{kind}");
+        }
+        // Purchasing hears of alerts and its requests, never of customers' orders.
+        let hears = |role: Role, kind: &str| role.allows_any(permission_for(kind));
+        assert!(hears(Role::Purchasing, "stock.alert_raised"));
+        assert!(hears(Role::Purchasing, "purchase.requested"));
+        assert!(!hears(Role::Purchasing, "order.created"));
+        assert!(!hears(Role::Purchasing, "ticket.created"));
+        for kind in ["customer.merged", "orderx.created", "nothing"] {
+            assert_eq!(permission_for(kind), [Permission::AuditRead], "{kind}");
+        }
+        let hear: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| hears(*r, "customer.merged"))
+            .collect();
+        assert_eq!(hear, [Role::Admin, Role::Auditor]);
     }
 }

@@ -1,32 +1,36 @@
 //! Order intake and status changes: the mutating side of orders.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use sha2::{Digest, Sha256};
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, PathParams, read_object};
-use super::once::{answer, idempotency_key};
+use super::extract::PathParams;
+use super::extract::{ChangeBody, NoBody};
+use super::location_codes::LocationCodes;
+use super::once::{answer, idempotency_key, stored};
 use super::orders::detail;
 use super::{AppState, blocking, placing};
-use crate::api::{OrderDetail, OrderIn, Problem, StatusChangeIn};
+use crate::api::{ExistingOrder, OrderDetail, OrderExists, OrderIn, Problem, StatusChangeIn};
+use crate::domain::channel::{PublicChannel, may_post};
 use crate::domain::intake::{AddressIn, LineIn};
 use crate::domain::lifecycle::needs_reason;
 use crate::domain::money::Currency;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
-use crate::store::{CustomerIn, IdempotencyKey, NewOrder, Placed, hex};
+use crate::store::{CustomerIn, IdempotencyKey, NewOrder, Placed, StoreError};
 
 /// A wire order as the store takes it. Shared by the HTTP intake and the CSV import.
+/// Internal channels (`replacement`, connectors') are refused here, so neither can post
+/// into them.
 pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
     let currency = Currency::parse(body.currency.trim()).map_err(|e| e.to_string())?;
+    let channel = PublicChannel::parse(&body.channel).map_err(|e| e.to_string())?;
     Ok(NewOrder {
-        channel: body.channel.trim().to_string(),
+        channel: channel.as_str().to_string(),
         channel_order_no: body
             .channel_order_no
             .map(|n| n.trim().to_string())
@@ -66,7 +70,8 @@ pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
     security(("bearer" = [])),
     responses(
         (status = 201, body = OrderDetail, description = "Placed, validated, reserved and routed"),
-        (status = 200, body = OrderDetail, description = "This channel order number was delivered before (`duplicate: true`)"),
+        (status = 200, body = OrderExists, description = "This channel order number was delivered before: its number and status only"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller lacks orders.create, or is bound to other channels"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json", description = "Refused (every reason in `errors`), or the key was used with another body"),
     ))]
@@ -74,24 +79,14 @@ pub async fn create_order(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    body: Bytes,
+    ChangeBody(body, request): ChangeBody<OrderIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersCreate)?;
+    let codes = LocationCodes::for_caller(&caller);
     let key = idempotency_key(&headers)?;
-    let is_json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType(
-            "send the order as Content-Type: application/json".into(),
-        ));
-    }
-    let parsed: OrderIn = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::MalformedBody(e.to_string()))
-        .and_then(read_object)?;
-    let order = order_from_wire(parsed).map_err(ApiError::InvalidInput)?;
-    let request_hash = hex(&Sha256::digest(&body));
+    let order = order_from_wire(body).map_err(ApiError::InvalidInput)?;
+    may_post(caller.user.channels.as_deref(), &order.channel)
+        .map_err(|e| ApiError::Store(StoreError::NotAllowed(e.to_string())))?;
     let scope = caller.user.id.clone();
     let actor = caller.user.username.clone();
     let rules = state.rules();
@@ -100,18 +95,24 @@ pub async fn create_order(
             &IdempotencyKey {
                 scope: &scope,
                 key: &key,
-                request_hash: &request_hash,
+                request_hash: request.as_str(),
             },
             &order,
             &rules,
             &actor,
             Timestamp::now(),
-            |placed| {
-                let (status, d) = match placed {
-                    Placed::Created(d) => (201, detail(*d, false)),
-                    Placed::Duplicate(d) => (200, detail(*d, true)),
-                };
-                (status, serde_json::to_string(&d).unwrap_or_default())
+            |placed| match placed {
+                Placed::Created(d) => stored(201, &codes.applied(detail(*d, false))),
+                Placed::Duplicate(d) => stored(
+                    200,
+                    &OrderExists {
+                        duplicate: true,
+                        order: ExistingOrder {
+                            number: d.order.number.to_string(),
+                            status: d.order.status.as_str().to_string(),
+                        },
+                    },
+                ),
             },
         )
     })
@@ -146,7 +147,7 @@ pub async fn change_status(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<StatusChangeIn>,
+    ChangeBody(body, request): ChangeBody<StatusChangeIn>,
 ) -> Result<Response, ApiError> {
     let to: OrderStatus = body
         .status
@@ -167,6 +168,7 @@ pub async fn change_status(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
     caller.require(permission_for(from, to))?;
+    let codes = LocationCodes::for_caller(&caller);
     let actor = caller.user.username.clone();
     if !headers.contains_key("idempotency-key") {
         let changed = blocking(&state, move |s| {
@@ -181,20 +183,17 @@ pub async fn change_status(
         })
         .await?;
         state.ring();
-        return Ok(Json(detail(changed, false)).into_response());
+        return Ok(Json(codes.applied(detail(changed, false))).into_response());
     }
     // With a key (the console sends one per mutation), a retry gets the first answer.
     let once = idempotency_key(&headers)?;
-    let request_hash = hex(&Sha256::digest(
-        format!("{key}|{}|{}", to.as_str(), reason.as_deref().unwrap_or("")).as_bytes(),
-    ));
     let scope = caller.user.id.clone();
     let outcome = blocking(&state, move |s| {
         s.change_order_status_once(
             &IdempotencyKey {
                 scope: &scope,
                 key: &once,
-                request_hash: &request_hash,
+                request_hash: request.as_str(),
             },
             &key,
             Some(from),
@@ -205,7 +204,8 @@ pub async fn change_status(
             |changed| {
                 (
                     200,
-                    serde_json::to_string(&detail(changed.clone(), false)).unwrap_or_default(),
+                    serde_json::to_string(&codes.applied(detail(changed.clone(), false)))
+                        .unwrap_or_default(),
                 )
             },
         )
@@ -226,8 +226,10 @@ pub async fn reroute(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(key): PathParams<String>,
+    _: NoBody,
 ) -> Result<Json<OrderDetail>, ApiError> {
     caller.require(Permission::OrdersManage)?;
+    let codes = LocationCodes::for_caller(&caller);
     let wanted = key.clone();
     let from = blocking(&state, move |s| s.order_status(&wanted))
         .await?
@@ -239,5 +241,5 @@ pub async fn reroute(
     })
     .await?;
     state.ring();
-    Ok(Json(detail(routed, false)))
+    Ok(Json(codes.applied(detail(routed, false))))
 }

@@ -10,9 +10,12 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::blind::{Blind, seen};
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{ChangeBody, NoBody};
 use super::extract::{PathParams, one_of};
+use super::extract::{QueryParams, page_size};
+use super::location_codes::LocationCodes;
 use super::once::{once, stored};
 use super::replenishment::purchase_request;
 use super::{AppState, blocking};
@@ -90,7 +93,7 @@ fn time(name: &str, value: Option<String>) -> Result<Option<Timestamp>, ApiError
 pub struct MovementQuery {
     /// SKU or barcode.
     product: Option<String>,
-    /// Location code: movements into or out of it.
+    /// Location code: movements into or out of it; needs `locations.read`.
     location: Option<String>,
     /// receipt, put_away, move, pick, pick_short, ship, return, adjustment or count.
     #[param(pattern = "^(receipt|put_away|move|pick|pick_short|ship|return|adjustment|count)$")]
@@ -110,7 +113,8 @@ pub struct MovementQuery {
 
 #[utoipa::path(get, path = "/api/v1/stock/movements", tag = "inventory",
     params(MovementQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<StockMovement>, description = "Newest first"),
+    responses((status = 200, body = Page<StockMovement>, description = "Newest first; without `from` and `to` for callers without `locations.read`"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "No `stock.read`, or a `location` filter without `locations.read`"),
         (status = 404, body = Problem, content_type = "application/problem+json", description = "No such product or location"),
         (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_movements(
@@ -119,6 +123,8 @@ pub async fn list_movements(
     QueryParams(query): QueryParams<MovementQuery>,
 ) -> Result<Json<Page<StockMovement>>, ApiError> {
     caller.require(Permission::StockRead)?;
+    let codes = LocationCodes::for_caller(&caller);
+    codes.may_filter_by(query.location.as_deref())?;
     let limit = page_size(query.limit)?;
     let kind = query
         .kind
@@ -143,8 +149,9 @@ pub async fn list_movements(
         .transpose()?;
     let since = time("since", query.since)?;
     let until = time("until", query.until)?;
-    let rows = blocking(&state, move |s| {
-        s.stock_movements(&MovementFilter {
+    let me = caller.user.username.clone();
+    let (rows, blind) = blocking(&state, move |s| {
+        let rows = s.stock_movements(&MovementFilter {
             product: query.product.as_deref(),
             location: query.location.as_deref(),
             kind,
@@ -153,15 +160,16 @@ pub async fn list_movements(
             until,
             before,
             limit: limit + 1,
-        })
+        })?;
+        Ok((rows, Blind::read(s, &me)?))
     })
     .await?;
-    Ok(Json(super::catalog::page(
+    Ok(Json(seen(super::catalog::page(
         rows,
         limit,
         |r| r.id.to_string(),
-        movement,
-    )))
+        |r| (!blind.hides_movement(&r)).then(|| codes.applied(movement(r))),
+    ))))
 }
 
 #[utoipa::path(post, path = "/api/v1/stock/moves", tag = "inventory",
@@ -174,10 +182,9 @@ pub async fn move_stock(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<MoveIn>,
+    ChangeBody(body, request): ChangeBody<MoveIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;
-    let request = format!("move|{body:?}");
     let qty = quantity(body.qty)?;
     let lot = lot(body.lot)?;
     let expiry = expiry(body.expiry)?;
@@ -214,10 +221,9 @@ pub async fn adjust_stock(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<AdjustmentIn>,
+    ChangeBody(body, request): ChangeBody<AdjustmentIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockAdjust)?;
-    let request = format!("adjust|{body:?}");
     let reason = AdjustmentReason::parse(&body.reason).ok_or_else(|| {
         ApiError::InvalidInput(format!(
             "reason {:?} is not one of {}",
@@ -258,7 +264,7 @@ pub(super) fn receipt(row: &ReceiptRow) -> Receipt {
     Receipt {
         id: row.id.clone(),
         number: Document::Receipt.number(row.number),
-        location: row.location.clone(),
+        location: Some(row.location.clone()),
         state: row.state.clone(),
         supplier: row.supplier.clone(),
         created_by: row.created_by.clone(),
@@ -299,8 +305,11 @@ pub async fn list_receipts(
     caller.require(Permission::StockRead)?;
     one_of("state", query.state.as_deref(), &["open", "closed"])?;
     let limit = page_size(query.limit)?;
+    let codes = LocationCodes::for_caller(&caller);
     let rows = blocking(&state, move |s| s.receipts(query.state.as_deref(), limit)).await?;
-    Ok(Json(rows.iter().map(receipt).collect()))
+    Ok(Json(
+        rows.iter().map(|r| codes.applied(receipt(r))).collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/receipts/{key}", tag = "inventory",
@@ -314,8 +323,9 @@ pub async fn get_receipt(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<Receipt>, ApiError> {
     caller.require(Permission::StockRead)?;
+    let codes = LocationCodes::for_caller(&caller);
     let row = blocking(&state, move |s| s.receipt(&key)).await?;
-    Ok(Json(receipt(&row)))
+    Ok(Json(codes.applied(receipt(&row))))
 }
 
 #[utoipa::path(post, path = "/api/v1/receipts", tag = "inventory",
@@ -328,10 +338,9 @@ pub async fn open_receipt(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReceiptIn>,
+    ChangeBody(body, request): ChangeBody<ReceiptIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;
-    let request = format!("receipt|{body:?}");
     once(
         &state,
         &caller,
@@ -364,10 +373,9 @@ pub async fn receive_item(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReceiveIn>,
+    ChangeBody(body, request): ChangeBody<ReceiveIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;
-    let request = format!("receive|{key}|{body:?}");
     let qty = quantity(body.qty)?;
     let lot = lot(body.lot)?;
     let expiry = expiry(body.expiry)?;
@@ -402,9 +410,9 @@ pub async fn close_receipt(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
+    NoBody(request): NoBody,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;
-    let request = format!("close|{key}");
     once(
         &state,
         &caller,

@@ -2,6 +2,7 @@
 
 mod audit;
 pub mod auth;
+mod blind;
 mod catalog;
 mod changes;
 mod clock;
@@ -14,6 +15,7 @@ mod intake;
 mod intake_line;
 mod inventory;
 mod listener;
+mod location_codes;
 mod once;
 mod orders;
 mod packing;
@@ -382,6 +384,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    warn_of_unbound_integrations(&state);
     tokio::spawn(service_sweep::run(state.clone()));
     tokio::spawn(readiness::run(state.clone()));
     let stopping = state.stopping.clone();
@@ -394,6 +397,27 @@ pub async fn serve(
         stopping,
     )
     .await
+}
+
+/// Integration users from before channel bindings may post orders for any public channel;
+/// an operator should bind them (`backroom admin user set-channels`).
+fn warn_of_unbound_integrations(state: &AppState) {
+    match state.store.list_users() {
+        Ok(users) => {
+            for u in users.iter().filter(|u| {
+                u.role == crate::domain::role::Role::Integration
+                    && !u.disabled
+                    && u.channels.is_none()
+            }) {
+                tracing::warn!(
+                    user = %u.username,
+                    "integration user is bound to no channel and may post orders for any public channel; bind it with `backroom admin user set-channels {} CHANNEL,…`",
+                    u.username
+                );
+            }
+        }
+        Err(e) => tracing::warn!("could not check integration users' channels: {e}"),
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM. The handlers are installed when this is called, so a

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::auth::Caller;
 use super::error::ApiError;
 use super::{AppState, blocking};
+use crate::domain::idempotency::CANONICAL;
 use crate::store::{IdempotencyKey, Idempotent, Store, StoreError, hex};
 
 /// Keys are opaque to us but must be sane: printable ASCII, at most 255 characters.
@@ -30,6 +31,29 @@ pub fn sane_key(key: &str) -> Option<&str> {
         .then_some(key)
 }
 
+/// What a change asked, as its idempotency record remembers it: a hash of the method, the
+/// path and the body in canonical JSON, so a retry with its keys in another order, or the
+/// same change sent again inside a batch, is the same request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// `route` is the method and path as sent (`POST /api/v1/…`); `canonical_body` the
+    /// body's canonical JSON, empty for none.
+    pub fn of(route: &str, canonical_body: &str) -> Fingerprint {
+        let digest = Sha256::new()
+            .chain_update(route.as_bytes())
+            .chain_update(b"\n")
+            .chain_update(canonical_body.as_bytes())
+            .finalize();
+        Fingerprint(format!("{CANONICAL}{}", hex(&digest)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// An answer to store with its idempotency key: status and JSON body.
 pub fn stored<T: serde::Serialize>(status: u16, body: &T) -> (u16, String) {
     (status, serde_json::to_string(body).unwrap_or_default())
@@ -46,20 +70,20 @@ pub fn answer(outcome: Idempotent, key: &str) -> Result<Response, ApiError> {
     }
 }
 
-/// One change, at most once per Idempotency-Key: `request` says what is asked (a retry
-/// must ask the same); `write` makes it as the caller, now.
+/// One change, at most once per Idempotency-Key: `request` is what is asked (a retry must
+/// ask the same); `write` makes it as the caller, now.
 pub async fn once(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
-    request: String,
+    request: Fingerprint,
     write: impl FnOnce(&Store, &IdempotencyKey, &str, Timestamp) -> Result<Idempotent, StoreError>
     + Send
     + 'static,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(headers)?;
     let scope = caller.user.id.clone();
-    let hash = hex(&Sha256::digest(request.as_bytes()));
+    let hash = request.0;
     let actor = caller.user.username.clone();
     let sent = key.clone();
     let now = state.now();

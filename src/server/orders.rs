@@ -11,6 +11,7 @@ use super::auth::Caller;
 use super::catalog::page;
 use super::error::ApiError;
 use super::extract::{PathParams, QueryParams, page_size};
+use super::location_codes::LocationCodes;
 use super::{AppState, blocking};
 use crate::api::{
     Address, MoneyBody, OrderDetail, OrderLine, OrderSummary, Page, Problem, StatusChange,
@@ -116,14 +117,15 @@ pub fn detail(d: OrderDetailRow, duplicate: bool) -> OrderDetail {
                 unit_price: MoneyBody::from(l.unit_price),
                 catalogue_price: l.catalogue_price.map(MoneyBody::from),
                 backordered: l.backordered,
-                pick_from: l
-                    .pick_from
-                    .into_iter()
-                    .map(|p| PickLocation {
-                        location: p.location,
-                        qty: p.qty,
-                    })
-                    .collect(),
+                pick_from: Some(
+                    l.pick_from
+                        .into_iter()
+                        .map(|p| PickLocation {
+                            location: p.location,
+                            qty: p.qty,
+                        })
+                        .collect(),
+                ),
             })
             .collect(),
         history: d
@@ -241,9 +243,10 @@ pub async fn get_order(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<OrderDetail>, ApiError> {
     caller.require(Permission::OrdersRead)?;
+    let codes = LocationCodes::for_caller(&caller);
     let wanted = key.clone();
     let d = blocking(&state, move |s| s.order_detail(&wanted))
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("order {key:?}")))?;
-    Ok(Json(detail(d, false)))
+    Ok(Json(codes.applied(detail(d, false))))
 }

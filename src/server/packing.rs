@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, PathParams, QueryParams};
+use super::extract::ChangeBody;
+use super::extract::{PathParams, QueryParams};
 use super::once::{answer, idempotency_key};
 use super::orders::detail;
 use super::{AppState, blocking};
@@ -22,7 +22,7 @@ use crate::api::{PackIn, PackItem, PackOrder, PackTask, Parcel, Problem};
 use crate::domain::role::Permission;
 use crate::domain::routing::RoutingRules;
 use crate::domain::shipping_label::{Address, ShippingLabel};
-use crate::store::{IdempotencyKey, PackTaskRow, PackWrite, ParcelRow, hex};
+use crate::store::{IdempotencyKey, PackTaskRow, PackWrite, ParcelRow};
 
 fn task(row: PackTaskRow) -> PackTask {
     PackTask {
@@ -121,7 +121,7 @@ pub async fn pack(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<PackIn>,
+    ChangeBody(body, request): ChangeBody<PackIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
     let package = body.package.trim().to_string();
@@ -148,7 +148,6 @@ pub async fn pack(
         *verified.entry(item.sku.trim().to_string()).or_insert(0) += item.qty;
     }
     let once = idempotency_key(&headers)?;
-    let hash = hex(&Sha256::digest(format!("pack|{key}|{body:?}").as_bytes()));
     let scope = caller.user.id.clone();
     let packer = caller.user.username.clone();
     let rules = state.rules();
@@ -159,7 +158,7 @@ pub async fn pack(
             &IdempotencyKey {
                 scope: &scope,
                 key: &sent,
-                request_hash: &hash,
+                request_hash: request.as_str(),
             },
             &PackWrite {
                 order: &key,

@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::extract::{ChangeBody, NoBody};
 use super::extract::{JsonBody, PathParams, QueryParams, page_size};
 use super::once::once;
 use super::{AppState, blocking};
@@ -133,6 +134,8 @@ pub async fn create_list(
     JsonBody(body): JsonBody<PickListRequest>,
 ) -> Result<(StatusCode, Json<PickList>), ApiError> {
     caller.require(Permission::OrdersManage)?;
+    // A pick list is a walk through bins: without them it says nothing.
+    caller.require(Permission::LocationsRead)?;
     let (mode, caps) = plan(&body)?;
     let actor = caller.user.username.clone();
     let list = blocking(&state, move |s| {
@@ -186,6 +189,7 @@ pub async fn list_lists(
     QueryParams(query): QueryParams<ListQuery>,
 ) -> Result<Json<Vec<PickList>>, ApiError> {
     caller.require(Permission::OrdersRead)?;
+    caller.require(Permission::LocationsRead)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
     if !["open", "claimed", "done"].contains(&wanted.as_str()) {
         return Err(ApiError::InvalidInput(format!(
@@ -212,6 +216,7 @@ pub async fn get_list(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<PickList>, ApiError> {
     caller.require(Permission::OrdersRead)?;
+    caller.require(Permission::LocationsRead)?;
     let wanted = key.clone();
     let list = blocking(&state, move |s| s.pick_list(&wanted))
         .await?
@@ -231,10 +236,9 @@ pub async fn pick_line(
     caller: Caller,
     PathParams((key, seq)): PathParams<(String, i64)>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<PickIn>,
+    ChangeBody(body, request): ChangeBody<PickIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let request = format!("pick|{key}|{seq}|{body:?}");
     let lots = stored_lots(body.lots)?;
     once(
         &state,
@@ -266,10 +270,9 @@ pub async fn short_line(
     caller: Caller,
     PathParams((key, seq)): PathParams<(String, i64)>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ShortIn>,
+    ChangeBody(body, request): ChangeBody<ShortIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let request = format!("short|{key}|{seq}|{body:?}");
     let reason = ShortReason::parse(&body.reason).ok_or_else(|| {
         ApiError::InvalidInput(format!(
             "reason {:?} is not empty, short or damaged",
@@ -306,9 +309,9 @@ pub async fn finish_list(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
+    NoBody(request): NoBody,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
-    let request = format!("finish|{key}");
     once(
         &state,
         &caller,
@@ -331,7 +334,7 @@ pub async fn assign_tote(
     caller: Caller,
     PathParams((key, slot)): PathParams<(String, i64)>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ToteIn>,
+    ChangeBody(body, request): ChangeBody<ToteIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersFulfil)?;
     let tote = body.tote.trim().to_string();
@@ -340,7 +343,6 @@ pub async fn assign_tote(
             "tote {tote:?} is not a tote label (1–40 printable characters)"
         )));
     }
-    let request = format!("tote|{key}|{slot}|{tote}");
     once(
         &state,
         &caller,

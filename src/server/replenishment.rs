@@ -9,8 +9,9 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::ChangeBody;
 use super::extract::{PathParams, one_of};
+use super::extract::{QueryParams, page_size};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
@@ -130,10 +131,9 @@ pub async fn request_from_alert(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<AlertRequestIn>,
+    ChangeBody(body, request): ChangeBody<AlertRequestIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::PurchasingManage)?;
-    let request = format!("alert-request|{key}|{body:?}");
     let supplier = supplier(body.supplier)?;
     once(
         &state,
@@ -164,10 +164,9 @@ pub async fn dismiss_alert(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReasonIn>,
+    ChangeBody(body, request): ChangeBody<ReasonIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::PurchasingManage)?;
-    let request = format!("alert-dismiss|{key}|{body:?}");
     let reason = reason(&body)?;
     once(
         &state,
@@ -241,10 +240,9 @@ pub async fn create_request(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<PurchaseRequestIn>,
+    ChangeBody(body, request): ChangeBody<PurchaseRequestIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::PurchasingManage)?;
-    let request = format!("purchase|{body:?}");
     let supplier = supplier(body.supplier)?;
     once(
         &state,
@@ -277,10 +275,9 @@ pub async fn order_request(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<PurchaseOrderIn>,
+    ChangeBody(body, request): ChangeBody<PurchaseOrderIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::PurchasingManage)?;
-    let request = format!("purchase-order|{key}|{body:?}");
     let supplier = supplier(body.supplier)?;
     once(
         &state,
@@ -310,10 +307,9 @@ pub async fn cancel_request(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReasonIn>,
+    ChangeBody(body, request): ChangeBody<ReasonIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::PurchasingManage)?;
-    let request = format!("purchase-cancel|{key}|{body:?}");
     let reason = reason(&body)?;
     once(
         &state,

@@ -9,14 +9,16 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, PathParams, QueryParams, one_of, page_size};
+use super::extract::ChangeBody;
+use super::extract::{PathParams, QueryParams, one_of, page_size};
+use super::location_codes::LocationCodes;
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
     DecisionIn, LineQty, MoneyBody, Problem, RefundBody, RefundIn, ReturnBody, ReturnIn,
     ReturnLine, ReturnReceiveIn,
 };
-use crate::domain::role::Permission;
+use crate::domain::role::{Permission, READ_TICKETS};
 use crate::domain::stock::Document;
 use crate::store::{RefundAsk, RefundRow, ReturnRow, ReturnedItem};
 
@@ -91,10 +93,9 @@ pub async fn authorise_return(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReturnIn>,
+    ChangeBody(body, request): ChangeBody<ReturnIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::TicketsWork)?;
-    let request = format!("return|{key}|{body:?}");
     let why = reason("a reason", &body.reason)?;
     let lines: Vec<(i64, i64)> = body.lines.iter().map(|l| (l.line_no, l.qty)).collect();
     let window = state.rules().service.return_window_days;
@@ -123,10 +124,11 @@ pub async fn get_return(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<ReturnBody>, ApiError> {
     if caller.require(Permission::StockMove).is_err() {
-        caller.require(Permission::TicketsWork)?;
+        caller.require_any(READ_TICKETS)?;
     }
+    let codes = LocationCodes::for_caller(&caller);
     let row = blocking(&state, move |s| s.return_by_key(&key)).await?;
-    Ok(Json(return_body(&row)))
+    Ok(Json(codes.applied(return_body(&row))))
 }
 
 #[utoipa::path(post, path = "/api/v1/returns/{key}/receive", tag = "service",
@@ -140,10 +142,9 @@ pub async fn receive_return(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReturnReceiveIn>,
+    ChangeBody(body, request): ChangeBody<ReturnReceiveIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StockMove)?;
-    let request = format!("return-receive|{key}|{body:?}");
     if !(1..=100_000).contains(&body.qty) {
         return Err(ApiError::InvalidInput(format!(
             "qty must be 1 to 100000, not {}",
@@ -182,10 +183,9 @@ pub async fn request_refund(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<RefundIn>,
+    ChangeBody(body, request): ChangeBody<RefundIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::TicketsWork)?;
-    let request = format!("refund|{key}|{body:?}");
     let why = reason("a reason", &body.reason)?;
     let lines: Vec<(i64, i64)> = body.lines.iter().map(|l| (l.line_no, l.qty)).collect();
     let amount = match body.kind.as_str() {
@@ -245,7 +245,7 @@ pub async fn list_refunds(
     caller: Caller,
     QueryParams(query): QueryParams<RefundQuery>,
 ) -> Result<Json<Vec<RefundBody>>, ApiError> {
-    caller.require(Permission::TicketsWork)?;
+    caller.require_any(READ_TICKETS)?;
     one_of(
         "status",
         query.status.as_deref(),
@@ -261,11 +261,10 @@ async fn decide(
     caller: Caller,
     key: String,
     headers: HeaderMap,
-    body: DecisionIn,
+    ChangeBody(body, request): ChangeBody<DecisionIn>,
     approve: bool,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::TicketsSupervise)?;
-    let request = format!("refund-decide|{key}|{approve}|{body:?}");
     let note = reason("a note", &body.note)?;
     let rules = state.rules();
     once(
@@ -294,7 +293,7 @@ pub async fn approve_refund(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<DecisionIn>,
+    body: ChangeBody<DecisionIn>,
 ) -> Result<Response, ApiError> {
     decide(state, caller, key, headers, body, true).await
 }
@@ -311,7 +310,7 @@ pub async fn reject_refund(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<DecisionIn>,
+    body: ChangeBody<DecisionIn>,
 ) -> Result<Response, ApiError> {
     decide(state, caller, key, headers, body, false).await
 }

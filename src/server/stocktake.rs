@@ -10,8 +10,9 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{JsonBody, QueryParams, page_size};
+use super::extract::{ChangeBody, NoBody};
 use super::extract::{PathParams, one_of};
+use super::extract::{QueryParams, page_size};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
@@ -20,9 +21,9 @@ use crate::api::{
 };
 use crate::domain::role::Permission;
 use crate::domain::stock::Document;
-use crate::domain::stocktake::{CountScope, CycleSchedule, Tolerance};
+use crate::domain::stocktake::{CountScope, CycleSchedule, Tolerance, self_approval_reason};
 use crate::store::{
-    CountEntry, LineKeys, NewStocktake, StocktakeReport as ReportRow, StocktakeRow,
+    Approver, CountEntry, LineKeys, NewStocktake, StocktakeReport as ReportRow, StocktakeRow,
 };
 
 /// Expected quantities are for supervisors and auditors, and for everyone on an open count.
@@ -32,7 +33,16 @@ fn sees_expected(caller: &Caller, blind: bool) -> bool {
         || caller.user.role.allows(Permission::AuditRead)
 }
 
-fn wire(row: &StocktakeRow, expected: bool) -> Stocktake {
+/// The stocktake as `viewer` may see it: expected quantities only with `expected`, and
+/// never at a location the viewer is counting blind (in this stocktake or another).
+fn wire(row: &StocktakeRow, expected: bool, viewer: &str) -> Stocktake {
+    let shown_at = |code: &str| {
+        expected
+            && !row
+                .kept_blind
+                .iter()
+                .any(|(at, counter)| at == code && counter == viewer)
+    };
     Stocktake {
         id: row.id.clone(),
         number: Document::Stocktake.number(row.number),
@@ -66,7 +76,7 @@ fn wire(row: &StocktakeRow, expected: bool) -> Stocktake {
             .lines
             .iter()
             .map(|l| {
-                let shown = expected.then_some(l.expected).flatten();
+                let shown = shown_at(&l.location).then_some(l.expected).flatten();
                 CountLine {
                     location: l.location.clone(),
                     sku: l.sku.clone(),
@@ -85,6 +95,7 @@ fn wire(row: &StocktakeRow, expected: bool) -> Stocktake {
         ledger: expected.then(|| {
             row.ledger
                 .iter()
+                .filter(|l| shown_at(&l.location))
                 .map(|l| LedgerLine {
                     location: l.location.clone(),
                     sku: l.sku.clone(),
@@ -100,8 +111,9 @@ fn wire(row: &StocktakeRow, expected: bool) -> Stocktake {
 /// How a stored answer looks to this caller.
 fn responder(caller: &Caller) -> impl Fn(&StocktakeRow) -> (u16, String) + Send + 'static {
     let manager = sees_expected(caller, true);
+    let viewer = caller.user.username.clone();
     move |row| {
-        let body = wire(row, manager || !row.blind);
+        let body = wire(row, manager || !row.blind, &viewer);
         stored(200, &body)
     }
 }
@@ -150,10 +162,9 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<StocktakeIn>,
+    ChangeBody(body, request): ChangeBody<StocktakeIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeManage)?;
-    let request = format!("stocktake|{body:?}");
     let scope = scope(&body)?;
     let defaults = Tolerance::default();
     let tolerance = Tolerance {
@@ -188,7 +199,9 @@ pub async fn create(
                 cycle_limit: limit,
                 schedule: CycleSchedule::default(),
             };
-            s.create_stocktake(once, &new, actor, now, |row| stored(201, &wire(row, true)))
+            s.create_stocktake(once, &new, actor, now, |row| {
+                stored(201, &wire(row, true, actor))
+            })
         },
     )
     .await
@@ -215,6 +228,8 @@ pub async fn list(
     QueryParams(query): QueryParams<StocktakeQuery>,
 ) -> Result<Json<Vec<Stocktake>>, ApiError> {
     caller.require(Permission::StockRead)?;
+    // A stocktake is counted location by location: without them it says nothing.
+    caller.require(Permission::LocationsRead)?;
     one_of(
         "state",
         query.state.as_deref(),
@@ -231,7 +246,7 @@ pub async fn list(
     .await?;
     Ok(Json(
         rows.iter()
-            .map(|r| wire(r, sees_expected(&caller, r.blind)))
+            .map(|r| wire(r, sees_expected(&caller, r.blind), &caller.user.username))
             .collect(),
     ))
 }
@@ -247,8 +262,13 @@ pub async fn get(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<Stocktake>, ApiError> {
     caller.require(Permission::StockRead)?;
+    caller.require(Permission::LocationsRead)?;
     let row = blocking(&state, move |s| s.stocktake(&key)).await?;
-    Ok(Json(wire(&row, sees_expected(&caller, row.blind))))
+    Ok(Json(wire(
+        &row,
+        sees_expected(&caller, row.blind),
+        &caller.user.username,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/stocktakes/{key}/locations/{code}/start", tag = "stocktakes",
@@ -263,9 +283,9 @@ pub async fn start(
     caller: Caller,
     PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
+    NoBody(request): NoBody,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeCount)?;
-    let request = format!("count-start|{key}|{code}");
     let respond = responder(&caller);
     once(
         &state,
@@ -289,10 +309,9 @@ pub async fn count(
     caller: Caller,
     PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<CountIn>,
+    ChangeBody(body, request): ChangeBody<CountIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeCount)?;
-    let request = format!("count|{key}|{code}|{body:?}");
     let entry = match (body.set, body.qty) {
         (true, n) if (0..=1_000_000).contains(&n) => CountEntry::Set(n),
         (false, n) if (1..=1_000_000).contains(&n) => CountEntry::Add(n),
@@ -327,10 +346,9 @@ pub async fn close(
     caller: Caller,
     PathParams((key, code)): PathParams<(String, String)>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<CloseIn>,
+    ChangeBody(body, request): ChangeBody<CloseIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeCount)?;
-    let request = format!("count-close|{key}|{code}|{body:?}");
     let respond = responder(&caller);
     once(
         &state,
@@ -354,24 +372,34 @@ fn line_keys(body: ReviewIn) -> LineKeys {
         ("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = ReviewIn, security(("bearer" = [])),
     responses((status = 200, body = Stocktake, description = "Each approved variance is now a count movement"),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "The reason is too long or holds control characters"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`/problems/forbidden`: the role lacks stocktake.manage. `/problems/second-person-required`: you counted a line yourself; another person with stocktake.manage must approve it (the detail names the line and whom to ask). An admin may approve their own count only while no other active user may approve counts, and then only with a `reason`"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "A line is not a variance, or the units are reserved")))]
 pub async fn approve(
     State(state): State<AppState>,
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReviewIn>,
+    ChangeBody(body, request): ChangeBody<ReviewIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeManage)?;
-    let request = format!("approve|{key}|{body:?}");
+    let reason = self_approval_reason(body.reason.as_deref()).map_err(ApiError::InvalidInput)?;
     let lines = line_keys(body);
     let respond = responder(&caller);
+    let role = caller.user.role;
     once(
         &state,
         &caller,
         &headers,
         request,
-        move |s, once, actor, now| s.approve_variances(once, &key, &lines, actor, now, respond),
+        move |s, once, actor, now| {
+            let approver = Approver {
+                username: actor,
+                role,
+                reason: reason.as_deref(),
+            };
+            s.approve_variances(once, &key, &lines, &approver, now, respond)
+        },
     )
     .await
 }
@@ -387,10 +415,9 @@ pub async fn recount(
     caller: Caller,
     PathParams(key): PathParams<String>,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<ReviewIn>,
+    ChangeBody(body, request): ChangeBody<ReviewIn>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::StocktakeManage)?;
-    let request = format!("recount|{key}|{body:?}");
     let lines = line_keys(body);
     let respond = responder(&caller);
     once(
@@ -403,14 +430,14 @@ pub async fn recount(
     .await
 }
 
-fn report(row: ReportRow) -> StocktakeReport {
+fn report(row: ReportRow, viewer: &str) -> StocktakeReport {
     let a = row.accuracy;
     let minutes_taken = match (row.started_at, row.finished_at) {
         (Some(s), Some(f)) => Some(f.duration_since(s).as_secs() / 60),
         _ => None,
     };
     StocktakeReport {
-        stocktake: wire(&row.stocktake, true),
+        stocktake: wire(&row.stocktake, true, viewer),
         locations_total: row.locations_total,
         locations_counted: row.locations_counted,
         lines_counted: a.lines,
@@ -511,7 +538,7 @@ pub async fn get_report(
         }
     };
     let row = blocking(&state, move |s| s.stocktake_report(&key)).await?;
-    let report = report(row);
+    let report = report(row, &caller.user.username);
     if csv {
         let name = format!("attachment; filename=\"{}.csv\"", report.stocktake.number);
         let body = report_csv(&report)?;

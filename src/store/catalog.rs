@@ -54,6 +54,16 @@ pub struct StockRow {
     pub reserved: i64,
 }
 
+/// A product's stock summed over every location that holds a balance of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockTotalRow {
+    pub sku: String,
+    pub product_name: String,
+    pub barcode: Option<String>,
+    pub on_hand: i64,
+    pub reserved: i64,
+}
+
 /// Product search: `text` matches SKU prefix, name words or an exact barcode.
 #[derive(Debug, Clone, Default)]
 pub struct ProductSearch<'a> {
@@ -291,6 +301,35 @@ impl Store {
     pub fn stock_levels(&self, filter: &StockFilter) -> Result<Vec<StockRow>> {
         self.read(|c| stock_rows(c, filter))
     }
+
+    /// Balances by product, summed over locations, ordered by SKU: the products
+    /// [`Store::stock_levels`] lists, once each. `filter.location` is not used and only the
+    /// SKU of `filter.after` is.
+    pub fn stock_totals(&self, filter: &StockFilter) -> Result<Vec<StockTotalRow>> {
+        self.read(|c| {
+            let after_sku = filter.after.map_or("", |(sku, _)| sku);
+            let mut stmt = c.prepare_cached(
+                "SELECT p.sku, p.name, p.barcode, sum(b.on_hand), sum(b.reserved)
+                 FROM stock_balances b
+                 JOIN products p ON p.id = b.product_id
+                 WHERE (?1 IS NULL OR p.sku = ?1) AND p.sku > ?2
+                 GROUP BY p.id
+                 ORDER BY p.sku LIMIT ?3",
+            )?;
+            let rows = stmt
+                .query_map(params![filter.sku, after_sku, filter.limit as i64], |r| {
+                    Ok(StockTotalRow {
+                        sku: r.get(0)?,
+                        product_name: r.get(1)?,
+                        barcode: r.get(2)?,
+                        on_hand: r.get(3)?,
+                        reserved: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+    }
 }
 
 fn stock_rows(c: &Connection, filter: &StockFilter) -> Result<Vec<StockRow>> {
@@ -390,5 +429,49 @@ mod tests {
             ("TEA-1001", "Sencha, 100 g")
         );
         assert!(page.cursor > cursor && !page.more);
+    }
+
+    #[test]
+    fn stock_totals_are_the_levels_summed_per_product_and_page_by_sku() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("shop.db")).unwrap();
+        store.seed_sample_data(jiff::Timestamp::now()).unwrap();
+        let all = |limit| StockFilter {
+            limit,
+            ..Default::default()
+        };
+        let levels = store.stock_levels(&all(100_000)).unwrap();
+        let mut expected: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+        for l in &levels {
+            let sums = expected.entry(l.sku.clone()).or_default();
+            sums.0 += l.on_hand;
+            sums.1 += l.reserved;
+        }
+        let totals = store.stock_totals(&all(100_000)).unwrap();
+        let got: std::collections::BTreeMap<String, (i64, i64)> = totals
+            .iter()
+            .map(|t| (t.sku.clone(), (t.on_hand, t.reserved)))
+            .collect();
+        assert_eq!(got, expected);
+        assert!(levels.len() > totals.len(), "some product is in two places");
+
+        let first = store.stock_totals(&all(3)).unwrap();
+        let last = first.last().unwrap().sku.clone();
+        let next = store
+            .stock_totals(&StockFilter {
+                after: Some((&last, "")),
+                limit: 3,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(next[0].sku, totals[3].sku);
+        let one = store
+            .stock_totals(&StockFilter {
+                sku: Some(&last),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(one.len(), 1);
     }
 }

@@ -16,6 +16,7 @@ use super::audit::{AuditWrite, append as audit};
 use super::events::append as event;
 use super::orders::{OrderLineRow, OrderRow, PickFrom, StatusChangeRow, load_detail, split_list};
 use super::{OrderDetailRow, Result, Store, StoreError, micros, next_number, timestamp};
+use crate::domain::idempotency::same_request;
 use crate::domain::intake::{
     AddressIn, LineIn, Refusal, address_gaps, check_email, check_lines, country_ok, price_ok,
 };
@@ -243,8 +244,14 @@ pub(super) fn place_replacement(
         lines: wanted,
         free_of_charge: true,
     };
+    // The refund's number is new, so a replacement under it can only exist if something
+    // else put it there: that is never the customer's replacement.
     match place(tx, &replacement, rules, actor, now)? {
-        Placed::Created(row) | Placed::Duplicate(row) => Ok(*row),
+        Placed::Created(row) => Ok(*row),
+        Placed::Duplicate(row) => Err(StoreError::Conflict(format!(
+            "a replacement order for {refund_number} already exists ({}); nothing was placed",
+            row.order.number
+        ))),
     }
 }
 
@@ -912,7 +919,7 @@ pub(super) fn remembered(tx: &Transaction, key: &IdempotencyKey) -> Result<Optio
         )
         .optional()?;
     Ok(seen.map(|(hash, status, body)| {
-        if hash == key.request_hash {
+        if same_request(&hash, key.request_hash) {
             Idempotent::Replay { status, body }
         } else {
             Idempotent::Mismatch

@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_customer_email_index.sql"),
     include_str!("migrations/0012_idempotency_rowid.sql"),
     include_str!("migrations/0013_write_probe.sql"),
+    include_str!("migrations/0014_user_channels.sql"),
 ];
 
 /// The schema version this binary writes.

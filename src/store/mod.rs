@@ -44,7 +44,7 @@ use writer::Writer;
 pub use audit::{AuditRecord, AuditWrite, hex};
 pub use catalog::{
     CatalogChangeRows, CatalogProductRow, LocationRow, ProductRow, ProductSearch, StockFilter,
-    StockRow,
+    StockRow, StockTotalRow,
 };
 pub use events::EventRow;
 pub use intake::{CustomerIn, IdempotencyKey, Idempotent, NewOrder, Placed};
@@ -64,7 +64,7 @@ pub use returns::{ReturnLineRow, ReturnRow, ReturnedItem};
 pub use routing_facts::RoutedOrder;
 pub use shipments::{ShipmentRow, Tracked, TrackingIn, TrackingRow};
 pub use stocktake::{
-    CountEntry, CountLineRow, CountLocationRow, LedgerLineRow, LineKeys, NewStocktake,
+    Approver, CountEntry, CountLineRow, CountLocationRow, LedgerLineRow, LineKeys, NewStocktake,
     StocktakeReport, StocktakeRow,
 };
 pub use tickets::{
@@ -94,6 +94,10 @@ pub enum StoreError {
     /// Not for this person, whatever their role: e.g. approving one's own refund.
     #[error("{0}")]
     NotAllowed(String),
+    /// The one asking did the work being checked, so someone else must decide: e.g.
+    /// approving one's own count.
+    #[error("{0}")]
+    SecondPersonRequired(String),
     /// The request itself cannot be right, whatever the state of things.
     #[error("{0}")]
     Invalid(String),
@@ -149,6 +153,7 @@ impl Store {
                 reason: format!("directory {} does not exist", dir.display()),
             });
         }
+        keep_private(path, true)?;
         let mut writer = open_connection(path, true)?;
         migrate::migrate(&mut writer, path)?;
         Store::with_writer(path, writer)
@@ -176,6 +181,9 @@ impl Store {
     /// Opens a database that must exist and be up to date, creating and migrating nothing:
     /// for tools that promise to change nothing.
     pub fn open_existing(path: &Path) -> Result<Store> {
+        // Not a change to what it holds; and the journals SQLite creates for this tool
+        // would take the database's mode.
+        keep_private(path, false)?;
         let writer = open_connection(path, false)?;
         let version = migrate::schema_version(&writer)?;
         if version != SCHEMA_VERSION {
@@ -317,6 +325,85 @@ impl Drop for LentReader<'_> {
             self.inner.reader_back.notify_one();
         }
     }
+}
+
+/// Makes the database file (created first if `create`) and any journals beside it readable
+/// and writable by their owner alone: they hold every customer's name and address. SQLite
+/// creates `-wal` and `-shm` with the mode of the database file but leaves the mode of those
+/// that exist, so a new file is created 0600 before SQLite opens it, and files an older
+/// backroom left readable by others are tightened, with a warning in the log. A `file:` URI
+/// is left as it is.
+#[cfg(unix)]
+fn keep_private(path: &Path, create: bool) -> Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.to_str().is_some_and(|p| p.starts_with("file:")) {
+        return Ok(());
+    }
+    let failed = |e: std::io::Error| StoreError::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    if create {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            // The umask may have taken the owner's bits as well; 0600 whatever it is.
+            Ok(file) => file
+                .set_permissions(std::fs::Permissions::from_mode(0o600))
+                .map_err(failed)?,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    for file in [
+        path.to_path_buf(),
+        journal(path, "-wal"),
+        journal(path, "-shm"),
+    ] {
+        let was = match std::fs::metadata(&file) {
+            Ok(meta) if meta.is_file() => meta.permissions().mode() & 0o777,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(failed(e)),
+        };
+        if was & 0o077 == 0 {
+            continue;
+        }
+        let now = was & 0o700;
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(now)) {
+            Ok(()) => tracing::warn!(
+                file = %file.display(),
+                was = format_args!("{was:o}"),
+                now = format_args!("{now:o}"),
+                "database file was readable by other users; now its owner's alone"
+            ),
+            // Someone else's file (a shared group, say) still opens; the warning says why
+            // it is not private.
+            Err(e) => tracing::warn!(
+                file = %file.display(),
+                mode = format_args!("{was:o}"),
+                error = %e,
+                "database file is readable by other users and could not be made private"
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn keep_private(_path: &Path, _create: bool) -> Result<()> {
+    Ok(())
+}
+
+/// `shop.db-wal` for `shop.db` and `-wal`.
+#[cfg(unix)]
+fn journal(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 fn open_connection(path: &Path, create: bool) -> Result<Connection> {

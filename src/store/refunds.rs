@@ -18,6 +18,7 @@ use super::{
 };
 use crate::domain::money::{Currency, Money};
 use crate::domain::order::{OrderNumber, OrderStatus};
+use crate::domain::remedy::{self, RemedyRefusal};
 use crate::domain::routing::RoutingRules;
 use crate::domain::stock::Document;
 use crate::domain::ticket::AuthorKind;
@@ -60,6 +61,21 @@ const REFUND_SELECT: &str = "SELECT f.id, f.number, t.number, o.number, f.kind, 
     LEFT JOIN orders ro ON ro.id = f.replacement_order_id";
 
 #[allow(clippy::type_complexity)]
+/// Every refund and replacement on an order, as the limit and the cap judge them.
+fn given_on_order(tx: &Transaction, order_id: &str) -> Result<Vec<remedy::Given>> {
+    let mut stmt =
+        tx.prepare_cached("SELECT amount_minor, status FROM refunds WHERE order_id = ?1")?;
+    let given = stmt
+        .query_map([order_id], |r| {
+            Ok(remedy::Given {
+                amount_minor: r.get(0)?,
+                rejected: r.get::<_, String>(1)? == "rejected",
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(given)
+}
+
 fn refunds_where(
     c: &Connection,
     condition: &str,
@@ -183,8 +199,9 @@ impl Store {
         self.read(|c| refunds_where(c, "(?1 = '' OR f.status = ?1)", &[&status], limit))
     }
 
-    /// Asks for a refund or replacement on a ticket's order. Up to `limit_minor` it is
-    /// approved at once; above, it waits for a second person.
+    /// Asks for a refund or replacement on a ticket's order. While everything given on the
+    /// order, this included, stays within `limit_minor` it is approved at once; above, it
+    /// waits for a second person.
     #[allow(clippy::too_many_arguments)]
     pub fn request_refund(
         &self,
@@ -216,22 +233,11 @@ impl Store {
                 if status == OrderStatus::Cancelled.as_str() {
                     return Err(StoreError::Conflict(format!("{so} is cancelled; nothing was charged to refund")));
                 }
+                let currency_of = |minor: i64| -> Result<Money> {
+                    Ok(Money::new(minor, Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?))
+                };
                 let (kind, amount, lines) = match ask {
-                    RefundAsk::Refund { amount_minor } => {
-                        let taken: i64 = tx.query_row(
-                            "SELECT COALESCE(sum(amount_minor), 0) FROM refunds WHERE order_id = ?1 AND kind = 'refund' AND status <> 'rejected'",
-                            [&order_id],
-                            |r| r.get(0),
-                        )?;
-                        let left = total - taken;
-                        if *amount_minor < 1 || *amount_minor > left {
-                            return Err(StoreError::Invalid(format!(
-                                "{so}: a refund must be between 0.01 and what is left to refund, {}",
-                                Money::new(left.max(0), Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-                            )));
-                        }
-                        ("refund", *amount_minor, Vec::new())
-                    }
+                    RefundAsk::Refund { amount_minor } => ("refund", *amount_minor, Vec::new()),
                     RefundAsk::Replacement { lines } => {
                         if lines.is_empty() {
                             return Err(StoreError::Invalid("choose at least one order line to replace".into()));
@@ -260,7 +266,17 @@ impl Store {
                         ("replacement", value.max(1), lines.to_vec())
                     }
                 };
-                let needs_approval = amount > limit_minor;
+                let given = given_on_order(tx, &order_id)?;
+                let judgement = remedy::judge(amount, total, &given, limit_minor).map_err(|refusal| match refusal {
+                    RemedyRefusal::Nothing => StoreError::Invalid(format!("{so}: a refund must be at least 0.01")),
+                    RemedyRefusal::MoreThanPaid { asked_minor, left_minor } => match (currency_of(asked_minor), currency_of(left_minor)) {
+                        (Ok(asked), Ok(left)) => StoreError::Invalid(format!(
+                            "{so}: this {kind} is worth {asked}, but only {left} of what the customer paid is left to refund or replace"
+                        )),
+                        (Err(e), _) | (_, Err(e)) => e,
+                    },
+                })?;
+                let needs_approval = judgement.needs_approval;
                 let status = if needs_approval { "awaiting_approval" } else { "approved" };
                 let id = Uuid::now_v7().to_string();
                 let rf = next_number(tx, "refunds")?;
@@ -290,7 +306,11 @@ impl Store {
                 let sent = if needs_approval { None } else { send_replacement(tx, &id, rules, actor, now)? };
                 let row = refund_by_key(tx, &id)?;
                 let said = if needs_approval {
-                    format!("{rf_no}: {kind} of {} asked by {actor}; above the limit, it waits for a second person's approval.", row.amount)
+                    format!(
+                        "{rf_no}: {kind} of {} asked by {actor}; with all else given on {so} it comes to {}, above the limit, so it waits for a second person's approval.",
+                        row.amount,
+                        currency_of(judgement.total_given_minor)?
+                    )
                 } else {
                     format!("{rf_no}: {kind} of {} by {actor}, in effect{}.", row.amount, sent_text(sent))
                 };

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use super::audit::{AuditWrite, append as audit};
 use super::{Result, Store, StoreError, micros};
-use crate::domain::reply_book::{CannedReply, FaqBook, FaqRule, ReplyBook, check_canned};
+use crate::domain::reply_book::{
+    BookError, CannedReply, FaqBook, FaqRule, ReplyBook, check_canned, check_replacement,
+};
 
 /// A part of the book and its version (0 = the built-in one).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +73,7 @@ impl Store {
     pub fn replace_faq_rules(
         &self,
         rules: Vec<FaqRule>,
+        read_version: Option<i64>,
         actor: &str,
         now: Timestamp,
     ) -> Result<Versioned<FaqRule>> {
@@ -79,7 +82,7 @@ impl Store {
             .rules()
             .cloned()
             .collect();
-        let version = self.replace_part("faq", &checked, actor, now)?;
+        let version = self.replace_part("faq", &checked, read_version, actor, now)?;
         Ok(Versioned {
             version,
             items: checked,
@@ -90,11 +93,12 @@ impl Store {
     pub fn replace_canned_replies(
         &self,
         replies: Vec<CannedReply>,
+        read_version: Option<i64>,
         actor: &str,
         now: Timestamp,
     ) -> Result<Versioned<CannedReply>> {
         check_canned(&replies).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let version = self.replace_part("canned", &replies, actor, now)?;
+        let version = self.replace_part("canned", &replies, read_version, actor, now)?;
         Ok(Versioned {
             version,
             items: replies,
@@ -105,11 +109,25 @@ impl Store {
         &self,
         part: &'static str,
         items: &[T],
+        read_version: Option<i64>,
         actor: &str,
         now: Timestamp,
     ) -> Result<i64> {
         let body = serde_json::to_string(items).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let what = if part == "faq" {
+            "FAQ rules"
+        } else {
+            "canned replies"
+        };
         self.write(|tx| {
+            let current: i64 = tx
+                .query_row("SELECT version FROM reply_book WHERE part = ?1", [part], |r| r.get(0))
+                .optional()?
+                .unwrap_or(0);
+            check_replacement(what, items.len(), read_version, current).map_err(|e| match e {
+                BookError::Stale { .. } => StoreError::Conflict(e.to_string()),
+                _ => StoreError::Invalid(e.to_string()),
+            })?;
             let version: i64 = tx.query_row(
                 "INSERT INTO reply_book (part, body, version, updated_at, updated_by) VALUES (?1, ?2, 1, ?3, ?4)
                  ON CONFLICT (part) DO UPDATE SET body = excluded.body, version = version + 1,

@@ -315,7 +315,8 @@ impl Store {
                     now,
                     AuthorKind::System,
                     "backroom",
-                    &format!("{rma_no}: {} × {sku} received into {code} by {actor}.", item.qty),
+                    // The ticket is the help desk's, who do not work by bins: no location code.
+                    &format!("{rma_no}: {} × {sku} received into returns by {actor}.", item.qty),
                 )?;
                 event(tx, now, "return.item_received", &id, &json!({ "number": rma_no, "sku": sku, "qty": item.qty, "location": code }))?;
                 load(tx, &id)

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::audit::{AuditWrite, append};
 use super::{Result, Store, StoreError, micros};
 use crate::domain::barcode::complete_ean13;
+use crate::domain::channel;
 use crate::domain::intake_policy::ShipByPolicy;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Role;
@@ -463,9 +464,11 @@ impl Store {
             let t0 = now - SignedDuration::from_hours(91 * 24);
             for (u, hash) in &users {
                 tx.execute(
-                    "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                    params![dice.uuid_at(t0), u.role.as_str(), u.display_name, u.role.as_str(), hash, micros(t0)],
+                    "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at, channels)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                    params![dice.uuid_at(t0), u.role.as_str(), u.display_name, u.role.as_str(), hash, micros(t0),
+                        // The demo storefront posts for the web shop only.
+                        (u.role == Role::Integration).then_some(channel::WEB)],
                 )?;
             }
             let bins = insert_locations(tx, &mut dice, t0)?;

@@ -104,6 +104,7 @@ mod tests {
             role: Role::Ops,
             disabled: false,
             created_at: Timestamp::UNIX_EPOCH,
+            channels: None,
         }
     }
 

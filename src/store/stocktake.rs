@@ -19,10 +19,11 @@ use super::inventory::{location, product_id};
 use super::ledger::{self, Movement, Units};
 use super::{Result, Store, StoreError, micros, next_number, timestamp};
 use crate::domain::picking::WalkKey;
+use crate::domain::role::{Permission, Role};
 use crate::domain::stock::{Document, MovementKind};
 use crate::domain::stocktake::{
-    AbcClass, Accuracy, CountScope, CountedLine, CycleSchedule, Tolerance, Verdict, accuracy,
-    classify, judge,
+    AbcClass, Accuracy, Approval, ApprovalCase, ApprovalRefused, CountAt, CountScope, CountedLine,
+    CycleSchedule, Tolerance, Verdict, accuracy, classify, hides_on_hand, judge, may_approve,
 };
 
 /// What a supervisor asks for.
@@ -55,6 +56,18 @@ pub struct StocktakeRow {
     /// What the ledger holds now at the stocktake's locations (limited to its products
     /// where it has any): for open counts and for supervisors, never for blind counters.
     pub ledger: Vec<LedgerLineRow>,
+    /// (location code, user): who is counting which of these locations blind right now,
+    /// in this stocktake or another, and so may see no on-hand figure for it.
+    pub kept_blind: Vec<(String, String)>,
+}
+
+/// Who approves, as the server knows them.
+#[derive(Debug, Clone, Copy)]
+pub struct Approver<'a> {
+    pub username: &'a str,
+    pub role: Role,
+    /// Why an admin approves their own count; see `domain::stocktake::may_approve`.
+    pub reason: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -270,6 +283,7 @@ fn load(c: &Connection, id: &str) -> Result<StocktakeRow> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
+    let kept_blind = kept_blind(c, id)?;
     Ok(StocktakeRow {
         id: id.to_string(),
         number,
@@ -289,7 +303,77 @@ fn load(c: &Connection, id: &str) -> Result<StocktakeRow> {
         locations,
         lines,
         ledger,
+        kept_blind,
     })
+}
+
+/// Counts at a location, as `hides_on_hand` weighs them: (code, blind, stocktake state,
+/// location state, counter).
+type CountAtRow = (String, bool, String, String, Option<String>);
+
+fn count_at(r: &rusqlite::Row) -> rusqlite::Result<CountAtRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn hides(row: &CountAtRow, viewer: &str) -> bool {
+    let (_, blind, stocktake_state, location_state, counter) = row;
+    let at = CountAt {
+        blind: *blind,
+        stocktake_state,
+        location_state,
+        counter: counter.as_deref(),
+    };
+    hides_on_hand(&at, viewer)
+}
+
+/// Who counts this stocktake's locations blind now, here or in another stocktake (a
+/// recount of the same bin, for one). Only open stocktakes are read: a count that is over
+/// hides nothing.
+fn kept_blind(c: &Connection, stocktake_id: &str) -> Result<Vec<(String, String)>> {
+    let rows: Vec<CountAtRow> = c
+        .prepare_cached(
+            "SELECT l.code, s.blind, s.state, sl.state, sl.counter
+             FROM stocktakes s JOIN stocktake_locations sl ON sl.stocktake_id = s.id
+             JOIN stocktake_locations here ON here.stocktake_id = ?1 AND here.location_id = sl.location_id
+             JOIN locations l ON l.id = sl.location_id
+             WHERE s.state = 'counting' AND sl.counter IS NOT NULL",
+        )?
+        .query_map([stocktake_id], count_at)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            let counter = row.4.as_deref()?;
+            hides(row, counter).then(|| (row.0.clone(), counter.to_string()))
+        })
+        .collect())
+}
+
+/// Active users other than `approver` who may approve counts.
+fn other_managers(tx: &Transaction, approver: &str) -> Result<Vec<String>> {
+    let users: Vec<(String, String)> = tx
+        .prepare_cached("SELECT username, role FROM users WHERE disabled = 0 AND username <> ?1 ORDER BY username")?
+        .query_map([approver], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut managers = Vec::new();
+    for (username, role) in users {
+        let role: Role = role
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("user {username}: {e}")))?;
+        if role.allows(Permission::StocktakeManage) {
+            managers.push(username);
+        }
+    }
+    Ok(managers)
+}
+
+/// "SKU at CODE", for telling which line is meant.
+fn line_name(tx: &Transaction, location_id: &str, product_id: &str) -> Result<(String, String)> {
+    Ok(tx.query_row(
+        "SELECT p.sku, l.code FROM products p, locations l WHERE p.id = ?1 AND l.id = ?2",
+        params![product_id, location_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }
 
 /// Bins holding any of the products, each with the products it holds.
@@ -698,6 +782,27 @@ impl Store {
         self.read(|c| load(c, &find(c, key)?))
     }
 
+    /// Codes of the locations `username` is counting blind now: no route shows them an
+    /// on-hand figure there.
+    pub fn blind_locations(&self, username: &str) -> Result<BTreeSet<String>> {
+        self.read(|c| {
+            let rows: Vec<CountAtRow> = c
+                .prepare_cached(
+                    "SELECT l.code, s.blind, s.state, sl.state, sl.counter
+                     FROM stocktakes s JOIN stocktake_locations sl ON sl.stocktake_id = s.id
+                     JOIN locations l ON l.id = sl.location_id
+                     WHERE s.state = 'counting' AND sl.counter = ?1",
+                )?
+                .query_map([username], count_at)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows
+                .iter()
+                .filter(|row| hides(row, username))
+                .map(|row| row.0.clone())
+                .collect())
+        })
+    }
+
     /// Stocktakes newest first, in one state or all; with `counter`, only those that
     /// counter may work on.
     pub fn stocktakes(
@@ -1042,16 +1147,18 @@ impl Store {
     }
 
     /// Approves variances: each becomes a count movement at its location, and stock
-    /// changes only now.
+    /// changes only now. Nobody approves a line they counted, save an admin whom nobody
+    /// else could relieve, with a reason that is audited.
     pub fn approve_variances(
         &self,
         once: &IdempotencyKey,
         key: &str,
         lines: &LineKeys,
-        actor: &str,
+        approver: &Approver,
         now: Timestamp,
         respond: impl FnOnce(&StocktakeRow) -> (u16, String),
     ) -> Result<Idempotent> {
+        let actor = approver.username;
         self.write_once(
             once,
             now,
@@ -1074,6 +1181,38 @@ impl Store {
                 }
                 let chosen = line_keys(tx, &id, &["variance"], lines)?;
                 let reference = Document::Stocktake.number(number);
+                let managers = other_managers(tx, actor)?;
+                let mut own = Vec::new();
+                let mut self_reason = None;
+                for (location_id, product_id, counted_by) in &chosen {
+                    let case = ApprovalCase {
+                        counter: counted_by.as_deref(),
+                        approver: actor,
+                        approver_role: approver.role,
+                        another_manager: !managers.is_empty(),
+                        reason: approver.reason,
+                    };
+                    match may_approve(&case) {
+                        Ok(Approval::Approved) => {}
+                        Ok(Approval::SelfApproved { reason }) => {
+                            let (sku, code) = line_name(tx, location_id, product_id)?;
+                            own.push(json!({"location": code, "sku": sku}));
+                            self_reason = Some(reason);
+                        }
+                        Err(ApprovalRefused::BadReason(why)) => return Err(StoreError::Invalid(why)),
+                        Err(refused) => {
+                            let (sku, code) = line_name(tx, location_id, product_id)?;
+                            let ask = match managers.len() {
+                                0 => String::new(),
+                                1..=3 => format!(" (ask {})", managers.join(" or ")),
+                                n => format!(" (ask {}, or one of {} others)", managers[..3].join(", "), n - 3),
+                            };
+                            return Err(StoreError::SecondPersonRequired(format!(
+                                "{sku} at {code} in {reference}: {refused}{ask}"
+                            )));
+                        }
+                    }
+                }
                 for (location_id, product_id, _) in &chosen {
                     let (counted, expected): (i64, i64) = tx.query_row(
                         "SELECT counted, expected FROM stocktake_lines WHERE stocktake_id = ?1 AND location_id = ?2 AND product_id = ?3",
@@ -1118,6 +1257,19 @@ impl Store {
                         detail: json!({"number": reference, "lines": chosen.len()}),
                     },
                 )?;
+                if let Some(reason) = self_reason {
+                    audit(
+                        tx,
+                        &AuditWrite {
+                            at: now,
+                            actor,
+                            action: "stocktake.self_approved",
+                            entity_kind: "stocktake",
+                            entity_id: &id,
+                            detail: json!({"number": reference, "reason": reason, "lines": own}),
+                        },
+                    )?;
+                }
                 settle(tx, &id, now)?;
                 load(tx, &id)
             },

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::audit::{AuditWrite, append};
 use super::{Result, Store, StoreError, micros, timestamp};
+use crate::domain::channel::{PublicChannel, binding};
 use crate::domain::role::Role;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +20,9 @@ pub struct User {
     pub role: Role,
     pub disabled: bool,
     pub created_at: Timestamp,
+    /// The channels an integration user may post orders for; `None`: not bound (a user
+    /// from before bindings, or a role that does not post orders).
+    pub channels: Option<Vec<PublicChannel>>,
 }
 
 pub struct NewUser<'a> {
@@ -27,11 +31,14 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub role: Role,
     pub password_hash: &'a str,
+    pub channels: Option<&'a [PublicChannel]>,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, role, disabled, created_at";
+const USER_COLUMNS: &str = "id, username, display_name, role, disabled, created_at, channels";
 
-fn user_from_row(r: &Row) -> rusqlite::Result<(String, String, String, String, bool, i64)> {
+type RawUser = (String, String, String, String, bool, i64, Option<String>);
+
+fn user_from_row(r: &Row) -> rusqlite::Result<RawUser> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -39,12 +46,26 @@ fn user_from_row(r: &Row) -> rusqlite::Result<(String, String, String, String, b
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
-fn into_user(raw: (String, String, String, String, bool, i64)) -> Result<User> {
-    let (id, username, display_name, role, disabled, created_at) = raw;
+/// A binding as stored: comma-separated channel names.
+fn stored_channels(channels: &[PublicChannel]) -> String {
+    channels
+        .iter()
+        .map(PublicChannel::as_str)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn into_user(raw: RawUser) -> Result<User> {
+    let (id, username, display_name, role, disabled, created_at, channels) = raw;
     Ok(User {
+        channels: channels
+            .map(|c| binding([c.as_str()]))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("user {username}: {e}")))?,
         role: role
             .parse()
             .map_err(|e| StoreError::Corrupt(format!("user {username}: {e}")))?,
@@ -82,9 +103,10 @@ impl Store {
             }
             let id = Uuid::now_v7().to_string();
             tx.execute(
-                "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![id, new.username, new.display_name, new.role.as_str(), new.password_hash, micros(now)],
+                "INSERT INTO users (id, username, display_name, role, password_hash, created_at, updated_at, channels)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+                params![id, new.username, new.display_name, new.role.as_str(), new.password_hash, micros(now),
+                    new.channels.map(stored_channels)],
             )?;
             append(tx, &AuditWrite {
                 at: now,
@@ -92,7 +114,8 @@ impl Store {
                 action: "user.add",
                 entity_kind: "user",
                 entity_id: &id,
-                detail: json!({ "username": new.username, "role": new.role.as_str() }),
+                detail: json!({ "username": new.username, "role": new.role.as_str(),
+                    "channels": new.channels.map(stored_channels) }),
             })?;
             existing_user(tx, new.username)
         })
@@ -144,6 +167,37 @@ impl Store {
                     entity_kind: "user",
                     entity_id: &user.id,
                     detail: json!({ "username": username }),
+                },
+            )?;
+            existing_user(tx, username)
+        })
+    }
+
+    /// Binds a user to the channels it may post orders for (replacing any binding).
+    pub fn set_user_channels(
+        &self,
+        username: &str,
+        channels: &[PublicChannel],
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<User> {
+        self.changing_sessions(|tx| {
+            let user = existing_user(tx, username)?;
+            let to = stored_channels(channels);
+            tx.execute(
+                "UPDATE users SET channels = ?2, updated_at = ?3 WHERE id = ?1",
+                params![user.id, to, micros(now)],
+            )?;
+            append(
+                tx,
+                &AuditWrite {
+                    at: now,
+                    actor,
+                    action: "user.set_channels",
+                    entity_kind: "user",
+                    entity_id: &user.id,
+                    detail: json!({ "username": username,
+                    "from": user.channels.as_deref().map(stored_channels), "to": to }),
                 },
             )?;
             existing_user(tx, username)
@@ -282,13 +336,13 @@ impl Store {
             let raw = c
                 .prepare_cached(
                     "SELECT u.id, u.username, u.display_name, u.role, u.disabled, u.created_at,
-                        s.expires_at
+                        u.channels, s.expires_at
                      FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
                        AND u.disabled = 0",
                 )?
                 .query_row(params![token_hash, micros(now)], |r| {
-                    Ok((user_from_row(r)?, r.get::<_, i64>(6)?))
+                    Ok((user_from_row(r)?, r.get::<_, i64>(7)?))
                 })
                 .optional()?;
             raw.map(|(user, expires_at)| Ok((into_user(user)?, timestamp(expires_at)?)))
@@ -363,6 +417,7 @@ mod tests {
                     display_name: "Mei",
                     role: Role::Cs,
                     password_hash: "h",
+                    channels: None,
                 },
                 "test",
                 Timestamp::now(),
@@ -382,6 +437,7 @@ mod tests {
                     display_name: "Other",
                     role: Role::Admin,
                     password_hash: "x",
+                    channels: None,
                 },
                 "test",
                 Timestamp::now(),

@@ -120,6 +120,29 @@ pub fn single_bin_product(s: &TestServer, min_free: i64, except: &[&str]) -> (St
         .unwrap_or_else(|| panic!("no single-bin product with {min_free} free"))
 }
 
+/// A product that is not lot-tracked, above its safety stock by 5 or more and held in one
+/// bin: (SKU, bin, free units, safety stock). Taking `free - (safety - 1)` away raises an
+/// alert.
+pub fn above_safety(s: &TestServer) -> (String, String, i64, i64) {
+    let stock = all_stock(s);
+    stock
+        .iter()
+        .filter(|r| !r.sku.starts_with("TEA"))
+        .filter(|r| stock.iter().filter(|o| o.sku == r.sku).count() == 1)
+        .filter(|r| BinCode::parse(&r.location).is_ok())
+        .map(|r| {
+            let (_, safety) = price_and_safety(s, &r.sku);
+            (
+                r.sku.clone(),
+                r.location.clone(),
+                r.on_hand - r.reserved,
+                safety,
+            )
+        })
+        .find(|(_, _, free, safety)| *safety > 0 && *free >= safety + 5)
+        .expect("a product above safety stock")
+}
+
 /// A product's catalogue price in minor units and its safety stock.
 pub fn price_and_safety(s: &TestServer, sku: &str) -> (i64, i64) {
     let (p, _) = s

@@ -1,6 +1,10 @@
 //! The shipping note (發貨單) that goes into the parcel and guides the picker: order and
 //! customer, lines with where to pick them, carrier. One content, two forms: plain text
 //! (terminals, the console's preview) and PDF (printed on A4).
+//!
+//! The note is the customer's too (it travels in the parcel), so a caller without
+//! `locations.read` (an agent reprinting it for a customer) gets it whole but for the
+//! column of bins, rather than a refusal.
 
 mod pdf;
 mod text;
@@ -15,6 +19,7 @@ use utoipa::IntoParams;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{PathParams, QueryParams};
+use super::location_codes::LocationCodes;
 use super::{AppState, blocking};
 use crate::api::Problem;
 use crate::domain::order::OrderStatus;
@@ -38,6 +43,9 @@ pub struct ShippingNote {
     pub ship_to: Vec<String>,
     pub lines: Vec<NoteLine>,
     pub items: i64,
+    /// Whether the note has the "Pick from" column: not for callers without
+    /// `locations.read`.
+    pub pick_column: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +95,7 @@ impl ShippingNote {
                 })
                 .collect(),
             items: o.item_count,
+            pick_column: true,
         }
     }
 }
@@ -159,7 +168,7 @@ fn chosen_format(query: Option<&str>, accept: Option<&str>) -> Result<NoteFormat
     params(("key" = String, Path, description = "Order id or number (SO-000123)"), NoteQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The shipping note as text (72 columns) or as an A4 PDF",
+        (status = 200, description = "The shipping note as text (72 columns) or as an A4 PDF; without the column of bins for callers without `locations.read`",
             content((String = "text/plain"), (Vec<u8> = "application/pdf"))),
         (status = 406, body = Problem, content_type = "application/problem+json", description = "Neither text nor PDF is acceptable"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "The order is not ready to pick yet"),
@@ -172,6 +181,7 @@ pub async fn shipping_note(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersRead)?;
+    let codes = LocationCodes::for_caller(&caller);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = chosen_format(query.format.as_deref(), accept)?;
     let wanted = key.clone();
@@ -195,7 +205,7 @@ pub async fn shipping_note(
             ),
         )));
     }
-    let note = ShippingNote::of(&order, &state.rules().intake.ship_by.tz);
+    let note = codes.applied(ShippingNote::of(&order, &state.rules().intake.ship_by.tz));
     match format {
         NoteFormat::Text => Ok((
             [

@@ -73,7 +73,7 @@ pub fn render_pdf(note: &ShippingNote) -> Result<Vec<u8>, NotePdfError> {
             );
             y + 16.0
         };
-        y = draw_table_header(&mut surface, &pen, y);
+        y = draw_table_header(&mut surface, &pen, y, note);
         for row in rows {
             y = draw_row(&mut surface, &pen, y, row);
         }
@@ -98,6 +98,11 @@ pub fn render_pdf(note: &ShippingNote) -> Result<Vec<u8>, NotePdfError> {
         .map_err(|e| NotePdfError::Write(format!("{e:?}")))
 }
 
+/// Where the item column starts: where the bins would be on a note without them.
+fn item_x(note: &ShippingNote) -> f32 {
+    if note.pick_column { COL_ITEM } else { COL_PICK }
+}
+
 /// One table line as laid out: its text broken into lines per column.
 struct Row {
     no: String,
@@ -105,6 +110,7 @@ struct Row {
     qty: String,
     picks: Vec<String>,
     item: Vec<String>,
+    item_x: f32,
     backordered: Option<String>,
 }
 
@@ -128,12 +134,15 @@ fn paginate(note: &ShippingNote, pen: &Pen) -> Vec<Vec<Row>> {
             no: l.line_no.to_string(),
             sku: pen.wrap(&l.sku, BODY, COL_QTY_RIGHT - COL_SKU - 28.0),
             qty: l.qty.to_string(),
-            picks: if l.pick_from.is_empty() {
+            picks: if !note.pick_column {
+                Vec::new()
+            } else if l.pick_from.is_empty() {
                 vec!["-".into()]
             } else {
                 l.pick_from.clone()
             },
-            item: pen.wrap(&l.name, BODY, COL_TICK - COL_ITEM - 8.0),
+            item: pen.wrap(&l.name, BODY, COL_TICK - item_x(note) - 8.0),
+            item_x: item_x(note),
             backordered: (l.backordered > 0)
                 .then(|| format!("{} back-ordered: ships later", l.backordered)),
         })
@@ -240,7 +249,7 @@ fn draw_heading(surface: &mut Surface, pen: &Pen, note: &ShippingNote) -> f32 {
     heading_height(note, pen)
 }
 
-fn draw_table_header(surface: &mut Surface, pen: &Pen, y: f32) -> f32 {
+fn draw_table_header(surface: &mut Surface, pen: &Pen, y: f32, note: &ShippingNote) -> f32 {
     let h = table_header_height();
     fill_rect(
         surface,
@@ -255,8 +264,10 @@ fn draw_table_header(surface: &mut Surface, pen: &Pen, y: f32) -> f32 {
     pen.text(surface, COL_SKU, base, 9.0, Ink::Text, "SKU");
     let w = pen.width("Qty", 9.0);
     pen.text(surface, COL_QTY_RIGHT - w, base, 9.0, Ink::Text, "Qty");
-    pen.text(surface, COL_PICK, base, 9.0, Ink::Text, "Pick from 儲位");
-    pen.text(surface, COL_ITEM, base, 9.0, Ink::Text, "Item 品名");
+    if note.pick_column {
+        pen.text(surface, COL_PICK, base, 9.0, Ink::Text, "Pick from 儲位");
+    }
+    pen.text(surface, item_x(note), base, 9.0, Ink::Text, "Item 品名");
     pen.text(surface, COL_TICK - 4.0, base, 9.0, Ink::Text, "✓");
     y + h
 }
@@ -268,10 +279,10 @@ fn draw_row(surface: &mut Surface, pen: &Pen, y: f32, row: &Row) -> f32 {
     let w = pen.width(&row.qty, BODY);
     pen.text(surface, COL_QTY_RIGHT - w, base, BODY, Ink::Text, &row.qty);
     pen.column(surface, COL_PICK, base, &row.picks);
-    pen.column(surface, COL_ITEM, base, &row.item);
+    pen.column(surface, row.item_x, base, &row.item);
     if let Some(note) = &row.backordered {
         let at = base + row.item.len() as f32 * LEADING;
-        pen.text(surface, COL_ITEM, at, 9.0, Ink::Warning, note);
+        pen.text(surface, row.item_x, at, 9.0, Ink::Warning, note);
     }
     // A box to tick when the line is picked.
     stroke_rect(surface, COL_TICK, y + 4.0, 10.0, 10.0);
@@ -499,6 +510,7 @@ mod tests {
                 })
                 .collect(),
             items: 2 * lines as i64,
+            pick_column: true,
         }
     }
 
@@ -534,6 +546,29 @@ mod tests {
         let address_bottom = MARGIN + 20.0 + 32.0 + 18.0 + (lines - 1.0) * (LEADING + 1.0);
         assert!(heading_height(&long, &pen) > address_bottom);
         assert!(heading_height(&long, &pen) > heading_height(&short, &pen));
+    }
+
+    #[test]
+    fn a_note_without_the_bin_column_names_no_bin() {
+        use crate::server::location_codes::LocationCodes;
+        let hidden = LocationCodes::Hidden.applied(note(3));
+        let text = super::super::text::render_text(&hidden);
+        assert!(
+            !text.contains("A-03-09") && !text.contains("B-07-02"),
+            "{text}"
+        );
+        assert!(!text.contains("Pick from"), "{text}");
+        assert!(
+            text.contains("TEA-1001") && text.contains("Alishan"),
+            "{text}"
+        );
+        let pen = Pen::new().unwrap();
+        let rows = paginate(&hidden, &pen);
+        assert!(rows.iter().flatten().all(|r| r.picks.is_empty()));
+        assert!(rows.iter().flatten().all(|r| r.item_x == COL_PICK));
+        assert!(render_pdf(&hidden).unwrap().starts_with(b"%PDF-"));
+        let shown = LocationCodes::Shown.applied(note(1));
+        assert!(super::super::text::render_text(&shown).contains("A-03-09×1"));
     }
 
     #[test]

@@ -24,19 +24,31 @@ pub fn render_text(note: &ShippingNote) -> String {
         let _ = writeln!(out, "  {line}");
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, " #  SKU        Qty  Pick from           Item");
+    if note.pick_column {
+        let _ = writeln!(out, " #  SKU        Qty  Pick from           Item");
+    } else {
+        let _ = writeln!(out, " #  SKU        Qty  Item");
+    }
     let _ = writeln!(out, "{}", "-".repeat(72));
     for l in &note.lines {
-        let picks = if l.pick_from.is_empty() {
-            "-".to_string()
+        if note.pick_column {
+            let picks = if l.pick_from.is_empty() {
+                "-".to_string()
+            } else {
+                l.pick_from.join(" ")
+            };
+            let _ = writeln!(
+                out,
+                "{:>2}  {:<9} {:>4}  {:<18}  {}",
+                l.line_no, l.sku, l.qty, picks, l.name
+            );
         } else {
-            l.pick_from.join(" ")
-        };
-        let _ = writeln!(
-            out,
-            "{:>2}  {:<9} {:>4}  {:<18}  {}",
-            l.line_no, l.sku, l.qty, picks, l.name
-        );
+            let _ = writeln!(
+                out,
+                "{:>2}  {:<9} {:>4}  {}",
+                l.line_no, l.sku, l.qty, l.name
+            );
+        }
         if l.backordered > 0 {
             let _ = writeln!(
                 out,
