@@ -25,8 +25,8 @@ use backroom::domain::user::{
     check_display_name, check_new_password, hash_password, normalize_username,
 };
 use backroom::server::{
-    AppState, ServerConfig, built_in_rules, load_rules, order_from_wire, serve, shutdown_signal,
-    watch_rules,
+    AppState, ServerConfig, built_in_rules, check_sent, load_rules, order_from_wire, serve,
+    shutdown_signal, watch_rules,
 };
 use backroom::store::seed::{DEMO_USERS, demo_password};
 use backroom::store::{NewOrder, NewUser, Store, StoreError};
@@ -580,7 +580,8 @@ fn check_csv_orders(store: &Store, text: &str) -> Result<CheckedCsv> {
     } = order_csv::parse(text);
     let mut candidates = Vec::new();
     for csv_order in parsed {
-        match order_from_wire(csv_order.order) {
+        // The text rules of POST /api/v1/orders hold for imported orders too.
+        match check_sent(&csv_order.order).and_then(|()| order_from_wire(csv_order.order)) {
             Ok(order) => candidates.push((order, csv_order.lines)),
             Err(message) => {
                 rejected_lines.extend(csv_order.lines.iter().copied());
@@ -1089,6 +1090,11 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             let username = normalize_username(&username)?;
             let role: Role = role.parse()?;
             let channels = channel_binding(role, channels.iter().map(String::as_str))?;
+            if role == Role::Integration && channels.is_none() {
+                bail!(
+                    "an integration user posts orders for named channels only: add --channel, e.g. --channel web"
+                );
+            }
             let display_name = name.unwrap_or_else(|| username.clone());
             check_display_name(&display_name)?;
             if store.user(&username)?.is_some() {

@@ -411,3 +411,120 @@ async fn key_with_new_record(s: &TestServer, ops: &str, number: &str) -> String 
     assert_eq!(status, 200, "{body}");
     key
 }
+
+#[tokio::test]
+async fn path_and_query_values_are_limited_as_the_document_says() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let doc = document(&s).await;
+    let q = doc["paths"]["/api/v1/orders"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "q")
+        .expect("q")
+        .clone();
+    let most = q["schema"]["maxLength"].as_u64().expect("maxLength") as usize;
+    let (status, _) = s
+        .get(&ops, &format!("/api/v1/orders?q={}", "a".repeat(most)))
+        .await;
+    assert_eq!(status, 200);
+    let (status, problem) = s
+        .get(&ops, &format!("/api/v1/orders?q={}", "a".repeat(most + 1)))
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        detail(&problem).contains(&format!("at most {most}")),
+        "{problem}"
+    );
+    let (status, problem) = s.get(&ops, "/api/v1/orders?q=Hugo%1B%5B2J").await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(
+        detail(&problem).contains("q holds the control character U+001B"),
+        "{problem}"
+    );
+    let (status, problem) = s
+        .get(&ops, &format!("/api/v1/orders/SO-{}", "1".repeat(most)))
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(detail(&problem).contains("key is"), "{problem}");
+}
+
+#[tokio::test]
+async fn what_a_refusal_quotes_back_cannot_reach_a_terminal_as_control_characters() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let mut order = s.tea_order("quoted");
+    order["ship_to"]["\u{1b}[2Jfloor\u{202E}"] = json!(3);
+    let problem = expect_problem(
+        s.post(&ops, "/api/v1/orders", Some(&key()), order).await,
+        400,
+        "/problems/malformed-body",
+    )
+    .await;
+    let said = detail(&problem);
+    assert!(said.contains("\\u{001b}[2Jfloor\\u{202e}"), "{said}");
+    assert!(
+        !said.contains('\u{1b}') && !said.contains('\u{202E}'),
+        "{said}"
+    );
+}
+
+#[test]
+fn an_import_is_held_to_the_text_rules_of_the_api() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("shop.db");
+    let store = backroom::store::Store::open(&db).expect("open");
+    store
+        .seed_sample_data(jiff::Timestamp::now())
+        .expect("seed");
+    let before = store.order_count().expect("count");
+    drop(store);
+    let file = dir.path().join("orders.csv");
+    let header = "channel,channel_order_no,customer_name,email,phone,ship_name,line1,line2,city,postal_code,region,country,payment_method,currency,sku,qty,unit_price_minor\n";
+    let row = |no: &str, name: &str, line1: &str| {
+        format!(
+            "web,{no},{name},eve.{no}@example.com,,Eve,{line1},,Berlin,10115,,DE,card,EUR,TEA-1001,1,3110\n"
+        )
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "{header}{}{}{}",
+            row("I-1", "Eve\u{1b}[31mred", "Street 1"),
+            row("I-2", "Eve\u{202E}live", "Street 2"),
+            row("I-3", "Eve", &"x".repeat(201)),
+        ),
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backroom"))
+        .args(["import", "orders"])
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .env_remove("BACKROOM_DB")
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(":2: customer.name holds the control character U+001B"),
+        "{err}"
+    );
+    assert!(err.contains(":3: customer.name holds U+202E"), "{err}");
+    assert!(
+        err.contains(":4: ship_to.line1 is 201 characters long"),
+        "{err}"
+    );
+    assert!(
+        !err.contains('\u{1b}') && !err.contains('\u{202E}'),
+        "{err}"
+    );
+    assert_eq!(
+        backroom::store::Store::open(&db)
+            .expect("open")
+            .order_count()
+            .expect("count"),
+        before
+    );
+}

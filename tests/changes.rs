@@ -133,7 +133,7 @@ async fn a_malformed_batch_is_refused_whole_and_changes_nothing() {
         .collect();
     for (batch, why) in [
         (json!({ "changes": [] }), "1 to 500"),
-        (json!({ "changes": too_many }), "1 to 500"),
+        (json!({ "changes": too_many }), "at most 500"),
         (
             json!({ "changes": [good, { "method": "GET", "path": path, "idempotency_key": "g" }] }),
             "change 2 of the batch: \"GET\" is not a change",

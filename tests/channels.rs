@@ -103,6 +103,43 @@ async fn a_repeated_channel_order_answers_number_and_status_and_no_personal_data
 }
 
 #[tokio::test]
+async fn a_storefront_is_told_of_its_new_order_nothing_the_shop_knows_of_the_customer() {
+    let s = TestServer::start().await;
+    let shop = s.token("integration").await;
+    let ops = s.token("ops").await;
+    // A customer the shop knows, with a phone and a name of their own.
+    let (_, page) = s.get(&ops, "/api/v1/orders?limit=50").await;
+    let number = page["items"][0]["number"]
+        .as_str()
+        .expect("number")
+        .to_string();
+    let (_, known) = s.get(&ops, &format!("/api/v1/orders/{number}")).await;
+    let email = known["customer_email"].as_str().expect("email").to_string();
+    let mut order = s.tea_order("someone-elses-email");
+    order["customer"]["email"] = json!(email);
+    order["customer"]["name"] = json!("Not Their Name");
+    let res = place(&s, &shop, &order).await;
+    assert_eq!(res.status(), 201);
+    let answer: Value = res.json().await.expect("body");
+    let fields: Vec<&String> = answer.as_object().expect("object").keys().collect();
+    assert_eq!(fields, ["duplicate", "lines", "order"], "{answer}");
+    assert_eq!(answer["duplicate"], false);
+    assert_eq!(answer["lines"][0]["sku"], "TEA-1001");
+    assert_eq!(answer["lines"][0]["backordered"], 0);
+    let text = answer.to_string();
+    for known in [&known["order"]["customer_name"], &known["customer_phone"]] {
+        if let Some(known) = known.as_str() {
+            assert!(!text.contains(known), "{known} in {text}");
+        }
+    }
+    assert!(!text.contains("flags") && !text.contains("tags"), "{text}");
+    // Ops, who may read orders, gets the order in full.
+    let res = place(&s, &ops, &s.tea_order("ops-order")).await;
+    let full: Value = res.json().await.expect("body");
+    assert!(full["customer_email"].is_string(), "{full}");
+}
+
+#[tokio::test]
 async fn a_bound_storefront_posts_only_for_its_channels() {
     let s = TestServer::start().await;
     // The demo's storefront is bound to the channel the demo storefront uses.
@@ -373,20 +410,28 @@ fn admin_binds_users_to_channels_and_serve_warns_of_unbound_ones() {
         .collect();
     assert_eq!(names, ["phone", "web"]);
 
-    // An integration user from before bindings: the server says so when it starts.
+    // A new integration user is always bound.
     let (ok, said) = admin(
         &db,
         &[
             "user",
             "add",
-            "oldshop",
+            "newshop",
             "--role",
             "integration",
             "--password-stdin",
         ],
         pw,
     );
-    assert!(ok, "{said}");
+    assert!(!ok);
+    assert!(said.contains("add --channel"), "{said}");
+    // One from before bindings: the server says so when it starts.
+    add_user(
+        &Store::open(&db).expect("open"),
+        "oldshop",
+        Role::Integration,
+        None,
+    );
     let mut child = Command::new(env!("CARGO_BIN_EXE_backroom"))
         .args(["serve", "--listen", "127.0.0.1:0", "--db"])
         .arg(&db)

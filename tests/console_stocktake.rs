@@ -314,6 +314,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
             stocktake: "ST-000003".into(),
             lines: vec![("A-01-01".into(), "TEA-1001".into())],
             approve: true,
+            reason: None,
         }]
     );
     // An outdated line cannot be approved, only recounted.
@@ -327,6 +328,7 @@ fn a_supervisor_reviews_and_approves_a_variance() {
             stocktake: "ST-000003".into(),
             lines: vec![("A-01-02".into(), "STA-1001".into())],
             approve: false,
+            reason: None,
         }]
     );
 
@@ -541,4 +543,217 @@ fn approving_ones_own_count_is_refused_by_the_server_and_says_why() {
     assert!(screen.contains("you counted it"), "{screen}");
     // Still waiting for review: nothing was approved here.
     assert!(screen.contains("variance"), "{screen}");
+    // Someone else must approve it: no reason would do, so none is asked for.
+    assert!(!screen.contains("Why"), "{screen}");
+    assert!(!app.workspace().unwrap().stocktake.is_asking_why());
+}
+
+/// A counted stocktake waiting for review, whose one variance `counter` counted.
+fn in_review(counter: &str) -> Stocktake {
+    let mut st = count();
+    st.state = "review".into();
+    for l in &mut st.locations {
+        l.state = "closed".into();
+    }
+    let mut own = line("A-01-01", "TEA-1001", "Alishan oolong, 100 g", tea(), 8);
+    own.state = "variance".into();
+    own.counted_by = Some(counter.into());
+    own.expected = Some(10);
+    own.variance = Some(-2);
+    own.value = Some(-900);
+    st.lines = vec![own];
+    st
+}
+
+/// The server's answer to an admin approving their own count alone, without a reason.
+fn reason_required() -> ClientError {
+    ClientError::Problem(Box::new(Problem::new(
+        ProblemType::ReasonRequired,
+        "TEA-1001 at A-01-01 in ST-000003: you counted it, and nobody else who may approve counts is active: as admin you may approve it yourself, but only with a reason (it is audited as self-approval)".to_string(),
+    )))
+}
+
+/// Signed in as admin with `keymap`, the stocktake in review open, approval of its one line
+/// sent and answered that a reason is needed. Returns the approval as it was sent.
+fn asked_why(keymap: &str) -> (App, CountChange) {
+    let mut app = app_with(keymap, "default");
+    let effects = app.signed_in(me(Role::Admin));
+    let request = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Load {
+                request,
+                lookup: Lookup::Stocktakes { .. },
+            } => Some(*request),
+            _ => None,
+        })
+        .expect("the pane asks for its counts");
+    if keymap == "rf" {
+        // No function key of its own on an RF keypad: the palette finds the pane.
+        app.update(key(KeyCode::F(9)));
+        for c in "stocktake".chars() {
+            app.update(key(KeyCode::Char(c)));
+        }
+        app.update(key(KeyCode::Enter));
+    } else {
+        app.update(key(KeyCode::F(7)));
+    }
+    assert_eq!(app.workspace().unwrap().active, PaneKind::Stocktake);
+    app.update(Msg::Reply(Reply::Loaded {
+        request,
+        result: Ok(Loaded::Stocktakes(vec![in_review("admin")])),
+    }));
+    app.update(key(KeyCode::Enter));
+    let approve = if keymap == "rf" {
+        KeyCode::F(7)
+    } else {
+        KeyCode::Char('a')
+    };
+    let sent = count_changes(&app.update(key(approve)));
+    let [first] = sent.as_slice() else {
+        panic!("one approval is sent, got {sent:?}");
+    };
+    assert_eq!(
+        first,
+        &CountChange::Review {
+            stocktake: "ST-000003".into(),
+            lines: vec![("A-01-01".into(), "TEA-1001".into())],
+            approve: true,
+            reason: None,
+        }
+    );
+    let asked = app.update(Msg::Reply(Reply::Mutated {
+        change: Change::Count(first.clone()),
+        result: Err(reason_required()),
+    }));
+    assert_eq!(cues(&asked), vec![Cue::Warn]);
+    assert!(count_changes(&asked).is_empty(), "nothing is sent yet");
+    assert!(
+        asked.contains(&Effect::SettleRefused(Change::Count(first.clone()))),
+        "asked here, so the refusal is not left among those needing attention: {asked:?}"
+    );
+    assert!(app.workspace().unwrap().stocktake.is_asking_why());
+    (app, first.clone())
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.update(key(KeyCode::Char(c)));
+    }
+}
+
+#[test]
+fn an_admin_alone_is_asked_why_and_the_approval_goes_again_with_the_reason() {
+    let (mut app, first) = asked_why("default");
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Why approve it yourself?") && screen.contains("Why "),
+        "{screen}"
+    );
+    insta::assert_snapshot!("stocktake_reason_80x24", screen);
+
+    // Blank is refused here, nothing sent; the question stays.
+    type_text(&mut app, "   ");
+    let blank = app.update(key(KeyCode::Enter));
+    assert!(count_changes(&blank).is_empty());
+    assert_eq!(cues(&blank), vec![Cue::Error]);
+    assert!(render(&app, 80, 24).contains("A reason is needed"));
+
+    // Over 500 characters is refused here too, saying how long it is; nothing is cut off.
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
+    type_text(&mut app, &"x".repeat(501));
+    let long = app.update(key(KeyCode::Enter));
+    assert!(count_changes(&long).is_empty());
+    assert_eq!(cues(&long), vec![Cue::Error]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("501 characters") && screen.contains("at most 500"),
+        "{screen}"
+    );
+
+    // Letters are the reason's, not the pane's keys ('a' approves, 'r' recounts).
+    app.update(Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('u'),
+        crossterm::event::KeyModifiers::CONTROL,
+    )));
+    type_text(&mut app, " only manager on the night shift ");
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Why approve it yourself?") && !screen.contains("at most 500"),
+        "the refusal stands until the answer changes, then the question is back:\n{screen}"
+    );
+    let sent = count_changes(&app.update(key(KeyCode::Enter)));
+    let again = CountChange::Review {
+        stocktake: "ST-000003".into(),
+        lines: vec![("A-01-01".into(), "TEA-1001".into())],
+        approve: true,
+        reason: Some("only manager on the night shift".into()),
+    };
+    assert_eq!(sent, vec![again.clone()], "sent again, with the reason");
+    assert_ne!(sent[0], first);
+    assert!(!app.workspace().unwrap().stocktake.is_asking_why());
+
+    let mut approved = in_review("admin");
+    approved.lines[0].state = "approved".into();
+    approved.state = "done".into();
+    let done = answer(&mut app, again, approved);
+    assert_eq!(cues(&done), vec![Cue::Done]);
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Approved as your own count") && screen.contains("Nothing waits"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn esc_puts_the_question_away_and_nothing_is_approved() {
+    let (mut app, _) = asked_why("default");
+    let cancelled = app.update(key(KeyCode::Esc));
+    assert!(count_changes(&cancelled).is_empty());
+    assert!(!app.workspace().unwrap().stocktake.is_asking_why());
+    let screen = render(&app, 80, 24);
+    assert!(screen.contains("Not approved"), "{screen}");
+    assert!(screen.contains("variance"), "still waiting: {screen}");
+    // The pane's keys are its own again: approving asks the server once more.
+    assert_eq!(count_changes(&app.update(key(KeyCode::Char('a')))).len(), 1);
+}
+
+#[test]
+fn a_reason_given_while_the_server_is_away_stays_typed() {
+    let (mut app, _) = asked_why("default");
+    offline(&mut app);
+    type_text(&mut app, "night shift");
+    let refused = app.update(key(KeyCode::Enter));
+    assert!(
+        count_changes(&refused).is_empty(),
+        "nothing is kept to send later, as for any approval"
+    );
+    assert_eq!(cues(&refused), vec![Cue::Error]);
+    assert!(app.workspace().unwrap().stocktake.is_asking_why());
+    let screen = render(&app, 80, 24);
+    assert!(
+        screen.contains("Approving counts needs the server") && screen.contains("night shift"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn the_question_on_an_rf_terminal() {
+    let (mut app, _) = asked_why("rf");
+    type_text(&mut app, "only manager tonight");
+    let screen = render(&app, 40, 16);
+    assert!(screen.contains("Why"), "{screen}");
+    insta::assert_snapshot!("stocktake_reason_rf_40x16", screen);
+    let screen = render(&app, 20, 8);
+    assert!(screen.contains("tonight"), "what is typed shows: {screen}");
+    insta::assert_snapshot!("stocktake_reason_rf_20x8", screen);
+    // Enter sends on an RF keypad too.
+    let sent = count_changes(&app.update(key(KeyCode::Enter)));
+    assert!(
+        matches!(sent.as_slice(), [CountChange::Review { reason: Some(r), .. }] if r == "only manager tonight"),
+        "{sent:?}"
+    );
 }

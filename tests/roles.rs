@@ -184,7 +184,7 @@ async fn the_auditor_reads_the_help_desk_and_may_change_nothing() {
         (
             Method::POST,
             t("/csat"),
-            json!({ "score": 1 }),
+            json!({ "customer_email": "someone@example.com", "score": 1 }),
             "messages.post",
         ),
         (

@@ -13,7 +13,7 @@ const EVERYTHING_TO_CS: &str = "[[rule]]\nname = \"everything to cs\"\nthen = { 
 #[tokio::test]
 async fn a_reload_takes_effect_and_a_broken_file_changes_nothing() {
     let s = TestServer::start().await;
-    let shop = s.token("integration").await;
+    let shop = s.token("ops").await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rules.toml");
     assert_eq!(
@@ -67,7 +67,7 @@ async fn the_watcher_notices_a_changed_file() {
 #[tokio::test]
 async fn reroute_applies_the_rules_in_force_to_an_open_order() {
     let s = TestServer::start().await;
-    let shop = s.token("integration").await;
+    let shop = s.token("ops").await;
     let ops = s.token("ops").await;
     let warehouse = s.token("warehouse").await;
     let placed = s.place_tea_order(&shop, "rr-1").await;

@@ -913,6 +913,48 @@ async fn split_refunds_are_judged_together_and_never_pass_what_was_paid() {
 }
 
 #[tokio::test]
+async fn a_free_gift_is_replaced_no_more_than_was_given_and_not_without_a_second_look() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let cs = s.token("cs").await;
+    let shop = s.token("integration").await;
+    // One tea at its price and five knives given away.
+    let mut order = s.tea_order("gift");
+    order["lines"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "sku": "KIT-1002", "qty": 5, "unit_price_minor": 0 }));
+    let placed = post_ok(&s, &ops, "/api/v1/orders", 201, order).await;
+    let number = number_of(&placed);
+    let receipt = new_ticket(
+        &s,
+        &shop,
+        json!({ "customer_email": "hugo.gift@example.com", "subject": "Knives",
+                "body": format!("The knives of {number} arrived broken.") }),
+    )
+    .await;
+    let tk = str_of(&receipt["ticket"]["number"]).to_string();
+    let refunds = format!("/api/v1/tickets/{tk}/refunds");
+    let replace = json!({ "kind": "replacement", "lines": [{ "line_no": 2, "qty": 5 }],
+                          "reason": "broken in transit" });
+    let first = post_ok(&s, &cs, &refunds, 201, replace.clone()).await;
+    assert_eq!(
+        first["status"], "awaiting_approval",
+        "five knives are worth more than the limit, whatever was paid: {first}"
+    );
+    let refused = expect_problem(
+        post(&s, &cs, &refunds, replace).await,
+        400,
+        "/problems/invalid-input",
+    )
+    .await;
+    assert!(
+        str_of(&refused["detail"]).contains("5 ordered, 5 replaced already"),
+        "{refused}"
+    );
+}
+
+#[tokio::test]
 async fn a_messages_receipt_tells_no_order_facts() {
     let s = TestServer::start().await;
     let cs = s.token("cs").await;
@@ -1236,7 +1278,13 @@ async fn csat_is_recorded_once() {
     let tk = str_of(&first["ticket"]["number"]).to_string();
     let csat = format!("/api/v1/tickets/{tk}/csat");
     expect_problem(
-        post(&s, &shop, &csat, json!({ "score": 5 })).await,
+        post(
+            &s,
+            &shop,
+            &csat,
+            json!({ "customer_email": "csat.one@example.net", "score": 5 }),
+        )
+        .await,
         409,
         "/problems/conflict",
     )
@@ -1286,19 +1334,57 @@ async fn csat_is_recorded_once() {
     .await;
     assert_eq!(ticket(&s, &cs, &tk2).await["csat"]["agent"], "cs");
 
+    // Only the customer the survey went to rates the ticket: any other address is
+    // answered as for a ticket that does not exist, and learns nothing of it.
+    let stranger = expect_problem(
+        post(
+            &s,
+            &shop,
+            &csat,
+            json!({ "customer_email": "someone.else@example.net", "score": 1 }),
+        )
+        .await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    let missing = expect_problem(
+        post(
+            &s,
+            &shop,
+            "/api/v1/tickets/TK-999999/csat",
+            json!({ "customer_email": "someone.else@example.net", "score": 1 }),
+        )
+        .await,
+        404,
+        "/problems/not-found",
+    )
+    .await;
+    assert_eq!(
+        str_of(&stranger["detail"]).replace(&tk, "TK-999999"),
+        str_of(&missing["detail"])
+    );
     let rated = post_ok(
         &s,
         &shop,
         &csat,
         201,
-        json!({ "score": 5, "comment": "Quick and kind" }),
+        json!({ "customer_email": "CSAT.One@example.net", "score": 5, "comment": "Quick and kind" }),
     )
     .await;
-    assert_eq!(rated["score"], 5);
-    assert_eq!(rated["agent"], "cs");
-    assert_eq!(rated["comment"], "Quick and kind");
+    assert_eq!(
+        rated,
+        json!({ "ticket_number": tk, "score": 5 }),
+        "not who answered"
+    );
     expect_problem(
-        post(&s, &shop, &csat, json!({ "score": 1 })).await,
+        post(
+            &s,
+            &shop,
+            &csat,
+            json!({ "customer_email": "csat.one@example.net", "score": 1 }),
+        )
+        .await,
         409,
         "/problems/conflict",
     )
@@ -1306,7 +1392,13 @@ async fn csat_is_recorded_once() {
     let csat2 = format!("/api/v1/tickets/{tk2}/csat");
     for score in [0, 6, -1] {
         expect_problem(
-            post(&s, &shop, &csat2, json!({ "score": score })).await,
+            post(
+                &s,
+                &shop,
+                &csat2,
+                json!({ "customer_email": "csat.two@example.net", "score": score }),
+            )
+            .await,
             400,
             "/problems/invalid-input",
         )
@@ -1314,7 +1406,13 @@ async fn csat_is_recorded_once() {
     }
     // Agents do not rate themselves.
     expect_problem(
-        post(&s, &cs, &csat2, json!({ "score": 5 })).await,
+        post(
+            &s,
+            &cs,
+            &csat2,
+            json!({ "customer_email": "csat.two@example.net", "score": 5 }),
+        )
+        .await,
         403,
         "/problems/forbidden",
     )
@@ -1899,7 +1997,7 @@ async fn csat_is_refused_while_a_reopened_ticket_is_open() {
             &s,
             &shop,
             &format!("/api/v1/tickets/{tk}/csat"),
-            json!({ "score": 1 }),
+            json!({ "customer_email": email, "score": 1 }),
         )
         .await,
         409,

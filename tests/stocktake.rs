@@ -1541,13 +1541,14 @@ async fn an_admin_alone_approves_their_own_count_only_with_a_reason_and_it_is_au
             .expect("disable");
     }
 
-    // Without a reason: refused, saying a reason is what it takes.
+    // Without a reason: refused as its own type, which a console answers by asking for
+    // one, not by sending the admin to someone else.
     for (idem, body) in [
         ("no-reason", json!({})),
         ("blank-reason", json!({ "reason": "   " })),
     ] {
         let res = approve(&s, &admin, &key, idem, body).await;
-        let problem = expect_problem(res, 403, "/problems/second-person-required").await;
+        let problem = expect_problem(res, 403, "/problems/reason-required").await;
         assert!(text(&problem, "detail").contains("reason"), "{problem}");
     }
     // A reason that is no plain text, or too long, is refused as input.
@@ -1876,4 +1877,51 @@ impl EventStream {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn a_blind_counter_moves_no_stock_where_they_count_and_is_not_told_its_figure() {
+    let s = TestServer::start().await;
+    s.park_waiting_orders();
+    let supervisor = s.token("supervisor").await;
+    let (p, x) = single_bin_product(&s, 5, &[]);
+    let y = empty_bins(&s)[0].clone();
+    let created = create(
+        &s,
+        &supervisor,
+        "st-move",
+        json!({ "scope": "locations", "locations": [x], "counters": ["supervisor"] }),
+    )
+    .await;
+    let key = text(&created, "number");
+    start_counting(&s, &supervisor, &key, &x, "start-move").await;
+    let before = balances(&s, &p);
+    for (path, body) in [
+        (
+            "/api/v1/stock/moves",
+            json!({ "product": p, "from": x, "to": y, "qty": 9999 }),
+        ),
+        (
+            "/api/v1/stock/moves",
+            json!({ "product": p, "from": y, "to": x, "qty": 1 }),
+        ),
+        (
+            "/api/v1/stock/adjustments",
+            json!({ "product": p, "location": x, "delta": -9999, "reason": "lost" }),
+        ),
+    ] {
+        let res = s
+            .post(
+                &supervisor,
+                path,
+                Some(&uuid::Uuid::now_v7().to_string()),
+                body,
+            )
+            .await;
+        let problem = common::expect_problem(res, 409, "/problems/conflict").await;
+        let said = problem["detail"].as_str().expect("detail");
+        assert!(said.contains("counting") && said.contains(&x), "{said}");
+        assert!(!said.contains(" has "), "no figure: {said}");
+    }
+    assert_eq!(balances(&s, &p), before, "nothing moved");
 }

@@ -11,6 +11,7 @@ pub const MOST_CHANGES_IN_BATCH: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct ChangeBatch {
     /// Applied in this order, each as if sent alone with its own key.
+    #[schema(max_items = 500)]
     pub changes: Vec<BatchedChange>,
 }
 

@@ -89,7 +89,7 @@ pub struct ReceiptIn {
     pub location: Option<String>,
     /// Purchase requests (`PR-000012`) the delivery is expected to bring.
     #[serde(default)]
-    #[schema(max_length = 200)]
+    #[schema(max_length = 200, max_items = 500)]
     pub expected: Vec<String>,
     #[serde(default)]
     #[schema(max_length = 100)]
@@ -152,11 +152,16 @@ pub struct ReplenishmentAlert {
     /// open, requested or dismissed.
     pub state: String,
     pub raised_at: String,
-    pub available_when_raised: i64,
+    /// Absent for a user counting a location blind: it was fixed with that location in.
+    #[serde(default)]
+    pub available_when_raised: Option<i64>,
+    /// Free units in bins now; for a user counting a bin blind, without that bin.
     pub available: i64,
     pub on_order: i64,
     pub safety_stock: i64,
-    pub suggested_qty: i64,
+    /// Absent for a user counting a location blind, like `available_when_raised`.
+    #[serde(default)]
+    pub suggested_qty: Option<i64>,
     pub decided_by: Option<String>,
     pub reason: Option<String>,
     /// When stock recovered; absent while it is still below safety stock.

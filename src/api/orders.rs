@@ -127,11 +127,50 @@ pub struct ExistingOrder {
     pub status: String,
 }
 
-/// What placing an order answers: the new order, or that it was placed before.
+/// What placing an order answers a caller that may not read orders (a storefront): the
+/// order's number and status and what could be reserved of each line. Nothing of what the
+/// shop knows of the customer (their stored name and phone, tags, a block) comes back:
+/// whoever holds the key could learn it of anyone by sending their e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct OrderAccepted {
+    /// Always false.
+    pub duplicate: bool,
+    pub order: AcceptedOrder,
+    pub lines: Vec<AcceptedLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AcceptedOrder {
+    pub id: String,
+    /// `SO-000123`.
+    pub number: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AcceptedLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub qty: i64,
+    /// Units that could not be reserved.
+    pub backordered: i64,
+}
+
+/// A new order as its caller may see it: in full with `orders.read`, else as accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum OrderCreated {
+    Detail(Box<OrderDetail>),
+    Accepted(OrderAccepted),
+}
+
+/// What placing an order answers: the new order (in full, or as accepted for a caller that
+/// may not read orders), or that it was placed before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum OrderPlaced {
     Created(Box<OrderDetail>),
+    Accepted(OrderAccepted),
     Existing(OrderExists),
 }
 
@@ -174,6 +213,7 @@ pub struct OrderIn {
     /// ISO 4217, e.g. `EUR`.
     #[schema(pattern = "^\\s*[A-Z]{3}\\s*$", max_length = 8)]
     pub currency: String,
+    #[schema(max_items = 200)]
     pub lines: Vec<OrderLineIn>,
 }
 

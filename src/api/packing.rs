@@ -43,6 +43,7 @@ pub struct PackIn {
     #[schema(minimum = 1, maximum = 70_000)]
     pub weight_grams: u32,
     /// What the packer verified by scanning; must be exactly what the order holds.
+    #[schema(max_items = 200)]
     pub items: Vec<PackedItem>,
 }
 

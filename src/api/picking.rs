@@ -95,6 +95,7 @@ pub struct PickIn {
     pub picked: i64,
     /// Lot-tracked products: which lots, adding up to `picked`.
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub lots: Vec<PickedLot>,
 }
 
@@ -109,6 +110,7 @@ pub struct ShortIn {
     #[schema(pattern = "^(empty|short|damaged)$", max_length = 7)]
     pub reason: String,
     #[serde(default)]
+    #[schema(max_items = 100)]
     pub lots: Vec<PickedLot>,
 }
 

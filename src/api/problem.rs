@@ -30,10 +30,13 @@ pub enum ProblemType {
     TooManyStreams,
     /// Not for the one asking, whatever their role: they did the work being checked.
     SecondPersonRequired,
+    /// Allowed to the one asking only with a reason on record, which the request lacks:
+    /// asking again with one will do (e.g. an admin approving their own count alone).
+    ReasonRequired,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 21] = [
+    pub const ALL: [ProblemType; 22] = [
         ProblemType::Unauthenticated,
         ProblemType::InvalidCredentials,
         ProblemType::TooManyAttempts,
@@ -55,6 +58,7 @@ impl ProblemType {
         ProblemType::TooLarge,
         ProblemType::TooManyStreams,
         ProblemType::SecondPersonRequired,
+        ProblemType::ReasonRequired,
     ];
 
     pub fn uri(self) -> &'static str {
@@ -80,6 +84,7 @@ impl ProblemType {
             ProblemType::TooLarge => "/problems/too-large",
             ProblemType::TooManyStreams => "/problems/too-many-streams",
             ProblemType::SecondPersonRequired => "/problems/second-person-required",
+            ProblemType::ReasonRequired => "/problems/reason-required",
         }
     }
 
@@ -108,6 +113,7 @@ impl ProblemType {
             ProblemType::TooLarge => "The request body is too large",
             ProblemType::TooManyStreams => "Too many event streams open",
             ProblemType::SecondPersonRequired => "Someone else must decide this",
+            ProblemType::ReasonRequired => "Give a reason to do this",
         }
     }
 
@@ -117,7 +123,9 @@ impl ProblemType {
             ProblemType::TooManyAttempts | ProblemType::TooManyStreams => 429,
             ProblemType::RequestTimeout => 408,
             ProblemType::TooLarge => 413,
-            ProblemType::Forbidden | ProblemType::SecondPersonRequired => 403,
+            ProblemType::Forbidden
+            | ProblemType::SecondPersonRequired
+            | ProblemType::ReasonRequired => 403,
             ProblemType::NotFound => 404,
             ProblemType::MalformedBody | ProblemType::InvalidInput | ProblemType::BadCursor => 400,
             ProblemType::Conflict => 409,

@@ -249,7 +249,7 @@ pub struct LineQty {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnIn {
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, max_items = 200)]
     pub lines: Vec<LineQty>,
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
@@ -319,6 +319,7 @@ pub struct RefundIn {
     pub amount_minor: Option<i64>,
     /// For a replacement: the lines and units to send again.
     #[serde(default)]
+    #[schema(max_items = 200)]
     pub lines: Vec<LineQty>,
     #[schema(min_length = 1, max_length = 500, pattern = "\\S")]
     pub reason: String,
@@ -357,6 +358,10 @@ pub struct RefundBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CsatIn {
+    /// The address the survey went to: the ticket's customer's. Any other is answered as
+    /// for a ticket that does not exist, so a key cannot rate, or learn of, others' tickets.
+    #[schema(max_length = 254, pattern = "^[^@\\s]+@[^.\\s]\\S*\\.\\S*$")]
+    pub customer_email: String,
     /// 1 (very unhappy) to 5 (very happy).
     #[schema(minimum = 1, maximum = 5)]
     pub score: i64,
@@ -377,6 +382,14 @@ pub struct CsatBody {
     pub score: Option<i64>,
     pub comment: Option<String>,
     pub answered_at: Option<String>,
+}
+
+/// A customer's score, as taken: which ticket and what score, not who answered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CsatReceipt {
+    /// `TK-000012`.
+    pub ticket_number: String,
+    pub score: i64,
 }
 
 /// Satisfaction of one agent, or of the whole team.
@@ -451,6 +464,6 @@ pub struct CannedReplies {
     /// Variables templates may use, with what they say. The server's own: what a `PUT`
     /// sends here is not read.
     #[serde(default)]
-    #[schema(max_length = 4000)]
+    #[schema(read_only)]
     pub variables: BTreeMap<String, String>,
 }

@@ -175,6 +175,7 @@ pub struct CloseIn {
 pub struct ReviewIn {
     /// Every line in question when absent.
     #[serde(default)]
+    #[schema(max_items = 1000)]
     pub lines: Option<Vec<LineKey>>,
     /// Approving only: why an admin approves a line they counted themselves, allowed only
     /// while no other active user may approve counts. Audited as `stocktake.self_approved`.

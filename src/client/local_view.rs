@@ -400,6 +400,7 @@ mod tests {
             stocktake: "ST-000001".into(),
             lines: Vec::new(),
             approve: true,
+            reason: None,
         });
         assert!(!may_touch(&plan_review, &mine));
         assert!(may_be_touched(&Lookup::HeldPickList.cache_key()));

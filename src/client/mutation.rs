@@ -147,6 +147,10 @@ pub enum CountChange {
         stocktake: String,
         lines: Vec<(String, String)>,
         approve: bool,
+        /// Why an admin approves their own count, asked for only when the server says so.
+        /// Defaulted so that changes kept by an older console still read.
+        #[serde(default)]
+        reason: Option<String>,
     },
 }
 
@@ -264,5 +268,25 @@ impl Mutation {
             id: Uuid::now_v7(),
             change,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_review_kept_before_reasons_existed_still_reads() {
+        let kept = r#"{"id":"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b","change":{"Count":{"Review":{"stocktake":"ST-000001","lines":[["A-01-01","TEA-1001"]],"approve":true}}}}"#;
+        let m: Mutation = serde_json::from_str(kept).expect("reads");
+        assert_eq!(
+            m.change,
+            Change::Count(CountChange::Review {
+                stocktake: "ST-000001".into(),
+                lines: vec![("A-01-01".into(), "TEA-1001".into())],
+                approve: true,
+                reason: None,
+            })
+        );
     }
 }

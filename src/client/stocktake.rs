@@ -61,6 +61,7 @@ impl Client {
                 stocktake,
                 lines,
                 approve,
+                reason,
             } => {
                 let body = ReviewIn {
                     lines: (!lines.is_empty()).then(|| {
@@ -72,7 +73,7 @@ impl Client {
                             })
                             .collect()
                     }),
-                    reason: None,
+                    reason: reason.clone().filter(|_| *approve),
                 };
                 let what = if *approve { "approve" } else { "recount" };
                 let path = format!("api/v1/stocktakes/{}/{what}", path_segment(stocktake));

@@ -99,6 +99,9 @@ pub enum Effect {
     LoadAttention,
     /// A person has seen a refused change and lets it go.
     DismissAttention(uuid::Uuid),
+    /// The pane that made a refused change takes it up with the person there and then
+    /// (asks for what it lacked): it needs no attention later. Answered as the one above.
+    SettleRefused(Change),
 }
 
 #[derive(Debug)]
@@ -511,6 +514,7 @@ impl App {
             Screen::Work(work) => {
                 (work.active == PaneKind::Replenishment && work.replenishment.is_typing())
                     || (work.active == PaneKind::Complaints && work.complaints.is_typing())
+                    || (work.active == PaneKind::Stocktake && work.stocktake.is_asking_why())
             }
         };
         if free_text {

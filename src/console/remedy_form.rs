@@ -16,7 +16,7 @@ use super::ui::input_line;
 use crate::api::TicketDetailBody;
 use crate::client::DeskChange;
 use crate::domain::money::{Currency, Money};
-use crate::domain::remedy::{Given, left_to_give};
+use crate::domain::remedy::{Given, Worth, left_to_give};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Remedy {
@@ -120,7 +120,7 @@ impl RemedyForm {
             .refunds
             .iter()
             .map(|r| Given {
-                amount_minor: r.amount.amount_minor,
+                worth: Worth::money(r.amount.amount_minor),
                 rejected: r.status == "rejected",
             })
             .collect();

@@ -267,15 +267,21 @@ impl ReplenishmentPane {
                     );
                 }
                 if action == Action::AlertRequest {
+                    let suggested = alert.suggested_qty.map(|q| q.to_string());
                     self.asking = Some(Asking::Quantity {
                         alert: alert.number.clone(),
-                        input: TextInput::with_text(&alert.suggested_qty.to_string()),
+                        input: TextInput::with_text(suggested.as_deref().unwrap_or("")),
                     });
-                    self.prompt = Some(Prompt {
-                        text: format!(
-                            "Request {} of {} (suggested); Enter to confirm",
-                            alert.suggested_qty, alert.sku
+                    let text = match suggested {
+                        Some(qty) => format!(
+                            "Request {qty} of {} (suggested); Enter to confirm",
+                            alert.sku
                         ),
+                        // The server suggests nothing to someone counting blind.
+                        None => format!("Request how many of {}? Enter to confirm", alert.sku),
+                    };
+                    self.prompt = Some(Prompt {
+                        text,
                         is_error: false,
                     });
                 } else {
@@ -428,7 +434,7 @@ impl ReplenishmentPane {
                     vec![
                         a.sku.clone(),
                         format!("{}/{}", a.available, a.safety_stock),
-                        a.suggested_qty.to_string(),
+                        a.suggested_qty.map_or("—".into(), |q| q.to_string()),
                         a.state.chars().take(3).collect(),
                     ]
                 } else {
@@ -437,7 +443,7 @@ impl ReplenishmentPane {
                         format!("{} {}", a.sku, a.name),
                         format!("{}/{}", a.available, a.safety_stock),
                         a.on_order.to_string(),
-                        a.suggested_qty.to_string(),
+                        a.suggested_qty.map_or("—".into(), |q| q.to_string()),
                         a.raised_at
                             .get(5..16)
                             .unwrap_or(&a.raised_at)

@@ -291,12 +291,20 @@ impl Runner {
                 self.changes_in_flight += 1;
                 return self.keep(mutation);
             }
-            Effect::LoadAttention | Effect::DismissAttention(_) => {
+            Effect::LoadAttention | Effect::DismissAttention(_) | Effect::SettleRefused(_) => {
                 // The terminal's own outbox: answered at once, server or not.
                 self.in_flight += 1;
-                if let Effect::DismissAttention(id) = effect
-                    && let Err(e) = self.outbox.dismiss(id)
-                {
+                let dismissed = match &effect {
+                    Effect::DismissAttention(id) => self.outbox.dismiss(*id),
+                    Effect::SettleRefused(change) => self.outbox.attention().and_then(|items| {
+                        items
+                            .iter()
+                            .filter(|item| &item.mutation.change == change)
+                            .try_for_each(|item| self.outbox.dismiss(item.mutation.id))
+                    }),
+                    _ => Ok(()),
+                };
+                if let Err(e) = dismissed {
                     let _ = self.tx.send(Reply::Attention(Err(e.to_string())));
                     return;
                 }
@@ -380,7 +388,10 @@ impl Runner {
                     Reply::OrderRefreshed(client.order(&id).await.map(Box::new))
                 }
                 // Kept and sent through the outbox, never from here.
-                Effect::Mutate(_) | Effect::LoadAttention | Effect::DismissAttention(_) => return,
+                Effect::Mutate(_)
+                | Effect::LoadAttention
+                | Effect::DismissAttention(_)
+                | Effect::SettleRefused(_) => return,
                 Effect::Load { request, lookup } => Reply::Loaded {
                     request,
                     result: client.load(&lookup).await,

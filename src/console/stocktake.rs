@@ -21,12 +21,14 @@ use super::list_cursor::ListCursor;
 use super::text_input::TextInput;
 use super::theme::{Theme, ThemeRole};
 use super::ui::{input_line, list_table, muted_line};
+use crate::api::ProblemType;
 use crate::api::{Stocktake, StocktakeReport};
 use crate::client::local_view::{count_into, is_product};
 use crate::client::{
     Applied, Catalogue, ClientError, CountChange, KnownProduct, Loaded, Lookup, Mutation,
 };
 use crate::domain::barcode::{Reading, Scan, ScanKind};
+use crate::domain::stocktake::{SELF_APPROVAL_REASON_MAX, self_approval_reason};
 
 type Outcome = Vec<Effect>;
 
@@ -41,6 +43,47 @@ pub enum View {
     Review,
     Report,
 }
+
+/// An admin approving their own count while nobody else could is asked why, on one line,
+/// before the approval is sent again with the answer.
+#[derive(Debug)]
+struct AskingWhy {
+    stocktake: String,
+    lines: Vec<(String, String)>,
+    input: TextInput,
+}
+
+impl AskingWhy {
+    /// The question, as much of it as the prompt's room holds: on an RF screen, the item
+    /// and the question only.
+    fn render(&self, f: &mut Frame, area: Rect, theme: &Theme) {
+        let (what, item) = match self.lines.as_slice() {
+            [(location, sku)] => (format!("{sku} at {location}"), sku.clone()),
+            _ => ("These lines".to_string(), "These lines".to_string()),
+        };
+        let full = format!(
+            "{what}: you counted it and nobody else may approve counts now. Why approve it yourself? (audited)"
+        );
+        let fits = Paragraph::new(full.as_str())
+            .wrap(Wrap { trim: true })
+            .line_count(area.width)
+            <= area.height as usize;
+        let text = if fits {
+            full
+        } else {
+            format!("{item}: your own count. Why approve it?")
+        };
+        Prompt {
+            text,
+            is_error: false,
+        }
+        .render(f, area, theme);
+    }
+}
+
+/// Room for more than a reason may hold, so that a pasted text too long is refused with
+/// its length rather than cut short without a word.
+const REASON_FIELD_CHARS: usize = 2 * SELF_APPROVAL_REASON_MAX;
 
 /// The running count of one product at the location in hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +122,7 @@ pub struct StocktakePane {
     /// Products as this terminal knows them: names scans and turns away unknown ones.
     pub catalogue: Arc<Catalogue>,
     pub prompt: Option<Prompt>,
+    asking_why: Option<AskingWhy>,
 }
 
 impl StocktakePane {
@@ -91,11 +135,16 @@ impl StocktakePane {
     }
 
     pub fn is_typing(&self) -> bool {
-        self.typing_code || self.plan.is_some()
+        self.typing_code || self.plan.is_some() || self.asking_why.is_some()
+    }
+
+    /// Asking why an admin approves their own count: keys, pastes and scans are its text.
+    pub fn is_asking_why(&self) -> bool {
+        self.asking_why.is_some()
     }
 
     pub fn offers(&self, action: Action) -> bool {
-        if self.plan.is_some() {
+        if self.plan.is_some() || self.asking_why.is_some() {
             return false;
         }
         match (self.view, action) {
@@ -141,6 +190,9 @@ impl StocktakePane {
         key: Key,
         scan: &dyn Fn(&str) -> Scan,
     ) -> Option<Outcome> {
+        if self.asking_why.is_some() {
+            return self.on_reason_key(input, key);
+        }
         if let Some(plan) = &mut self.plan {
             return match plan.on_key(input, key) {
                 PlanStep::Stay => {
@@ -172,6 +224,82 @@ impl StocktakePane {
             Some(text) => Some(self.on_scan(&text, &scan(&text))),
             None => Some(Vec::new()),
         }
+    }
+
+    fn on_reason_key(&mut self, input: Option<Action>, key: Key) -> Option<Outcome> {
+        let asking = self.asking_why.as_mut()?;
+        match input {
+            Some(Action::Cancel) => {
+                self.asking_why = None;
+                self.prompt = Some(Prompt {
+                    text: "Not approved: the line still waits for review".into(),
+                    is_error: false,
+                });
+                Some(Vec::new())
+            }
+            Some(Action::Submit) => Some(self.approve_with_reason()),
+            _ => {
+                let before = asking.input.text().to_string();
+                if !asking.input.edit(key) {
+                    return None;
+                }
+                // A refusal stands until the answer is changed; then the question is back.
+                if asking.input.text() != before && self.prompt.as_ref().is_some_and(|p| p.is_error)
+                {
+                    self.prompt = None;
+                }
+                Some(Vec::new())
+            }
+        }
+    }
+
+    /// Sends the approval again with the reason given, if it will do; else says why not
+    /// and keeps asking, the text as typed.
+    fn approve_with_reason(&mut self) -> Outcome {
+        let Some(asking) = &self.asking_why else {
+            return Vec::new();
+        };
+        // Checked as the server will check it, so a refusal comes before anything is sent.
+        let reason = match self_approval_reason(Some(asking.input.text())) {
+            Ok(Some(reason)) => reason,
+            Ok(None) => {
+                return self.say(
+                    "A reason is needed: why do you approve your own count?",
+                    Cue::Error,
+                );
+            }
+            Err(why) => return self.say(format!("Not sent: {why}"), Cue::Error),
+        };
+        let Some(asking) = self.asking_why.take() else {
+            return Vec::new();
+        };
+        self.prompt = Some(Prompt {
+            text: "Approving…".into(),
+            is_error: false,
+        });
+        vec![Effect::Mutate(Mutation::new(crate::client::Change::Count(
+            CountChange::Review {
+                stocktake: asking.stocktake,
+                lines: asking.lines,
+                approve: true,
+                reason: Some(reason),
+            },
+        )))]
+    }
+
+    /// Asks why, for an approval the server takes only with a reason; `typed` is what was
+    /// given before, when the approval could not be sent.
+    fn ask_why(&mut self, stocktake: &str, lines: &[(String, String)], typed: &str) -> Outcome {
+        let mut input = TextInput::with_limit(REASON_FIELD_CHARS);
+        input.set(typed);
+        self.asking_why = Some(AskingWhy {
+            stocktake: stocktake.to_string(),
+            lines: lines.to_vec(),
+            input,
+        });
+        // The question is drawn in the room there is, in place of the prompt.
+        self.prompt = None;
+        vec![Effect::Cue(Cue::Warn)]
     }
 
     pub fn on_loaded(&mut self, request: u64, result: Result<Loaded, ClientError>) -> Outcome {
@@ -268,6 +396,10 @@ impl StocktakePane {
     }
 
     pub fn on_action(&mut self, action: Action, ids: &mut u64) -> Outcome {
+        // The question is answered (Enter) or put away (Esc) before anything else here.
+        if self.asking_why.is_some() {
+            return Vec::new();
+        }
         if self.confirming_empty {
             self.confirming_empty = false;
             return match action {
@@ -327,6 +459,7 @@ impl StocktakePane {
                         stocktake: st.number.clone(),
                         lines: vec![(line.location.clone(), line.sku.clone())],
                         approve,
+                        reason: None,
                     },
                 )))]
             }
@@ -636,11 +769,16 @@ impl StocktakePane {
             }
             Ok(Applied::Stocktake(st)) => {
                 let st = *st;
-                if let CountChange::Review { approve, .. } = change {
-                    let text = if *approve {
-                        "Approved: stock corrected"
-                    } else {
-                        "Sent to recount"
+                if let CountChange::Review {
+                    approve, reason, ..
+                } = change
+                {
+                    let text = match (approve, reason) {
+                        (true, Some(_)) => {
+                            "Approved as your own count: stock corrected, reason on record"
+                        }
+                        (true, None) => "Approved: stock corrected",
+                        (false, _) => "Sent to recount",
                     };
                     self.adopt(st);
                     let len = self.open.as_ref().map_or(0, |st| review_lines(st).len());
@@ -651,6 +789,27 @@ impl StocktakePane {
                 Vec::new()
             }
             Ok(_) => Vec::new(),
+            Err(e) if self.may_ask_why(change, &e) => {
+                let CountChange::Review {
+                    stocktake,
+                    lines,
+                    reason,
+                    ..
+                } = change
+                else {
+                    return Vec::new();
+                };
+                let mut effects = self.ask_why(stocktake, lines, reason.as_deref().unwrap_or(""));
+                if matches!(e, ClientError::NeedsServer(_)) {
+                    // Not sent: the reason stays typed, and this says why it did not go.
+                    return self.say(e.to_string(), Cue::Error);
+                }
+                // Asked here and now: not a refusal left for later.
+                effects.push(Effect::SettleRefused(crate::client::Change::Count(
+                    change.clone(),
+                )));
+                effects
+            }
             Err(e) => {
                 let mut effects = Vec::new();
                 if counting && let Some(st) = &self.open {
@@ -689,6 +848,24 @@ impl StocktakePane {
         }
     }
 
+    /// Whether a refused approval is one a reason will carry: the server asks for one, or a
+    /// reasoned approval could not be sent at all. Only while its stocktake is in review here.
+    fn may_ask_why(&self, change: &CountChange, e: &ClientError) -> bool {
+        let CountChange::Review {
+            stocktake,
+            approve: true,
+            reason,
+            ..
+        } = change
+        else {
+            return false;
+        };
+        let here = self.view == View::Review
+            && self.open.as_ref().is_some_and(|st| &st.number == stocktake);
+        let unsent = reason.is_some() && matches!(e, ClientError::NeedsServer(_));
+        here && (e.problem_type() == Some(ProblemType::ReasonRequired) || unsent)
+    }
+
     pub fn render(&self, f: &mut Frame, area: Rect, theme: &Theme, compact: bool, active: bool) {
         let title = match (&self.open, self.view) {
             (Some(st), View::Count | View::Review | View::Report) => {
@@ -714,10 +891,14 @@ impl StocktakePane {
             (View::Review, Some(st)) => self.render_review(f, body, theme, compact, st),
             (View::Report, Some(_)) => self.render_report(f, body, theme),
         }
-        if let Some(p) = &self.prompt {
-            p.render(f, prompt_area, theme);
+        match (&self.prompt, &self.asking_why) {
+            (Some(p), _) => p.render(f, prompt_area, theme),
+            (None, Some(asking)) => asking.render(f, prompt_area, theme),
+            (None, None) => {}
         }
-        if self.typing_code {
+        if let Some(asking) = &self.asking_why {
+            input_line(f, entry_area, theme, "Why", 5, &asking.input, true);
+        } else if self.typing_code {
             input_line(f, entry_area, theme, "Code", 6, &self.code, true);
         } else if !self.entry.is_empty() {
             f.render_widget(

@@ -10,6 +10,8 @@ pub struct TextInput {
     /// Cursor position in characters.
     cursor: usize,
     pub masked: bool,
+    /// Most characters it takes, when not `MAX_CHARS`.
+    limit: Option<usize>,
 }
 
 /// Longest text a field accepts; scanners and pastes must not grow it without bound.
@@ -21,6 +23,18 @@ impl TextInput {
             masked: true,
             ..TextInput::default()
         }
+    }
+
+    /// A field for longer text than most take; beyond `limit` characters, keys are dropped.
+    pub fn with_limit(limit: usize) -> TextInput {
+        TextInput {
+            limit: Some(limit),
+            ..TextInput::default()
+        }
+    }
+
+    fn limit(&self) -> usize {
+        self.limit.unwrap_or(MAX_CHARS)
     }
 
     pub fn with_text(text: &str) -> TextInput {
@@ -42,7 +56,7 @@ impl TextInput {
     }
 
     pub fn set(&mut self, text: &str) {
-        self.text = text.chars().take(MAX_CHARS).collect();
+        self.text = text.chars().take(self.limit()).collect();
         self.cursor = self.text.chars().count();
     }
 
@@ -75,7 +89,7 @@ impl TextInput {
         match key.code {
             KeyCode::Char('u') if ctrl => self.clear(),
             KeyCode::Char(c) if key.is_text() && !c.is_control() => {
-                if self.text.chars().count() < MAX_CHARS {
+                if self.text.chars().count() < self.limit() {
                     let at = self.byte_at(self.cursor);
                     self.text.insert(at, c);
                     self.cursor += 1;
@@ -220,5 +234,8 @@ mod tests {
         assert_eq!(t.text().len(), MAX_CHARS);
         assert_eq!(t.display().chars().count(), MAX_CHARS);
         assert!(t.display().chars().all(|c| c == '•'));
+        let mut long = TextInput::with_limit(600);
+        long.set(&"y".repeat(700));
+        assert_eq!(long.text().len(), 600);
     }
 }

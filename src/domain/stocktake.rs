@@ -323,25 +323,9 @@ pub fn self_approval_reason(reason: Option<&str>) -> Result<Option<String>, Stri
             "the reason is {length} characters; at most {SELF_APPROVAL_REASON_MAX}"
         ));
     }
-    if let Some(c) = reason
-        .chars()
-        .find(|c| c.is_control() || is_bidi_control(*c))
-    {
-        return Err(format!(
-            "the reason holds the control character U+{:04X}; write it as plain text",
-            c as u32
-        ));
-    }
+    super::text::check(reason, super::text::Layout::Line)
+        .map_err(|refusal| format!("the reason {refusal}"))?;
     Ok(Some(reason.to_string()))
-}
-
-/// Characters that reorder or hide text when shown: bidi embeddings, overrides, isolates
-/// and marks.
-fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
 }
 
 /// One location of a stocktake, as far as whether someone may see its stock matters.
@@ -353,6 +337,19 @@ pub struct CountAt<'a> {
     /// pending, counting or closed.
     pub location_state: &'a str,
     pub counter: Option<&'a str>,
+}
+
+/// A blind counter moves no stock at a location they are counting: the answer (or its
+/// refusal, "A-01-01 has 103") would tell them the figure they are to find, and the move
+/// would change what they count. The location of `touched` they count blind, if any.
+pub fn counted_blind<'a>(
+    counting_blind: &std::collections::BTreeSet<String>,
+    touched: &[&'a str],
+) -> Option<&'a str> {
+    touched
+        .iter()
+        .copied()
+        .find(|code| counting_blind.contains(*code))
 }
 
 /// Blind stays blind: whoever is counting a location in an open blind count sees no
@@ -466,6 +463,17 @@ mod tests {
             ..case("warehouse", "admin", Role::Admin)
         };
         assert_eq!(may_approve(&others), Ok(Approval::Approved));
+    }
+
+    #[test]
+    fn a_blind_counter_moves_nothing_where_they_count() {
+        let counting: std::collections::BTreeSet<String> = ["A-01-01".to_string()].into();
+        assert_eq!(
+            counted_blind(&counting, &["B-02-02", "A-01-01"]),
+            Some("A-01-01")
+        );
+        assert_eq!(counted_blind(&counting, &["B-02-02"]), None);
+        assert_eq!(counted_blind(&Default::default(), &["A-01-01"]), None);
     }
 
     #[test]

@@ -237,6 +237,14 @@ impl SlaClock {
     }
 }
 
+/// Whether an address someone gives is the ticket's customer's (as e-mail is compared
+/// everywhere here: without regard to case or surrounding blanks).
+pub fn is_customer_of(ticket_customer_email: &str, given: &str) -> bool {
+    ticket_customer_email
+        .trim()
+        .eq_ignore_ascii_case(given.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

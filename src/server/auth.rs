@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::extract::JsonBody;
+use super::extract::NoBody;
 use super::sign_in_throttle::{ClientKey, Refusal};
 use super::{AppState, blocking};
 use crate::api::{LoginRequest, LoginResponse, Me, Problem};
@@ -258,7 +259,11 @@ fn too_many(refusal: Refusal) -> ApiError {
     security(("bearer" = [])),
     responses((status = 204, description = "Token revoked"),
         (status = 401, body = Problem, content_type = "application/problem+json")))]
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    _: NoBody,
+) -> Result<StatusCode, ApiError> {
     let actor = caller.user.username.clone();
     blocking(&state, move |s| {
         s.revoke_session(&caller.token_hash, &actor, Timestamp::now())

@@ -267,10 +267,10 @@ pub async fn list_stock(
                 })?,
         ),
     };
-    if !codes.shown() {
-        return stock_totals(&state, query.sku, after, limit).await;
-    }
     let me = caller.user.username.clone();
+    if !codes.shown() {
+        return stock_totals(&state, &me, query.sku, after, limit).await;
+    }
     let (rows, blind) = blocking(&state, move |s| {
         let rows = s.stock_levels(&StockFilter {
             sku: query.sku.as_deref(),
@@ -299,10 +299,12 @@ fn product_total(rows: Vec<StockRow>) -> Option<StockLevel> {
         barcode: first.barcode.clone(),
         on_hand: 0,
         reserved: 0,
+        locations: 0,
     };
     for row in &rows {
         total.on_hand += row.on_hand;
         total.reserved += row.reserved;
+        total.locations += 1;
     }
     Some(stock_total(total))
 }
@@ -319,29 +321,33 @@ fn stock_total(row: StockTotalRow) -> StockLevel {
     }
 }
 
-/// The stock list for a caller without `locations.read`: a line per product, paged by SKU.
+/// The stock list for a caller without `locations.read`: a line per product, paged by SKU;
+/// the totals leave out the locations the caller counts blind, as product totals do.
 async fn stock_totals(
     state: &AppState,
+    me: &str,
     sku: Option<String>,
     after: Option<(String, String)>,
     limit: usize,
 ) -> Result<Json<Page<StockLevel>>, ApiError> {
-    let rows = blocking(state, move |s| {
-        s.stock_totals(&StockFilter {
+    let me = me.to_string();
+    let (rows, blind) = blocking(state, move |s| {
+        let rows = s.stock_totals(&StockFilter {
             sku: sku.as_deref(),
             location: None,
             after: after.as_ref().map(|(a, _)| (a.as_str(), "")),
             limit: limit + 1,
-        })
+        })?;
+        Ok((rows, Blind::read_with_stock(s, &me)?))
     })
     .await?;
     // The same cursor shape as the per-location list, so either reads the other's.
-    Ok(Json(page(
+    Ok(Json(seen(page(
         rows,
         limit,
         |r| format!("{}|", r.sku),
-        stock_total,
-    )))
+        |r| blind.total(r).map(stock_total),
+    ))))
 }
 
 /// Builds a page from `limit + 1` rows: the extra row only says that there is more.

@@ -5,11 +5,12 @@
 
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, ObjectBuilder, OneOfBuilder, SchemaType,
-    Type,
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, ObjectBuilder, OneOfBuilder,
+    SchemaFormat, SchemaType, Type,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
+use super::extract::{MULTI_LINE, PARAMETER_MAX};
 use crate::api::PROBLEM_CONTENT_TYPE;
 use crate::domain::lifecycle::needs_reason;
 use crate::domain::order::OrderStatus;
@@ -23,6 +24,8 @@ pub fn complete(doc: &mut OpenApi) {
     document_shared_answers(doc);
     state_reply_book_rules(doc);
     state_rules_across_fields(doc);
+    state_text_rule(doc);
+    answers_that_may_overlap(doc);
     spell_out_whitespace(doc);
 }
 
@@ -353,6 +356,205 @@ const WHITESPACE: &str =
 
 /// The annotations write `\s` and `\S`; the document spells them out as the server means
 /// them, so a client's (or a fuzzer's) idea of a blank string is the server's.
+/// `domain::text`: what one line of text, and longer text, may not hold, as a character
+/// class of patterns (JSON Schema's dialect, which Rust's regex reads too).
+const NOT_IN_A_LINE: &str = "\\u0000-\\u001f\\u007f-\\u009f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u180e\\u200b\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb";
+const NOT_IN_TEXT: &str =
+    "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069";
+
+/// Every text field a request sends also says in its pattern which characters the server
+/// refuses in it, so a client (or a fuzzer) that keeps the document makes text the server
+/// takes. What only answers carry (a ticket's messages, a label) is as it was written.
+fn state_text_rule(doc: &mut OpenApi) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    let mut sent = std::collections::BTreeSet::new();
+    let mut to_visit: Vec<String> = Vec::new();
+    for item in doc.paths.paths.values_mut() {
+        // `extract::PathParams` and `QueryParams`: one line of text, `PARAMETER_MAX` long.
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(p) = parameter
+                    && matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
+                    && let Some(schema) = p.schema.as_mut()
+                {
+                    if let RefOr::T(Schema::Object(o)) = schema
+                        && is_text(&o.schema_type)
+                    {
+                        o.max_length = Some(PARAMETER_MAX);
+                    }
+                    text_rule_in(schema);
+                }
+            }
+        }
+        for operation in [&mut item.put, &mut item.post, &mut item.patch]
+            .into_iter()
+            .flatten()
+        {
+            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                continue;
+            };
+            for content in body.content.values_mut() {
+                if let RefOr::T(content) = content
+                    && let Some(schema) = content.schema.as_mut()
+                {
+                    named_in(schema, &mut to_visit);
+                    text_rule_in(schema);
+                }
+            }
+        }
+    }
+    while let Some(name) = to_visit.pop() {
+        if sent.insert(name.clone())
+            && let Some(schema) = components.schemas.get(&name)
+        {
+            named_in(schema, &mut to_visit);
+        }
+    }
+    for name in &sent {
+        if let Some(schema) = components.schemas.get_mut(name) {
+            text_rule_in(schema);
+        }
+    }
+}
+
+fn is_text(kind: &SchemaType) -> bool {
+    match kind {
+        SchemaType::Type(t) => *t == Type::String,
+        SchemaType::Array(types) => types.contains(&Type::String),
+        SchemaType::AnyValue => false,
+    }
+}
+
+/// The component schemas `schema` refers to, directly or in its parts.
+fn named_in(schema: &RefOr<Schema>, names: &mut Vec<String>) {
+    let schema = match schema {
+        RefOr::Ref(r) => {
+            if let Some(name) = r.ref_location.rsplit('/').next() {
+                names.push(name.to_string());
+            }
+            return;
+        }
+        RefOr::T(schema) => schema,
+    };
+    match schema {
+        Schema::Object(o) => o.properties.values().for_each(|p| named_in(p, names)),
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &a.items {
+                named_in(items, names);
+            }
+        }
+        Schema::OneOf(o) => o.items.iter().for_each(|s| named_in(s, names)),
+        Schema::AllOf(o) => o.items.iter().for_each(|s| named_in(s, names)),
+        Schema::AnyOf(o) => o.items.iter().for_each(|s| named_in(s, names)),
+        _ => {}
+    }
+}
+
+fn text_rule_in(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else {
+        return;
+    };
+    match schema {
+        Schema::Object(o) => {
+            if is_text(&o.schema_type) {
+                let multi_line =
+                    matches!(&o.format, Some(SchemaFormat::Custom(f)) if f == MULTI_LINE);
+                let refused = if multi_line {
+                    NOT_IN_TEXT
+                } else {
+                    NOT_IN_A_LINE
+                };
+                o.pattern = Some(match o.pattern.take() {
+                    None => format!("^[^{refused}]*$"),
+                    Some(pattern) if pattern.starts_with('^') && pattern.ends_with('$') => {
+                        without(&pattern, refused)
+                    }
+                    // A pattern that is searched for (`\\S`: not blank) says nothing of
+                    // the rest of the text: the rule holds around it.
+                    Some(pattern) => format!(
+                        "^[^{refused}]*(?:{})[^{refused}]*$",
+                        without(&pattern, refused)
+                    ),
+                });
+            }
+            o.properties.values_mut().for_each(text_rule_in);
+        }
+        Schema::Array(a) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                text_rule_in(items);
+            }
+        }
+        Schema::OneOf(o) => o.items.iter_mut().for_each(text_rule_in),
+        Schema::AllOf(o) => o.items.iter_mut().for_each(text_rule_in),
+        Schema::AnyOf(o) => o.items.iter_mut().for_each(text_rule_in),
+        _ => {}
+    }
+}
+
+/// `pattern` with the `refused` characters taken out of what its open-ended parts (`\S`,
+/// `.`, negated classes) match; its other parts name what they match already.
+fn without(pattern: &str, refused: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 4 * refused.len());
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('S') if !in_class => out.push_str(&format!("[^\\s{refused}]")),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    chars.next();
+                    out.push('^');
+                    out.push_str(refused);
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            '.' if !in_class => out.push_str(&format!("[^\\n\\r{refused}]")),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A new order in full also has every field of the order as accepted: the answer is
+/// either, not exactly one of them.
+fn answers_that_may_overlap(doc: &mut OpenApi) {
+    if let Some(schema) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("OrderCreated"))
+        && let RefOr::T(Schema::OneOf(one)) = schema
+    {
+        let mut any = AnyOfBuilder::new();
+        for item in std::mem::take(&mut one.items) {
+            any = any.item(item);
+        }
+        *schema = RefOr::T(Schema::AnyOf(any.build()));
+    }
+}
+
 fn spell_out_whitespace(doc: &mut OpenApi) {
     if let Some(components) = doc.components.as_mut() {
         components.schemas.values_mut().for_each(spell_out_in);
@@ -437,6 +639,40 @@ fn with_whitespace_spelled_out(pattern: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::text::{Layout, check};
+
+    #[test]
+    fn the_text_rule_in_patterns_is_the_servers() {
+        let line = regex::Regex::new(&format!("^[^{NOT_IN_A_LINE}]*$")).expect("line");
+        let text = regex::Regex::new(&format!("^[^{NOT_IN_TEXT}]*$")).expect("text");
+        for c in (0u32..0x1_0000).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(line.is_match(&s), check(&s, Layout::Line).is_ok(), "{c:?}");
+            assert_eq!(
+                text.is_match(&s),
+                check(&s, Layout::MultiLine).is_ok(),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_pattern_keeps_its_meaning_without_the_refused_characters() {
+        let refused = NOT_IN_A_LINE;
+        let not_blank = regex::Regex::new(&format!(
+            "^[^{refused}]*(?:{})[^{refused}]*$",
+            without("\\S", refused)
+        ))
+        .expect("not blank");
+        assert!(not_blank.is_match(" Hello "));
+        assert!(!not_blank.is_match("   "));
+        assert!(!not_blank.is_match("Hello\u{202E}"));
+        let email =
+            regex::Regex::new(&without("^[^@\\s]+@[^.\\s]\\S*\\.\\S*$", refused)).expect("email");
+        assert!(email.is_match("ann@example.com"));
+        assert!(!email.is_match("a\u{1}nn@example.com"));
+        assert!(!email.is_match("ann@exam\u{7f}ple.com"));
+    }
 
     #[test]
     fn whitespace_classes_are_the_servers() {

@@ -1,5 +1,6 @@
 //! Errors at the HTTP edge, each answered as RFC 9457 problem+json with a stable `type`.
 
+use crate::domain::text::shown_in_a_line;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -82,6 +83,7 @@ impl ApiError {
             ApiError::Store(StoreError::SecondPersonRequired(_)) => {
                 ProblemType::SecondPersonRequired
             }
+            ApiError::Store(StoreError::ReasonRequired(_)) => ProblemType::ReasonRequired,
             ApiError::Store(StoreError::Refused(_)) => ProblemType::OrderRefused,
             ApiError::Store(StoreError::Transition(_)) => ProblemType::IllegalTransition,
             ApiError::IdempotencyKeyReused(_) => ProblemType::IdempotencyKeyReused,
@@ -116,12 +118,17 @@ impl IntoResponse for ApiError {
             },
             _ => Some(self.to_string()),
         };
+        // A detail may quote what the client sent (a field's name, a value).
+        let detail = detail.map(|d| shown_in_a_line(&d));
         let mut problem = Problem::new(kind, detail);
         if let ApiError::Forbidden(p) = &self {
             problem.permission = Some(p.as_str().to_string());
         }
         if let ApiError::Store(StoreError::Refused(refusals)) = &self {
-            problem.errors = refusals.iter().map(|r| r.to_string()).collect();
+            problem.errors = refusals
+                .iter()
+                .map(|r| shown_in_a_line(&r.to_string()))
+                .collect();
         }
         let status =
             StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

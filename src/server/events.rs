@@ -142,6 +142,7 @@ pub async fn stream(
                     let mut row = row;
                     LocationCodes::for_role(feed.role)
                         .applied_to_event(&row.kind, &mut row.payload);
+                    feed.blind.applied_to_event(&row.kind, &mut row.payload);
                     return Some((Ok(to_event(row)), feed));
                 }
                 continue;

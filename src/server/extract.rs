@@ -153,13 +153,40 @@ where
     let schema = body_schema::<T>();
     check_against(&value, &schema.root, &schema, &mut FieldPath::default())
         .map_err(ApiError::InvalidInput)?;
-    let canonical = value.to_string();
+    let canonical = canonical(&value);
     let body = serde_json::from_value(value).map_err(|e| {
         ApiError::MalformedBody(format!(
             "Failed to deserialize the JSON body into the target type: {e}"
         ))
     })?;
     Ok((body, canonical))
+}
+
+/// A value that came some other way than a request body (a row of a CSV import), checked
+/// against its schema as a body of its type would be.
+pub fn check_sent<T: serde::Serialize + ToSchema + 'static>(value: &T) -> Result<(), String> {
+    let value = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    let schema = body_schema::<T>();
+    check_against(&value, &schema.root, &schema, &mut FieldPath::default())
+}
+
+/// The body as its fingerprint reads it: keys sorted (serde_json's map is ordered), and a
+/// field sent as `null` the same as one left out, which every optional field reads alike.
+fn canonical(value: &Value) -> String {
+    fn without_nulls(value: &Value) -> Value {
+        match value {
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), without_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+    without_nulls(value).to_string()
 }
 
 /// A JSON value whose objects never name a key twice.
@@ -402,7 +429,9 @@ fn whole_numbers_as_integers(value: &mut Value) {
             if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
                 // The bounds are powers of two, exact as floats; beyond them the number
                 // stays a float and the field's type refuses it.
-                if (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
+                // -2^63 written out is an integer already; as a float it may be a number
+                // below it rounded up, so it is left to be refused.
+                if f > -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0 {
                     *n = Number::from(f as i64);
                 } else if (0.0..18_446_744_073_709_551_616.0).contains(&f) {
                     *n = Number::from(f as u64);
@@ -415,6 +444,22 @@ fn whole_numbers_as_integers(value: &mut Value) {
     }
 }
 
+/// The longest value of a path or query parameter, as the document states for each: keys,
+/// codes and search text are short, and a longer one is a mistake or an attack.
+pub const PARAMETER_MAX: usize = 200;
+
+/// A path or query value: at most [`PARAMETER_MAX`] characters of one line of plain text.
+fn check_parameter(name: &str, value: &str) -> Result<(), ApiError> {
+    let length = value.chars().count();
+    if length > PARAMETER_MAX {
+        return Err(ApiError::InvalidInput(format!(
+            "{name} is {length} characters long; at most {PARAMETER_MAX}"
+        )));
+    }
+    text::check(value, Layout::Line)
+        .map_err(|refusal| ApiError::InvalidInput(format!("{name} {refusal}")))
+}
+
 /// Path parameters; one of the wrong type (a line number that is not a number) is a
 /// problem+json 400 like every other bad input.
 pub struct PathParams<T>(pub T);
@@ -423,6 +468,12 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathPar
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::InvalidInput(e.body_text()))?;
+        for (name, value) in &raw {
+            check_parameter(name, value)?;
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| PathParams(p.0))
@@ -436,6 +487,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|e: QueryRejection| ApiError::InvalidInput(e.body_text()))?;
+        for (name, value) in &pairs.0 {
+            check_parameter(&text::shown_in_a_line(name), value)?;
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| QueryParams(q.0))
@@ -575,6 +631,9 @@ mod tests {
                 }
             }
             Schema::Array(a) => {
+                if a.max_items.is_none() && !narrowing {
+                    gaps.push(format!("{at}: a list without maxItems"));
+                }
                 if let ArrayItems::RefOrSchema(items) = &a.items {
                     gaps_within(items, named, &format!("{at}[]"), gaps, depth + 1, narrowing);
                 }
@@ -584,6 +643,25 @@ mod tests {
             Schema::AnyOf(o) => each(&o.items, gaps),
             _ => {}
         }
+    }
+
+    /// Where a rule names a limit of its own, the document states that one.
+    #[test]
+    fn the_documented_list_limits_are_the_rules() {
+        let doc = serde_json::to_value(super::super::openapi()).expect("json");
+        let most = |schema: &str, field: &str| {
+            doc["components"]["schemas"][schema]["properties"][field]["maxItems"]
+                .as_u64()
+                .map(|n| n as usize)
+        };
+        assert_eq!(
+            most("OrderIn", "lines"),
+            Some(crate::domain::intake::MAX_LINES)
+        );
+        assert_eq!(
+            most("ChangeBatch", "changes"),
+            Some(crate::api::MOST_CHANGES_IN_BATCH)
+        );
     }
 
     fn read<T: DeserializeOwned + ToSchema + 'static>(body: &str) -> Result<(T, String), String> {
@@ -604,6 +682,18 @@ mod tests {
             read::<StatusChangeIn>(r#"{ "status" : "hold", "reason" : "x" }"#).expect("ok");
         assert_eq!(a, b);
         assert_eq!(a, r#"{"reason":"x","status":"hold"}"#);
+        let (_, with_null) =
+            read::<StatusChangeIn>(r#"{"status":"hold","reason":null}"#).expect("ok");
+        let (_, left_out) = read::<StatusChangeIn>(r#"{"status":"hold"}"#).expect("ok");
+        assert_eq!(with_null, left_out, "null and absent are the same request");
+    }
+
+    #[test]
+    fn a_number_below_the_smallest_integer_is_not_rounded_into_it() {
+        let too_small = r#"{"product":"P","qty":-9223372036854775809,"set":false}"#;
+        assert!(read::<crate::api::CountIn>(too_small).is_err());
+        let smallest = r#"{"product":"P","qty":-9223372036854775808,"set":false}"#;
+        assert!(read::<crate::api::CountIn>(smallest).is_ok());
     }
 
     #[test]

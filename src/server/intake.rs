@@ -14,14 +14,17 @@ use super::location_codes::LocationCodes;
 use super::once::{answer, idempotency_key, stored};
 use super::orders::detail;
 use super::{AppState, blocking, placing};
-use crate::api::{ExistingOrder, OrderDetail, OrderExists, OrderIn, Problem, StatusChangeIn};
+use crate::api::{
+    AcceptedLine, AcceptedOrder, ExistingOrder, OrderAccepted, OrderCreated, OrderDetail,
+    OrderExists, OrderIn, Problem, StatusChangeIn,
+};
 use crate::domain::channel::{PublicChannel, may_post};
 use crate::domain::intake::{AddressIn, LineIn};
 use crate::domain::lifecycle::needs_reason;
 use crate::domain::money::Currency;
 use crate::domain::order::OrderStatus;
 use crate::domain::role::Permission;
-use crate::store::{CustomerIn, IdempotencyKey, NewOrder, Placed, StoreError};
+use crate::store::{CustomerIn, IdempotencyKey, NewOrder, OrderDetailRow, Placed, StoreError};
 
 /// A wire order as the store takes it. Shared by the HTTP intake and the CSV import.
 /// Internal channels (`replacement`, connectors') are refused here, so neither can post
@@ -69,7 +72,7 @@ pub fn order_from_wire(body: OrderIn) -> Result<NewOrder, String> {
     params(("Idempotency-Key" = String, Header, description = "Unique per order attempt; a retry with the same key and body gets the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = OrderDetail, description = "Placed, validated, reserved and routed"),
+        (status = 201, body = OrderCreated, description = "Placed, validated, reserved and routed: the order in full, or, for a caller without `orders.read`, its number, status and backorders only"),
         (status = 200, body = OrderExists, description = "This channel order number was delivered before: its number and status only"),
         (status = 403, body = Problem, content_type = "application/problem+json", description = "The caller lacks orders.create, or is bound to other channels"),
         (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -83,6 +86,7 @@ pub async fn create_order(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::OrdersCreate)?;
     let codes = LocationCodes::for_caller(&caller);
+    let reads_orders = caller.user.role.allows(Permission::OrdersRead);
     let key = idempotency_key(&headers)?;
     let order = order_from_wire(body).map_err(ApiError::InvalidInput)?;
     may_post(caller.user.channels.as_deref(), &order.channel)
@@ -102,7 +106,11 @@ pub async fn create_order(
             &actor,
             Timestamp::now(),
             |placed| match placed {
-                Placed::Created(d) => stored(201, &codes.applied(detail(*d, false))),
+                Placed::Created(d) if reads_orders => stored(
+                    201,
+                    &OrderCreated::Detail(Box::new(codes.applied(detail(*d, false)))),
+                ),
+                Placed::Created(d) => stored(201, &OrderCreated::Accepted(accepted(&d))),
                 Placed::Duplicate(d) => stored(
                     200,
                     &OrderExists {
@@ -119,6 +127,28 @@ pub async fn create_order(
     .await?;
     state.ring();
     answer(outcome, &idempotency_key(&headers)?)
+}
+
+/// A new order as a caller that may not read orders is told of it.
+fn accepted(d: &OrderDetailRow) -> OrderAccepted {
+    OrderAccepted {
+        duplicate: false,
+        order: AcceptedOrder {
+            id: d.order.id.clone(),
+            number: d.order.number.to_string(),
+            status: d.order.status.as_str().to_string(),
+        },
+        lines: d
+            .lines
+            .iter()
+            .map(|l| AcceptedLine {
+                line_no: l.line_no,
+                sku: l.sku.clone(),
+                qty: l.qty,
+                backordered: l.backordered,
+            })
+            .collect(),
+    }
 }
 
 /// Warehouse moves belong to fulfilment; the rest is managing the order.

@@ -24,7 +24,10 @@ use crate::api::{
 };
 use crate::domain::role::Permission;
 use crate::domain::stock::{AdjustmentReason, Document, MovementKind};
-use crate::store::{Adjustment, MovementFilter, MovementRow, ReceiptRow, ReceivedItem, StockMove};
+use crate::domain::stocktake::counted_blind;
+use crate::store::{
+    Adjustment, MovementFilter, MovementRow, ReceiptRow, ReceivedItem, StockMove, StoreError,
+};
 
 fn movement(row: MovementRow) -> StockMovement {
     StockMovement {
@@ -172,6 +175,22 @@ pub async fn list_movements(
     ))))
 }
 
+/// Refuses a change of stock at a location the caller is counting blind.
+async fn not_counting_blind(
+    state: &AppState,
+    caller: &Caller,
+    touched: &[&str],
+) -> Result<(), ApiError> {
+    let user = caller.user.username.clone();
+    let counting = blocking(state, move |s| s.blind_locations(&user)).await?;
+    match counted_blind(&counting, touched) {
+        Some(code) => Err(ApiError::Store(StoreError::Conflict(format!(
+            "you are counting {code} blind: close your count of it before moving stock there"
+        )))),
+        None => Ok(()),
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/stock/moves", tag = "inventory",
     params(("Idempotency-Key" = String, Header, description = "The console's mutation id")),
     request_body = MoveIn, security(("bearer" = [])),
@@ -188,6 +207,7 @@ pub async fn move_stock(
     let qty = quantity(body.qty)?;
     let lot = lot(body.lot)?;
     let expiry = expiry(body.expiry)?;
+    not_counting_blind(&state, &caller, &[&body.from, &body.to]).await?;
     once(
         &state,
         &caller,
@@ -238,6 +258,7 @@ pub async fn adjust_stock(
         )));
     }
     let lot = lot(body.lot)?;
+    not_counting_blind(&state, &caller, &[&body.location]).await?;
     once(
         &state,
         &caller,

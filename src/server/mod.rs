@@ -49,6 +49,7 @@ use utoipa_axum::routes;
 
 pub use clock::Clock;
 pub use error::ApiError;
+pub use extract::check_sent;
 pub use intake::order_from_wire;
 pub use rules_file::{built_in_rules, load_rules, reload_rules, watch_rules};
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::blind::Blind;
 use super::error::ApiError;
 use super::extract::ChangeBody;
 use super::extract::{PathParams, one_of};
@@ -30,11 +31,11 @@ fn alert(row: &AlertRow) -> ReplenishmentAlert {
         name: row.name.clone(),
         state: row.state.clone(),
         raised_at: row.raised_at.to_string(),
-        available_when_raised: row.available_then,
+        available_when_raised: Some(row.available_then),
         available: row.available_now,
         on_order: row.on_order,
         safety_stock: row.safety_stock,
-        suggested_qty: row.suggested_qty,
+        suggested_qty: Some(row.suggested_qty),
         decided_by: row.decided_by.clone(),
         reason: row.reason.clone(),
         cleared_at: row.cleared_at.map(|t| t.to_string()),
@@ -101,8 +102,15 @@ pub async fn list_alerts(
     caller.require(Permission::StockRead)?;
     let limit = page_size(query.limit)?;
     let live = !query.all.unwrap_or(false);
-    let rows = blocking(&state, move |s| s.replenishment_alerts(live, limit)).await?;
-    Ok(Json(rows.iter().map(alert).collect()))
+    let me = caller.user.username.clone();
+    let (rows, blind) = blocking(&state, move |s| {
+        Ok((
+            s.replenishment_alerts(live, limit)?,
+            Blind::read_with_stock(s, &me)?,
+        ))
+    })
+    .await?;
+    Ok(Json(rows.iter().map(|r| blind.alert(alert(r))).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/replenishment/alerts/{key}", tag = "replenishment",
@@ -116,8 +124,15 @@ pub async fn get_alert(
     PathParams(key): PathParams<String>,
 ) -> Result<Json<ReplenishmentAlert>, ApiError> {
     caller.require(Permission::StockRead)?;
-    let row = blocking(&state, move |s| s.replenishment_alert(&key)).await?;
-    Ok(Json(alert(&row)))
+    let me = caller.user.username.clone();
+    let (row, blind) = blocking(&state, move |s| {
+        Ok((
+            s.replenishment_alert(&key)?,
+            Blind::read_with_stock(s, &me)?,
+        ))
+    })
+    .await?;
+    Ok(Json(blind.alert(alert(&row))))
 }
 
 #[utoipa::path(post, path = "/api/v1/replenishment/alerts/{key}/request", tag = "replenishment",
@@ -145,8 +160,9 @@ pub async fn request_from_alert(
                 qty: body.qty,
                 supplier: supplier.as_deref(),
             };
+            let blind = Blind::read_with_stock(s, actor)?;
             s.decide_alert(once, &key, decision, actor, now, |row| {
-                stored(200, &alert(row))
+                stored(200, &blind.alert(alert(row)))
             })
         },
     )
@@ -175,8 +191,9 @@ pub async fn dismiss_alert(
         request,
         move |s, once, actor, now| {
             let decision = AlertDecision::Dismiss { reason: &reason };
+            let blind = Blind::read_with_stock(s, actor)?;
             s.decide_alert(once, &key, decision, actor, now, |row| {
-                stored(200, &alert(row))
+                stored(200, &blind.alert(alert(row)))
             })
         },
     )

@@ -36,13 +36,12 @@ fn sees_expected(caller: &Caller, blind: bool) -> bool {
 /// The stocktake as `viewer` may see it: expected quantities only with `expected`, and
 /// never at a location the viewer is counting blind (in this stocktake or another).
 fn wire(row: &StocktakeRow, expected: bool, viewer: &str) -> Stocktake {
-    let shown_at = |code: &str| {
-        expected
-            && !row
-                .kept_blind
-                .iter()
-                .any(|(at, counter)| at == code && counter == viewer)
+    let kept_blind = |code: &str| {
+        row.kept_blind
+            .iter()
+            .any(|(at, counter)| at == code && counter == viewer)
     };
+    let shown_at = |code: &str| expected && !kept_blind(code);
     Stocktake {
         id: row.id.clone(),
         number: Document::Stocktake.number(row.number),
@@ -75,6 +74,12 @@ fn wire(row: &StocktakeRow, expected: bool, viewer: &str) -> Stocktake {
         lines: row
             .lines
             .iter()
+            // Where the viewer counts blind, what others counted there (a line "matched" is
+            // the ledger's figure) is not shown: only the viewer's own count in progress.
+            .filter(|l| {
+                !kept_blind(&l.location)
+                    || (l.state == "counting" && l.counted_by.as_deref() == Some(viewer))
+            })
             .map(|l| {
                 let shown = shown_at(&l.location).then_some(l.expected).flatten();
                 CountLine {
@@ -373,7 +378,7 @@ fn line_keys(body: ReviewIn) -> LineKeys {
     request_body = ReviewIn, security(("bearer" = [])),
     responses((status = 200, body = Stocktake, description = "Each approved variance is now a count movement"),
         (status = 400, body = Problem, content_type = "application/problem+json", description = "The reason is too long or holds control characters"),
-        (status = 403, body = Problem, content_type = "application/problem+json", description = "`/problems/forbidden`: the role lacks stocktake.manage. `/problems/second-person-required`: you counted a line yourself; another person with stocktake.manage must approve it (the detail names the line and whom to ask). An admin may approve their own count only while no other active user may approve counts, and then only with a `reason`"),
+        (status = 403, body = Problem, content_type = "application/problem+json", description = "`/problems/forbidden`: the role lacks stocktake.manage. `/problems/second-person-required`: you counted a line yourself; another person with stocktake.manage must approve it (the detail names the line and whom to ask). An admin may approve their own count only while no other active user may approve counts, and then only with a `reason`: without one, `/problems/reason-required` (ask again with a `reason`)"),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "A line is not a variance, or the units are reserved")))]
 pub async fn approve(
     State(state): State<AppState>,
@@ -537,7 +542,8 @@ pub async fn get_report(
             )));
         }
     };
-    let row = blocking(&state, move |s| s.stocktake_report(&key)).await?;
+    let viewer = caller.user.username.clone();
+    let row = blocking(&state, move |s| s.stocktake_report(&key, &viewer)).await?;
     let report = report(row, &caller.user.username);
     if csv {
         let name = format!("attachment; filename=\"{}.csv\"", report.stocktake.number);

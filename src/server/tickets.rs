@@ -20,7 +20,7 @@ use super::returns::{refund_body, return_body};
 use super::{AppState, blocking};
 use crate::api::{
     AssignIn, AutoReplyBody, AutoReplyTest, AutoReplyTestIn, CsatBody, CsatFigure, CsatIn,
-    CsatReport, MessageIn, MessageReceipt, PriorityIn, Problem, ReasonIn, ResolveIn,
+    CsatReceipt, CsatReport, MessageIn, MessageReceipt, PriorityIn, Problem, ReasonIn, ResolveIn,
     TicketDetailBody, TicketIn, TicketMessage, TicketSummary, TicketTextIn,
 };
 use crate::domain::order::OrderNumber;
@@ -30,8 +30,8 @@ use crate::domain::service_policy::ServicePolicy;
 use crate::domain::stock::Document;
 use crate::domain::ticket::{ResolutionCode, TicketKind};
 use crate::store::{
-    Agent, AutoReply, CsatRow, DeskRules, IncomingMessage, MessageOutcome, TicketChange,
-    TicketFilter, TicketRow, TicketView,
+    Agent, AutoReply, CsatAnswer, CsatRow, DeskRules, IncomingMessage, MessageOutcome,
+    TicketChange, TicketFilter, TicketRow, TicketView,
 };
 
 pub(super) fn ticket_summary(
@@ -720,7 +720,7 @@ pub async fn resolve(
     params(("key" = String, Path, description = "Ticket id or number"),
         ("Idempotency-Key" = String, Header, description = "The storefront's survey answer id")),
     request_body = CsatIn, security(("bearer" = [])),
-    responses((status = 201, body = CsatBody),
+    responses((status = 201, body = CsatReceipt),
         (status = 409, body = Problem, content_type = "application/problem+json", description = "Not resolved, or rated already")))]
 pub async fn post_csat(
     State(state): State<AppState>,
@@ -748,8 +748,21 @@ pub async fn post_csat(
         &headers,
         request,
         move |s, once, _actor, now| {
-            s.record_csat(once, &key, body.score, comment.as_deref(), now, |c| {
-                stored(201, &csat_body(c))
+            let said = body.customer_email.clone();
+            let answer = CsatAnswer {
+                ticket: &key,
+                customer_email: &said,
+                score: body.score,
+                comment: comment.as_deref(),
+            };
+            s.record_csat(once, &answer, now, |number, c| {
+                stored(
+                    201,
+                    &CsatReceipt {
+                        ticket_number: number.to_string(),
+                        score: c.score.unwrap_or(body.score),
+                    },
+                )
             })
         },
     )

@@ -62,6 +62,8 @@ pub struct StockTotalRow {
     pub barcode: Option<String>,
     pub on_hand: i64,
     pub reserved: i64,
+    /// How many locations hold a balance of it.
+    pub locations: i64,
 }
 
 /// Product search: `text` matches SKU prefix, name words or an exact barcode.
@@ -309,7 +311,7 @@ impl Store {
         self.read(|c| {
             let after_sku = filter.after.map_or("", |(sku, _)| sku);
             let mut stmt = c.prepare_cached(
-                "SELECT p.sku, p.name, p.barcode, sum(b.on_hand), sum(b.reserved)
+                "SELECT p.sku, p.name, p.barcode, sum(b.on_hand), sum(b.reserved), count(*)
                  FROM stock_balances b
                  JOIN products p ON p.id = b.product_id
                  WHERE (?1 IS NULL OR p.sku = ?1) AND p.sku > ?2
@@ -324,6 +326,7 @@ impl Store {
                         barcode: r.get(2)?,
                         on_hand: r.get(3)?,
                         reserved: r.get(4)?,
+                        locations: r.get(5)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

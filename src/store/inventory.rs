@@ -179,6 +179,11 @@ fn movement_rows(c: &Connection, f: &MovementFilter) -> Result<Vec<MovementRow>>
 }
 
 impl Store {
+    /// What kind of place a location is, by code or id.
+    pub fn location_kind(&self, code: &str) -> Result<LocationKind> {
+        self.read(|c| Ok(location(c, code)?.1))
+    }
+
     pub fn stock_movements(&self, filter: &MovementFilter) -> Result<Vec<MovementRow>> {
         self.read(|c| movement_rows(c, filter))
     }

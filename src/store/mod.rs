@@ -68,8 +68,9 @@ pub use stocktake::{
     StocktakeReport, StocktakeRow,
 };
 pub use tickets::{
-    Agent, AutoReply, CsatRow, DeskRules, IncomingMessage, MessageOutcome, MessageTaken,
-    TicketChange, TicketDetail, TicketFilter, TicketMessageRow, TicketRow, TicketView,
+    Agent, AutoReply, CsatAnswer, CsatRow, DeskRules, IncomingMessage, MessageOutcome,
+    MessageTaken, TicketChange, TicketDetail, TicketFilter, TicketMessageRow, TicketRow,
+    TicketView,
 };
 pub use users::{NewUser, User};
 
@@ -98,6 +99,10 @@ pub enum StoreError {
     /// approving one's own count.
     #[error("{0}")]
     SecondPersonRequired(String),
+    /// Allowed to this person only with a reason on record, and none was given: e.g. an
+    /// admin approving their own count while nobody else can.
+    #[error("{0}")]
+    ReasonRequired(String),
     /// The request itself cannot be right, whatever the state of things.
     #[error("{0}")]
     Invalid(String),

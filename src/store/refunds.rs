@@ -3,7 +3,7 @@
 //! one who asked (maker-checker).
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::Transaction;
 use serde_json::json;
@@ -62,18 +62,96 @@ const REFUND_SELECT: &str = "SELECT f.id, f.number, t.number, o.number, f.kind, 
 
 #[allow(clippy::type_complexity)]
 /// Every refund and replacement on an order, as the limit and the cap judge them.
-fn given_on_order(tx: &Transaction, order_id: &str) -> Result<Vec<remedy::Given>> {
-    let mut stmt =
-        tx.prepare_cached("SELECT amount_minor, status FROM refunds WHERE order_id = ?1")?;
-    let given = stmt
+/// An order line as remedies judge it: units ordered, price paid, catalogue price.
+struct LineFacts {
+    ordered: i64,
+    paid_minor: i64,
+    catalogue_minor: Option<i64>,
+}
+
+fn order_lines(
+    tx: &Transaction,
+    order_id: &str,
+) -> Result<std::collections::HashMap<i64, LineFacts>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT line_no, qty, unit_price_minor, catalogue_price_minor FROM order_lines WHERE order_id = ?1",
+    )?;
+    let lines = stmt
         .query_map([order_id], |r| {
-            Ok(remedy::Given {
-                amount_minor: r.get(0)?,
-                rejected: r.get::<_, String>(1)? == "rejected",
-            })
+            Ok((
+                r.get::<_, i64>(0)?,
+                LineFacts {
+                    ordered: r.get(1)?,
+                    paid_minor: r.get(2)?,
+                    catalogue_minor: r.get(3)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(lines)
+}
+
+/// What replacing `lines` is worth, paid and to the shop (`remedy::Worth`).
+fn replacement_worth(
+    lines: &[(i64, i64)],
+    facts: &std::collections::HashMap<i64, LineFacts>,
+) -> remedy::Worth {
+    let (mut paid, mut shop) = (0i64, 0i64);
+    for (line_no, qty) in lines {
+        if let Some(f) = facts.get(line_no) {
+            paid = paid.saturating_add(f.paid_minor.saturating_mul(*qty));
+            let dearer = f.paid_minor.max(f.catalogue_minor.unwrap_or(0));
+            shop = shop.saturating_add(dearer.saturating_mul(*qty));
+        }
+    }
+    remedy::Worth {
+        paid_minor: paid.max(1),
+        shop_minor: shop.max(1),
+    }
+}
+
+/// Every refund and replacement on an order, as the limit and the cap judge them, and the
+/// units of each line replaced so far.
+fn given_on_order(
+    tx: &Transaction,
+    order_id: &str,
+    facts: &std::collections::HashMap<i64, LineFacts>,
+) -> Result<(Vec<remedy::Given>, std::collections::HashMap<i64, i64>)> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT kind, amount_minor, status, lines FROM refunds WHERE order_id = ?1",
+    )?;
+    let rows = stmt
+        .query_map([order_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(given)
+    let mut given = Vec::with_capacity(rows.len());
+    let mut replaced: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for (kind, amount, status, lines) in rows {
+        let rejected = status == "rejected";
+        let worth = if kind == "replacement" {
+            let lines: Vec<(i64, i64)> = serde_json::from_str(&lines)
+                .map_err(|e| StoreError::Corrupt(format!("a replacement's lines: {e}")))?;
+            if !rejected {
+                for (line_no, qty) in &lines {
+                    *replaced.entry(*line_no).or_default() += qty;
+                }
+            }
+            remedy::Worth {
+                paid_minor: amount,
+                shop_minor: replacement_worth(&lines, facts).shop_minor.max(amount),
+            }
+        } else {
+            remedy::Worth::money(amount)
+        };
+        given.push(remedy::Given { worth, rejected });
+    }
+    Ok((given, replaced))
 }
 
 fn refunds_where(
@@ -236,38 +314,31 @@ impl Store {
                 let currency_of = |minor: i64| -> Result<Money> {
                     Ok(Money::new(minor, Currency::parse(&currency).map_err(|e| StoreError::Corrupt(e.to_string()))?))
                 };
-                let (kind, amount, lines) = match ask {
-                    RefundAsk::Refund { amount_minor } => ("refund", *amount_minor, Vec::new()),
+                let facts = order_lines(tx, &order_id)?;
+                let (given, replaced) = given_on_order(tx, &order_id, &facts)?;
+                let (kind, worth, lines) = match ask {
+                    RefundAsk::Refund { amount_minor } => ("refund", remedy::Worth::money(*amount_minor), Vec::new()),
                     RefundAsk::Replacement { lines } => {
                         if lines.is_empty() {
                             return Err(StoreError::Invalid("choose at least one order line to replace".into()));
                         }
-                        let mut value = 0i64;
                         let mut seen = std::collections::HashSet::new();
                         for &(line_no, qty) in lines.iter() {
                             if !seen.insert(line_no) {
                                 return Err(StoreError::Invalid(format!("line {line_no} is listed twice")));
                             }
-                            let (ordered, price): (i64, i64) = tx
-                                .query_row(
-                                    "SELECT qty, unit_price_minor FROM order_lines WHERE order_id = ?1 AND line_no = ?2",
-                                    params![order_id, line_no],
-                                    |r| Ok((r.get(0)?, r.get(1)?)),
-                                )
-                                .optional()?
+                            let line = facts
+                                .get(&line_no)
                                 .ok_or_else(|| StoreError::Invalid(format!("{so} has no line {line_no}")))?;
-                            if qty < 1 || qty > ordered {
-                                return Err(StoreError::Invalid(format!(
-                                    "line {line_no} of {so}: replace 1 to {ordered} units, not {qty}"
-                                )));
-                            }
-                            value += price * qty;
+                            let replaced_before = replaced.get(&line_no).copied().unwrap_or(0);
+                            remedy::check_units(line_no, line.ordered, replaced_before, qty)
+                                .map_err(|e| StoreError::Invalid(format!("{so}: {e}")))?;
                         }
-                        ("replacement", value.max(1), lines.to_vec())
+                        ("replacement", replacement_worth(lines, &facts), lines.to_vec())
                     }
                 };
-                let given = given_on_order(tx, &order_id)?;
-                let judgement = remedy::judge(amount, total, &given, limit_minor).map_err(|refusal| match refusal {
+                let amount = worth.paid_minor;
+                let judgement = remedy::judge(worth, total, &given, limit_minor).map_err(|refusal| match refusal {
                     RemedyRefusal::Nothing => StoreError::Invalid(format!("{so}: a refund must be at least 0.01")),
                     RemedyRefusal::MoreThanPaid { asked_minor, left_minor } => match (currency_of(asked_minor), currency_of(left_minor)) {
                         (Ok(asked), Ok(left)) => StoreError::Invalid(format!(
@@ -275,6 +346,9 @@ impl Store {
                         )),
                         (Err(e), _) | (_, Err(e)) => e,
                     },
+                    other @ RemedyRefusal::MoreUnitsThanOrdered { .. } => {
+                        StoreError::Invalid(format!("{so}: {other}"))
+                    }
                 })?;
                 let needs_approval = judgement.needs_approval;
                 let status = if needs_approval { "awaiting_approval" } else { "approved" };

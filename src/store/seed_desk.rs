@@ -122,15 +122,15 @@ impl Store {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?)
         })?;
-        let old: Option<String> = self.read(|c| {
+        let old: Option<(String, String)> = self.read(|c| {
             Ok(c.query_row(
-                "SELECT id FROM tickets WHERE subject = 'Gift wrapping?'",
+                "SELECT id, customer_email FROM tickets WHERE subject = 'Gift wrapping?'",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?)
         })?;
-        if let Some(id) = old {
+        if let Some((id, customer_email)) = old {
             let who = super::Agent {
                 id: &agent_id,
                 username: &agent,
@@ -161,11 +161,14 @@ impl Store {
             };
             self.record_csat(
                 &once,
-                &id,
-                5,
-                Some("Quick and friendly"),
+                &super::CsatAnswer {
+                    ticket: &id,
+                    customer_email: &customer_email,
+                    score: 5,
+                    comment: Some("Quick and friendly"),
+                },
                 hours(390),
-                |_| (201, String::new()),
+                |_, _| (201, String::new()),
             )?;
         }
         Ok(())

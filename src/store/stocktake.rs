@@ -1207,9 +1207,13 @@ impl Store {
                                 1..=3 => format!(" (ask {})", managers.join(" or ")),
                                 n => format!(" (ask {}, or one of {} others)", managers[..3].join(", "), n - 3),
                             };
-                            return Err(StoreError::SecondPersonRequired(format!(
-                                "{sku} at {code} in {reference}: {refused}{ask}"
-                            )));
+                            let detail = format!("{sku} at {code} in {reference}: {refused}{ask}");
+                            // Asking again with a reason will do: clients tell it by type.
+                            return Err(if refused == ApprovalRefused::ReasonNeeded {
+                                StoreError::ReasonRequired(detail)
+                            } else {
+                                StoreError::SecondPersonRequired(detail)
+                            });
                         }
                     }
                 }
@@ -1322,7 +1326,9 @@ impl Store {
         )
     }
 
-    pub fn stocktake_report(&self, key: &str) -> Result<StocktakeReport> {
+    /// The report as `viewer` may read it: the figures leave out lines at locations the
+    /// viewer is counting blind, which would otherwise give their expected quantities away.
+    pub fn stocktake_report(&self, key: &str, viewer: &str) -> Result<StocktakeReport> {
         self.read(|c| {
             let id = find(c, key)?;
             let stocktake = load(c, &id)?;
@@ -1330,6 +1336,12 @@ impl Store {
                 .lines
                 .iter()
                 .filter(|l| ["matched", "variance", "approved"].contains(&l.state.as_str()))
+                .filter(|l| {
+                    !stocktake
+                        .kept_blind
+                        .iter()
+                        .any(|(at, counter)| *at == l.location && counter == viewer)
+                })
                 .filter_map(|l| {
                     Some(CountedLine {
                         expected: l.expected?,

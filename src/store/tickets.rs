@@ -25,7 +25,7 @@ use crate::domain::routing::Priority;
 use crate::domain::service_policy::ServicePolicy;
 use crate::domain::stock::Document;
 use crate::domain::ticket::{
-    AuthorKind, ResolutionCode, SlaClock, TicketKind, TicketSource, TicketStatus,
+    AuthorKind, ResolutionCode, SlaClock, TicketKind, TicketSource, TicketStatus, is_customer_of,
 };
 
 /// What the help desk works by: the service policy and the carriers (for names, tracking
@@ -137,6 +137,16 @@ pub struct TicketDetail {
     pub returns: Vec<super::ReturnRow>,
     pub refunds: Vec<super::RefundRow>,
     pub csat: Option<CsatRow>,
+}
+
+/// A customer's answer to the satisfaction survey of a ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct CsatAnswer<'a> {
+    pub ticket: &'a str,
+    /// Who answers: only the ticket's customer may.
+    pub customer_email: &'a str,
+    pub score: i64,
+    pub comment: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -1197,17 +1207,24 @@ impl Store {
     pub fn record_csat(
         &self,
         once: &IdempotencyKey,
-        key: &str,
-        score: i64,
-        comment: Option<&str>,
+        answer: &CsatAnswer,
         now: Timestamp,
-        respond: impl FnOnce(&CsatRow) -> (u16, String),
+        respond: impl FnOnce(&str, &CsatRow) -> (u16, String),
     ) -> Result<Idempotent> {
+        let CsatAnswer {
+            ticket: key,
+            customer_email,
+            score,
+            comment,
+        } = *answer;
         self.write_once(
             once,
             now,
             |tx| {
                 let t = ticket_by_key(tx, key)?;
+                if !is_customer_of(&t.customer_email, customer_email) {
+                    return Err(StoreError::NotFound(format!("ticket {key:?}")));
+                }
                 let number = Document::Ticket.number(t.number);
                 if t.status != TicketStatus::Resolved {
                     return Err(StoreError::Conflict(format!(
@@ -1230,15 +1247,18 @@ impl Store {
                 event(tx, now, "ticket.csat", &t.id, &json!({ "number": number, "score": score }))?;
                 let (agent, requested): (String, i64) =
                     tx.query_row("SELECT agent, requested_at FROM csat WHERE ticket_id = ?1", [&t.id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                Ok(CsatRow {
-                    agent,
-                    requested_at: timestamp(requested)?,
-                    score: Some(score),
-                    comment: comment.map(str::to_string),
-                    answered_at: Some(now),
-                })
+                Ok((
+                    number,
+                    CsatRow {
+                        agent,
+                        requested_at: timestamp(requested)?,
+                        score: Some(score),
+                        comment: comment.map(str::to_string),
+                        answered_at: Some(now),
+                    },
+                ))
             },
-            respond,
+            |(number, row)| respond(number, row),
         )
     }
 
