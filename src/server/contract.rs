@@ -51,7 +51,6 @@ fn document(path: &str, operation: &mut Operation) {
     let mut has_query = false;
     let mut has_path = false;
     let mut has_key = false;
-    let mut has_number_in_path = false;
     for parameter in parameters {
         let RefOr::T(parameter) = parameter else {
             continue;
@@ -60,10 +59,6 @@ fn document(path: &str, operation: &mut Operation) {
             ParameterIn::Query => has_query = true,
             ParameterIn::Path => {
                 has_path = true;
-                has_number_in_path |= matches!(
-                    &parameter.schema,
-                    Some(RefOr::T(Schema::Object(o))) if o.schema_type == SchemaType::new(Type::Integer)
-                );
             }
             ParameterIn::Header if parameter.name == IDEMPOTENCY_KEY => {
                 has_key = true;
@@ -109,9 +104,9 @@ fn document(path: &str, operation: &mut Operation) {
         ),
         (has_path, "404", "Nothing with that key"),
         (
-            has_number_in_path,
+            has_path,
             "400",
-            "A number in the path is not a whole number in range",
+            "A value in the path is not valid: a number not whole or out of range, text longer than its maxLength or holding control or bidi characters",
         ),
         (
             has_key,
