@@ -9,7 +9,7 @@ mod stock_support;
 use backroom::domain::role::{Permission, Role};
 use backroom::domain::user::hash_password;
 use backroom::store::NewUser;
-use common::{TestServer, expect_problem, ok};
+use common::{EventStream, TestServer, expect_problem, ok};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use stock_support::{
@@ -1824,59 +1824,6 @@ fn urlencode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
-}
-
-/// Server-sent events from `after`, read until the stream has nothing for a while.
-struct EventStream {
-    res: reqwest::Response,
-    buffer: String,
-}
-
-impl EventStream {
-    async fn open(s: &TestServer, token: &str, after: i64) -> EventStream {
-        let res = s
-            .http
-            .get(s.url("/api/v1/events"))
-            .bearer_auth(token)
-            .header("last-event-id", after.to_string())
-            .send()
-            .await
-            .expect("events");
-        assert_eq!(res.status(), 200);
-        EventStream {
-            res,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next event's kind and body; `None` when none comes within 10 s.
-    async fn next(&mut self) -> Option<(String, Value)> {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut kind = None;
-                let mut data = None;
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        kind = Some(v.trim().to_string());
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data = serde_json::from_str::<Value>(v.trim()).ok();
-                    }
-                }
-                if let (Some(kind), Some(data)) = (kind, data) {
-                    return Some((kind, data));
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.res.chunk())
-                .await
-                .ok()?;
-            match chunk {
-                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
-                _ => return None,
-            }
-        }
-    }
 }
 
 #[tokio::test]

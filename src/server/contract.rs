@@ -457,42 +457,53 @@ fn named_in(schema: &RefOr<Schema>, names: &mut Vec<String>) {
 }
 
 fn text_rule_in(schema: &mut RefOr<Schema>) {
+    each_object(schema, &mut |o| {
+        if !is_text(&o.schema_type) {
+            return;
+        }
+        let multi_line = matches!(&o.format, Some(SchemaFormat::Custom(f)) if f == MULTI_LINE);
+        let refused = if multi_line {
+            NOT_IN_TEXT
+        } else {
+            NOT_IN_A_LINE
+        };
+        o.pattern = Some(match o.pattern.take() {
+            None => format!("^[^{refused}]*$"),
+            Some(pattern) if pattern.starts_with('^') && pattern.ends_with('$') => {
+                without(&pattern, refused)
+            }
+            // A pattern that is searched for (`\S`: not blank) says nothing of the rest
+            // of the text: the rule holds around it.
+            Some(pattern) => format!(
+                "^[^{refused}]*(?:{})[^{refused}]*$",
+                without(&pattern, refused)
+            ),
+        });
+    });
+}
+
+/// Every schema object written out in `schema` (not those it refers to by name): itself,
+/// its fields, its items, the parts of its combinations.
+fn each_object(
+    schema: &mut RefOr<Schema>,
+    f: &mut impl FnMut(&mut utoipa::openapi::schema::Object),
+) {
     let RefOr::T(schema) = schema else {
         return;
     };
     match schema {
         Schema::Object(o) => {
-            if is_text(&o.schema_type) {
-                let multi_line =
-                    matches!(&o.format, Some(SchemaFormat::Custom(f)) if f == MULTI_LINE);
-                let refused = if multi_line {
-                    NOT_IN_TEXT
-                } else {
-                    NOT_IN_A_LINE
-                };
-                o.pattern = Some(match o.pattern.take() {
-                    None => format!("^[^{refused}]*$"),
-                    Some(pattern) if pattern.starts_with('^') && pattern.ends_with('$') => {
-                        without(&pattern, refused)
-                    }
-                    // A pattern that is searched for (`\\S`: not blank) says nothing of
-                    // the rest of the text: the rule holds around it.
-                    Some(pattern) => format!(
-                        "^[^{refused}]*(?:{})[^{refused}]*$",
-                        without(&pattern, refused)
-                    ),
-                });
-            }
-            o.properties.values_mut().for_each(text_rule_in);
+            f(o);
+            o.properties.values_mut().for_each(|p| each_object(p, f));
         }
         Schema::Array(a) => {
             if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                text_rule_in(items);
+                each_object(items, f);
             }
         }
-        Schema::OneOf(o) => o.items.iter_mut().for_each(text_rule_in),
-        Schema::AllOf(o) => o.items.iter_mut().for_each(text_rule_in),
-        Schema::AnyOf(o) => o.items.iter_mut().for_each(text_rule_in),
+        Schema::AllOf(all) => all.items.iter_mut().for_each(|s| each_object(s, f)),
+        Schema::OneOf(one) => one.items.iter_mut().for_each(|s| each_object(s, f)),
+        Schema::AnyOf(any) => any.items.iter_mut().for_each(|s| each_object(s, f)),
         _ => {}
     }
 }
@@ -577,26 +588,11 @@ fn spell_out_whitespace(doc: &mut OpenApi) {
 }
 
 fn spell_out_in(schema: &mut RefOr<Schema>) {
-    let RefOr::T(schema) = schema else {
-        return;
-    };
-    match schema {
-        Schema::Object(o) => {
-            if let Some(p) = o.pattern.as_mut() {
-                *p = with_whitespace_spelled_out(p);
-            }
-            o.properties.values_mut().for_each(spell_out_in);
+    each_object(schema, &mut |o| {
+        if let Some(p) = o.pattern.as_mut() {
+            *p = with_whitespace_spelled_out(p);
         }
-        Schema::Array(a) => {
-            if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                spell_out_in(items);
-            }
-        }
-        Schema::AllOf(all) => all.items.iter_mut().for_each(spell_out_in),
-        Schema::OneOf(one) => one.items.iter_mut().for_each(spell_out_in),
-        Schema::AnyOf(any) => any.items.iter_mut().for_each(spell_out_in),
-        _ => {}
-    }
+    });
 }
 
 /// `\s` and `\S` as classes of `WHITESPACE`; inside a class, `\s` adds its members (the

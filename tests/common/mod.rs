@@ -221,3 +221,56 @@ pub async fn ok(res: reqwest::Response) -> Value {
     assert_eq!(status, 200, "{body}");
     body
 }
+
+/// Server-sent events from `after`, read until the stream has nothing for a while.
+pub struct EventStream {
+    res: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    pub async fn open(s: &TestServer, token: &str, after: i64) -> EventStream {
+        let res = s
+            .http
+            .get(s.url("/api/v1/events"))
+            .bearer_auth(token)
+            .header("last-event-id", after.to_string())
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(res.status(), 200);
+        EventStream {
+            res,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event's kind and body; `None` when none comes within 10 s.
+    pub async fn next(&mut self) -> Option<(String, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut kind = None;
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        kind = Some(v.trim().to_string());
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data = serde_json::from_str::<Value>(v.trim()).ok();
+                    }
+                }
+                if let (Some(kind), Some(data)) = (kind, data) {
+                    return Some((kind, data));
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), self.res.chunk())
+                .await
+                .ok()?;
+            match chunk {
+                Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
+                _ => return None,
+            }
+        }
+    }
+}
