@@ -254,8 +254,20 @@ impl PaneKind {
         }
     }
 
-    fn of_action(action: Action) -> Option<PaneKind> {
+    pub(super) fn of_action(action: Action) -> Option<PaneKind> {
         PaneKind::ALL.into_iter().find(|p| p.action() == action)
+    }
+
+    /// The panes someone with these permissions (as the server names them) may open.
+    pub(super) fn open_to(permissions: &[String]) -> Vec<PaneKind> {
+        PaneKind::ALL
+            .into_iter()
+            .filter(|p| {
+                p.permissions()
+                    .iter()
+                    .any(|need| permissions.iter().any(|m| m == need.as_str()))
+            })
+            .collect()
     }
 }
 
@@ -372,14 +384,7 @@ impl App {
 
     /// Starts signed in (the demo, or a token kept from an earlier run).
     pub fn signed_in(&mut self, me: Me) -> Vec<Effect> {
-        let panes: Vec<PaneKind> = PaneKind::ALL
-            .into_iter()
-            .filter(|p| {
-                p.permissions()
-                    .iter()
-                    .any(|need| me.permissions.iter().any(|m| m == need.as_str()))
-            })
-            .collect();
+        let panes = PaneKind::open_to(&me.permissions);
         // People start where they work: the floor at picking, purchasing at its alerts.
         let home = match me.role.as_str() {
             "warehouse" => Some(PaneKind::Pick),

@@ -67,11 +67,9 @@ impl Palette {
                         | Action::First
                         | Action::Last
                 );
-            let pane_ok = match action {
-                Action::PaneOrders => panes.contains(&PaneKind::Orders),
-                Action::PaneProducts => panes.contains(&PaneKind::Products),
-                _ => true,
-            };
+            // Every pane command, not only some: offering a pane the role cannot open
+            // only leads to a refusal.
+            let pane_ok = PaneKind::of_action(action).is_none_or(|pane| panes.contains(&pane));
             if !offered || !pane_ok {
                 continue;
             }
@@ -303,6 +301,40 @@ mod tests {
         match p.on_key(&km, Key::parse("enter").unwrap(), PaneKind::Orders) {
             Outcome::Run(Command::Action(Action::PaneProducts)) => {}
             _ => panic!("enter should run pane.products"),
+        }
+    }
+
+    #[test]
+    fn each_role_is_offered_exactly_the_panes_it_may_open() {
+        use crate::domain::role::Role;
+        let km = Keymap::load("default", None).unwrap();
+        for role in Role::ALL {
+            let permissions: Vec<String> = role
+                .permissions()
+                .iter()
+                .map(|p| p.as_str().to_string())
+                .collect();
+            let panes = PaneKind::open_to(&permissions);
+            let active = panes.first().copied().unwrap_or(PaneKind::Orders);
+            let p = Palette::new(&km, active, &panes);
+            let offered: Vec<&str> = p
+                .entries
+                .iter()
+                .filter(
+                    |e| matches!(e.command, Command::Action(a) if PaneKind::of_action(a).is_some()),
+                )
+                .map(|e| e.name.as_str())
+                .collect();
+            let allowed: Vec<&str> = PaneKind::ALL
+                .into_iter()
+                .filter(|k| panes.contains(k))
+                .map(|k| k.action().name())
+                .collect();
+            let mut offered_sorted = offered.clone();
+            offered_sorted.sort_unstable();
+            let mut allowed_sorted = allowed.clone();
+            allowed_sorted.sort_unstable();
+            assert_eq!(offered_sorted, allowed_sorted, "{role}");
         }
     }
 
