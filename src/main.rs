@@ -1,6 +1,6 @@
 //! The `backroom` binary: wiring only. Each subcommand puts library pieces together.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -434,8 +434,10 @@ fn run() -> Result<()> {
 fn log_to_stderr() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour only for a person at a terminal, not in a log file or a pipe.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
 }
@@ -1210,29 +1212,5 @@ fn read_new_password(from_stdin: bool, username: &str, display_name: &str) -> Re
 }
 
 fn prompt_hidden(prompt: &str) -> Result<String> {
-    use crossterm::event::{Event, KeyCode, KeyEventKind, KeyModifiers, read};
-    eprint!("{prompt}");
-    std::io::stderr().flush()?;
-    crossterm::terminal::enable_raw_mode()?;
-    let mut text = String::new();
-    let result = loop {
-        match read() {
-            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
-                KeyCode::Enter => break Ok(()),
-                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
-                    break Err(anyhow!("cancelled"));
-                }
-                KeyCode::Backspace => {
-                    text.pop();
-                }
-                KeyCode::Char(c) => text.push(c),
-                _ => {}
-            },
-            Ok(_) => {}
-            Err(e) => break Err(e.into()),
-        }
-    };
-    crossterm::terminal::disable_raw_mode()?;
-    eprintln!();
-    result.map(|_| text)
+    Ok(rpassword::prompt_password(prompt)?)
 }

@@ -466,5 +466,7 @@ fn admin_binds_users_to_channels_and_serve_warns_of_unbound_ones() {
         log.contains("oldshop") && log.contains("bound to no channel"),
         "{log}"
     );
+    // A log read from a pipe or a file carries no colour escapes.
+    assert!(!log.contains('\u{1b}'), "{log:?}");
     assert!(!log.contains("user=shop"), "{log}");
 }
