@@ -9,7 +9,7 @@ mod stock_support;
 use backroom::domain::role::Role;
 use backroom::domain::user::hash_password;
 use backroom::store::NewUser;
-use common::{EventStream, TestServer, ok};
+use common::{EventStream, TestServer, items, ok};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use stock_support::{all_stock, balance, balances, empty_bins, price_and_safety, send, text};
@@ -109,9 +109,7 @@ fn free(s: &TestServer, sku: &str, code: &str) -> i64 {
 async fn live_alert(s: &TestServer, token: &str, sku: &str) -> Value {
     let (status, list) = s.get(token, "/api/v1/replenishment/alerts").await;
     assert_eq!(status, 200, "{list}");
-    let listed = list
-        .as_array()
-        .expect("alerts")
+    let listed = items(&list)
         .iter()
         .find(|a| a["sku"] == sku)
         .unwrap_or_else(|| panic!("no alert for {sku} in {list}"))
@@ -186,7 +184,7 @@ async fn alerts_and_their_events_give_a_blind_counter_no_figure_for_the_bin_unti
     let (_, all) = s
         .get(&warehouse, "/api/v1/replenishment/alerts?all=true")
         .await;
-    for alert in all.as_array().expect("alerts") {
+    for alert in &items(&all) {
         assert!(alert["available_when_raised"].is_null(), "{alert}");
         assert!(alert["suggested_qty"].is_null(), "{alert}");
     }

@@ -8,7 +8,7 @@ mod stock_support;
 
 use std::collections::BTreeMap;
 
-use common::{TestServer, expect_problem, ok};
+use common::{TestServer, expect_problem, items, ok};
 use serde_json::{Value, json};
 use stock_support::{
     all_stock, assert_ledger_holds, balance, balances, empty_bins, ledger_mark, movements, place,
@@ -891,9 +891,7 @@ async fn an_alert_becomes_a_purchase_request_that_is_received_and_clears_it() {
             .collect()
     };
     let live = |alerts: &Value| -> Vec<Value> {
-        alerts
-            .as_array()
-            .expect("alerts")
+        items(alerts)
             .iter()
             .filter(|a| a["sku"] == sku.as_str())
             .cloned()
@@ -966,9 +964,7 @@ async fn an_alert_becomes_a_purchase_request_that_is_received_and_clears_it() {
     let (_, suggested) = s
         .get(&purchasing, "/api/v1/purchase-requests?state=suggested")
         .await;
-    let request = suggested
-        .as_array()
-        .expect("requests")
+    let request = items(&suggested)
         .iter()
         .find(|r| r["number"] == pr.as_str())
         .expect("the request is suggested")
@@ -1125,4 +1121,127 @@ async fn an_alert_becomes_a_purchase_request_that_is_received_and_clears_it() {
         )
         .await;
     expect_problem(res, 409, "/problems/conflict").await;
+}
+
+#[tokio::test]
+async fn alerts_requests_and_receipts_page_through_every_one_once() {
+    let s = TestServer::start().await;
+    let ops = s.token("ops").await;
+    let warehouse = s.token("warehouse").await;
+    let purchasing = s.token("purchasing").await;
+
+    // Five products in one bin each taken below their safety stock: five alerts.
+    let stock = all_stock(&s);
+    let lowered: Vec<(String, String, i64, i64)> = stock
+        .iter()
+        .filter(|r| !r.sku.starts_with("TEA"))
+        .filter(|r| stock.iter().filter(|o| o.sku == r.sku).count() == 1)
+        .filter(|r| backroom::domain::location::BinCode::parse(&r.location).is_ok())
+        .filter_map(|r| {
+            let (_, safety) = price_and_safety(&s, &r.sku);
+            let free = r.on_hand - r.reserved;
+            (safety > 0 && free >= safety)
+                .then(|| (r.sku.clone(), r.location.clone(), free, safety))
+        })
+        .take(5)
+        .collect();
+    assert_eq!(lowered.len(), 5, "five products above safety stock");
+    for (sku, bin, free, safety) in &lowered {
+        let (status, body) = send(
+            &s,
+            &ops,
+            "/api/v1/stock/adjustments",
+            Some(&format!("lower-{sku}")),
+            json!({ "product": sku, "location": bin, "delta": -(free - (safety - 1)), "reason": "lost" }),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    for query in ["", "?all=true"] {
+        let alerts = s
+            .pages_through(
+                &purchasing,
+                &format!("/api/v1/replenishment/alerts{query}"),
+                "number",
+                2,
+                5,
+            )
+            .await;
+        for (sku, ..) in &lowered {
+            assert!(alerts.iter().any(|a| a["sku"] == sku.as_str()), "{sku}");
+        }
+    }
+
+    // Five requests made by hand.
+    let mut made = Vec::new();
+    for (sku, ..) in &lowered {
+        let (status, request) = send(
+            &s,
+            &purchasing,
+            "/api/v1/purchase-requests",
+            Some(&format!("request-{sku}")),
+            json!({ "product": sku, "qty": 5 }),
+        )
+        .await;
+        assert_eq!(status, 201, "{request}");
+        made.push(text(&request, "number"));
+    }
+    for query in ["", "?state=suggested"] {
+        let requests = s
+            .pages_through(
+                &purchasing,
+                &format!("/api/v1/purchase-requests{query}"),
+                "number",
+                2,
+                5,
+            )
+            .await;
+        for pr in &made {
+            assert!(requests.iter().any(|r| r["number"] == pr.as_str()), "{pr}");
+        }
+    }
+
+    // Five receipts, two of them closed: the open ones come first, across pages too.
+    let mut opened = Vec::new();
+    for n in 0..5 {
+        let (status, receipt) = send(
+            &s,
+            &warehouse,
+            "/api/v1/receipts",
+            Some(&format!("receipt-{n}")),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 201, "{receipt}");
+        opened.push(text(&receipt, "number"));
+    }
+    for rc in &opened[..2] {
+        let (status, closed) = send(
+            &s,
+            &warehouse,
+            &format!("/api/v1/receipts/{rc}/close"),
+            Some(&format!("close-{rc}")),
+            json!({}),
+        )
+        .await;
+        assert_eq!(status, 200, "{closed}");
+    }
+    let receipts = s
+        .pages_through(&warehouse, "/api/v1/receipts", "number", 2, 5)
+        .await;
+    let states: Vec<&str> = receipts
+        .iter()
+        .map(|r| r["state"].as_str().expect("state"))
+        .collect();
+    assert_eq!(states, ["open", "open", "open", "closed", "closed"]);
+    for query in ["?state=open", "?state=closed"] {
+        s.pages_through(
+            &warehouse,
+            &format!("/api/v1/receipts{query}"),
+            "number",
+            1,
+            2,
+        )
+        .await;
+    }
 }

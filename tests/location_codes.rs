@@ -102,7 +102,7 @@ async fn set_up(s: &TestServer) -> (Keys, Answers) {
     )
     .await;
     let (_, alerts) = s.get(&admin, "/api/v1/replenishment/alerts").await;
-    let alert = text(&alerts[0]["number"]);
+    let alert = text(&alerts["items"][0]["number"]);
     let request = post_ok(
         s,
         &purchasing,
@@ -216,7 +216,7 @@ async fn set_up(s: &TestServer) -> (Keys, Answers) {
     .await;
 
     let (_, stocktakes) = s.get(&admin, "/api/v1/stocktakes").await;
-    let stocktake = text(&stocktakes[0]["number"]);
+    let stocktake = text(&stocktakes["items"][0]["number"]);
 
     let by_segment = BTreeMap::from([
         (

@@ -292,3 +292,57 @@ async fn faq_rules_the_server_keeps_fit_the_document_and_none_matches_everything
     });
     assert!(kept, "{patterns}");
 }
+
+/// Every list answers `{items, next_cursor}` and takes `limit` and `cursor`, as the
+/// document says: no route answers a bare array.
+#[tokio::test]
+async fn every_list_is_a_page_with_limit_and_cursor() {
+    let s = TestServer::start().await;
+    let doc = document(&s).await;
+    let mut lists = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        let Some(get) = item.get("get") else {
+            continue;
+        };
+        let mut schema = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        if let Some(name) = schema["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            schema = &doc["components"]["schemas"][name];
+        }
+        assert_ne!(schema["type"], "array", "GET {path} answers a bare array");
+        if schema["properties"]["items"]["type"] != "array" {
+            continue;
+        }
+        let params: Vec<&str> = get["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert!(
+            params.contains(&"limit") && params.contains(&"cursor"),
+            "GET {path} takes {params:?}"
+        );
+        assert!(
+            schema["properties"]["next_cursor"].is_object(),
+            "GET {path}: {schema}"
+        );
+        lists.push(path.as_str());
+    }
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/refunds",
+        "/api/v1/pick-lists",
+        "/api/v1/stocktakes",
+        "/api/v1/purchase-requests",
+        "/api/v1/replenishment/alerts",
+        "/api/v1/receipts",
+        "/api/v1/orders",
+        "/api/v1/audit",
+    ] {
+        assert!(lists.contains(&path), "{path} is not a page: {lists:?}");
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use backroom::domain::location::BinCode;
 use backroom::domain::picking::WalkKey;
 use backroom::store::StockFilter;
-use common::{TestServer, expect_problem, ok};
+use common::{TestServer, expect_problem, items, ok};
 use serde_json::{Value, json};
 
 /// Puts the sample shop's waiting orders on hold, so lists hold only this test's orders.
@@ -137,11 +137,11 @@ async fn two_pickers_never_claim_the_same_list() {
         .get(&warehouse, "/api/v1/pick-lists?state=claimed&mine=true")
         .await;
     assert_eq!(status, 200);
-    let held: Vec<&Value> = held.as_array().expect("lists").iter().collect();
+    let held = items(&held);
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0]["id"], one["id"]);
     let (_, all) = s.get(&warehouse, "/api/v1/pick-lists?state=claimed").await;
-    assert_eq!(all.as_array().expect("lists").len(), 2);
+    assert_eq!(items(&all).len(), 2);
     // Nothing left for a third picker.
     let admin = s.token("admin").await;
     let res = s
@@ -504,4 +504,35 @@ async fn lot_tracked_products_are_confirmed_with_their_lots() {
     .await;
     assert_eq!(line(&done, 1)["state"], "picked");
     assert_eq!(line(&done, 1)["lots"][1]["lot"], "B2");
+}
+
+#[tokio::test]
+async fn pick_lists_page_through_every_list_once() {
+    let s = TestServer::start().await;
+    s.park_waiting_orders();
+    let ops = s.token("ops").await;
+    let skus: Vec<String> = free_bins(&s).into_keys().take(5).collect();
+    let mut planned = Vec::new();
+    for (n, sku) in skus.iter().enumerate() {
+        place(&s, &ops, &format!("paged-{n}"), &[(sku, 1)]).await;
+        let res = s
+            .post(
+                &ops,
+                "/api/v1/pick-lists",
+                None,
+                json!({ "mode": "batch", "max_orders": 1, "max_lines": 40 }),
+            )
+            .await;
+        assert_eq!(res.status(), 201);
+        let list: Value = res.json().await.expect("list");
+        planned.push(list["number"].as_str().expect("number").to_string());
+    }
+    let lists = s
+        .pages_through(&ops, "/api/v1/pick-lists?state=open", "number", 2, 5)
+        .await;
+    let numbers: Vec<&str> = lists
+        .iter()
+        .map(|l| l["number"].as_str().expect("number"))
+        .collect();
+    assert_eq!(numbers, planned, "oldest first");
 }

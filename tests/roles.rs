@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TestServer, expect_problem};
+use common::{TestServer, expect_problem, items};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -99,20 +99,13 @@ async fn the_auditor_reads_the_help_desk_and_may_change_nothing() {
 
     // Everything reads.
     let queue = get_ok(&s, &auditor, "/api/v1/tickets?view=all&limit=500").await;
-    assert!(
-        queue.as_array().unwrap().iter().any(|t| t["number"] == tk),
-        "{queue}"
-    );
+    assert!(items(&queue).iter().any(|t| t["number"] == tk), "{queue}");
     let detail = get_ok(&s, &auditor, &format!("/api/v1/tickets/{tk}")).await;
     assert_eq!(detail["ticket"]["number"], tk.as_str());
     assert_eq!(detail["refunds"][0]["number"], rf.as_str(), "{detail}");
     let refunds = get_ok(&s, &auditor, "/api/v1/refunds").await;
     assert!(
-        refunds
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["number"] == rf),
+        items(&refunds).iter().any(|r| r["number"] == rf),
         "{refunds}"
     );
     let got = get_ok(&s, &auditor, &format!("/api/v1/returns/{rma}")).await;

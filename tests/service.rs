@@ -83,11 +83,8 @@ async fn ticket(s: &TestServer, token: &str, number: &str) -> Value {
 }
 
 async fn queue(s: &TestServer, token: &str, view: &str) -> Vec<Value> {
-    get_ok(s, token, &format!("/api/v1/tickets?view={view}&limit=500"))
+    s.first_page(token, &format!("/api/v1/tickets?view={view}&limit=500"))
         .await
-        .as_array()
-        .expect("ticket list")
-        .clone()
 }
 
 /// Every ticket, open or resolved.
@@ -690,14 +687,10 @@ async fn a_refund_above_the_limit_waits_and_its_requester_cannot_approve_it() {
     assert_eq!(big["decided_by"], Value::Null);
     let rf = str_of(&big["number"]).to_string();
     assert!(rf.starts_with("RF-"), "{rf}");
-    let waiting = get_ok(&s, &cs, "/api/v1/refunds?status=awaiting_approval").await;
-    assert!(
-        waiting
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["number"] == rf.as_str())
-    );
+    let waiting = s
+        .first_page(&cs, "/api/v1/refunds?status=awaiting_approval")
+        .await;
+    assert!(waiting.iter().any(|r| r["number"] == rf.as_str()));
 
     let approve = format!("/api/v1/refunds/{rf}/approve");
     let note = json!({ "note": "checked the tracking" });
@@ -2245,4 +2238,92 @@ async fn an_approved_replacement_is_sent_as_a_free_order_of_its_own() {
     let found = get_ok(&s, &cs, &placed_for).await;
     assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["items"][0]["number"], so.as_str());
+}
+
+#[tokio::test]
+async fn the_ticket_queues_page_through_every_ticket_once() {
+    let s = TestServer::start().await;
+    let cs = s.token("cs").await;
+    let shop = s.token("integration").await;
+    let mut opened = Vec::new();
+    for n in 0..5 {
+        let receipt = new_ticket(
+            &s,
+            &shop,
+            json!({ "customer_email": format!("pager.{n}@example.com"),
+                    "subject": format!("Question {n}"), "body": "When does it ship?" }),
+        )
+        .await;
+        opened.push(str_of(&receipt["ticket"]["number"]).to_string());
+    }
+    for tk in &opened[..3] {
+        post_ok(
+            &s,
+            &cs,
+            &format!("/api/v1/tickets/{tk}/resolve"),
+            200,
+            json!({ "code": "answered" }),
+        )
+        .await;
+    }
+    let open = s
+        .pages_through(&cs, "/api/v1/tickets?view=all", "number", 2, 2)
+        .await;
+    let resolved = s
+        .pages_through(&cs, "/api/v1/tickets?view=resolved", "number", 2, 3)
+        .await;
+    for tk in &opened[..3] {
+        assert!(numbers(&resolved).contains(&tk.as_str()), "{tk}");
+    }
+    for tk in &opened[3..] {
+        assert!(numbers(&open).contains(&tk.as_str()), "{tk}");
+    }
+    // A position in the queue by deadline means nothing in the resolved queue.
+    let (_, page) = s.get(&cs, "/api/v1/tickets?view=all&limit=1").await;
+    let cursor = str_of(&page["next_cursor"]).to_string();
+    let (status, problem) = s
+        .get(
+            &cs,
+            &format!("/api/v1/tickets?view=resolved&cursor={cursor}"),
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["type"], "/problems/bad-cursor");
+}
+
+#[tokio::test]
+async fn the_refund_list_pages_through_every_refund_once() {
+    let s = TestServer::start().await;
+    let cs = s.token("cs").await;
+    let shop = s.token("integration").await;
+    let order = find_order(&s, &cs, "shipped,delivered", |o| {
+        o["order"]["total"]["amount_minor"].as_i64().unwrap() >= 1_000
+    })
+    .await;
+    let receipt = new_ticket(
+        &s,
+        &shop,
+        json!({ "customer_email": email_of(&order), "subject": "Scratched",
+                "body": format!("Part of {} came scratched.", number_of(&order)) }),
+    )
+    .await;
+    let tk = str_of(&receipt["ticket"]["number"]).to_string();
+    let mut asked = Vec::new();
+    for n in 0..5 {
+        let refund = post_ok(
+            &s,
+            &cs,
+            &format!("/api/v1/tickets/{tk}/refunds"),
+            201,
+            json!({ "kind": "refund", "amount_minor": 100, "reason": format!("scratch {n}") }),
+        )
+        .await;
+        asked.push(str_of(&refund["number"]).to_string());
+    }
+    let refunds = s
+        .pages_through(&cs, "/api/v1/refunds", "number", 2, 5)
+        .await;
+    for rf in &asked {
+        assert!(refunds.iter().any(|r| r["number"] == rf.as_str()), "{rf}");
+    }
 }

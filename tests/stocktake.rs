@@ -171,7 +171,7 @@ async fn a_blind_count_shows_counters_no_expected_figures() {
         .get(&warehouse, "/api/v1/stocktakes?mine=true&state=counting")
         .await;
     assert_eq!(status, 200);
-    let mine = mine.as_array().expect("list");
+    let mine = items(&mine);
     assert!(mine.iter().any(|st| st["number"] == key.as_str()));
     mine.iter().for_each(assert_blind);
 
@@ -450,9 +450,7 @@ async fn stock_that_moves_during_a_count_outdates_it() {
     let (_, all) = s
         .get(&supervisor, "/api/v1/stocktakes?state=counting")
         .await;
-    let recount = all
-        .as_array()
-        .expect("list")
+    let recount = items(&all)
         .iter()
         .find(|st| st["recount_of"] == key.as_str())
         .expect("a recount")
@@ -540,9 +538,7 @@ async fn a_variance_beyond_tolerance_is_recounted_by_someone_else() {
     let (_, all) = s
         .get(&supervisor, "/api/v1/stocktakes?state=counting")
         .await;
-    let recount = all
-        .as_array()
-        .expect("list")
+    let recount = items(&all)
         .iter()
         .find(|st| st["recount_of"] == key.as_str())
         .expect("a recount")
@@ -788,7 +784,7 @@ async fn counters_count_and_supervisors_plan_and_review() {
     let problem = expect_problem(res, 403, "/problems/forbidden").await;
     assert_eq!(problem["permission"], "stocktake.manage");
     let (_, listed) = s.get(&supervisor, "/api/v1/stocktakes").await;
-    let planned = listed.as_array().expect("list").len();
+    let planned = items(&listed).len();
     let res = s
         .post(
             &supervisor,
@@ -809,11 +805,7 @@ async fn counters_count_and_supervisors_plan_and_review() {
     expect_problem(res, 400, "/problems/invalid-input").await;
 
     let (_, listed) = s.get(&supervisor, "/api/v1/stocktakes").await;
-    assert_eq!(
-        listed.as_array().expect("list").len(),
-        planned,
-        "none planned"
-    );
+    assert_eq!(items(&listed).len(), planned, "none planned");
     let created = create(&s, &supervisor, "plan", plan).await;
     let key = text(&created, "number");
     // Assigned to the warehouse counter: nobody else starts it.
@@ -1227,9 +1219,7 @@ async fn a_count_assigned_to_one_counter_is_recounted_by_someone_else() {
     let (_, all) = s
         .get(&supervisor, "/api/v1/stocktakes?state=counting")
         .await;
-    let recount = all
-        .as_array()
-        .expect("list")
+    let recount = items(&all)
         .iter()
         .find(|st| st["recount_of"] == key.as_str())
         .expect("a recount")
@@ -1871,4 +1861,49 @@ async fn a_blind_counter_moves_no_stock_where_they_count_and_is_not_told_its_fig
         assert!(!said.contains(" has "), "no figure: {said}");
     }
     assert_eq!(balances(&s, &p), before, "nothing moved");
+}
+
+#[tokio::test]
+async fn stocktakes_page_through_every_count_once() {
+    let s = TestServer::start().await;
+    let supervisor = s.token("supervisor").await;
+    let warehouse = s.token("warehouse").await;
+    let p = some_skus(&s, 1, &[])[0].clone();
+    let mut planned = Vec::new();
+    for (n, bin) in empty_bins(&s).into_iter().take(5).enumerate() {
+        stock_bin(&s, &supervisor, &bin, &[(&p, 2)]).await;
+        let created = create(
+            &s,
+            &supervisor,
+            &format!("paged-{n}"),
+            json!({ "scope": "locations", "locations": [bin], "counters": ["warehouse"] }),
+        )
+        .await;
+        planned.push(text(&created, "number"));
+    }
+    assert_eq!(planned.len(), 5);
+    let all = s
+        .pages_through(&supervisor, "/api/v1/stocktakes", "number", 2, 5)
+        .await;
+    let mine = s
+        .pages_through(
+            &warehouse,
+            "/api/v1/stocktakes?mine=true&state=counting",
+            "number",
+            2,
+            5,
+        )
+        .await;
+    for st in &planned {
+        assert!(all.iter().any(|c| c["number"] == st.as_str()), "{st}");
+        assert!(mine.iter().any(|c| c["number"] == st.as_str()), "{st}");
+    }
+    let newest_first: Vec<&str> = all
+        .iter()
+        .take(5)
+        .map(|c| c["number"].as_str().expect("number"))
+        .collect();
+    let mut expected: Vec<&str> = planned.iter().map(String::as_str).collect();
+    expected.reverse();
+    assert_eq!(newest_first, expected);
 }

@@ -89,7 +89,7 @@ impl Client {
     pub async fn load(&self, lookup: &Lookup) -> Result<Loaded, ClientError> {
         Ok(match lookup {
             Lookup::Stocktakes { mine } => {
-                let mut stocktakes: Vec<Stocktake> = if *mine {
+                let page: Page<Stocktake> = if *mine {
                     self.get(
                         "api/v1/stocktakes",
                         &[("state", "counting".into()), ("mine", "true".into())],
@@ -99,6 +99,7 @@ impl Client {
                     self.get("api/v1/stocktakes", &[("limit", "100".into())])
                         .await?
                 };
+                let mut stocktakes = page.items;
                 if !*mine {
                     stocktakes.retain(|s| s.state != "cancelled");
                 }
@@ -143,20 +144,22 @@ impl Client {
                 self.get(&format!("api/v1/receipts/{}", path_segment(key)), &[])
                     .await?,
             )),
-            Lookup::Alerts => Loaded::Alerts(
-                self.get("api/v1/replenishment/alerts", &[("limit", "200".into())])
-                    .await?,
-            ),
+            Lookup::Alerts => {
+                let page: Page<ReplenishmentAlert> = self
+                    .get("api/v1/replenishment/alerts", &[("limit", "200".into())])
+                    .await?;
+                Loaded::Alerts(page.items)
+            }
             Lookup::OpenPurchaseRequests => {
                 let mut requests: Vec<PurchaseRequest> = Vec::new();
                 for state in ["suggested", "ordered"] {
-                    let some: Vec<PurchaseRequest> = self
+                    let some: Page<PurchaseRequest> = self
                         .get(
                             "api/v1/purchase-requests",
                             &[("state", state.into()), ("limit", "200".into())],
                         )
                         .await?;
-                    requests.extend(some);
+                    requests.extend(some.items);
                 }
                 Loaded::PurchaseRequests(requests)
             }
@@ -165,7 +168,8 @@ impl Client {
                 if let Some(k) = kind {
                     query.push(("kind", k.clone()));
                 }
-                Loaded::Tickets(self.get("api/v1/tickets", &query).await?)
+                let page: Page<TicketSummary> = self.get("api/v1/tickets", &query).await?;
+                Loaded::Tickets(page.items)
             }
             Lookup::Ticket(key) => Loaded::Ticket(Box::new(
                 self.get(&format!("api/v1/tickets/{}", path_segment(key)), &[])
@@ -174,29 +178,75 @@ impl Client {
             Lookup::CannedReplies => {
                 Loaded::CannedReplies(Box::new(self.get("api/v1/canned-replies", &[]).await?))
             }
-            Lookup::RefundsAwaitingApproval => Loaded::Refunds(
-                self.get(
-                    "api/v1/refunds",
-                    &[
-                        ("status", "awaiting_approval".into()),
-                        ("limit", "200".into()),
-                    ],
-                )
-                .await?,
-            ),
+            Lookup::RefundsAwaitingApproval => {
+                let page: Page<RefundBody> = self
+                    .get(
+                        "api/v1/refunds",
+                        &[
+                            ("status", "awaiting_approval".into()),
+                            ("limit", "200".into()),
+                        ],
+                    )
+                    .await?;
+                Loaded::Refunds(page.items)
+            }
             Lookup::Return(key) => Loaded::Return(Box::new(
                 self.get(&format!("api/v1/returns/{}", path_segment(key)), &[])
                     .await?,
             )),
             Lookup::HeldPickList => {
-                let held: Vec<PickList> = self
+                // A picker holds one list at a time: the first of one page is it.
+                let held: Page<PickList> = self
                     .get(
                         "api/v1/pick-lists",
-                        &[("state", "claimed".into()), ("mine", "true".into())],
+                        &[
+                            ("state", "claimed".into()),
+                            ("mine", "true".into()),
+                            ("limit", "1".into()),
+                        ],
                     )
                     .await?;
-                Loaded::HeldPickList(held.into_iter().next().map(Box::new))
+                Loaded::HeldPickList(held.items.into_iter().next().map(Box::new))
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::local_view::fixtures::stocktake;
+
+    /// The local cache keeps `Loaded` as JSON, the console's form of an answer, not the
+    /// server's body: lists are kept as the list the pane shows, whether the server answers
+    /// with a bare array or a page. An answer kept before the lists were paged is in that
+    /// same form and reads as it did.
+    #[test]
+    fn an_answer_kept_before_lists_were_paged_reads_as_it_did() {
+        let count = serde_json::to_string(&stocktake()).unwrap();
+        let kept = format!(r#"{{"Stocktakes":[{count}]}}"#);
+        assert_eq!(
+            serde_json::from_str::<Loaded>(&kept).unwrap(),
+            Loaded::Stocktakes(vec![stocktake()])
+        );
+        assert_eq!(
+            serde_json::from_str::<Loaded>(r#"{"Tickets":[]}"#).unwrap(),
+            Loaded::Tickets(Vec::new())
+        );
+    }
+
+    /// A kept answer in another shape (here the server's page) does not read as a `Loaded`,
+    /// and the runner takes an answer that does not read for none kept: it is never shown
+    /// as something else.
+    #[test]
+    fn a_page_is_not_taken_for_a_kept_list() {
+        let count = serde_json::to_string(&stocktake()).unwrap();
+        for kept in [
+            format!(r#"{{"Stocktakes":{{"items":[{count}],"next_cursor":"7"}}}}"#),
+            r#"{"Tickets":{"items":[]}}"#.to_string(),
+            r#"{"Alerts":{"items":[],"next_cursor":"3"}}"#.to_string(),
+        ] {
+            assert!(serde_json::from_str::<Loaded>(&kept).is_err(), "{kept}");
+        }
     }
 }

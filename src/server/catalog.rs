@@ -350,6 +350,18 @@ async fn stock_totals(
     ))))
 }
 
+/// Where a page of a list kept in document-number order ended: the last number it showed,
+/// as the `cursor` it gave.
+pub fn number_cursor(cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|c| {
+            c.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))
+            })
+        })
+        .transpose()
+}
+
 /// Builds a page from `limit + 1` rows: the extra row only says that there is more.
 pub fn page<R, T>(
     mut rows: Vec<R>,

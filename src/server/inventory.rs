@@ -11,6 +11,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::blind::{Blind, seen};
+use super::catalog::page;
 use super::error::ApiError;
 use super::extract::{ChangeBody, NoBody};
 use super::extract::{PathParams, one_of};
@@ -311,26 +312,55 @@ pub struct ReceiptQuery {
     /// open or closed; both when absent.
     #[param(pattern = "^(open|closed)$")]
     state: Option<String>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/receipts", tag = "inventory",
     params(ReceiptQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<Receipt>, description = "Open ones first, then newest")))]
+    responses((status = 200, body = Page<Receipt>, description = "Open ones first, then newest"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_receipts(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<ReceiptQuery>,
-) -> Result<Json<Vec<Receipt>>, ApiError> {
+) -> Result<Json<Page<Receipt>>, ApiError> {
     caller.require(Permission::StockRead)?;
     one_of("state", query.state.as_deref(), &["open", "closed"])?;
     let limit = page_size(query.limit)?;
+    // Open ones come first, so a position says which part it is in: `open.12`, `closed.9`.
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            c.split_once('.')
+                .and_then(|(part, n)| {
+                    let open = match part {
+                        "open" => true,
+                        "closed" => false,
+                        _ => return None,
+                    };
+                    Some((open, n.parse::<i64>().ok().filter(|n| *n > 0)?))
+                })
+                .ok_or_else(|| {
+                    ApiError::BadCursor(format!("cursor {c:?} was not issued by this server"))
+                })?,
+        ),
+    };
     let codes = LocationCodes::for_caller(&caller);
-    let rows = blocking(&state, move |s| s.receipts(query.state.as_deref(), limit)).await?;
-    Ok(Json(
-        rows.iter().map(|r| codes.applied(receipt(r))).collect(),
-    ))
+    let rows = blocking(&state, move |s| {
+        s.receipts(query.state.as_deref(), after, limit + 1)
+    })
+    .await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| {
+            let part = if r.state == "open" { "open" } else { "closed" };
+            format!("{part}.{}", r.number)
+        },
+        |r| codes.applied(receipt(&r)),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/receipts/{key}", tag = "inventory",

@@ -10,13 +10,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::catalog::{number_cursor, page};
 use super::error::ApiError;
 use super::extract::{ChangeBody, NoBody};
 use super::extract::{JsonBody, PathParams, QueryParams, page_size};
 use super::once::once;
 use super::{AppState, blocking};
 use crate::api::{
-    PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn, ToteIn,
+    Page, PickIn, PickLine, PickList, PickListOrder, PickListRequest, PickedLot, Problem, ShortIn,
+    ToteIn,
 };
 use crate::domain::picking::{ListCaps, PickMode, ShortReason};
 use crate::domain::role::Permission;
@@ -176,18 +178,20 @@ pub struct ListQuery {
     /// Only lists the caller holds (with `state=claimed`: the one in their cart).
     #[serde(default)]
     mine: bool,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/pick-lists", tag = "picking",
     params(ListQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<PickList>, description = "Oldest first")))]
+    responses((status = 200, body = Page<PickList>, description = "Oldest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_lists(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<ListQuery>,
-) -> Result<Json<Vec<PickList>>, ApiError> {
+) -> Result<Json<Page<PickList>>, ApiError> {
     caller.require(Permission::OrdersRead)?;
     caller.require(Permission::LocationsRead)?;
     let wanted = query.state.unwrap_or_else(|| "open".into());
@@ -197,12 +201,13 @@ pub async fn list_lists(
         )));
     }
     let limit = page_size(query.limit)?;
+    let after = number_cursor(query.cursor.as_deref())?;
     let picker = query.mine.then(|| caller.user.username.clone());
     let lists = blocking(&state, move |s| {
-        s.pick_lists(&wanted, picker.as_deref(), limit as u32)
+        s.pick_lists(&wanted, picker.as_deref(), after, limit + 1)
     })
     .await?;
-    Ok(Json(lists.into_iter().map(wire).collect()))
+    Ok(Json(page(lists, limit, |l| l.number.0.to_string(), wire)))
 }
 
 #[utoipa::path(get, path = "/api/v1/pick-lists/{key}", tag = "picking",

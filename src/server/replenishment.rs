@@ -9,6 +9,7 @@ use utoipa::IntoParams;
 
 use super::auth::Caller;
 use super::blind::Blind;
+use super::catalog::{number_cursor, page};
 use super::error::ApiError;
 use super::extract::ChangeBody;
 use super::extract::{PathParams, one_of};
@@ -16,7 +17,7 @@ use super::extract::{QueryParams, page_size};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
-    AlertRequestIn, Problem, PurchaseOrderIn, PurchaseRequest, PurchaseRequestIn, ReasonIn,
+    AlertRequestIn, Page, Problem, PurchaseOrderIn, PurchaseRequest, PurchaseRequestIn, ReasonIn,
     ReplenishmentAlert,
 };
 use crate::domain::role::Permission;
@@ -87,30 +88,38 @@ fn supplier(s: Option<String>) -> Result<Option<String>, ApiError> {
 pub struct AlertQuery {
     /// Include alerts whose stock recovered.
     all: Option<bool>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/replenishment/alerts", tag = "replenishment",
     params(AlertQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<ReplenishmentAlert>, description = "Newest first; by default only products still below safety stock")))]
+    responses((status = 200, body = Page<ReplenishmentAlert>, description = "Newest first; by default only products still below safety stock"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_alerts(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<AlertQuery>,
-) -> Result<Json<Vec<ReplenishmentAlert>>, ApiError> {
+) -> Result<Json<Page<ReplenishmentAlert>>, ApiError> {
     caller.require(Permission::StockRead)?;
     let limit = page_size(query.limit)?;
+    let before = number_cursor(query.cursor.as_deref())?;
     let live = !query.all.unwrap_or(false);
     let me = caller.user.username.clone();
     let (rows, blind) = blocking(&state, move |s| {
         Ok((
-            s.replenishment_alerts(live, limit)?,
+            s.replenishment_alerts(live, before, limit + 1)?,
             Blind::read_with_stock(s, &me)?,
         ))
     })
     .await?;
-    Ok(Json(rows.iter().map(|r| blind.alert(alert(r))).collect()))
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| blind.alert(alert(&r)),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/replenishment/alerts/{key}", tag = "replenishment",
@@ -206,18 +215,20 @@ pub struct RequestQuery {
     /// suggested, ordered, received or cancelled; all when absent.
     #[param(pattern = "^(suggested|ordered|received|cancelled)$")]
     state: Option<String>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/purchase-requests", tag = "replenishment",
     params(RequestQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<PurchaseRequest>, description = "Newest first")))]
+    responses((status = 200, body = Page<PurchaseRequest>, description = "Newest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_requests(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<RequestQuery>,
-) -> Result<Json<Vec<PurchaseRequest>>, ApiError> {
+) -> Result<Json<Page<PurchaseRequest>>, ApiError> {
     caller.require(Permission::StockRead)?;
     one_of(
         "state",
@@ -225,11 +236,17 @@ pub async fn list_requests(
         &["suggested", "ordered", "received", "cancelled"],
     )?;
     let limit = page_size(query.limit)?;
+    let before = number_cursor(query.cursor.as_deref())?;
     let rows = blocking(&state, move |s| {
-        s.purchase_requests(query.state.as_deref(), limit)
+        s.purchase_requests(query.state.as_deref(), before, limit + 1)
     })
     .await?;
-    Ok(Json(rows.iter().map(purchase_request).collect()))
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| purchase_request(&r),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/purchase-requests/{key}", tag = "replenishment",

@@ -8,12 +8,14 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::catalog::{number_cursor, page};
 use super::error::ApiError;
 use super::extract::ChangeBody;
 use super::extract::{PathParams, QueryParams, one_of, page_size};
 use super::location_codes::LocationCodes;
 use super::once::{once, stored};
 use super::{AppState, blocking};
+use crate::api::Page;
 use crate::api::{
     DecisionIn, LineQty, MoneyBody, Problem, RefundBody, RefundIn, ReturnBody, ReturnIn,
     ReturnLine, ReturnReceiveIn,
@@ -233,18 +235,20 @@ pub struct RefundQuery {
     /// awaiting_approval, approved or rejected; all when absent.
     #[param(pattern = "^(awaiting_approval|approved|rejected)$")]
     status: Option<String>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/refunds", tag = "service",
     params(RefundQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<RefundBody>, description = "Newest first")))]
+    responses((status = 200, body = Page<RefundBody>, description = "Newest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_refunds(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<RefundQuery>,
-) -> Result<Json<Vec<RefundBody>>, ApiError> {
+) -> Result<Json<Page<RefundBody>>, ApiError> {
     caller.require_any(READ_TICKETS)?;
     one_of(
         "status",
@@ -252,8 +256,17 @@ pub async fn list_refunds(
         &["awaiting_approval", "approved", "rejected"],
     )?;
     let limit = page_size(query.limit)?;
-    let rows = blocking(&state, move |s| s.refunds(query.status.as_deref(), limit)).await?;
-    Ok(Json(rows.iter().map(refund_body).collect()))
+    let before = number_cursor(query.cursor.as_deref())?;
+    let rows = blocking(&state, move |s| {
+        s.refunds(query.status.as_deref(), before, limit + 1)
+    })
+    .await?;
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| refund_body(&r),
+    )))
 }
 
 async fn decide(

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::catalog::{number_cursor, page};
 use super::error::ApiError;
 use super::extract::{ChangeBody, NoBody};
 use super::extract::{PathParams, one_of};
@@ -16,8 +17,8 @@ use super::extract::{QueryParams, page_size};
 use super::once::{once, stored};
 use super::{AppState, blocking};
 use crate::api::{
-    CloseIn, CountIn, CountLine, CountLocation, CounterFigures, LedgerLine, Problem, ReviewIn,
-    Stocktake, StocktakeIn, StocktakeReport,
+    CloseIn, CountIn, CountLine, CountLocation, CounterFigures, LedgerLine, Page, Problem,
+    ReviewIn, Stocktake, StocktakeIn, StocktakeReport,
 };
 use crate::domain::role::Permission;
 use crate::domain::stock::Document;
@@ -220,18 +221,20 @@ pub struct StocktakeQuery {
     state: Option<String>,
     /// Only counts the caller may work on.
     mine: Option<bool>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/stocktakes", tag = "stocktakes",
     params(StocktakeQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<Stocktake>, description = "Newest first")))]
+    responses((status = 200, body = Page<Stocktake>, description = "Newest first"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<StocktakeQuery>,
-) -> Result<Json<Vec<Stocktake>>, ApiError> {
+) -> Result<Json<Page<Stocktake>>, ApiError> {
     caller.require(Permission::StockRead)?;
     // A stocktake is counted location by location: without them it says nothing.
     caller.require(Permission::LocationsRead)?;
@@ -241,19 +244,21 @@ pub async fn list(
         &["counting", "review", "done", "cancelled"],
     )?;
     let limit = page_size(query.limit)?;
+    let before = number_cursor(query.cursor.as_deref())?;
     let me = query
         .mine
         .unwrap_or(false)
         .then(|| caller.user.username.clone());
     let rows = blocking(&state, move |s| {
-        s.stocktakes(query.state.as_deref(), me.as_deref(), limit)
+        s.stocktakes(query.state.as_deref(), me.as_deref(), before, limit + 1)
     })
     .await?;
-    Ok(Json(
-        rows.iter()
-            .map(|r| wire(r, sees_expected(&caller, r.blind), &caller.user.username))
-            .collect(),
-    ))
+    Ok(Json(page(
+        rows,
+        limit,
+        |r| r.number.to_string(),
+        |r| wire(&r, sees_expected(&caller, r.blind), &caller.user.username),
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/stocktakes/{key}", tag = "stocktakes",

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Caller;
+use super::catalog::page;
 use super::error::ApiError;
 use super::extract::ChangeBody;
 use super::extract::{JsonBody, PathParams, QueryParams, one_of, page_size};
@@ -18,6 +19,7 @@ use super::once::{Fingerprint, once, stored};
 use super::orders::{detail, summary};
 use super::returns::{refund_body, return_body};
 use super::{AppState, blocking};
+use crate::api::Page;
 use crate::api::{
     AssignIn, AutoReplyBody, AutoReplyTest, AutoReplyTestIn, CsatBody, CsatFigure, CsatIn,
     CsatReceipt, CsatReport, MessageIn, MessageReceipt, PriorityIn, Problem, ReasonIn, ResolveIn,
@@ -31,7 +33,7 @@ use crate::domain::stock::Document;
 use crate::domain::ticket::{ResolutionCode, TicketKind};
 use crate::store::{
     Agent, AutoReply, CsatAnswer, CsatRow, DeskRules, IncomingMessage, MessageOutcome,
-    TicketChange, TicketFilter, TicketRow, TicketView,
+    TicketChange, TicketCursor, TicketFilter, TicketRow, TicketView,
 };
 
 pub(super) fn ticket_summary(
@@ -300,18 +302,20 @@ pub struct TicketQuery {
     /// inquiry, complaint or return_request.
     #[param(pattern = "^(inquiry|complaint|return_request)$")]
     kind: Option<String>,
+    cursor: Option<String>,
     #[param(value_type = Option<i64>, minimum = 1, maximum = 4294967295_u32)]
     limit: Option<u32>,
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "service",
     params(TicketQuery), security(("bearer" = [])),
-    responses((status = 200, body = Vec<TicketSummary>, description = "Soonest SLA deadline first (resolved: newest first)")))]
+    responses((status = 200, body = Page<TicketSummary>, description = "Soonest SLA deadline first (resolved: newest first)"),
+        (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     caller: Caller,
     QueryParams(query): QueryParams<TicketQuery>,
-) -> Result<Json<Vec<TicketSummary>>, ApiError> {
+) -> Result<Json<Page<TicketSummary>>, ApiError> {
     caller.require_any(READ_TICKETS)?;
     one_of(
         "view",
@@ -325,10 +329,25 @@ pub async fn list_tickets(
         Some("resolved") => TicketView::Resolved,
         _ => TicketView::All,
     };
+    let kind = kind(query.kind.as_deref())?;
+    let limit = page_size(query.limit)?;
+    let after = match query.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            TicketCursor::decode(c)
+                .filter(|a| a.fits(&view))
+                .ok_or_else(|| {
+                    ApiError::BadCursor(format!(
+                        "cursor {c:?} was not issued by this server for this queue"
+                    ))
+                })?,
+        ),
+    };
     let filter = TicketFilter {
-        view,
-        kind: kind(query.kind.as_deref())?,
-        limit: page_size(query.limit)?,
+        view: view.clone(),
+        kind,
+        after,
+        limit: limit + 1,
     };
     let rules = state.rules();
     let now = state.now();
@@ -342,11 +361,12 @@ pub async fn list_tickets(
     if !escalated.is_empty() {
         state.ring();
     }
-    Ok(Json(
-        rows.iter()
-            .map(|t| ticket_summary(t, &rules.service, now))
-            .collect(),
-    ))
+    Ok(Json(page(
+        rows,
+        limit,
+        |t| TicketCursor::after(t, &view).encode(),
+        |t| ticket_summary(&t, &rules.service, now),
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "service",

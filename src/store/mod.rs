@@ -69,8 +69,8 @@ pub use stocktake::{
 };
 pub use tickets::{
     Agent, AutoReply, CsatAnswer, CsatRow, DeskRules, IncomingMessage, MessageOutcome,
-    MessageTaken, TicketChange, TicketDetail, TicketFilter, TicketMessageRow, TicketRow,
-    TicketView,
+    MessageTaken, TicketChange, TicketCursor, TicketDetail, TicketFilter, TicketMessageRow,
+    TicketRow, TicketView,
 };
 pub use users::{NewUser, User};
 

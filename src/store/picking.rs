@@ -136,21 +136,23 @@ impl Store {
         self.read(|c| find(c, key)?.map(|id| load(c, &id)).transpose())
     }
 
-    /// Lists in a state (`open`, `claimed`, `done`), oldest first.
-    /// Lists in `state`, oldest first; only `picker`'s when given.
+    /// Lists in `state` (`open`, `claimed`, `done`), oldest first; only `picker`'s when
+    /// given; after the list numbered `after` when a page went before.
     pub fn pick_lists(
         &self,
         state: &str,
         picker: Option<&str>,
-        limit: u32,
+        after: Option<i64>,
+        limit: usize,
     ) -> Result<Vec<PickListRow>> {
         self.read(|c| {
             let ids: Vec<String> = c
                 .prepare_cached(
                     "SELECT id FROM pick_lists WHERE state = ?1 AND (?2 IS NULL OR picker = ?2)
-                     ORDER BY number LIMIT ?3",
+                       AND (?3 IS NULL OR number > ?3)
+                     ORDER BY number LIMIT ?4",
                 )?
-                .query_map(params![state, picker, limit], |r| r.get(0))?
+                .query_map(params![state, picker, after, limit as i64], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             ids.iter().map(|id| load(c, id)).collect()
         })

@@ -159,15 +159,23 @@ impl Store {
         self.read(|c| load(c, &find(c, key)?))
     }
 
-    /// Open receipts first, then the latest closed ones.
-    pub fn receipts(&self, state: Option<&str>, limit: usize) -> Result<Vec<ReceiptRow>> {
+    /// Open receipts first, then the latest closed ones; after `after` (whether the last
+    /// one shown was open, and its number) when a page went before.
+    pub fn receipts(
+        &self,
+        state: Option<&str>,
+        after: Option<(bool, i64)>,
+        limit: usize,
+    ) -> Result<Vec<ReceiptRow>> {
+        let (open, number) = after.unzip();
         self.read(|c| {
             let ids: Vec<String> = c
                 .prepare_cached(
                     "SELECT id FROM receipts WHERE (?1 IS NULL OR state = ?1)
-                     ORDER BY state = 'open' DESC, number DESC LIMIT ?2",
+                       AND (?2 IS NULL OR (state = 'open') < ?2 OR ((state = 'open') = ?2 AND number < ?3))
+                     ORDER BY state = 'open' DESC, number DESC LIMIT ?4",
                 )?
-                .query_map(params![state, limit as i64], |r| r.get(0))?
+                .query_map(params![state, open, number, limit as i64], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             ids.iter().map(|id| load(c, id)).collect()
         })

@@ -271,10 +271,23 @@ impl Store {
         self.read(|c| refund_by_key(c, key))
     }
 
-    /// Refunds and replacements, newest first; `status` filters.
-    pub fn refunds(&self, status: Option<&str>, limit: usize) -> Result<Vec<RefundRow>> {
+    /// Refunds and replacements, newest first; `status` filters; older than the one
+    /// numbered `before` when a page went before.
+    pub fn refunds(
+        &self,
+        status: Option<&str>,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<RefundRow>> {
         let status = status.unwrap_or("");
-        self.read(|c| refunds_where(c, "(?1 = '' OR f.status = ?1)", &[&status], limit))
+        self.read(|c| {
+            refunds_where(
+                c,
+                "(?1 = '' OR f.status = ?1) AND (?2 IS NULL OR f.number < ?2)",
+                &[&status, &before],
+                limit,
+            )
+        })
     }
 
     /// Asks for a refund or replacement on a ticket's order. While everything given on the

@@ -306,15 +306,21 @@ pub enum RequestStep<'a> {
 }
 
 impl Store {
-    /// Alerts, newest first: `live` ones (stock still below safety), or all.
-    pub fn replenishment_alerts(&self, live: bool, limit: usize) -> Result<Vec<AlertRow>> {
+    /// Alerts, newest first: `live` ones (stock still below safety), or all; older than the
+    /// one numbered `before` when a page went before.
+    pub fn replenishment_alerts(
+        &self,
+        live: bool,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AlertRow>> {
         self.read(|c| {
-            let filter = if live {
-                "WHERE a.cleared_at IS NULL ORDER BY a.number DESC LIMIT ?1"
-            } else {
-                "ORDER BY a.number DESC LIMIT ?1"
-            };
-            alert_rows(c, filter, &[&(limit as i64)])
+            alert_rows(
+                c,
+                "WHERE (?1 = 0 OR a.cleared_at IS NULL) AND (?2 IS NULL OR a.number < ?2)
+                 ORDER BY a.number DESC LIMIT ?3",
+                &[&live, &before, &(limit as i64)],
+            )
         })
     }
 
@@ -380,17 +386,20 @@ impl Store {
         )
     }
 
-    /// Requests newest first, in one state or all.
+    /// Requests newest first, in one state or all; older than the one numbered `before`
+    /// when a page went before.
     pub fn purchase_requests(
         &self,
         state: Option<&str>,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<PurchaseRequestRow>> {
         self.read(|c| {
             request_rows(
                 c,
-                "WHERE (?1 IS NULL OR r.state = ?1) ORDER BY r.number DESC LIMIT ?2",
-                &[&state, &(limit as i64)],
+                "WHERE (?1 IS NULL OR r.state = ?1) AND (?2 IS NULL OR r.number < ?2)
+                 ORDER BY r.number DESC LIMIT ?3",
+                &[&state, &before, &(limit as i64)],
             )
         })
     }

@@ -804,11 +804,12 @@ impl Store {
     }
 
     /// Stocktakes newest first, in one state or all; with `counter`, only those that
-    /// counter may work on.
+    /// counter may work on; older than the one numbered `before` when a page went before.
     pub fn stocktakes(
         &self,
         state: Option<&str>,
         counter: Option<&str>,
+        before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<StocktakeRow>> {
         self.read(|c| {
@@ -817,9 +818,10 @@ impl Store {
                     "SELECT s.id FROM stocktakes s WHERE (?1 IS NULL OR s.state = ?1)
                        AND (?2 IS NULL OR NOT EXISTS (SELECT 1 FROM stocktake_counters sc WHERE sc.stocktake_id = s.id)
                             OR EXISTS (SELECT 1 FROM stocktake_counters sc WHERE sc.stocktake_id = s.id AND sc.username = ?2))
-                     ORDER BY s.number DESC LIMIT ?3",
+                       AND (?3 IS NULL OR s.number < ?3)
+                     ORDER BY s.number DESC LIMIT ?4",
                 )?
-                .query_map(params![state, counter, limit as i64], |r| r.get(0))?
+                .query_map(params![state, counter, before, limit as i64], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             ids.iter().map(|id| load(c, id)).collect()
         })

@@ -176,7 +176,62 @@ pub enum TicketView {
 pub struct TicketFilter {
     pub view: TicketView,
     pub kind: Option<TicketKind>,
+    /// Where the page before ended.
+    pub after: Option<TicketCursor>,
     pub limit: usize,
+}
+
+/// Position after the last ticket of a page: the key its queue sorts by (the deadline that
+/// matters now, or when it was resolved in the resolved queue, in microseconds) and its
+/// number, which breaks ties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TicketCursor {
+    pub resolved: bool,
+    pub key: i64,
+    pub number: i64,
+}
+
+impl TicketCursor {
+    /// The cursor after `ticket` in the queue `view`.
+    pub fn after(ticket: &TicketRow, view: &TicketView) -> TicketCursor {
+        let resolved = *view == TicketView::Resolved;
+        let key = if resolved {
+            ticket.resolved_at.map_or(0, |t| t.as_microsecond())
+        } else {
+            ticket.clock.next_due().as_microsecond()
+        };
+        TicketCursor {
+            resolved,
+            key,
+            number: ticket.number,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let queue = if self.resolved { "resolved" } else { "due" };
+        format!("{queue}.{}.{}", self.key, self.number)
+    }
+
+    pub fn decode(s: &str) -> Option<TicketCursor> {
+        let mut parts = s.split('.');
+        let resolved = match parts.next()? {
+            "resolved" => true,
+            "due" => false,
+            _ => return None,
+        };
+        let cursor = TicketCursor {
+            resolved,
+            key: parts.next()?.parse().ok()?,
+            number: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(cursor)
+    }
+
+    /// Whether it came from a page of `view`: a resolved queue's position means nothing
+    /// in a queue sorted by deadline.
+    pub fn fits(&self, view: &TicketView) -> bool {
+        self.resolved == (*view == TicketView::Resolved)
+    }
 }
 
 /// Who is acting on a ticket.
@@ -949,46 +1004,49 @@ impl Store {
         })
     }
 
-    /// A queue of tickets, the most urgent deadline first.
+    /// A queue of tickets, the most urgent deadline first (resolved: newest first), after
+    /// `filter.after` when a page went before.
     pub fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketRow>> {
         let limit = filter.limit;
         let kind = filter.kind.map(|k| k.as_str()).unwrap_or("");
+        let (key, number) = filter.after.map(|a| (a.key, a.number)).unzip();
+        // ?1 kind, ?2 and ?3 the position after which the page starts, ?4 the assignee.
         let kind_sql = "(?1 = '' OR t.kind = ?1)";
+        let due_after =
+            format!("(?2 IS NULL OR {NEXT_DUE} > ?2 OR ({NEXT_DUE} = ?2 AND t.number > ?3))");
+        let open = format!("t.status <> 'resolved' AND {kind_sql} AND {due_after}");
         let order = format!("{NEXT_DUE}, t.number");
         self.read(|c| match &filter.view {
-            TicketView::All => tickets_where(
-                c,
-                &format!("t.status <> 'resolved' AND {kind_sql}"),
-                &[&kind],
-                &order,
-                limit,
-            ),
+            TicketView::All => tickets_where(c, &open, &[&kind, &key, &number], &order, limit),
             TicketView::Mine(user) => tickets_where(
                 c,
-                &format!("t.status <> 'resolved' AND {kind_sql} AND t.assignee_id = ?2"),
-                &[&kind, user],
+                &format!("{open} AND t.assignee_id = ?4"),
+                &[&kind, &key, &number, user],
                 &order,
                 limit,
             ),
             TicketView::Unassigned => tickets_where(
                 c,
-                &format!("t.status <> 'resolved' AND {kind_sql} AND t.assignee_id IS NULL"),
-                &[&kind],
+                &format!("{open} AND t.assignee_id IS NULL"),
+                &[&kind, &key, &number],
                 &order,
                 limit,
             ),
             TicketView::Escalated => tickets_where(
                 c,
-                &format!("t.status <> 'resolved' AND {kind_sql} AND t.escalated_at IS NOT NULL"),
-                &[&kind],
+                &format!("{open} AND t.escalated_at IS NOT NULL"),
+                &[&kind, &key, &number],
                 &order,
                 limit,
             ),
             TicketView::Resolved => tickets_where(
                 c,
-                &format!("t.status = 'resolved' AND {kind_sql}"),
-                &[&kind],
-                "t.resolved_at DESC, t.number DESC",
+                &format!(
+                    "t.status = 'resolved' AND {kind_sql} AND (?2 IS NULL
+                     OR coalesce(t.resolved_at, 0) < ?2 OR (coalesce(t.resolved_at, 0) = ?2 AND t.number < ?3))"
+                ),
+                &[&kind, &key, &number],
+                "coalesce(t.resolved_at, 0) DESC, t.number DESC",
                 limit,
             ),
         })

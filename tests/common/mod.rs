@@ -274,3 +274,101 @@ impl EventStream {
         }
     }
 }
+
+/// Text as a query value: everything but unreserved characters percent-encoded.
+pub fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The items of a list's page, `{items, next_cursor}`; the test fails on any other shape.
+pub fn items(page: &Value) -> Vec<Value> {
+    page["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a page: {page}"))
+        .clone()
+}
+
+impl TestServer {
+    /// A list's first page (`path` may carry a query), failing on anything but 200.
+    pub async fn first_page(&self, token: &str, path: &str) -> Vec<Value> {
+        let (status, page) = self.get(token, path).await;
+        assert_eq!(status, 200, "{path}: {page}");
+        items(&page)
+    }
+
+    /// Every item of a list, read `limit` at a time by following `next_cursor`.
+    pub async fn every_page(&self, token: &str, path: &str, limit: usize) -> Vec<Value> {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let mut all = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let url = match &cursor {
+                None => format!("{path}{join}limit={limit}"),
+                Some(c) => format!("{path}{join}limit={limit}&cursor={}", query_value(c)),
+            };
+            let (status, page) = self.get(token, &url).await;
+            assert_eq!(status, 200, "{url}: {page}");
+            let some = items(&page);
+            assert!(some.len() <= limit, "{url} gave {} items", some.len());
+            all.extend(some);
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_string()),
+                None => return all,
+            }
+        }
+        panic!("{path} did not end after 1000 pages")
+    }
+
+    /// A list read `limit` at a time gives the same items in the same order as one page
+    /// read at once, each once (`key` names them), at least `at_least` of them; and a cursor
+    /// the server did not give is refused. Returns the items.
+    pub async fn pages_through(
+        &self,
+        token: &str,
+        path: &str,
+        key: &str,
+        limit: usize,
+        at_least: usize,
+    ) -> Vec<Value> {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let whole = self
+            .first_page(token, &format!("{path}{join}limit=500"))
+            .await;
+        assert!(
+            whole.len() >= at_least,
+            "{path}: only {} items",
+            whole.len()
+        );
+        assert!(
+            whole.len() > limit,
+            "{path}: {} items fit on one page of {limit}",
+            whole.len()
+        );
+        let paged = self.every_page(token, path, limit).await;
+        let keys = |list: &[Value]| -> Vec<String> {
+            list.iter()
+                .map(|item| item[key].as_str().expect(key).to_string())
+                .collect()
+        };
+        assert_eq!(keys(&paged), keys(&whole), "{path}");
+        let mut once = keys(&paged);
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), paged.len(), "{path}: an item came twice");
+        for bad in ["not-a-cursor", "0", "-3", "999999999999999999999"] {
+            let (status, problem) = self
+                .get(token, &format!("{path}{join}limit={limit}&cursor={bad}"))
+                .await;
+            assert_eq!(status, 400, "{path} with cursor {bad}: {problem}");
+            assert_eq!(problem["type"], "/problems/bad-cursor", "{problem}");
+        }
+        paged
+    }
+}
