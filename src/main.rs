@@ -19,17 +19,18 @@ use backroom::console::label_printer::LabelPrinter;
 use backroom::console::run::{Runner, run_terminal};
 use backroom::console::scan_input::ScanInput;
 use backroom::console::theme::Theme;
-use backroom::domain::channel::{self, PublicChannel};
-use backroom::domain::role::{Permission, Role};
-use backroom::domain::user::{
-    check_display_name, check_new_password, hash_password, normalize_username,
+use backroom::domain::role::Role;
+use backroom::domain::user::check_new_password;
+use backroom::server::order_import::{
+    ImportOrders, ImportOutcome, Imported, check_csv_orders, import_orders,
 };
+use backroom::server::rules_diff::{Rehearsed, rehearse_orders, replay_open_orders};
+use backroom::server::user_admin::UserAdmin;
 use backroom::server::{
-    AppState, ServerConfig, built_in_rules, check_sent, load_rules, order_from_wire, serve,
-    shutdown_signal, watch_rules,
+    AppState, ServerConfig, built_in_rules, load_rules, serve, shutdown_signal, watch_rules,
 };
 use backroom::store::seed::{DEMO_USERS, demo_password};
-use backroom::store::{NewOrder, NewUser, Store, StoreError};
+use backroom::store::{NewOrder, Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -285,22 +286,6 @@ enum UserCommand {
     SetChannels { username: String, channels: String },
 }
 
-/// The channels named for a user, checked; `None` when none are named. Only a role that
-/// places orders can be bound.
-fn channel_binding<'a>(
-    role: Role,
-    names: impl IntoIterator<Item = &'a str>,
-) -> Result<Option<Vec<PublicChannel>>> {
-    let channels = channel::binding(names)?;
-    if channels.is_empty() {
-        return Ok(None);
-    }
-    if !role.allows(Permission::OrdersCreate) {
-        bail!("a {role} does not post orders, so it cannot be bound to channels");
-    }
-    Ok(Some(channels))
-}
-
 /// Every role, from the code, for help texts and for refusing a wrong name early.
 fn role_names() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(Role::names())
@@ -442,26 +427,17 @@ fn log_to_stderr() {
         .init();
 }
 
-/// Files with customers' data in them are created for their owner alone.
-fn private_file(options: &mut std::fs::OpenOptions) -> &mut std::fs::OpenOptions {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600)
-    }
-    #[cfg(not(unix))]
-    options
-}
-
 /// The console owns the screen, so its log goes to a file.
 fn log_to_file(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating log directory {}", dir.display()))?;
     let path = dir.join("console.log");
     // Errors quoted in the log can hold customers' names and addresses.
-    let file = private_file(std::fs::OpenOptions::new().create(true).append(true))
-        .open(&path)
-        .with_context(|| format!("opening log file {}", path.display()))?;
+    let file = backroom::server::order_import::private_file(
+        std::fs::OpenOptions::new().create(true).append(true),
+    )
+    .open(&path)
+    .with_context(|| format!("opening log file {}", path.display()))?;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
@@ -518,164 +494,41 @@ fn run_import_orders(
         None => built_in_rules(),
     };
     let store = Store::open(db)?;
-    let CheckedCsv {
-        good,
-        errors,
-        rejected_lines,
-    } = check_csv_orders(&store, &text)?;
-    let good: Vec<NewOrder> = good.into_iter().map(|(o, _)| o).collect();
-    if !errors.is_empty() && !skip_bad {
-        for e in &errors {
-            eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+    let import = ImportOrders {
+        file,
+        text: &text,
+        skip_bad,
+        rejects,
+    };
+    let Imported {
+        created,
+        duplicates,
+        rejects,
+    } = match import_orders(&store, &rules, &import, Timestamp::now())? {
+        ImportOutcome::Imported(imported) => imported,
+        ImportOutcome::Refused { errors } => {
+            for e in &errors {
+                eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+            }
+            bail!(
+                "{} problem(s) in {}; nothing was imported (fix them, or use --skip-bad)",
+                errors.len(),
+                file.display()
+            );
         }
-        bail!(
-            "{} problem(s) in {}; nothing was imported (fix them, or use --skip-bad)",
-            errors.len(),
-            file.display()
-        );
-    }
-    let actor = format!(
-        "import:{}",
-        file.file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default()
-    );
-    let placed = store.place_orders(&good, &rules, &actor, Timestamp::now())?;
-    let duplicates = placed
-        .iter()
-        .filter(|p| matches!(p, backroom::store::Placed::Duplicate(_)))
-        .count();
+    };
     println!(
-        "imported {} order(s) into {}; {duplicates} had been imported before and were skipped",
-        placed.len() - duplicates,
+        "imported {created} order(s) into {}; {duplicates} had been imported before and were skipped",
         db.display()
     );
-    if !errors.is_empty() {
-        let path = rejects
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| file.with_extension("rejects.csv"));
-        write_rejects(&text, &path, &rejected_lines, &errors)?;
+    if let Some(rejects) = rejects {
+        let rejects = rejects?;
         println!(
             "{} rejected row(s) written to {} with the reason",
-            rejected_lines.len(),
-            path.display()
+            rejects.rows,
+            rejects.path.display()
         );
     }
-    Ok(())
-}
-
-/// Orders from a CSV file, checked against the catalogue: the good ones with their file
-/// lines, and every problem pointing at the line it is on.
-struct CheckedCsv {
-    good: Vec<(NewOrder, Vec<u64>)>,
-    errors: Vec<backroom::api::order_csv::RowError>,
-    rejected_lines: std::collections::BTreeSet<u64>,
-}
-
-fn check_csv_orders(store: &Store, text: &str) -> Result<CheckedCsv> {
-    use backroom::api::order_csv::{self, RowError};
-    use backroom::domain::intake::Refusal;
-    let order_csv::Parsed {
-        orders: parsed,
-        mut errors,
-        mut rejected_lines,
-    } = order_csv::parse(text);
-    let mut candidates = Vec::new();
-    for csv_order in parsed {
-        // The text rules of POST /api/v1/orders hold for imported orders too.
-        match check_sent(&csv_order.order).and_then(|()| order_from_wire(csv_order.order)) {
-            Ok(order) => candidates.push((order, csv_order.lines)),
-            Err(message) => {
-                rejected_lines.extend(csv_order.lines.iter().copied());
-                errors.push(RowError {
-                    line: csv_order.lines[0],
-                    message,
-                });
-            }
-        }
-    }
-    let orders: Vec<_> = candidates.iter().map(|(o, _)| o.clone()).collect();
-    let refusals = store.check_orders(&orders)?;
-    let mut good = Vec::new();
-    for ((order, lines), refused) in candidates.into_iter().zip(refusals) {
-        if refused.is_empty() {
-            good.push((order, lines));
-            continue;
-        }
-        rejected_lines.extend(lines.iter().copied());
-        for r in refused {
-            // Line-level refusals point at their row; the rest at the order's first row.
-            let at = match &r {
-                Refusal::Quantity { line, .. }
-                | Refusal::Price { line }
-                | Refusal::UnknownSku { line, .. }
-                | Refusal::RepeatedSku { line, .. } => lines
-                    .get(line.saturating_sub(1))
-                    .copied()
-                    .unwrap_or(lines[0]),
-                _ => lines[0],
-            };
-            let text = r.to_string();
-            // "line 2: unknown SKU" names the order's line; the report names the file's.
-            let message = match text.split_once(": ") {
-                Some((head, rest)) if head.starts_with("line ") => rest.to_string(),
-                _ => text,
-            };
-            errors.push(RowError { line: at, message });
-        }
-    }
-    errors.sort_by_key(|e| e.line);
-    rejected_lines.extend(errors.iter().map(|e| e.line));
-    Ok(CheckedCsv {
-        good,
-        errors,
-        rejected_lines,
-    })
-}
-
-/// Rejected rows as they were, with an `error` column, so they can be fixed and imported again.
-fn write_rejects(
-    text: &str,
-    path: &Path,
-    rejected: &std::collections::BTreeSet<u64>,
-    errors: &[backroom::api::order_csv::RowError],
-) -> Result<()> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    // Rejected rows are customers' names, e-mails and addresses.
-    let file = private_file(
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true),
-    )
-    .open(path)
-    .with_context(|| format!("cannot write {}", path.display()))?;
-    let mut writer = csv::Writer::from_writer(file);
-    let mut header = reader.headers()?.clone();
-    header.push_field("error");
-    writer.write_record(&header)?;
-    for record in reader.records() {
-        let Ok(mut record) = record else { continue };
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
-        if !rejected.contains(&line) {
-            continue;
-        }
-        let reasons: Vec<&str> = errors
-            .iter()
-            .filter(|e| e.line == line)
-            .map(|e| e.message.as_str())
-            .collect();
-        let reason = if reasons.is_empty() {
-            "another row of this order is bad".to_string()
-        } else {
-            reasons.join("; ")
-        };
-        record.push_field(&reason);
-        writer.write_record(&record)?;
-    }
-    writer.flush()?;
     Ok(())
 }
 
@@ -697,17 +550,9 @@ fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
         None => built_in_rules(),
     };
     let store = Store::open_existing(db)?;
-    let orders = store.open_orders_for_routing()?;
-    let mut changed = 0;
-    for o in &orders {
-        let d = rules.route(&o.facts);
-        let same = o.rule.as_deref() == Some(d.rule.as_str())
-            && o.queue.as_deref() == Some(d.queue.as_str())
-            && o.priority == d.priority.as_str();
-        if same {
-            continue;
-        }
-        changed += 1;
+    let diff = replay_open_orders(&store, &rules)?;
+    for r in &diff.rerouted {
+        let (o, d) = (&r.order, &r.now);
         println!(
             "{} ({}): rule {:?} → {:?}, queue {} → {}, priority {} → {} ({})",
             o.number,
@@ -722,8 +567,9 @@ fn run_rules_test(db: &Path, file: Option<&Path>) -> Result<()> {
         );
     }
     println!(
-        "{changed} of {} open orders would be routed differently; nothing was changed.",
-        orders.len()
+        "{} of {} open orders would be routed differently; nothing was changed.",
+        diff.rerouted.len(),
+        diff.open
     );
     Ok(())
 }
@@ -736,7 +582,6 @@ fn run_rules_test_csv(
     csv: &Path,
     against: Option<&Path>,
 ) -> Result<()> {
-    use backroom::store::{OrderDetailRow, Placed};
     let load = |path: Option<&Path>| match path {
         Some(path) => load_rules(path),
         None => Ok(built_in_rules()),
@@ -750,42 +595,21 @@ fn run_rules_test_csv(
         println!("{}:{}: {} (not routed)", csv.display(), e.line, e.message);
     }
     let orders: Vec<NewOrder> = checked.good.iter().map(|(o, _)| o.clone()).collect();
-    let now = Timestamp::now();
-    let new = store.rehearse_orders(&orders, &proposed, now)?;
-    let old = store.rehearse_orders(&orders, &baseline, now)?;
-    let route = |d: &OrderDetailRow| {
-        format!(
-            "{} by rule {:?}, priority {}, carrier {}",
-            d.order.status.label(),
-            d.rule.as_deref().unwrap_or("none"),
-            d.order.priority,
-            d.carrier.as_deref().unwrap_or("none")
-        )
-    };
-    let mut changed = 0;
-    for (((order, lines), new), old) in checked.good.iter().zip(&new).zip(&old) {
+    let diff = rehearse_orders(&store, &orders, &proposed, &baseline, Timestamp::now())?;
+    for ((order, lines), rehearsed) in checked.good.iter().zip(&diff.orders) {
         let label = match &order.channel_order_no {
             Some(no) => format!("{} {no} (line {})", order.channel, lines[0]),
             None => format!("{} order at line {}", order.channel, lines[0]),
         };
-        match (new, old) {
-            (Placed::Created(new), Placed::Created(old)) => {
-                let (to, from) = (route(new), route(old));
-                let why = new.rule_why.as_deref().unwrap_or("");
-                if to == from {
-                    println!("{label}: {to} ({why})");
-                } else {
-                    changed += 1;
-                    println!("{label}: {from} → {to} ({why})");
-                }
-            }
-            (Placed::Duplicate(d), _) | (_, Placed::Duplicate(d)) => {
-                println!("{label}: already stored as {}", d.order.number);
-            }
+        match rehearsed {
+            Rehearsed::Same { route, why } => println!("{label}: {route} ({why})"),
+            Rehearsed::Changed { from, to, why } => println!("{label}: {from} → {to} ({why})"),
+            Rehearsed::AlreadyStored(number) => println!("{label}: already stored as {number}"),
         }
     }
     println!(
-        "{changed} of {} order(s) in {} would be routed differently than under {}; nothing was stored.",
+        "{} of {} order(s) in {} would be routed differently than under {}; nothing was stored.",
+        diff.changed,
         orders.len(),
         csv.display(),
         against.map_or("the built-in rules".to_string(), |p| p
@@ -1078,8 +902,7 @@ async fn run_demo(args: DemoArgs) -> Result<()> {
 
 fn run_admin(args: AdminArgs) -> Result<()> {
     let store = Store::open(&args.db)?;
-    let actor = "admin-cli";
-    let now = Timestamp::now();
+    let admin = UserAdmin::new(&store, "admin-cli", Timestamp::now());
     let AdminCommand::User(command) = args.command;
     match command {
         UserCommand::Add {
@@ -1089,104 +912,31 @@ fn run_admin(args: AdminArgs) -> Result<()> {
             password_stdin,
             channels,
         } => {
-            let username = normalize_username(&username)?;
-            let role: Role = role.parse()?;
-            let channels = channel_binding(role, channels.iter().map(String::as_str))?;
-            if role == Role::Integration && channels.is_none() {
-                bail!(
-                    "an integration user posts orders for named channels only: add --channel, e.g. --channel web"
-                );
-            }
-            let display_name = name.unwrap_or_else(|| username.clone());
-            check_display_name(&display_name)?;
-            if store.user(&username)?.is_some() {
-                bail!("user {username:?} already exists");
-            }
-            let password = read_new_password(password_stdin, &username, &display_name)?;
-            let hash = hash_password(&password, &rand::random())?;
-            let user = store.add_user(
-                &NewUser {
-                    username: &username,
-                    display_name: &display_name,
-                    role,
-                    password_hash: &hash,
-                    channels: channels.as_deref(),
-                },
-                actor,
-                now,
-            )?;
-            println!(
-                "added {} ({}) as {}",
-                user.username, user.display_name, user.role
-            );
+            let account = admin.check_new(&username, &role, name, &channels)?;
+            let password =
+                read_new_password(password_stdin, &account.username, &account.display_name)?;
+            println!("{}", admin.add(&account, &password)?);
         }
         UserCommand::List => {
-            let users = store.list_users()?;
-            if users.is_empty() {
-                println!(
-                    "no users yet; add one with: backroom admin --db {} user add NAME --role admin",
-                    args.db.display()
-                );
-            }
-            for u in users {
-                let state = if u.disabled { "disabled" } else { "active" };
-                let channels = match &u.channels {
-                    Some(c) => {
-                        let names: Vec<&str> = c.iter().map(|c| c.as_str()).collect();
-                        format!("  (posts for {})", names.join(", "))
-                    }
-                    None if u.role == Role::Integration => "  (bound to no channel)".into(),
-                    None => String::new(),
-                };
-                println!(
-                    "{:<20} {:<11} {:<9} {}{channels}",
-                    u.username,
-                    u.role.as_str(),
-                    state,
-                    u.display_name
-                );
+            for line in admin.list(&args.db)? {
+                println!("{line}");
             }
         }
-        UserCommand::Disable { username } => {
-            let u = store.set_user_disabled(&normalize_username(&username)?, true, actor, now)?;
-            println!("disabled {}; their sessions have ended", u.username);
-        }
-        UserCommand::Enable { username } => {
-            let u = store.set_user_disabled(&normalize_username(&username)?, false, actor, now)?;
-            println!("enabled {}", u.username);
-        }
+        UserCommand::Disable { username } => println!("{}", admin.disable(&username)?),
+        UserCommand::Enable { username } => println!("{}", admin.enable(&username)?),
         UserCommand::SetRole { username, role } => {
-            let role: Role = role.parse()?;
-            let u = store.set_user_role(&normalize_username(&username)?, role, actor, now)?;
-            println!("{} is now {}", u.username, u.role);
+            println!("{}", admin.set_role(&username, &role)?);
         }
         UserCommand::SetChannels { username, channels } => {
-            let username = normalize_username(&username)?;
-            let Some(user) = store.user(&username)? else {
-                bail!("user {username:?} not found");
-            };
-            let Some(channels) = channel_binding(user.role, [channels.as_str()])? else {
-                bail!("name at least one channel, e.g. web or web,marketplace");
-            };
-            let u = store.set_user_channels(&username, &channels, actor, now)?;
-            let names: Vec<&str> = channels.iter().map(|c| c.as_str()).collect();
-            println!("{} may post orders for {}", u.username, names.join(", "));
+            println!("{}", admin.set_channels(&username, &channels)?);
         }
         UserCommand::ResetPassword {
             username,
             password_stdin,
         } => {
-            let username = normalize_username(&username)?;
-            let Some(user) = store.user(&username)? else {
-                bail!("user {username:?} not found");
-            };
-            let password = read_new_password(password_stdin, &username, &user.display_name)?;
-            let hash = hash_password(&password, &rand::random())?;
-            let u = store.set_user_password(&username, &hash, actor, now)?;
-            println!(
-                "new password set for {}; their sessions have ended",
-                u.username
-            );
+            let user = admin.existing(&username)?;
+            let password = read_new_password(password_stdin, &user.username, &user.display_name)?;
+            println!("{}", admin.reset_password(&user.username, &password)?);
         }
     }
     Ok(())
