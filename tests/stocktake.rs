@@ -1645,7 +1645,7 @@ async fn a_counter_at_a_blind_location_sees_no_on_hand_for_it_until_closed() {
     let mut cursor: Option<String> = None;
     loop {
         let path = match &cursor {
-            Some(c) => format!("/api/v1/stock?limit=100&cursor={}", urlencode(c)),
+            Some(c) => format!("/api/v1/stock?limit=100&cursor={}", common::query_value(c)),
             None => "/api/v1/stock?limit=100".to_string(),
         };
         let (status, page) = s.get(&warehouse, &path).await;
@@ -1803,17 +1803,6 @@ async fn heard_until_a_new_count(s: &TestServer, token: &str, mark: i64) -> Vec<
         heard.push((kind, data));
     }
     panic!("the stream ended before the stocktake planned last: {heard:?}")
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]
