@@ -6,11 +6,11 @@
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{
     AllOfBuilder, AnyOfBuilder, ArrayBuilder, ArrayItems, ObjectBuilder, OneOfBuilder,
-    SchemaFormat, SchemaType, Type,
+    SchemaFormat, Type,
 };
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
-use super::extract::{MULTI_LINE, PARAMETER_MAX};
+use super::extract::{MULTI_LINE, PARAMETER_MAX, accepts_text};
 use crate::api::PROBLEM_CONTENT_TYPE;
 use crate::domain::lifecycle::needs_reason;
 use crate::domain::order::OrderStatus;
@@ -361,37 +361,24 @@ const NOT_IN_TEXT: &str =
 /// refuses in it, so a client (or a fuzzer) that keeps the document makes text the server
 /// takes. What only answers carry (a ticket's messages, a label) is as it was written.
 fn state_text_rule(doc: &mut OpenApi) {
+    // `extract::PathParams` and `QueryParams`: one line of text, `PARAMETER_MAX` long.
+    each_parameter_schema(doc, &mut |place, schema| {
+        if !matches!(place, ParameterIn::Path | ParameterIn::Query) {
+            return;
+        }
+        if let RefOr::T(Schema::Object(o)) = schema
+            && accepts_text(&o.schema_type)
+        {
+            o.max_length = Some(PARAMETER_MAX);
+        }
+        text_rule_in(schema);
+    });
     let Some(components) = doc.components.as_mut() else {
         return;
     };
     let mut sent = std::collections::BTreeSet::new();
     let mut to_visit: Vec<String> = Vec::new();
     for item in doc.paths.paths.values_mut() {
-        // `extract::PathParams` and `QueryParams`: one line of text, `PARAMETER_MAX` long.
-        for operation in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for parameter in operation.parameters.iter_mut().flatten() {
-                if let RefOr::T(p) = parameter
-                    && matches!(p.parameter_in, ParameterIn::Path | ParameterIn::Query)
-                    && let Some(schema) = p.schema.as_mut()
-                {
-                    if let RefOr::T(Schema::Object(o)) = schema
-                        && is_text(&o.schema_type)
-                    {
-                        o.max_length = Some(PARAMETER_MAX);
-                    }
-                    text_rule_in(schema);
-                }
-            }
-        }
         for operation in [&mut item.put, &mut item.post, &mut item.patch]
             .into_iter()
             .flatten()
@@ -423,14 +410,6 @@ fn state_text_rule(doc: &mut OpenApi) {
     }
 }
 
-fn is_text(kind: &SchemaType) -> bool {
-    match kind {
-        SchemaType::Type(t) => *t == Type::String,
-        SchemaType::Array(types) => types.contains(&Type::String),
-        SchemaType::AnyValue => false,
-    }
-}
-
 /// The component schemas `schema` refers to, directly or in its parts.
 fn named_in(schema: &RefOr<Schema>, names: &mut Vec<String>) {
     let schema = match schema {
@@ -458,7 +437,7 @@ fn named_in(schema: &RefOr<Schema>, names: &mut Vec<String>) {
 
 fn text_rule_in(schema: &mut RefOr<Schema>) {
     each_object(schema, &mut |o| {
-        if !is_text(&o.schema_type) {
+        if !accepts_text(&o.schema_type) {
             return;
         }
         let multi_line = matches!(&o.format, Some(SchemaFormat::Custom(f)) if f == MULTI_LINE);
@@ -565,6 +544,11 @@ fn spell_out_whitespace(doc: &mut OpenApi) {
     if let Some(components) = doc.components.as_mut() {
         components.schemas.values_mut().for_each(spell_out_in);
     }
+    each_parameter_schema(doc, &mut |_, schema| spell_out_in(schema));
+}
+
+/// The schema of every parameter of every operation, with where it goes.
+fn each_parameter_schema(doc: &mut OpenApi, f: &mut impl FnMut(&ParameterIn, &mut RefOr<Schema>)) {
     for item in doc.paths.paths.values_mut() {
         for operation in [
             &mut item.get,
@@ -580,7 +564,7 @@ fn spell_out_whitespace(doc: &mut OpenApi) {
                 if let RefOr::T(p) = parameter
                     && let Some(schema) = p.schema.as_mut()
                 {
-                    spell_out_in(schema);
+                    f(&p.parameter_in, schema);
                 }
             }
         }

@@ -396,7 +396,7 @@ fn check_against(
     }
 }
 
-fn accepts_text(kind: &SchemaType) -> bool {
+pub(super) fn accepts_text(kind: &SchemaType) -> bool {
     match kind {
         SchemaType::Type(t) => *t == Type::String,
         SchemaType::Array(types) => types.contains(&Type::String),
